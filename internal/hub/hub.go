@@ -1,0 +1,231 @@
+// Package hub fans the access units of each camera's one publisher out to
+// its readers (recorder, live muxers) without copying payloads per reader and
+// without letting a slow reader stall the publisher.
+package hub
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4"
+)
+
+// Track describes one elementary stream of a published camera stream.
+type Track struct {
+	// ID is 1-based and stable for the life of a Stream.
+	ID int
+	// Codec carries the parameters an fMP4 writer needs (SPS/PPS, AAC config...).
+	Codec mp4.Codec
+	// ClockRate is the time base of Unit.PTS and Unit.DTS for this track.
+	ClockRate int
+}
+
+// IsVideo reports whether the track carries video.
+func (t Track) IsVideo() bool { return t.Codec != nil && t.Codec.IsVideo() }
+
+// Unit is one access unit. A Unit is immutable once written: readers share it.
+type Unit struct {
+	// Track is the ID of the Track the unit belongs to.
+	Track int
+	// PTS and DTS are in the track's ClockRate, counted from the stream start.
+	PTS, DTS int64
+	// NTP is the wall-clock time of the unit (from RTCP or arrival).
+	NTP time.Time
+	// Key marks a random access point: an IDR frame for video, every audio frame.
+	Key bool
+	// Payload holds the NAL units of a video access unit (no start codes), or a
+	// single audio frame as its only element.
+	Payload [][]byte
+}
+
+// ErrClosed is returned by Reader.Read once the stream ended or the reader
+// was dropped for falling behind.
+var ErrClosed = errors.New("hub: stream closed")
+
+// ErrOverflow is returned by Reader.Read when the reader fell too far behind
+// and was dropped; the publisher never waits for it.
+var ErrOverflow = errors.New("hub: reader fell behind and was dropped")
+
+// Hub holds the current Stream of every published camera.
+type Hub struct {
+	mu        sync.Mutex
+	streams   map[string]*Stream
+	listeners []func(*Stream)
+}
+
+// New returns an empty hub.
+func New() *Hub {
+	return &Hub{streams: map[string]*Stream{}}
+}
+
+// OnPublish registers fn to be called (in its own goroutine) with every new
+// Stream. The recorder uses it to start recording each publish.
+func (h *Hub) OnPublish(fn func(*Stream)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.listeners = append(h.listeners, fn)
+}
+
+// Publish starts a new Stream for a camera. A Stream already published for the
+// same camera is closed first: a second publisher replaces the first.
+func (h *Hub) Publish(cameraID string, tracks []Track) *Stream {
+	s := &Stream{CameraID: cameraID, Tracks: tracks, Started: time.Now(), hub: h,
+		readers: map[*Reader]struct{}{}, done: make(chan struct{})}
+	h.mu.Lock()
+	old := h.streams[cameraID]
+	h.streams[cameraID] = s
+	ls := append([]func(*Stream){}, h.listeners...)
+	h.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	for _, fn := range ls {
+		go fn(s)
+	}
+	return s
+}
+
+// Get returns the camera's current Stream, or nil when it is not published.
+func (h *Hub) Get(cameraID string) *Stream {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.streams[cameraID]
+}
+
+// Cameras returns the IDs of the cameras currently published.
+func (h *Hub) Cameras() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.streams))
+	for id := range h.streams {
+		out = append(out, id)
+	}
+	return out
+}
+
+// CloseAll ends every stream, as on drain.
+func (h *Hub) CloseAll() {
+	h.mu.Lock()
+	all := make([]*Stream, 0, len(h.streams))
+	for _, s := range h.streams {
+		all = append(all, s)
+	}
+	h.mu.Unlock()
+	for _, s := range all {
+		s.Close()
+	}
+}
+
+// Stream is one publish session of one camera.
+type Stream struct {
+	CameraID string
+	Tracks   []Track
+	Started  time.Time
+
+	hub     *Hub
+	mu      sync.Mutex
+	readers map[*Reader]struct{}
+	closed  bool
+	done    chan struct{}
+}
+
+// Done is closed when the stream ends.
+func (s *Stream) Done() <-chan struct{} { return s.done }
+
+// Write hands one unit to every reader. It never blocks: a reader whose
+// buffer is full is dropped and sees ErrOverflow.
+func (s *Stream) Write(u *Unit) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	for r := range s.readers {
+		select {
+		case r.ch <- u:
+		default:
+			delete(s.readers, r)
+			r.overflow = true
+			close(r.ch)
+		}
+	}
+}
+
+// Close ends the stream for its readers and removes it from the hub if it is
+// still the camera's current stream.
+func (s *Stream) Close() {
+	s.hub.mu.Lock()
+	if s.hub.streams[s.CameraID] == s {
+		delete(s.hub.streams, s.CameraID)
+	}
+	s.hub.mu.Unlock()
+	s.close()
+}
+
+func (s *Stream) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closed = true
+	for r := range s.readers {
+		close(r.ch)
+	}
+	s.readers = nil
+	close(s.done)
+}
+
+// NewReader attaches a reader with room for buf units. A reader that falls
+// more than buf units behind is dropped.
+func (s *Stream) NewReader(buf int) (*Reader, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	r := &Reader{s: s, ch: make(chan *Unit, buf)}
+	s.readers[r] = struct{}{}
+	return r, nil
+}
+
+// Reader receives the units of one Stream in order.
+type Reader struct {
+	s        *Stream
+	ch       chan *Unit
+	overflow bool
+}
+
+// C exposes the unit channel for select loops; it is closed at the end.
+// After it closes, Err tells why.
+func (r *Reader) C() <-chan *Unit { return r.ch }
+
+// Err tells why the channel closed: ErrOverflow or ErrClosed.
+func (r *Reader) Err() error {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if r.overflow {
+		return ErrOverflow
+	}
+	return ErrClosed
+}
+
+// Read returns the next unit, or an error once the reader is closed.
+func (r *Reader) Read() (*Unit, error) {
+	u, ok := <-r.ch
+	if !ok {
+		return nil, r.Err()
+	}
+	return u, nil
+}
+
+// Close detaches the reader.
+func (r *Reader) Close() {
+	r.s.mu.Lock()
+	defer r.s.mu.Unlock()
+	if _, ok := r.s.readers[r]; ok {
+		delete(r.s.readers, r)
+		close(r.ch)
+	}
+}

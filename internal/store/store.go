@@ -1,0 +1,104 @@
+// Package store holds the directory and zone repositories: one interface each
+// and two implementations (SQLite and MySQL), with versioned migrations.
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Directory is the global repository: organisations, users, cameras, grants,
+// sessions, API keys and the audit log.
+type Directory interface {
+	CreateOrg(ctx context.Context, o Org) error
+	GetOrg(ctx context.Context, id string) (Org, error)
+	ListOrgs(ctx context.Context) ([]Org, error)
+
+	CreateUser(ctx context.Context, u User) error // ErrConflict on duplicate email
+	GetUser(ctx context.Context, id string) (User, error)
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	UpdateUser(ctx context.Context, u User) error
+	CountUsers(ctx context.Context) (int, error)
+
+	PutMembership(ctx context.Context, m Membership) error // insert or update role
+	DeleteMembership(ctx context.Context, orgID, userID string) error
+	ListMembers(ctx context.Context, orgID string) ([]Membership, error) // Email filled
+	ListMemberships(ctx context.Context, userID string) ([]Membership, error)
+
+	CreateCamera(ctx context.Context, c Camera) error
+	GetCamera(ctx context.Context, id string) (Camera, error)
+	UpdateCamera(ctx context.Context, c Camera) error
+	DeleteCamera(ctx context.Context, id string) error // also deletes its grants
+	ListCameras(ctx context.Context, orgIDs []string) ([]Camera, error) // nil: all
+	ListCamerasByZone(ctx context.Context, zone string) ([]Camera, error)
+	CountCamerasByZone(ctx context.Context) (map[string]int, error)
+
+	PutGrant(ctx context.Context, g Grant) error
+	DeleteGrant(ctx context.Context, cameraID, userID string) error
+	GetGrant(ctx context.Context, cameraID, userID string) (Grant, error)
+	ListGrantsForUser(ctx context.Context, userID string) ([]Grant, error)
+
+	CreateSession(ctx context.Context, s Session) error
+	GetSession(ctx context.Context, tokenHash string) (Session, error)
+	UpdateSession(ctx context.Context, s Session) error
+	DeleteSession(ctx context.Context, tokenHash string) error
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	GetAPIKeyByHash(ctx context.Context, hash string) (APIKey, error)
+	ListAPIKeys(ctx context.Context, userID string) ([]APIKey, error)
+	DeleteAPIKey(ctx context.Context, userID, id string) error
+	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// AppendAudit stores e, computing nothing: the caller (package audit)
+	// fills Seq, PrevHash and Hash. It must fail with ErrConflict when Seq is
+	// already taken, so that concurrent writers on several nodes retry.
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	LastAudit(ctx context.Context) (AuditEntry, error) // ErrNotFound when empty
+	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+	// ScanAudit calls fn for every entry in Seq order.
+	ScanAudit(ctx context.Context, fn func(AuditEntry) error) error
+
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// Zone is the per-zone repository: the recording index, camera status,
+// server registry and leases.
+type Zone interface {
+	// InsertSegment adds an index row. Inserting the same (camera, start)
+	// twice is not an error (uploads may be retried after a crash).
+	InsertSegment(ctx context.Context, s Segment) error
+	// ListSegments returns segments overlapping [from, to), ordered by start.
+	ListSegments(ctx context.Context, cameraID string, from, to time.Time, limit int) ([]Segment, error)
+	// SegmentAt returns the segment containing t, or the last one before it.
+	SegmentAt(ctx context.Context, cameraID string, t time.Time) (Segment, error)
+	// ExpiredSegments returns up to limit segments that ended before t.
+	ExpiredSegments(ctx context.Context, cameraID string, before time.Time, limit int) ([]Segment, error)
+	// OldestSegments returns the zone's oldest segments across cameras.
+	OldestSegments(ctx context.Context, limit int) ([]Segment, error)
+	DeleteSegments(ctx context.Context, cameraID string, starts []time.Time) error
+	// Spans merges segments overlapping [from, to) whose gap is at most maxGap.
+	Spans(ctx context.Context, cameraID string, from, to time.Time, maxGap time.Duration) ([]Span, error)
+	// SegmentCameras lists the cameras that have any segment.
+	SegmentCameras(ctx context.Context) ([]string, error)
+
+	PutStatus(ctx context.Context, s CameraStatus) error
+	GetStatus(ctx context.Context, cameraID string) (CameraStatus, error) // zero value when none
+	ListStatus(ctx context.Context, cameraIDs []string) (map[string]CameraStatus, error)
+	// SetOffline marks cameras held by server offline (server stopping or dead).
+	SetOffline(ctx context.Context, serverID string) error
+
+	Heartbeat(ctx context.Context, s Server) error // upsert with Seen
+	ListServers(ctx context.Context, aliveSince time.Time) ([]Server, error)
+	RemoveServer(ctx context.Context, id string) error
+
+	// ClaimLease takes or renews the lease of cameraID for serverID when it is
+	// free, expired or already serverID's; it reports whether serverID holds it.
+	ClaimLease(ctx context.Context, cameraID, serverID string, ttl time.Duration, now time.Time) (bool, error)
+	ReleaseLeases(ctx context.Context, serverID string) error
+	ListLeases(ctx context.Context, serverID string) ([]Lease, error)
+
+	Ping(ctx context.Context) error
+	Close() error
+}
