@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 )
 
 // Track describes one elementary stream of a published camera stream.
@@ -16,7 +16,7 @@ type Track struct {
 	// ID is 1-based and stable for the life of a Stream.
 	ID int
 	// Codec carries the parameters an fMP4 writer needs (SPS/PPS, AAC config...).
-	Codec mp4.Codec
+	Codec codecs.Codec
 	// ClockRate is the time base of Unit.PTS and Unit.DTS for this track.
 	ClockRate int
 }

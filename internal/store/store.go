@@ -28,7 +28,7 @@ type Directory interface {
 	CreateCamera(ctx context.Context, c Camera) error
 	GetCamera(ctx context.Context, id string) (Camera, error)
 	UpdateCamera(ctx context.Context, c Camera) error
-	DeleteCamera(ctx context.Context, id string) error // also deletes its grants
+	DeleteCamera(ctx context.Context, id string) error                  // also deletes its grants
 	ListCameras(ctx context.Context, orgIDs []string) ([]Camera, error) // nil: all
 	ListCamerasByZone(ctx context.Context, zone string) ([]Camera, error)
 	CountCamerasByZone(ctx context.Context) (map[string]int, error)
@@ -55,6 +55,7 @@ type Directory interface {
 	// already taken, so that concurrent writers on several nodes retry.
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	LastAudit(ctx context.Context) (AuditEntry, error) // ErrNotFound when empty
+	// ListAudit returns the entries matching f, newest (highest Seq) first.
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	// ScanAudit calls fn for every entry in Seq order.
 	ScanAudit(ctx context.Context, fn func(AuditEntry) error) error

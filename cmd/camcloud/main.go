@@ -1,0 +1,54 @@
+// Command camcloud is the one binary of camcloud: `serve` runs the service,
+// `sim` runs simulated cameras, `audit verify` checks the audit chain and
+// `version` prints the build.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		usage()
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:])
+	case "sim":
+		return sim(args[1:])
+	case "audit":
+		return auditCmd(args[1:])
+	case "version", "--version", "-v":
+		fmt.Println("camcloud", version)
+		return 0
+	case "help", "-h", "--help":
+		usage()
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "camcloud: unknown command %q\n\n", args[0])
+	usage()
+	return 2
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage: camcloud <command> [flags]
+
+commands:
+  serve         run camcloud (all roles in one process by default)
+  sim           run simulated cameras against a camcloud API
+  audit verify  check the audit log's hash chain
+  version       print the version
+
+Run "camcloud <command> -h" for the flags of a command. Every flag can also be
+set as CAMCLOUD_<FLAG> (e.g. CAMCLOUD_DATA_DIR) or in the --config YAML file.
+`)
+}

@@ -1,0 +1,64 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/authz"
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// parseTime reads an optional RFC 3339 query parameter.
+func parseTime(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, badRequest("%s must be an RFC 3339 time, e.g. 2026-11-25T13:00:00Z", name)
+	}
+	return t, nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, rq *Request) {
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), CameraID: q.Get("camera"), Limit: 500}
+	var err error
+	if f.From, err = parseTime(r, "from"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if f.To, err = parseTime(r, "to"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 5000 {
+			s.fail(w, r, badRequest("limit must be 1 to 5000"))
+			return
+		}
+		f.Limit = n
+	}
+	if org := q.Get("org"); org != "" {
+		if err := authz.AuditRead(rq.P, org); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f.OrgIDs = []string{org}
+	} else {
+		f.OrgIDs = authz.AuditOrgs(rq.P)
+		if f.OrgIDs != nil && len(f.OrgIDs) == 0 {
+			s.fail(w, r, errf(http.StatusForbidden, "forbidden", "you may not read the audit log"))
+			return
+		}
+	}
+	es, err := s.Dir.ListAudit(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": nonNil(es)})
+}

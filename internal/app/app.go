@@ -1,0 +1,201 @@
+// Package app assembles a camcloud process from its configuration: it opens
+// the databases and stores, builds the services and runs the roles the
+// configuration selects, and shuts them down in order.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/camcloud/camcloud/internal/account"
+	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
+)
+
+// App is one running camcloud process.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	Dir      store.Directory
+	Zones    *zone.Registry
+	Accounts *account.Service
+	Cameras  *cameras.Service
+	Audit    *audit.Log
+	Registry *prometheus.Registry
+	API      *api.Server
+
+	httpLn   net.Listener
+	httpSrv  *http.Server
+	draining atomic.Bool
+	demo     []DemoCamera
+	closers  []func()
+}
+
+// Options tweak a process beyond its configuration.
+type Options struct {
+	// Out receives what is printed once for the operator (admin password).
+	Out io.Writer
+	// Env reads environment variables (os.LookupEnv by default).
+	Env func(string) (string, bool)
+}
+
+// New opens everything the configuration names. Nothing listens yet.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) (*App, error) {
+	if opt.Out == nil {
+		opt.Out = os.Stdout
+	}
+	if opt.Env == nil {
+		opt.Env = os.LookupEnv
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	a := &App{Cfg: cfg, Log: log, Registry: prometheus.NewRegistry()}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var err error
+	if a.Dir, err = store.OpenDirectory(ctx, cfg.Directory, log); err != nil {
+		return nil, fmt.Errorf("directory db: %w", err)
+	}
+	a.closers = append(a.closers, func() { _ = a.Dir.Close() })
+	if a.Zones, err = zone.Open(ctx, cfg.Zones, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Zones.Close)
+	if a.Accounts, err = account.New(a.Dir, log, cfg.SessionTTL); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Cameras = cameras.New(a.Dir, a.Zones.Names())
+	a.Audit = audit.New(a.Dir, log)
+
+	email, _ := opt.Env("CAMCLOUD_ADMIN_EMAIL")
+	pw, _ := opt.Env("CAMCLOUD_ADMIN_PASSWORD")
+	created, gen, err := a.Accounts.Bootstrap(ctx, email, pw)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("admin bootstrap: %w", err)
+	}
+	if created {
+		if email == "" {
+			email = "admin@camcloud.local"
+		}
+		if pw == "" {
+			fmt.Fprintf(opt.Out, "\ncamcloud: created platform admin %s with password %s\n(shown once: change it after logging in)\n\n", email, gen)
+		} else {
+			fmt.Fprintf(opt.Out, "camcloud: created platform admin %s (password from CAMCLOUD_ADMIN_PASSWORD)\n", email)
+		}
+		log.Info("platform admin created", "email", email)
+	}
+	return a, nil
+}
+
+// MediaKey returns the key that signs media URLs: the configured one, or
+// one generated once into the data directory.
+func (a *App) MediaKey() ([]byte, error) {
+	if a.Cfg.MediaKey != "" {
+		if len(a.Cfg.MediaKey) < 32 {
+			return nil, errors.New("media_key must be at least 32 characters")
+		}
+		return []byte(a.Cfg.MediaKey), nil
+	}
+	p := filepath.Join(a.Cfg.DataDir, "media.key")
+	if b, err := os.ReadFile(p); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	var k [32]byte
+	if _, err := rand.Read(k[:]); err != nil {
+		return nil, err
+	}
+	b := []byte(hex.EncodeToString(k[:]))
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Ready reports whether this process should get traffic.
+func (a *App) Ready(ctx context.Context) error {
+	if a.draining.Load() {
+		return errors.New("draining")
+	}
+	if err := a.Dir.Ping(ctx); err != nil {
+		return fmt.Errorf("directory db: %w", err)
+	}
+	return a.Zones.Ping(ctx)
+}
+
+// Listen binds the HTTP address and builds the API server.
+func (a *App) Listen(extra ...func(*http.ServeMux, *api.Server)) error {
+	_, rtspPort, _ := net.SplitHostPort(a.Cfg.RTSP)
+	_, rtmpPort, _ := net.SplitHostPort(a.Cfg.RTMP)
+	a.API = api.New(api.Deps{
+		Dir: a.Dir, Zones: a.Zones, Accounts: a.Accounts, Cameras: a.Cameras, Audit: a.Audit, Log: a.Log,
+		Ready:      a.Ready,
+		Metrics:    promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
+		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort,
+		Extra: extra,
+	})
+	ln, err := net.Listen("tcp", a.Cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	a.httpLn = ln
+	a.httpSrv = &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10}
+	return nil
+}
+
+// HTTPAddr is the bound HTTP address.
+func (a *App) HTTPAddr() string { return a.httpLn.Addr().String() }
+
+// Serve serves HTTP until ctx ends, then shuts down gracefully.
+func (a *App) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.httpSrv.Serve(a.httpLn) }()
+	a.Log.Info("camcloud serving", "http", a.HTTPAddr(), "role", a.Cfg.Role, "zones", strings.Join(a.Zones.Names(), ","))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.draining.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := a.httpSrv.Shutdown(sctx)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// SetDraining turns readiness off (first step of a graceful stop).
+func (a *App) SetDraining() { a.draining.Store(true) }
+
+// Close releases databases and stores.
+func (a *App) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
+}

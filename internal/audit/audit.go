@@ -1,0 +1,124 @@
+// Package audit keeps camcloud's tamper-evident audit log: every change and
+// every media access is recorded as a store.AuditEntry whose Hash covers its
+// own fields and the previous entry's hash, so a changed or removed row breaks
+// the chain and Verify names it.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// Field bounds, matching what the directory database stores.
+const (
+	maxIDField    = 64
+	maxShortField = 320
+	maxLongField  = 65535
+	// maxAttempts bounds retries when other nodes keep taking the next Seq.
+	maxAttempts = 8
+)
+
+// Log records audit entries into a directory store, chaining each to the
+// last. One Log per process; it is safe for concurrent use, and several
+// processes may write to one directory (a lost race on Seq is retried).
+type Log struct {
+	dir store.Directory
+	log *slog.Logger
+	now func() time.Time
+
+	mu sync.Mutex // serialises Record within the process
+}
+
+// New returns a Log writing to dir. log may be nil.
+func New(dir store.Directory, log *slog.Logger) *Log {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Log{dir: dir, log: log, now: time.Now}
+}
+
+// Record appends e to the log and returns it as stored. Callers fill Actor,
+// ActorAs, Address, Action, Target, OrgID, CameraID and Detail; Record sets
+// Time (now, UTC, microsecond precision as the database keeps it), Seq,
+// PrevHash and Hash, overwriting whatever the caller put there. Invalid
+// UTF-8 is replaced by U+FFFD so the stored text is the hashed text.
+func (l *Log) Record(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
+	e, err := clean(e)
+	if err != nil {
+		return store.AuditEntry{}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		last, err := l.dir.LastAudit(ctx)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			last = store.AuditEntry{}
+		case err != nil:
+			return store.AuditEntry{}, fmt.Errorf("audit: reading last entry: %w", err)
+		}
+		e.Seq = last.Seq + 1
+		e.PrevHash = last.Hash
+		e.Time = l.now().UTC().Truncate(time.Microsecond)
+		e.Hash = ComputeHash(e)
+		err = l.dir.AppendAudit(ctx, e)
+		if err == nil {
+			return e, nil
+		}
+		if !errors.Is(err, store.ErrConflict) || attempt >= maxAttempts {
+			l.log.Error("audit: entry not recorded", "action", e.Action, "seq", e.Seq, "attempt", attempt, "err", err)
+			return store.AuditEntry{}, fmt.Errorf("audit: appending entry %d: %w", e.Seq, err)
+		}
+		l.log.Debug("audit: sequence taken by another writer, retrying", "seq", e.Seq, "attempt", attempt)
+		if err := sleep(ctx, time.Duration(attempt)*time.Millisecond); err != nil {
+			return store.AuditEntry{}, fmt.Errorf("audit: appending entry: %w", err)
+		}
+	}
+}
+
+// clean bounds and sanitises the caller's fields.
+func clean(e store.AuditEntry) (store.AuditEntry, error) {
+	fields := []struct {
+		name string
+		v    *string
+		max  int
+	}{
+		{"actor", &e.Actor, maxShortField},
+		{"actor_as", &e.ActorAs, maxShortField},
+		{"address", &e.Address, maxShortField},
+		{"action", &e.Action, maxShortField},
+		{"target", &e.Target, maxLongField},
+		{"org_id", &e.OrgID, maxIDField},
+		{"camera_id", &e.CameraID, maxIDField},
+		{"detail", &e.Detail, maxLongField},
+	}
+	for _, f := range fields {
+		*f.v = strings.ToValidUTF8(*f.v, "\uFFFD")
+		if len(*f.v) > f.max {
+			return e, fmt.Errorf("audit: %s has %d bytes, at most %d allowed", f.name, len(*f.v), f.max)
+		}
+	}
+	if e.Action == "" {
+		return e, errors.New("audit: entry has no action")
+	}
+	return e, nil
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,9 @@
+// Package auth holds the credential primitives of camcloud: argon2id password
+// hashes, random session and API-key tokens (stored only as hashes), TOTP
+// second factors, signed short-lived media tokens that camera servers check
+// without a database call, and a memory-bounded login rate limiter.
+//
+// It is pure library code: it speaks no HTTP and touches no database, so the
+// api handlers and camera servers can share it and tests can drive it with a
+// fixed clock.
+package auth

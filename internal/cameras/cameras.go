@@ -1,0 +1,240 @@
+// Package cameras is the camera registry service: creation with an ingest
+// secret and a zone, key rotation, edits, and the check that a pushed stream
+// carries the camera's secret.
+package cameras
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/camcloud/camcloud/internal/account"
+	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// Errors for ingest authorisation; the ingest servers log them.
+var (
+	ErrUnknownCamera = errors.New("unknown camera")
+	ErrWrongSecret   = errors.New("wrong ingest secret")
+	ErrRecordingOff  = errors.New("camera is not a push camera or recording is off")
+)
+
+// ValidationError is a bad field in a request; handlers answer 400.
+type ValidationError struct{ Msg string }
+
+func (e *ValidationError) Error() string { return e.Msg }
+
+func invalid(format string, a ...any) error { return &ValidationError{fmt.Sprintf(format, a...)} }
+
+// Service manages cameras in the directory DB.
+type Service struct {
+	dir   store.Directory
+	zones []string
+	now   func() time.Time
+}
+
+// New returns the service; zones are the configured zone names.
+func New(dir store.Directory, zones []string) *Service {
+	return &Service{dir: dir, zones: zones, now: time.Now}
+}
+
+// Source is where a camera's video comes from.
+type Source struct {
+	Type string `json:"type"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Spec is what a caller may set on a camera; nil fields are left unchanged
+// by Update.
+type Spec struct {
+	Name          *string
+	Source        *Source
+	RetentionDays *int
+	Recording     *string
+	Zone          *string
+}
+
+// Create registers a camera in orgID and returns it with its ingest secret,
+// which is shown once and stored only hashed.
+func (s *Service) Create(ctx context.Context, orgID string, sp Spec) (store.Camera, string, error) {
+	c := store.Camera{ID: account.NewID(), OrgID: orgID, RetentionDays: 30, Recording: "continuous", SourceType: "push", CreatedAt: s.now().UTC()}
+	if sp.Name == nil {
+		return c, "", invalid("name is required")
+	}
+	if sp.Zone != nil && *sp.Zone != "" {
+		if !contains(s.zones, *sp.Zone) {
+			return c, "", invalid("zone %q does not exist", *sp.Zone)
+		}
+		c.Zone = *sp.Zone
+	} else {
+		z, err := s.emptiestZone(ctx)
+		if err != nil {
+			return c, "", err
+		}
+		c.Zone = z
+	}
+	if err := apply(&c, sp); err != nil {
+		return c, "", err
+	}
+	secret, hash := newSecret()
+	c.IngestSecretHash = hash
+	if err := s.dir.CreateCamera(ctx, c); err != nil {
+		return c, "", err
+	}
+	return c, secret, nil
+}
+
+// Update changes the fields set in sp. The zone of a camera cannot change.
+func (s *Service) Update(ctx context.Context, c store.Camera, sp Spec) (store.Camera, error) {
+	if sp.Zone != nil && *sp.Zone != c.Zone {
+		return c, invalid("a camera's zone cannot be changed")
+	}
+	if err := apply(&c, sp); err != nil {
+		return c, err
+	}
+	return c, s.dir.UpdateCamera(ctx, c)
+}
+
+// RotateKey replaces the camera's ingest secret and returns the new one.
+func (s *Service) RotateKey(ctx context.Context, c store.Camera) (store.Camera, string, error) {
+	secret, hash := newSecret()
+	c.IngestSecretHash = hash
+	return c, secret, s.dir.UpdateCamera(ctx, c)
+}
+
+// AuthorizePublish checks that secret is the ingest secret of a push camera
+// that records; camera servers call it before reading any media.
+func (s *Service) AuthorizePublish(ctx context.Context, cameraID, secret string) error {
+	c, err := s.dir.GetCamera(ctx, cameraID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrUnknownCamera
+	}
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(auth.HashToken(secret)), []byte(c.IngestSecretHash)) != 1 {
+		return ErrWrongSecret
+	}
+	if c.SourceType != "push" || c.Recording == "off" {
+		return ErrRecordingOff
+	}
+	return nil
+}
+
+func (s *Service) emptiestZone(ctx context.Context) (string, error) {
+	if len(s.zones) == 1 {
+		return s.zones[0], nil
+	}
+	counts, err := s.dir.CountCamerasByZone(ctx)
+	if err != nil {
+		return "", err
+	}
+	best := s.zones[0]
+	for _, z := range s.zones[1:] {
+		if counts[z] < counts[best] {
+			best = z
+		}
+	}
+	return best, nil
+}
+
+func newSecret() (secret, hash string) {
+	secret = account.NewID()
+	return secret, auth.HashToken(secret)
+}
+
+func apply(c *store.Camera, sp Spec) error {
+	if sp.Name != nil {
+		n := strings.TrimSpace(*sp.Name)
+		if n == "" || utf8.RuneCountInString(n) > 100 {
+			return invalid("name must be 1 to 100 characters")
+		}
+		c.Name = n
+	}
+	if sp.RetentionDays != nil {
+		if *sp.RetentionDays < 1 || *sp.RetentionDays > 3650 {
+			return invalid("retention_days must be between 1 and 3650")
+		}
+		c.RetentionDays = *sp.RetentionDays
+	}
+	if sp.Recording != nil {
+		if *sp.Recording != "continuous" && *sp.Recording != "off" {
+			return invalid("recording must be \"continuous\" or \"off\"")
+		}
+		c.Recording = *sp.Recording
+	}
+	if sp.Source != nil {
+		switch sp.Source.Type {
+		case "push":
+			if sp.Source.URL != "" {
+				return invalid("a push source takes no url")
+			}
+			c.SourceType, c.SourceURL = "push", ""
+		case "pull":
+			if err := ValidatePullURL(sp.Source.URL); err != nil {
+				return err
+			}
+			c.SourceType, c.SourceURL = "pull", sp.Source.URL
+		default:
+			return invalid("source.type must be \"push\" or \"pull\"")
+		}
+	}
+	return nil
+}
+
+// ValidatePullURL checks an RTSP URL a camera server will pull from.
+func ValidatePullURL(raw string) error {
+	if raw == "" {
+		return invalid("a pull source needs url")
+	}
+	if len(raw) > 2048 {
+		return invalid("source.url is longer than 2048 characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return invalid("source.url is not a URL")
+	}
+	if u.Scheme != "rtsp" && u.Scheme != "rtsps" {
+		return invalid("source.url must be an rtsp:// or rtsps:// URL")
+	}
+	if u.Hostname() == "" {
+		return invalid("source.url has no host")
+	}
+	if p := u.Port(); p != "" {
+		var n int
+		if _, err := fmt.Sscanf(p, "%d", &n); err != nil || n < 1 || n > 65535 {
+			return invalid("source.url has a bad port")
+		}
+	}
+	if strings.ContainsAny(raw, " \r\n\t") {
+		return invalid("source.url contains whitespace")
+	}
+	return nil
+}
+
+// RedactURL hides the password of a URL for display and logs.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,201 @@
+// Package config merges defaults, an optional YAML file, CAMCLOUD_*
+// environment variables and command-line flags (in rising precedence) into
+// one Config value that the rest of camcloud is built from.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Roles a process can run.
+const (
+	RoleAll          = "all"
+	RoleAPI          = "api"
+	RoleCameraServer = "camera-server"
+)
+
+// Config is the whole configuration of one camcloud process.
+type Config struct {
+	// DataDir holds the SQLite files, local blobs, the spool and generated keys.
+	DataDir string `yaml:"data_dir"`
+	// HTTP, RTSP and RTMP are listen addresses.
+	HTTP string `yaml:"http"`
+	RTSP string `yaml:"rtsp"`
+	RTMP string `yaml:"rtmp"`
+	// Demo seeds a demo organisation and simulated cameras.
+	Demo bool `yaml:"demo"`
+	// Role selects what this process runs: all, api or camera-server.
+	Role string `yaml:"role"`
+	// Zone is the zone a camera-server belongs to.
+	Zone string `yaml:"zone"`
+	// ServerID names this camera server in its zone (default: hostname+port).
+	ServerID string `yaml:"server_id"`
+	// PublicHost is the host name cameras and players use to reach this
+	// process (in ingest and media URLs); default: the host of the request.
+	PublicHost string `yaml:"public_host"`
+	// AdvertiseURL is the base URL api nodes use to reach this camera server.
+	AdvertiseURL string `yaml:"advertise_url"`
+	// Directory is the DSN of the directory DB (sqlite:PATH or mysql://...).
+	Directory string `yaml:"directory"`
+	// Zones lists every zone; empty means one zone "local" in DataDir.
+	Zones []Zone `yaml:"zones"`
+	// SegmentDuration is the target length of one recorded object.
+	SegmentDuration time.Duration `yaml:"segment_duration"`
+	// FragmentDuration is how much video is flushed to the spool at once.
+	FragmentDuration time.Duration `yaml:"fragment_duration"`
+	// MaxSpoolBytes bounds the local spool of not-yet-uploaded video.
+	MaxSpoolBytes int64 `yaml:"max_spool_bytes"`
+	// MinFreeBytes: below this free space on a local store, the oldest
+	// recordings are deleted first.
+	MinFreeBytes int64 `yaml:"min_free_bytes"`
+	// RetentionInterval is how often the retention sweeper runs.
+	RetentionInterval time.Duration `yaml:"retention_interval"`
+	// MaxClip bounds the length of one exported clip.
+	MaxClip time.Duration `yaml:"max_clip"`
+	// PullCapacity is how many pulled cameras this camera server leases.
+	PullCapacity int `yaml:"pull_capacity"`
+	// LeaseTTL is how long a pulled camera's lease lasts without renewal.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// MediaKey signs media URLs; all nodes must share it. Default: a key
+	// generated once into DataDir.
+	MediaKey string `yaml:"media_key"`
+	// SessionTTL is the lifetime of a login session (at most 12 h).
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+}
+
+// Zone configures one zone: its database and its object store.
+type Zone struct {
+	Name  string `yaml:"name"`
+	DB    string `yaml:"db"`
+	Store Store  `yaml:"store"`
+}
+
+// Store configures an object store: a local directory or S3.
+type Store struct {
+	Type      string `yaml:"type"` // "local" or "s3"
+	Dir       string `yaml:"dir"`
+	Endpoint  string `yaml:"endpoint"`
+	Region    string `yaml:"region"`
+	Bucket    string `yaml:"bucket"`
+	Prefix    string `yaml:"prefix"`
+	AccessKey string `yaml:"access_key"`
+	SecretKey string `yaml:"secret_key"`
+	UseTLS    bool   `yaml:"use_tls"`
+	PathStyle bool   `yaml:"path_style"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		DataDir:           "data",
+		HTTP:              ":8080",
+		RTSP:              ":8554",
+		RTMP:              ":1935",
+		Role:              RoleAll,
+		Zone:              "local",
+		SegmentDuration:   60 * time.Second,
+		FragmentDuration:  time.Second,
+		MaxSpoolBytes:     2 << 30,
+		MinFreeBytes:      1 << 30,
+		RetentionInterval: 5 * time.Minute,
+		MaxClip:           2 * time.Hour,
+		PullCapacity:      500,
+		LeaseTTL:          15 * time.Second,
+		SessionTTL:        12 * time.Hour,
+		LogLevel:          "info",
+	}
+}
+
+// Finish fills values derived from others (paths in DataDir, the default
+// zone) and checks the result.
+func (c *Config) Finish() error {
+	if c.DataDir == "" {
+		return errors.New("data_dir must not be empty")
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("data_dir: %w", err)
+	}
+	c.DataDir = abs
+	if c.Directory == "" {
+		c.Directory = "sqlite:" + filepath.Join(c.DataDir, "directory.db")
+	}
+	if len(c.Zones) == 0 {
+		c.Zones = []Zone{{Name: "local"}}
+	}
+	for i := range c.Zones {
+		z := &c.Zones[i]
+		if !validName(z.Name) {
+			return fmt.Errorf("zone %d: name %q must be 1-32 of a-z 0-9 -", i, z.Name)
+		}
+		if z.DB == "" {
+			z.DB = "sqlite:" + filepath.Join(c.DataDir, "zone-"+z.Name+".db")
+		}
+		if z.Store.Type == "" {
+			z.Store.Type = "local"
+		}
+		switch z.Store.Type {
+		case "local":
+			if z.Store.Dir == "" {
+				z.Store.Dir = filepath.Join(c.DataDir, "blobs", z.Name)
+			}
+		case "s3":
+			if z.Store.Endpoint == "" || z.Store.Bucket == "" {
+				return fmt.Errorf("zone %s: s3 store needs endpoint and bucket", z.Name)
+			}
+		default:
+			return fmt.Errorf("zone %s: store type %q is not local or s3", z.Name, z.Store.Type)
+		}
+	}
+	switch c.Role {
+	case RoleAll, RoleAPI, RoleCameraServer:
+	default:
+		return fmt.Errorf("role %q is not all, api or camera-server", c.Role)
+	}
+	if c.Role != RoleAPI {
+		if _, ok := c.ZoneByName(c.Zone); !ok {
+			return fmt.Errorf("zone %q is not configured", c.Zone)
+		}
+	}
+	if c.SessionTTL <= 0 || c.SessionTTL > 12*time.Hour {
+		return fmt.Errorf("session_ttl %s must be in (0, 12h]", c.SessionTTL)
+	}
+	if c.SegmentDuration < 2*time.Second || c.FragmentDuration <= 0 || c.FragmentDuration > c.SegmentDuration {
+		return fmt.Errorf("segment_duration %s must be >= 2s and fragment_duration %s in (0, segment]", c.SegmentDuration, c.FragmentDuration)
+	}
+	for _, a := range []struct{ name, v string }{{"http", c.HTTP}, {"rtsp", c.RTSP}, {"rtmp", c.RTMP}} {
+		if _, _, err := net.SplitHostPort(a.v); err != nil {
+			return fmt.Errorf("%s address %q: %w", a.name, a.v, err)
+		}
+	}
+	if c.ServerID == "" {
+		h, _ := os.Hostname()
+		c.ServerID = h + c.RTSP
+	}
+	return nil
+}
+
+// ZoneByName returns the named zone.
+func (c *Config) ZoneByName(name string) (Zone, bool) {
+	for _, z := range c.Zones {
+		if z.Name == name {
+			return z, true
+		}
+	}
+	return Zone{}, false
+}
+
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+}

@@ -1,0 +1,137 @@
+package config
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxConfigFile bounds the YAML file read at start.
+const maxConfigFile = 1 << 20
+
+// Load builds the Config for a subcommand from args, the environment (env
+// returns a variable's value, os.LookupEnv in production) and the YAML file
+// named by --config or CAMCLOUD_CONFIG. Precedence: flag > env > file > default.
+func Load(name string, args []string, env func(string) (string, bool)) (Config, error) {
+	c := Default()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	var file string
+	fs.StringVar(&file, "config", "", "YAML configuration file")
+	bind(fs, &c)
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["config"] {
+		if v, ok := env("CAMCLOUD_CONFIG"); ok {
+			file = v
+		}
+	}
+	if file != "" {
+		// Re-bind onto the file's values, then re-apply env and flags on top.
+		fileCfg := Default()
+		if err := readYAML(file, &fileCfg); err != nil {
+			return c, err
+		}
+		c = fileCfg
+		fs2 := flag.NewFlagSet(name, flag.ContinueOnError)
+		fs2.String("config", "", "")
+		bind(fs2, &c)
+		if err := applyEnv(fs2, set, env); err != nil {
+			return c, err
+		}
+		if err := fs2.Parse(args); err != nil {
+			return c, err
+		}
+	} else {
+		if err := applyEnv(fs, set, env); err != nil {
+			return c, err
+		}
+		if err := fs.Parse(args); err != nil {
+			return c, err
+		}
+	}
+	if err := c.Finish(); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// EnvName is the environment variable for a flag: CAMCLOUD_ + upper snake case.
+func EnvName(flagName string) string {
+	return "CAMCLOUD_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func applyEnv(fs *flag.FlagSet, set map[string]bool, env func(string) (string, bool)) error {
+	var first error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || f.Name == "config" {
+			return
+		}
+		if v, ok := env(EnvName(f.Name)); ok {
+			if err := f.Value.Set(v); err != nil && first == nil {
+				first = fmt.Errorf("%s: %w", EnvName(f.Name), err)
+			}
+		}
+	})
+	return first
+}
+
+func readYAML(path string, c *Config) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	buf := make([]byte, maxConfigFile+1)
+	n, _ := f.Read(buf)
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err != nil || m == 0 {
+			break
+		}
+	}
+	if n > maxConfigFile {
+		return fmt.Errorf("config file %s is larger than %d bytes", path, maxConfigFile)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(buf[:n]))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+func bind(fs *flag.FlagSet, c *Config) {
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory for databases, local recordings and spool")
+	fs.StringVar(&c.HTTP, "http", c.HTTP, "HTTP listen address (API, UI, HLS, WHEP)")
+	fs.StringVar(&c.RTSP, "rtsp", c.RTSP, "RTSP listen address (camera ingest)")
+	fs.StringVar(&c.RTMP, "rtmp", c.RTMP, "RTMP listen address (camera ingest)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed a demo organisation with simulated cameras")
+	fs.StringVar(&c.Role, "role", c.Role, "roles to run: all, api or camera-server")
+	fs.StringVar(&c.Zone, "zone", c.Zone, "zone of this camera server")
+	fs.StringVar(&c.ServerID, "server-id", c.ServerID, "name of this camera server in its zone")
+	fs.StringVar(&c.PublicHost, "public-host", c.PublicHost, "host name cameras and players use to reach this server")
+	fs.StringVar(&c.AdvertiseURL, "advertise-url", c.AdvertiseURL, "base URL at which api nodes reach this camera server")
+	fs.StringVar(&c.Directory, "directory", c.Directory, "directory DB DSN (sqlite:PATH or mysql://user:pass@tcp(host:port)/db)")
+	fs.DurationVar(&c.SegmentDuration, "segment-duration", c.SegmentDuration, "target length of one recorded object")
+	fs.DurationVar(&c.FragmentDuration, "fragment-duration", c.FragmentDuration, "video flushed to the spool at once (the most a crash can lose)")
+	fs.Int64Var(&c.MaxSpoolBytes, "max-spool-bytes", c.MaxSpoolBytes, "bound on not-yet-uploaded video kept on local disk")
+	fs.Int64Var(&c.MinFreeBytes, "min-free-bytes", c.MinFreeBytes, "local store: delete oldest recordings when free space falls below this")
+	fs.DurationVar(&c.RetentionInterval, "retention-interval", c.RetentionInterval, "how often the retention sweeper runs")
+	fs.DurationVar(&c.MaxClip, "max-clip", c.MaxClip, "longest clip an export may cover")
+	fs.IntVar(&c.PullCapacity, "pull-capacity", c.PullCapacity, "pulled cameras this camera server may lease")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", c.LeaseTTL, "lease time of a pulled camera")
+	fs.StringVar(&c.MediaKey, "media-key", c.MediaKey, "key that signs media URLs (shared by all nodes; default generated in data dir)")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "login session lifetime (at most 12h)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+}

@@ -1,0 +1,129 @@
+package hub
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func unit(i int) *Unit {
+	return &Unit{Track: 1, PTS: int64(i), DTS: int64(i), NTP: time.Unix(int64(i), 0), Key: i%50 == 0, Payload: [][]byte{{byte(i)}}}
+}
+
+// TestFanOutSharesUnits: every reader gets every unit, the same value (no
+// per-reader copy), in order.
+func TestFanOutSharesUnits(t *testing.T) {
+	h := New()
+	s := h.Publish("cam", []Track{{ID: 1, ClockRate: 90000}})
+	r1, _ := s.NewReader(100)
+	r2, _ := s.NewReader(100)
+	var sent []*Unit
+	for i := 0; i < 50; i++ {
+		u := unit(i)
+		sent = append(sent, u)
+		s.Write(u)
+	}
+	for _, r := range []*Reader{r1, r2} {
+		for i := 0; i < 50; i++ {
+			u, err := r.Read()
+			if err != nil || u != sent[i] {
+				t.Fatalf("unit %d: %v %p want %p", i, err, u, sent[i])
+			}
+		}
+	}
+}
+
+// TestSlowReaderIsDropped: a reader that stops reading is dropped with
+// ErrOverflow; the publisher never blocks and the other reader gets all.
+func TestSlowReaderIsDropped(t *testing.T) {
+	h := New()
+	s := h.Publish("cam", nil)
+	slow, _ := s.NewReader(4)
+	fast, _ := s.NewReader(1000)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 500; i++ {
+			s.Write(unit(i))
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("publisher blocked on a slow reader")
+	}
+	n := 0
+	for range 4 {
+		if _, err := slow.Read(); err == nil {
+			n++
+		}
+	}
+	if _, err := slow.Read(); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("slow reader: got %v after %d units, want ErrOverflow", err, n)
+	}
+	for i := 0; i < 500; i++ {
+		u, err := fast.Read()
+		if err != nil || u.PTS != int64(i) {
+			t.Fatalf("fast reader unit %d: %v", i, err)
+		}
+	}
+}
+
+// TestSecondPublisherReplacesFirst: readers of the first stream see it end,
+// OnPublish fires for both, and Get returns the new one.
+func TestSecondPublisherReplacesFirst(t *testing.T) {
+	h := New()
+	seen := make(chan *Stream, 2)
+	h.OnPublish(func(s *Stream) { seen <- s })
+	s1 := h.Publish("cam", nil)
+	r1, _ := s1.NewReader(1)
+	s2 := h.Publish("cam", nil)
+	if _, err := r1.Read(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("old reader: %v", err)
+	}
+	select {
+	case <-s1.Done():
+	default:
+		t.Fatal("old stream not done")
+	}
+	if h.Get("cam") != s2 {
+		t.Fatal("hub does not hold the new stream")
+	}
+	got := map[*Stream]bool{<-seen: true, <-seen: true}
+	if !got[s1] || !got[s2] {
+		t.Fatal("OnPublish not called for both streams")
+	}
+	// Closing the replaced stream must not remove the new one.
+	s1.Close()
+	if h.Get("cam") != s2 {
+		t.Fatal("closing the old stream removed the new one")
+	}
+	s2.Close()
+	if h.Get("cam") != nil {
+		t.Fatal("closed stream still in hub")
+	}
+	if _, err := s2.NewReader(1); !errors.Is(err, ErrClosed) {
+		t.Fatal("reader on closed stream")
+	}
+}
+
+// BenchmarkWriteFourReaders measures the per-unit cost of fan-out to four readers.
+func BenchmarkWriteFourReaders(b *testing.B) {
+	h := New()
+	s := h.Publish("cam", nil)
+	for range 4 {
+		r, _ := s.NewReader(1024)
+		go func() {
+			for range r.C() {
+			}
+		}()
+	}
+	u := unit(1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Write(u)
+	}
+	b.StopTimer()
+	s.Close()
+}

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// directory implements Directory over database/sql for every dialect.
+type directory struct{ *base }
+
+// CreateOrg stores a new organisation; ErrConflict if its id or name is taken.
+func (r *directory) CreateOrg(ctx context.Context, o Org) error {
+	var c check
+	c.id("org id", o.ID)
+	c.str("org name", o.Name, maxKey, true)
+	if c.err != nil {
+		return c.err
+	}
+	_, err := r.exec(ctx, "INSERT INTO orgs (id, name, created_us) VALUES (?, ?, ?)", o.ID, o.Name, toMicros(o.CreatedAt))
+	return err
+}
+
+// GetOrg returns one organisation or ErrNotFound.
+func (r *directory) GetOrg(ctx context.Context, id string) (Org, error) {
+	var o Org
+	var created int64
+	err := r.db.QueryRowContext(ctx, "SELECT id, name, created_us FROM orgs WHERE id = ?", id).Scan(&o.ID, &o.Name, &created)
+	o.CreatedAt = fromMicros(created)
+	return o, r.mapErr(err)
+}
+
+// ListOrgs returns every organisation by name.
+func (r *directory) ListOrgs(ctx context.Context) ([]Org, error) {
+	rows, err := r.db.QueryContext(ctx, "SELECT id, name, created_us FROM orgs ORDER BY name, id")
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (Org, error) {
+		var o Org
+		var created int64
+		err := rows.Scan(&o.ID, &o.Name, &created)
+		o.CreatedAt = fromMicros(created)
+		return o, err
+	})
+}
+
+// userCols is the column list scanUser reads.
+const userCols = "id, email, password_hash, totp_secret, totp_enabled, platform_admin, created_us"
+
+// scanUser reads one row of userCols.
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var created int64
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.TOTPSecret, &u.TOTPEnabled, &u.PlatformAdmin, &created)
+	u.CreatedAt = fromMicros(created)
+	return u, err
+}
+
+// checkUser validates u before it is written.
+func checkUser(u User) error {
+	var c check
+	c.id("user id", u.ID)
+	c.str("email", u.Email, maxKey, true)
+	c.str("password hash", u.PasswordHash, maxText, false)
+	c.str("TOTP secret", u.TOTPSecret, maxText, false)
+	return c.err
+}
+
+// CreateUser stores a new user with the email lower-cased; ErrConflict when
+// the email (in any case) or the id is taken.
+func (r *directory) CreateUser(ctx context.Context, u User) error {
+	if err := checkUser(u); err != nil {
+		return err
+	}
+	_, err := r.exec(ctx, "INSERT INTO users ("+userCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+		u.ID, strings.ToLower(u.Email), u.PasswordHash, u.TOTPSecret, u.TOTPEnabled, u.PlatformAdmin, toMicros(u.CreatedAt))
+	return err
+}
+
+// GetUser returns one user or ErrNotFound.
+func (r *directory) GetUser(ctx context.Context, id string) (User, error) {
+	u, err := scanUser(r.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE id = ?", id))
+	return u, r.mapErr(err)
+}
+
+// GetUserByEmail finds a user by email in any case, or ErrNotFound.
+func (r *directory) GetUserByEmail(ctx context.Context, email string) (User, error) {
+	u, err := scanUser(r.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE email = ?", strings.ToLower(email)))
+	return u, r.mapErr(err)
+}
+
+// UpdateUser rewrites every field of u but its id and creation time.
+func (r *directory) UpdateUser(ctx context.Context, u User) error {
+	if err := checkUser(u); err != nil {
+		return err
+	}
+	return r.execOne(ctx, "UPDATE users SET email = ?, password_hash = ?, totp_secret = ?, totp_enabled = ?, platform_admin = ? WHERE id = ?",
+		strings.ToLower(u.Email), u.PasswordHash, u.TOTPSecret, u.TOTPEnabled, u.PlatformAdmin, u.ID)
+}
+
+// CountUsers counts all users (zero means first start).
+func (r *directory) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := r.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n)
+	return n, r.mapErr(err)
+}
+
+// PutMembership adds a user to an organisation or changes their role;
+// ErrNotFound when the organisation or the user does not exist.
+func (r *directory) PutMembership(ctx context.Context, m Membership) error {
+	var c check
+	c.id("org id", m.OrgID)
+	c.id("user id", m.UserID)
+	c.id("role", m.Role)
+	if c.err != nil {
+		return c.err
+	}
+	_, err := r.exec(ctx, r.d.upsert("memberships", []string{"org_id", "user_id"}, []string{"org_id", "user_id", "role"}, []string{"role"}),
+		m.OrgID, m.UserID, m.Role)
+	return err
+}
+
+// DeleteMembership removes a user from an organisation, or ErrNotFound.
+func (r *directory) DeleteMembership(ctx context.Context, orgID, userID string) error {
+	return r.execOne(ctx, "DELETE FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID)
+}
+
+// membershipQuery selects memberships with the member's email.
+const membershipQuery = "SELECT m.org_id, m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id "
+
+// ListMembers returns an organisation's members by email.
+func (r *directory) ListMembers(ctx context.Context, orgID string) ([]Membership, error) {
+	return r.memberships(ctx, membershipQuery+"WHERE m.org_id = ? ORDER BY u.email", orgID)
+}
+
+// ListMemberships returns a user's memberships by organisation id.
+func (r *directory) ListMemberships(ctx context.Context, userID string) ([]Membership, error) {
+	return r.memberships(ctx, membershipQuery+"WHERE m.user_id = ? ORDER BY m.org_id", userID)
+}
+
+func (r *directory) memberships(ctx context.Context, q string, arg string) ([]Membership, error) {
+	rows, err := r.db.QueryContext(ctx, q, arg)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (Membership, error) {
+		var m Membership
+		err := rows.Scan(&m.OrgID, &m.UserID, &m.Email, &m.Role)
+		return m, err
+	})
+}
+
+// collect scans every row with scan, closes rows and maps errors.
+func collect[T any](rows *sql.Rows, mapErr func(error) error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return out, nil
+}

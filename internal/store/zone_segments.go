@@ -1,0 +1,155 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// zone implements Zone over database/sql for every dialect.
+type zone struct{ *base }
+
+// MaxSegmentDuration is the longest segment InsertSegment accepts. Range
+// reads look back this far before from for segments that started earlier
+// but still overlap, so the bound keeps them index range scans.
+const MaxSegmentDuration = 3 * time.Hour
+
+// Segment listing bounds: the default and the most rows one call returns.
+const (
+	defaultSegmentLimit = 10_000
+	maxSegmentLimit     = 100_000
+	deleteBatch         = 500
+)
+
+// segmentCols is the column list scanSegment reads.
+const segmentCols = "camera_id, start_us, end_us, size, obj_key, init_key, codec, fragments"
+
+// scanSegment reads one row of segmentCols.
+func scanSegment(row interface{ Scan(...any) error }) (Segment, error) {
+	var s Segment
+	var start, end int64
+	var frags []byte
+	if err := row.Scan(&s.CameraID, &start, &end, &s.Size, &s.Key, &s.InitKey, &s.Codec, &frags); err != nil {
+		return Segment{}, err
+	}
+	s.Start, s.End = fromMicros(start), fromMicros(end)
+	var err error
+	if s.Fragments, err = decodeFragments(frags); err != nil {
+		return Segment{}, fmt.Errorf("segment %s@%d: %w", s.CameraID, start, err)
+	}
+	return s, nil
+}
+
+// checkSegment validates s before it is written.
+func checkSegment(s Segment) error {
+	var c check
+	c.id("camera id", s.CameraID)
+	c.str("object key", s.Key, maxText, true)
+	c.str("init key", s.InitKey, maxText, false)
+	c.str("codec", s.Codec, maxKey, false)
+	c.ok(!s.Start.IsZero() && !s.End.Before(s.Start), "segment end before start")
+	c.ok(s.End.Sub(s.Start) <= MaxSegmentDuration, fmt.Sprintf("segment longer than %s", MaxSegmentDuration))
+	c.ok(s.Size >= 0, "negative segment size")
+	for _, f := range s.Fragments {
+		c.ok(f.Offset >= 0 && f.Size >= 0 && f.Start >= 0 && f.Duration >= 0, "negative fragment offset, size or time")
+	}
+	return c.err
+}
+
+// InsertSegment adds an index row; a second insert of the same (camera,
+// start), as after a retried upload, replaces the first.
+func (r *zone) InsertSegment(ctx context.Context, s Segment) error {
+	return r.insertSegment(ctx, r.db, s)
+}
+
+// insertSegment is InsertSegment on any execer (benchmarks fill in a transaction).
+func (r *zone) insertSegment(ctx context.Context, ex execer, s Segment) error {
+	if err := checkSegment(s); err != nil {
+		return err
+	}
+	frags, err := encodeFragments(s.Fragments)
+	if err != nil {
+		return err
+	}
+	cols := []string{"camera_id", "start_us", "end_us", "size", "obj_key", "init_key", "codec", "fragments"}
+	_, err = ex.ExecContext(ctx, r.d.upsert("segments", cols[:2], cols, cols[2:]),
+		s.CameraID, toMicros(s.Start), toMicros(s.End), s.Size, s.Key, s.InitKey, s.Codec, frags)
+	return r.mapErr(err)
+}
+
+// ListSegments returns the segments overlapping [from, to), by start: at
+// most limit, 10000 when unset, never more than 100000.
+func (r *zone) ListSegments(ctx context.Context, cameraID string, from, to time.Time, limit int) ([]Segment, error) {
+	if !to.After(from) {
+		return nil, nil
+	}
+	f, t := toMicros(from), toMicros(to)
+	return r.segments(ctx, "SELECT "+segmentCols+` FROM segments
+ WHERE camera_id = ? AND start_us > ? AND start_us < ? AND end_us > ? ORDER BY start_us LIMIT ?`,
+		cameraID, f-MaxSegmentDuration.Microseconds(), t, f, clampLimit(limit, defaultSegmentLimit, maxSegmentLimit))
+}
+
+// SegmentAt returns the last segment that starts at or before t: the one
+// containing t, or else the last one before it; ErrNotFound if none.
+func (r *zone) SegmentAt(ctx context.Context, cameraID string, t time.Time) (Segment, error) {
+	s, err := scanSegment(r.db.QueryRowContext(ctx, "SELECT "+segmentCols+
+		" FROM segments WHERE camera_id = ? AND start_us <= ? ORDER BY start_us DESC LIMIT 1", cameraID, toMicros(t)))
+	return s, r.mapErr(err)
+}
+
+// ExpiredSegments returns up to limit (at most 100000) of a camera's
+// segments that ended before before, oldest first.
+func (r *zone) ExpiredSegments(ctx context.Context, cameraID string, before time.Time, limit int) ([]Segment, error) {
+	b := toMicros(before)
+	// start_us <= end_us < before: the bound on start keeps this a range scan.
+	return r.segments(ctx, "SELECT "+segmentCols+
+		" FROM segments WHERE camera_id = ? AND start_us < ? AND end_us < ? ORDER BY start_us LIMIT ?",
+		cameraID, b, b, clampLimit(limit, defaultSegmentLimit, maxSegmentLimit))
+}
+
+// OldestSegments returns up to limit (at most 100000) segments of any
+// camera, those that ended first first.
+func (r *zone) OldestSegments(ctx context.Context, limit int) ([]Segment, error) {
+	return r.segments(ctx, "SELECT "+segmentCols+" FROM segments ORDER BY end_us, camera_id, start_us LIMIT ?",
+		clampLimit(limit, defaultSegmentLimit, maxSegmentLimit))
+}
+
+// DeleteSegments removes a camera's segments with the given starts, in
+// batches; missing ones are ignored.
+func (r *zone) DeleteSegments(ctx context.Context, cameraID string, starts []time.Time) error {
+	for len(starts) > 0 {
+		n := min(len(starts), deleteBatch)
+		args := make([]any, 0, n+1)
+		args = append(args, cameraID)
+		for _, s := range starts[:n] {
+			args = append(args, toMicros(s))
+		}
+		if _, err := r.exec(ctx, "DELETE FROM segments WHERE camera_id = ? AND start_us IN ("+placeholders(n)+")", args...); err != nil {
+			return err
+		}
+		starts = starts[n:]
+	}
+	return nil
+}
+
+// SegmentCameras lists the cameras that have any segment, by id.
+func (r *zone) SegmentCameras(ctx context.Context) ([]string, error) {
+	rows, err := r.db.QueryContext(ctx, r.d.distinctCameras)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (string, error) {
+		var id string
+		err := rows.Scan(&id)
+		return id, err
+	})
+}
+
+func (r *zone) segments(ctx context.Context, q string, args ...any) ([]Segment, error) {
+	rows, err := r.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (Segment, error) { return scanSegment(rows) })
+}
