@@ -137,3 +137,20 @@ func clampLimit(limit, def, hard int) int {
 
 // isConflict reports whether err is (or wraps) ErrConflict.
 func isConflict(err error) bool { return errors.Is(err, ErrConflict) }
+
+// collect scans every row with scan, closes rows and maps errors.
+func collect[T any](rows *sql.Rows, mapErr func(error) error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(err)
+	}
+	return out, nil
+}

@@ -36,6 +36,7 @@ const (
 	errOther      errKind = iota
 	errDuplicate          // a unique or primary key constraint: ErrConflict
 	errMissingRef         // a foreign key points at no row: ErrNotFound
+	errBusy               // SQLite's lock is held by another connection
 )
 
 var sqliteDialect = &dialect{
@@ -56,6 +57,9 @@ var sqliteDialect = &dialect{
 		var se *sqlite.Error
 		if !errors.As(err, &se) {
 			return errOther
+		}
+		if se.Code()&0xff == sqlite3.SQLITE_BUSY {
+			return errBusy
 		}
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:

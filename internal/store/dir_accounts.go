@@ -150,20 +150,3 @@ func (r *directory) memberships(ctx context.Context, q string, arg string) ([]Me
 		return m, err
 	})
 }
-
-// collect scans every row with scan, closes rows and maps errors.
-func collect[T any](rows *sql.Rows, mapErr func(error) error, scan func(*sql.Rows) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, mapErr(err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(err)
-	}
-	return out, nil
-}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -57,9 +58,6 @@ func open(ctx context.Context, dsn, scope string, list []migration, log *slog.Lo
 		d = mysqlDialect
 		cfg, _ := mysqlConfig(dsn)
 		dbName = cfg.DBName
-		if err := createMySQLDatabase(ctx, cfg); err != nil {
-			return nil, err
-		}
 	}
 	db, err := sql.Open(driver, source)
 	if err != nil {
@@ -70,16 +68,50 @@ func open(ctx context.Context, dsn, scope string, list []migration, log *slog.Lo
 		db.SetMaxIdleConns(8)
 		db.SetConnMaxLifetime(5 * time.Minute)
 	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: connect %s %s database: %w", driver, scope, err)
-	}
-	if err := migrate(ctx, db, d, dbName, scope, list, log); err != nil {
+	if err := prepare(ctx, db, d, dsn, dbName, scope, list, log); err != nil {
 		db.Close()
 		return nil, err
 	}
 	log.Debug("store: opened", "scope", scope, "engine", driver, "dsn", RedactDSN(dsn))
 	return &base{db: db, d: d, log: log}, nil
+}
+
+// busyRetries bounds how often prepare retries while another process holds
+// a new SQLite file's lock (switching it to WAL cannot wait for that lock).
+const busyRetries = 50
+
+// prepare connects, creating a missing MySQL database, and migrates.
+func prepare(ctx context.Context, db *sql.DB, d *dialect, dsn, dbName, scope string, list []migration, log *slog.Logger) error {
+	for attempt := 0; ; attempt++ {
+		err := db.PingContext(ctx)
+		if isUnknownDatabase(err) {
+			// Create it only when missing: a restricted account may lack the
+			// CREATE privilege that CREATE DATABASE IF NOT EXISTS checks first.
+			cfg, _ := mysqlConfig(dsn)
+			if err = createMySQLDatabase(ctx, cfg); err == nil {
+				err = db.PingContext(ctx)
+			}
+		}
+		if err != nil {
+			err = fmt.Errorf("store: connect %s %s database: %w", d.name, scope, err)
+		} else {
+			err = migrate(ctx, db, d, dbName, scope, list, log)
+		}
+		if err == nil || d.classify(err) != errBusy || attempt >= busyRetries {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(10+attempt*10) * time.Millisecond):
+		}
+	}
+}
+
+// isUnknownDatabase reports MySQL's "Unknown database" error (1049).
+func isUnknownDatabase(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1049
 }
 
 // createMySQLDatabase creates cfg's database if it does not exist, through a
