@@ -24,7 +24,7 @@ func run(args []string) int {
 	case "serve":
 		return serve(args[1:])
 	case "sim":
-		return sim(args[1:])
+		return simCmd(args[1:])
 	case "audit":
 		return auditCmd(args[1:])
 	case "version", "--version", "-v":

@@ -26,7 +26,7 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	cfg, err := config.Load("serve", []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0"}, func(string) (string, bool) { return "", false })
+	cfg, err := config.Load("serve", []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--rtsp-udp", ""}, func(string) (string, bool) { return "", false })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,10 +36,11 @@ func start(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Listen(); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	// All roles, so that the media routes exist too.
+	if err := a.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = a.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; a.Close() })

@@ -27,7 +27,9 @@ import (
 	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/audit"
 	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -43,7 +45,11 @@ type App struct {
 	Audit    *audit.Log
 	Registry *prometheus.Registry
 	API      *api.Server
+	// Hub and CamServer are set when the process runs the camera-server role.
+	Hub       *hub.Hub
+	CamServer *camserver.Server
 
+	out      io.Writer
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	draining atomic.Bool
@@ -70,7 +76,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
 	}
-	a := &App{Cfg: cfg, Log: log, Registry: prometheus.NewRegistry()}
+	a := &App{Cfg: cfg, Log: log, Registry: prometheus.NewRegistry(), out: opt.Out}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
 	if a.Dir, err = store.OpenDirectory(ctx, cfg.Directory, log); err != nil {
@@ -147,8 +153,12 @@ func (a *App) Ready(ctx context.Context) error {
 
 // Listen binds the HTTP address and builds the API server.
 func (a *App) Listen(extra ...func(*http.ServeMux, *api.Server)) error {
-	_, rtspPort, _ := net.SplitHostPort(a.Cfg.RTSP)
-	_, rtmpPort, _ := net.SplitHostPort(a.Cfg.RTMP)
+	rtspAddr, rtmpAddr := a.Cfg.RTSP, a.Cfg.RTMP
+	if a.CamServer != nil { // the bound ports, when configured as :0
+		rtspAddr, rtmpAddr = a.CamServer.RTSPAddr(), a.CamServer.RTMPAddr()
+	}
+	_, rtspPort, _ := net.SplitHostPort(rtspAddr)
+	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
 	a.API = api.New(api.Deps{
 		Dir: a.Dir, Zones: a.Zones, Accounts: a.Accounts, Cameras: a.Cameras, Audit: a.Audit, Log: a.Log,
 		Ready:      a.Ready,
@@ -180,13 +190,18 @@ func (a *App) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	a.draining.Store(true)
+	a.Log.Info("shutting down: draining")
+	derr := a.drain()
+	if derr != nil {
+		a.Log.Error("drain incomplete", "err", derr)
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := a.httpSrv.Shutdown(sctx)
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	return err
+	return errors.Join(derr, err)
 }
 
 // SetDraining turns readiness off (first step of a graceful stop).

@@ -24,16 +24,16 @@ type DemoCamera struct {
 // SeedDemo creates, once, a demo organisation, a demo user and a few push
 // cameras, and prints the demo login. The cameras' secrets are rotated on
 // every start so the in-process simulator can push to them.
-func (a *App) SeedDemo(ctx context.Context, opt Options) error {
+func (a *App) SeedDemo(ctx context.Context) error {
 	cams, pw, err := a.seedDemo(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	a.demo = cams
 	if pw != "" {
-		fmt.Fprintf(opt.Out, "camcloud demo: log in as %s with password %s\n", demoEmail, pw)
+		fmt.Fprintf(a.out, "camcloud demo: log in as %s with password %s\n", demoEmail, pw)
 	} else {
-		fmt.Fprintf(opt.Out, "camcloud demo: log in as %s (password printed at first start)\n", demoEmail)
+		fmt.Fprintf(a.out, "camcloud demo: log in as %s (password printed at first start)\n", demoEmail)
 	}
 	return nil
 }

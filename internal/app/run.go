@@ -2,12 +2,23 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
 
+	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/hub"
 )
 
-// Run opens, listens and serves until ctx ends, then shuts down in order.
+// Run opens, listens and serves until ctx ends, then drains and shuts down
+// in order: readiness off, camera server drained (spool uploaded), HTTP
+// stopped, databases closed.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) error {
 	a, err := New(ctx, cfg, log, opt)
 	if err != nil {
@@ -15,12 +26,91 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	}
 	defer a.Close()
 	if cfg.Demo {
-		if err := a.SeedDemo(ctx, opt); err != nil {
+		if err := a.SeedDemo(ctx); err != nil {
 			return err
 		}
 	}
-	if err := a.Listen(); err != nil {
+	if err := a.Start(ctx); err != nil {
 		return err
 	}
 	return a.Serve(ctx)
+}
+
+// Start starts the roles of the configuration and binds HTTP.
+func (a *App) Start(ctx context.Context) error {
+	a.Hub = hub.New()
+	var extra []func(*http.ServeMux, *api.Server)
+	if a.Cfg.Role != "api" {
+		if err := a.startCameraServer(ctx); err != nil {
+			return err
+		}
+	}
+	key, err := a.MediaKey()
+	if err != nil {
+		return err
+	}
+	signer, err := auth.NewSigner(key)
+	if err != nil {
+		return err
+	}
+	extra = append(extra, a.mediaRoutes(signer)...)
+	if err := a.Listen(extra...); err != nil {
+		return err
+	}
+	if a.Cfg.Demo && a.CamServer != nil {
+		a.startDemoCameras(ctx)
+	}
+	return nil
+}
+
+func (a *App) startCameraServer(ctx context.Context) error {
+	z, err := a.Zones.Get(a.Cfg.Zone)
+	if err != nil {
+		return err
+	}
+	var udp [2]string
+	if a.Cfg.RTSPUDP != "" {
+		if udp, err = a.Cfg.RTSPUDPPair(); err != nil {
+			return err
+		}
+	}
+	cs, err := camserver.New(camserver.Config{
+		UDPRTP: udp[0], UDPRTCP: udp[1],
+		ServerID: a.Cfg.ServerID, AdvertiseURL: a.advertiseURL(), RTSPAddr: a.Cfg.RTSP, RTMPAddr: a.Cfg.RTMP,
+		SpoolDir:        filepath.Join(a.Cfg.DataDir, "spool", z.Name),
+		SegmentDuration: a.Cfg.SegmentDuration, FragmentDuration: a.Cfg.FragmentDuration, MaxSpoolBytes: a.Cfg.MaxSpoolBytes,
+		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL,
+		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
+		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry,
+	})
+	if err != nil {
+		return fmt.Errorf("camera server: %w", err)
+	}
+	if err := cs.Start(ctx); err != nil {
+		return fmt.Errorf("camera server: %w", err)
+	}
+	a.CamServer = cs
+	return nil
+}
+
+// advertiseURL is the base URL other nodes use to reach this one's HTTP.
+func (a *App) advertiseURL() string {
+	if a.Cfg.AdvertiseURL != "" {
+		return a.Cfg.AdvertiseURL
+	}
+	host, port, _ := net.SplitHostPort(a.Cfg.HTTP)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// drain runs the camera server's drain with a bound.
+func (a *App) drain() error {
+	if a.CamServer == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return a.CamServer.Drain(ctx)
 }

@@ -28,6 +28,9 @@ type Config struct {
 	HTTP string `yaml:"http"`
 	RTSP string `yaml:"rtsp"`
 	RTMP string `yaml:"rtmp"`
+	// RTSPUDP is the RTP port address of the RTSP UDP transport (RTCP uses
+	// the next port); empty disables UDP.
+	RTSPUDP string `yaml:"rtsp_udp"`
 	// Demo seeds a demo organisation and simulated cameras.
 	Demo bool `yaml:"demo"`
 	// Role selects what this process runs: all, api or camera-server.
@@ -99,6 +102,7 @@ func Default() Config {
 		HTTP:              ":8080",
 		RTSP:              ":8554",
 		RTMP:              ":1935",
+		RTSPUDP:           ":8000",
 		Role:              RoleAll,
 		Zone:              "local",
 		SegmentDuration:   60 * time.Second,
@@ -176,6 +180,11 @@ func (c *Config) Finish() error {
 			return fmt.Errorf("%s address %q: %w", a.name, a.v, err)
 		}
 	}
+	if c.RTSPUDP != "" {
+		if _, err := c.RTSPUDPPair(); err != nil {
+			return err
+		}
+	}
 	if c.ServerID == "" {
 		h, _ := os.Hostname()
 		c.ServerID = h + c.RTSP
@@ -198,4 +207,17 @@ func validName(s string) bool {
 		return false
 	}
 	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+}
+
+// RTSPUDPPair returns the RTP and RTCP addresses of the RTSP UDP transport.
+func (c *Config) RTSPUDPPair() ([2]string, error) {
+	host, port, err := net.SplitHostPort(c.RTSPUDP)
+	if err != nil {
+		return [2]string{}, fmt.Errorf("rtsp_udp %q: %w", c.RTSPUDP, err)
+	}
+	var p int
+	if _, err := fmt.Sscanf(port, "%d", &p); err != nil || p <= 0 || p%2 != 0 || p > 65534 {
+		return [2]string{}, fmt.Errorf("rtsp_udp %q: the RTP port must be even and non-zero (RTCP takes the next one)", c.RTSPUDP)
+	}
+	return [2]string{net.JoinHostPort(host, port), net.JoinHostPort(host, fmt.Sprint(p+1))}, nil
 }

@@ -116,6 +116,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.HTTP, "http", c.HTTP, "HTTP listen address (API, UI, HLS, WHEP)")
 	fs.StringVar(&c.RTSP, "rtsp", c.RTSP, "RTSP listen address (camera ingest)")
 	fs.StringVar(&c.RTMP, "rtmp", c.RTMP, "RTMP listen address (camera ingest)")
+	fs.StringVar(&c.RTSPUDP, "rtsp-udp", c.RTSPUDP, "RTP port address of RTSP over UDP (RTCP on the next port); empty disables UDP")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed a demo organisation with simulated cameras")
 	fs.StringVar(&c.Role, "role", c.Role, "roles to run: all, api or camera-server")
 	fs.StringVar(&c.Zone, "zone", c.Zone, "zone of this camera server")

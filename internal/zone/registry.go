@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/config"
@@ -64,6 +65,11 @@ func OpenStore(ctx context.Context, sc config.Store) (blob.Store, error) {
 		if err != nil {
 			return nil, err
 		}
+		// Create the bucket on first use; a store that is down now is
+		// reported by readiness, not a reason to refuse to start.
+		bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_ = s.EnsureBucket(bctx)
 		return s, nil
 	}
 	return nil, fmt.Errorf("unknown store type %q", sc.Type)

@@ -1,0 +1,39 @@
+package app
+
+import (
+	"net/http"
+	"os/exec"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/live"
+	"github.com/camcloud/camcloud/internal/playback"
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// mediaRoutes returns the live and playback routes of this process's roles:
+// api nodes hand out signed URLs and serve recorded media; camera servers
+// serve live media for the cameras they hold.
+func (a *App) mediaRoutes(signer *auth.Signer) []func(*http.ServeMux, *api.Server) {
+	ffmpeg, _ := exec.LookPath("ffmpeg")
+	hub := a.Hub
+	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry,
+		Locate: live.ZoneLocator(func(n string) (store.Zone, error) {
+			z, err := a.Zones.Get(n)
+			if err != nil {
+				return nil, err
+			}
+			return z.DB, nil
+		}, a.Cfg.ServerID, 30*time.Second)})
+	a.closers = append(a.closers, lv.Close)
+	var out []func(*http.ServeMux, *api.Server)
+	if a.Cfg.Role != "camera-server" {
+		pb := playback.New(playback.Deps{Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg})
+		out = append(out, pb.Register, lv.RegisterAPI)
+	}
+	if a.CamServer != nil {
+		out = append(out, func(m *http.ServeMux, _ *api.Server) { lv.RegisterMedia(m) })
+	}
+	return out
+}

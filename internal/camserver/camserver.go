@@ -1,0 +1,261 @@
+// Package camserver runs the camera-server role of one zone: ingest into the
+// hub, recording of every published camera, camera status, registration and
+// heartbeats in the zone DB, leases for pulled cameras, retention, and the
+// ordered drain of a rolling restart.
+package camserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/record"
+	"github.com/camcloud/camcloud/internal/retention"
+	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
+)
+
+// Config configures a camera server.
+type Config struct {
+	ServerID     string
+	AdvertiseURL string // base URL api nodes use to reach its live endpoints
+	RTSPAddr     string
+	RTMPAddr     string
+	// UDPRTP and UDPRTCP enable RTSP over UDP when set.
+	UDPRTP, UDPRTCP string
+	SpoolDir        string
+
+	SegmentDuration  time.Duration
+	FragmentDuration time.Duration
+	MaxSpoolBytes    int64
+
+	PullCapacity int
+	LeaseTTL     time.Duration
+
+	RetentionInterval time.Duration
+	MinFreeBytes      int64
+
+	Dir        store.Directory
+	Zone       *zone.Zone
+	Cameras    *cameras.Service
+	Hub        *hub.Hub
+	Log        *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Server is a running camera server.
+type Server struct {
+	c       Config
+	log     *slog.Logger
+	rec     *record.Recorder
+	ingest  *ingest.Server
+	puller  *ingest.Puller
+	sweeper *retention.Sweeper
+
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	recCtx   context.Context
+	recStop  context.CancelFunc
+	mu       sync.Mutex
+	pulled   map[string]string // camera id -> URL being pulled
+	draining bool
+}
+
+// New builds the server; Start runs it.
+func New(c Config) (*Server, error) {
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 15 * time.Second
+	}
+	s := &Server{c: c, log: c.Log.With("zone", c.Zone.Name, "server", c.ServerID), pulled: map[string]string{}}
+	var err error
+	s.rec, err = record.New(record.Config{
+		SpoolDir: c.SpoolDir, SegmentDuration: c.SegmentDuration, FragmentDuration: c.FragmentDuration,
+		MaxSpoolBytes: c.MaxSpoolBytes, Store: c.Zone.Blobs, Index: c.Zone.DB, Log: s.log, Registerer: c.Registerer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ev := &events{s: s}
+	s.ingest, err = ingest.NewServer(ingest.Config{RTSPAddr: c.RTSPAddr, RTMPAddr: c.RTMPAddr, UDPRTPAddr: c.UDPRTP, UDPRTCPAddr: c.UDPRTCP, Hub: c.Hub,
+		Auth: authorizer{s}, Events: ev, Log: s.log})
+	if err != nil {
+		return nil, err
+	}
+	s.puller = ingest.NewPuller(c.Hub, ev, s.log)
+	s.sweeper = retention.New(retention.Config{Zone: c.Zone.Name, Dir: c.Dir, Index: c.Zone.DB, Blobs: c.Zone.Blobs,
+		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer})
+	return s, nil
+}
+
+// RTSPAddr and RTMPAddr are the bound ingest addresses.
+func (s *Server) RTSPAddr() string { return s.ingest.RTSPAddr() }
+
+// RTMPAddr is the bound RTMP address.
+func (s *Server) RTMPAddr() string { return s.ingest.RTMPAddr() }
+
+// ID is this server's name in its zone.
+func (s *Server) ID() string { return s.c.ServerID }
+
+// Start recovers the spool, starts ingest, the uploader, the heartbeat, the
+// lease loop and the retention sweeper.
+func (s *Server) Start(ctx context.Context) error {
+	ctx, s.cancel = context.WithCancel(ctx)
+	// Recording outlives ctx's cancel so that Drain can finish segments.
+	s.recCtx, s.recStop = context.WithCancel(context.WithoutCancel(ctx))
+	if err := s.rec.Recover(ctx); err != nil {
+		s.log.Error("spool recovery failed", "err", err)
+	}
+	s.c.Hub.OnPublish(s.onPublish)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.rec.Run(s.recCtx) }()
+	if err := s.ingest.Start(); err != nil {
+		return err
+	}
+	s.heartbeat(ctx)
+	s.loop(ctx, 5*time.Second, s.heartbeat)
+	s.loop(ctx, s.c.LeaseTTL/3, s.leases)
+	if s.c.RetentionInterval > 0 {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.sweeper.Run(ctx, s.c.RetentionInterval) }()
+	}
+	s.log.Info("camera server started", "rtsp", s.RTSPAddr(), "rtmp", s.RTMPAddr())
+	return nil
+}
+
+func (s *Server) loop(ctx context.Context, every time.Duration, fn func(context.Context)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(ctx)
+			}
+		}
+	}()
+}
+
+// onPublish records a new stream unless its camera's recording is off.
+func (s *Server) onPublish(st *hub.Stream) {
+	cam, err := s.c.Dir.GetCamera(s.recCtx, st.CameraID)
+	if err != nil {
+		s.log.Warn("not recording: camera unknown", "camera", st.CameraID, "err", err)
+		return
+	}
+	if cam.Recording == "off" {
+		return
+	}
+	if err := s.rec.Record(s.recCtx, st); err != nil && !errors.Is(err, record.ErrDraining) && s.recCtx.Err() == nil {
+		s.log.Warn("recording ended with an error", "camera", st.CameraID, "err", err)
+	}
+}
+
+func (s *Server) heartbeat(ctx context.Context) {
+	s.mu.Lock()
+	draining := s.draining
+	s.mu.Unlock()
+	err := s.c.Zone.DB.Heartbeat(ctx, store.Server{ID: s.c.ServerID, Addr: s.c.AdvertiseURL, Capacity: s.c.PullCapacity,
+		Seen: time.Now().UTC(), Draining: draining})
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("heartbeat failed", "err", err)
+	}
+}
+
+// Drain is the rolling-restart sequence: stop accepting, drop streams so
+// cameras reconnect elsewhere, upload the spool, release leases, deregister.
+func (s *Server) Drain(ctx context.Context) error {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	s.log.Info("draining: no longer accepting cameras")
+	s.heartbeat(ctx)
+	s.ingest.StopAccepting()
+	if s.cancel != nil {
+		s.cancel() // heartbeat, lease loop and sweeper stop
+	}
+	s.puller.StopAll()
+	s.ingest.Close()
+	s.c.Hub.CloseAll()
+	var errs []error
+	if err := s.rec.Drain(ctx); err != nil {
+		segs, bytes := s.rec.Pending()
+		errs = append(errs, fmt.Errorf("spool not fully uploaded (%d segments, %d bytes left for the next start): %w", segs, bytes, err))
+	}
+	s.recStop()
+	bg := context.WithoutCancel(ctx)
+	if err := s.c.Zone.DB.ReleaseLeases(bg, s.c.ServerID); err != nil {
+		errs = append(errs, fmt.Errorf("release leases: %w", err))
+	}
+	if err := s.c.Zone.DB.SetOffline(bg, s.c.ServerID); err != nil {
+		errs = append(errs, fmt.Errorf("mark cameras offline: %w", err))
+	}
+	if err := s.c.Zone.DB.RemoveServer(bg, s.c.ServerID); err != nil {
+		errs = append(errs, fmt.Errorf("deregister: %w", err))
+	}
+	s.wg.Wait()
+	s.log.Info("drained")
+	return errors.Join(errs...)
+}
+
+// authorizer checks a push's secret and that the camera lives in this zone.
+type authorizer struct{ s *Server }
+
+func (a authorizer) AuthorizePublish(ctx context.Context, cameraID, secret string) error {
+	a.s.mu.Lock()
+	draining := a.s.draining
+	a.s.mu.Unlock()
+	if draining {
+		return errors.New("server is draining")
+	}
+	if err := a.s.c.Cameras.AuthorizePublish(ctx, cameraID, secret); err != nil {
+		return err
+	}
+	cam, err := a.s.c.Dir.GetCamera(ctx, cameraID)
+	if err != nil {
+		return err
+	}
+	if cam.Zone != a.s.c.Zone.Name {
+		return fmt.Errorf("camera belongs to zone %s, this server to %s", cam.Zone, a.s.c.Zone.Name)
+	}
+	return nil
+}
+
+// events keeps the zone's camera status current.
+type events struct{ s *Server }
+
+func (e *events) Online(cameraID string, info ingest.StreamInfo) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := e.s.c.Zone.DB.PutStatus(ctx, store.CameraStatus{CameraID: cameraID, Online: true, Codec: info.Codec,
+		BitrateKbps: info.BitrateKbps, LastSeen: time.Now().UTC(), Server: e.s.c.ServerID})
+	if err != nil {
+		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
+	}
+}
+
+func (e *events) Offline(cameraID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	// Only clear the status if this server still holds the camera: it may
+	// already have reconnected to another server.
+	st, err := e.s.c.Zone.DB.GetStatus(ctx, cameraID)
+	if err == nil && st.Server != "" && st.Server != e.s.c.ServerID {
+		return
+	}
+	st.CameraID, st.Online, st.Server, st.LastSeen = cameraID, false, "", time.Now().UTC()
+	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
+		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
+	}
+}

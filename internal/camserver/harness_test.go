@@ -1,0 +1,251 @@
+package camserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/app"
+	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/sample"
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+const (
+	adminEmail = "admin@example.com"
+	adminPW    = "admin-password-1"
+)
+
+// node is one in-process camcloud (all roles) on 127.0.0.1 ports.
+type node struct {
+	t      *testing.T
+	app    *app.App
+	base   string
+	token  string
+	org    string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func repoFile(t testing.TB, rel string) string {
+	_, f, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(f), "..", "..", rel)
+}
+
+func loadSample(t testing.TB, name string) *sample.Sample {
+	t.Helper()
+	s, err := sample.Load(repoFile(t, filepath.Join("testdata", name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// startNode runs camcloud serve in-process with short segments.
+func startNode(t *testing.T, dataDir string, extra ...string) *node {
+	t.Helper()
+	args := append([]string{"--data-dir", dataDir, "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtmp", "127.0.0.1:0",
+		"--segment-duration", "6s", "--lease-ttl", "3s", "--rtsp-udp", ""}, extra...)
+	cfg, err := config.Load("serve", args, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := slog.LevelWarn
+	if os.Getenv("CAMCLOUD_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	vars := map[string]string{"CAMCLOUD_ADMIN_EMAIL": adminEmail, "CAMCLOUD_ADMIN_PASSWORD": adminPW}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, log, app.Options{Out: io.Discard, Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := &node{t: t, app: a, base: "http://" + a.HTTPAddr(), cancel: cancel, done: make(chan error, 1)}
+	go func() { n.done <- a.Serve(ctx) }()
+	t.Cleanup(func() { n.stop(); a.Close() })
+	n.token = n.login()
+	return n
+}
+
+// stop drains the node (uploads the spool) and stops serving; its
+// databases stay open for the test to read.
+func (n *node) stop() {
+	if n.cancel == nil {
+		return
+	}
+	n.cancel()
+	if err := <-n.done; err != nil {
+		n.t.Errorf("serve: %v", err)
+	}
+	n.cancel = nil
+}
+
+func (n *node) call(method, path string, body, out any) int {
+	n.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, n.base+path, rd)
+	if n.token != "" {
+		req.Header.Set("Authorization", "Bearer "+n.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			n.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+		}
+	}
+	return res.StatusCode
+}
+
+func (n *node) login() string {
+	var r struct{ Token string }
+	if s := n.call("POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPW}, &r); s != 200 {
+		n.t.Fatalf("login: %d", s)
+	}
+	return r.Token
+}
+
+type camResp struct {
+	ID     string `json:"id"`
+	Ingest struct {
+		RTSP string `json:"rtsp_url"`
+		RTMP string `json:"rtmp_url"`
+	} `json:"ingest"`
+	Status store.CameraStatus `json:"status"`
+}
+
+// camera creates a camera (an org first if needed) and returns it with its
+// ingest URLs.
+func (n *node) camera(name string, source map[string]string) camResp {
+	n.t.Helper()
+	if n.org == "" {
+		var o struct{ ID string }
+		if s := n.call("POST", "/api/v1/orgs", map[string]string{"name": "test"}, &o); s != 201 {
+			n.t.Fatalf("create org: %d", s)
+		}
+		n.org = o.ID
+	}
+	if source == nil {
+		source = map[string]string{"type": "push"}
+	}
+	var c camResp
+	if s := n.call("POST", "/api/v1/cameras", map[string]any{"org_id": n.org, "name": name, "source": source}, &c); s != 201 {
+		n.t.Fatalf("create camera: %d", s)
+	}
+	return c
+}
+
+// segments reads a camera's index rows from the local zone.
+func (n *node) segments(cam string) []store.Segment {
+	n.t.Helper()
+	z, err := n.app.Zones.Get("local")
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	rows, err := z.DB.ListSegments(context.Background(), cam, time.Unix(0, 0), time.Now().Add(time.Hour), 100000)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Start.Before(rows[j].Start) })
+	return rows
+}
+
+// object reads an object from the local zone's store.
+func (n *node) object(key string) []byte {
+	n.t.Helper()
+	z, _ := n.app.Zones.Get("local")
+	rc, err := z.Blobs.Get(context.Background(), key)
+	if err != nil {
+		n.t.Fatalf("object %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return b
+}
+
+// gaps returns the holes between consecutive segments longer than tol.
+func gaps(rows []store.Segment, tol time.Duration) []time.Duration {
+	var out []time.Duration
+	for i := 1; i < len(rows); i++ {
+		if g := rows[i].Start.Sub(rows[i-1].End); g > tol {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// recorded is the total duration of the rows.
+func recorded(rows []store.Segment) time.Duration {
+	var d time.Duration
+	for _, r := range rows {
+		d += r.End.Sub(r.Start)
+	}
+	return d
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s", d, what)
+}
+
+// freeUDPPair finds an even UDP port whose successor is free too.
+func freeUDPPair(t *testing.T) string {
+	t.Helper()
+	for range 50 {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		if p%2 != 0 || p > 65000 {
+			continue
+		}
+		a, err1 := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+		b, err2 := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p+1))
+		if a != nil {
+			a.Close()
+		}
+		if b != nil {
+			b.Close()
+		}
+		if err1 == nil && err2 == nil {
+			return fmt.Sprintf("127.0.0.1:%d", p)
+		}
+	}
+	t.Fatal("no free UDP port pair")
+	return ""
+}

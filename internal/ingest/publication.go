@@ -1,0 +1,270 @@
+package ingest
+
+import (
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/camcloud/camcloud/internal/hub"
+)
+
+// reportPeriod is how often Events.Online is repeated with the bitrate.
+const reportPeriod = 5 * time.Second
+
+// trackSpec is one track a session offers, before it is published.
+type trackSpec struct {
+	codec     codecs.Codec
+	clockRate int
+	name      string // for StreamInfo.Codec: "H264", "AAC", "G711"...
+}
+
+// pubConfig is what a publication needs from its session.
+type pubConfig struct {
+	hub      *hub.Hub
+	events   Events
+	log      *slog.Logger
+	cameraID string
+	info     StreamInfo
+	// dropSession closes the network session when the hub stream ends without
+	// the session asking (replaced by another publisher, or drained).
+	dropSession func()
+}
+
+// publication turns the media of one publish session into a hub stream: it
+// waits for the video parameters, starts at the first key frame, computes
+// DTS, rebases timestamps to the stream start and reports presence.
+type publication struct {
+	cfg pubConfig
+
+	mu      sync.Mutex
+	video   *videoTrack
+	tracks  []*pubTrack // tracks[0] is the video track
+	stream  *hub.Stream
+	started bool          // a first video key frame was written
+	base    time.Duration // media time of that key frame
+	bytes   int64
+	online  bool
+	closed  bool
+	done    chan struct{}
+	// watched is closed when the watch goroutine has ended.
+	watched chan struct{}
+}
+
+// pubTrack is one track of a publication.
+type pubTrack struct {
+	id        int
+	codec     codecs.Codec
+	clockRate int
+	lastDTS   int64
+	written   bool
+}
+
+// newPublication prepares a publication; specs[0] must be a video track.
+func newPublication(cfg pubConfig, specs []trackSpec) *publication {
+	p := &publication{cfg: cfg, done: make(chan struct{})}
+	for i, s := range specs {
+		p.tracks = append(p.tracks, &pubTrack{id: i + 1, codec: s.codec, clockRate: s.clockRate})
+	}
+	p.video = newVideoTrack(p.tracks[0].codec)
+	return p
+}
+
+// start publishes at once when the video parameters are already known.
+func (p *publication) start() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.video.ready() && p.stream == nil && !p.closed {
+		p.publishLocked()
+	}
+}
+
+// publishLocked starts (or, after a parameter change, restarts) the hub stream.
+func (p *publication) publishLocked() {
+	p.tracks[0].codec = p.video.codec()
+	p.video.dirty = false
+	tracks := make([]hub.Track, len(p.tracks))
+	for i, t := range p.tracks {
+		tracks[i] = hub.Track{ID: t.id, Codec: t.codec, ClockRate: t.clockRate}
+		t.written = false
+	}
+	first := p.stream == nil
+	p.started = false
+	p.stream = p.cfg.hub.Publish(p.cfg.cameraID, tracks)
+	p.video.needKey = true
+	if first {
+		p.online = true
+		p.watched = make(chan struct{})
+		p.cfg.log.Info("publish started", "camera", p.cfg.cameraID, "protocol", p.cfg.info.Protocol,
+			"remote", p.cfg.info.Remote, "codec", p.cfg.info.Codec)
+		go p.watch()
+	} else {
+		p.cfg.log.Info("video parameters changed, stream restarted", "camera", p.cfg.cameraID)
+	}
+}
+
+// watch reports presence (at once, then with the bitrate every
+// reportPeriod) and drops the session when its hub stream ends without the
+// session ending (another publisher took over, or a drain). Events are sent
+// from here so that a slow Events never holds up the media path.
+func (p *publication) watch() {
+	defer close(p.watched)
+	p.cfg.events.Online(p.cfg.cameraID, p.cfg.info)
+	tick := time.NewTicker(reportPeriod)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		p.mu.Lock()
+		s := p.stream
+		p.mu.Unlock()
+		select {
+		case <-p.done:
+			return
+		case <-tick.C:
+			now := time.Now()
+			p.mu.Lock()
+			b := p.bytes
+			p.bytes = 0
+			p.mu.Unlock()
+			info := p.cfg.info
+			if secs := now.Sub(last).Seconds(); secs > 0 {
+				info.BitrateKbps = int(float64(b) * 8 / 1000 / secs)
+			}
+			last = now
+			p.cfg.events.Online(p.cfg.cameraID, info)
+		case <-s.Done():
+			p.mu.Lock()
+			replacedByUs := p.stream != s
+			closed := p.closed
+			p.mu.Unlock()
+			if closed {
+				return
+			}
+			if replacedByUs {
+				continue
+			}
+			p.cfg.log.Info("stream taken over or closed by the server, dropping the session",
+				"camera", p.cfg.cameraID, "protocol", p.cfg.info.Protocol, "remote", p.cfg.info.Remote)
+			p.cfg.dropSession()
+			return
+		}
+	}
+}
+
+// writeVideo takes one video access unit. Without haveDTS the DTS is
+// computed from the bitstream.
+func (p *publication) writeVideo(pts, dts int64, haveDTS bool, au [][]byte, ntp time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return
+	}
+	au = p.video.absorb(au)
+	if au == nil || !p.video.ready() {
+		return
+	}
+	if p.stream == nil || (p.video.dirty && p.video.isKey(au)) {
+		p.publishLocked()
+	}
+	au, key := p.video.prepare(au)
+	if au == nil {
+		return
+	}
+	t := p.tracks[0]
+	if !haveDTS {
+		var err error
+		dts, err = p.video.extractDTS(au, pts)
+		if err != nil {
+			p.cfg.log.Debug("cannot compute DTS, waiting for the next key frame", "camera", p.cfg.cameraID, "error", err)
+			return
+		}
+	}
+	if !p.started {
+		if !key {
+			return
+		}
+		p.started = true
+		p.base = ticksToDur(dts, t.clockRate)
+	}
+	off := durToTicks(p.base, t.clockRate)
+	p.writeLocked(t, &hub.Unit{PTS: pts - off, DTS: dts - off, NTP: ntp, Key: key, Payload: au})
+}
+
+// writeAudio takes one audio frame of tracks[i].
+func (p *publication) writeAudio(i int, pts int64, frame []byte, ntp time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || !p.started || i <= 0 || i >= len(p.tracks) || len(frame) == 0 {
+		return
+	}
+	t := p.tracks[i]
+	pts -= durToTicks(p.base, t.clockRate)
+	if pts < 0 {
+		return
+	}
+	p.writeLocked(t, &hub.Unit{PTS: pts, DTS: pts, NTP: ntp, Key: true, Payload: [][]byte{frame}})
+}
+
+// writeLocked keeps DTS monotonic per track and hands the unit to the hub.
+func (p *publication) writeLocked(t *pubTrack, u *hub.Unit) {
+	if t.written && u.DTS < t.lastDTS {
+		return
+	}
+	t.written, t.lastDTS = true, u.DTS
+	u.Track = t.id
+	for _, b := range u.Payload {
+		p.bytes += int64(len(b))
+	}
+	p.stream.Write(u)
+}
+
+// close ends the hub stream and reports the camera offline unless another
+// publish of it has taken over.
+func (p *publication) close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	close(p.done)
+	s, online, watched := p.stream, p.online, p.watched
+	p.mu.Unlock()
+	if s == nil {
+		return
+	}
+	s.Close()
+	<-watched // no Online after Offline
+	if online && p.cfg.hub.Get(p.cfg.cameraID) == nil {
+		p.cfg.events.Offline(p.cfg.cameraID)
+	}
+	p.cfg.log.Info("publish ended", "camera", p.cfg.cameraID, "protocol", p.cfg.info.Protocol, "remote", p.cfg.info.Remote)
+}
+
+// codecsName joins the codec names of specs: "H264/AAC".
+func codecsName(specs []trackSpec) string {
+	names := make([]string, len(specs))
+	for i, t := range specs {
+		names[i] = t.name
+	}
+	return strings.Join(names, "/")
+}
+
+// ticksToDur converts a timestamp in clock units to a duration without overflow.
+func ticksToDur(t int64, clock int) time.Duration {
+	c := int64(clock)
+	return time.Duration(t/c)*time.Second + time.Duration(t%c)*time.Second/time.Duration(c)
+}
+
+// durToTicks converts a duration to clock units without overflow, rounding
+// to the nearest tick so that durToTicks(ticksToDur(t)) == t.
+func durToTicks(d time.Duration, clock int) int64 {
+	s, r := int64(d/time.Second), int64(d%time.Second)
+	half := int64(time.Second / 2)
+	if r < 0 {
+		half = -half
+	}
+	return s*int64(clock) + (r*int64(clock)+half)/int64(time.Second)
+}

@@ -1,0 +1,86 @@
+package ingest
+
+import (
+	"bytes"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/sample"
+)
+
+// TestParamsChangeRestartsStream announces stale parameters (as some
+// cameras do in their SDP): the stream restarts with the in-band ones at the
+// first key frame, and units are rebased to start at zero.
+func TestParamsChangeRestartsStream(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	smp, err := sample.Load(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample-h264.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := smp.Tracks[0].Codec.(*codecs.H264)
+	h := hub.New()
+	stale := &codecs.H264{SPS: []byte{0x67, 0x4d, 0x00, 0x1f}, PPS: []byte{0x68, 0xee}}
+	p := newPublication(pubConfig{hub: h, events: nopEvents{}, log: slog.New(slog.DiscardHandler),
+		cameraID: "c", dropSession: func() {}}, []trackSpec{{codec: stale, clockRate: 90000, name: "H264"}})
+	p.start()
+	s1 := h.Get("c")
+	if s1 == nil || !bytes.Equal(s1.Tracks[0].Codec.(*codecs.H264).SPS, stale.SPS) {
+		t.Fatal("not published at start with the announced parameters")
+	}
+	const offset = 1_000_000
+	var video []*hub.Unit
+	for _, u := range smp.Units {
+		if u.Track == 1 {
+			video = append(video, u)
+		}
+	}
+	if video[0].DTS != 0 || !video[0].Key {
+		t.Fatal("sample does not start with a key frame at 0")
+	}
+	for _, u := range video[:10] {
+		p.writeVideo(u.PTS+offset, 0, false, u.Payload, time.Now())
+	}
+	select {
+	case <-s1.Done():
+	default:
+		t.Fatal("stale stream not replaced")
+	}
+	s2 := h.Get("c")
+	got := s2.Tracks[0].Codec.(*codecs.H264)
+	if !bytes.Equal(got.SPS, real.SPS) || !bytes.Equal(got.PPS, real.PPS) {
+		t.Fatal("restarted stream does not carry the in-band parameters")
+	}
+	r, _ := s2.NewReader(16)
+	u := video[10]
+	p.writeVideo(u.PTS+offset, 0, false, u.Payload, time.Now())
+	select {
+	case got1 := <-r.C():
+		if got1.DTS != u.DTS || got1.PTS != u.PTS {
+			t.Fatalf("unit not rebased: PTS %d DTS %d, want %d %d", got1.PTS, got1.DTS, u.PTS, u.DTS)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("unit not written")
+	}
+	p.close()
+	if h.Get("c") != nil {
+		t.Fatal("stream still published after close")
+	}
+}
+
+func TestTimeConversions(t *testing.T) {
+	for _, c := range []struct {
+		ticks int64
+		clock int
+	}{{0, 90000}, {90000, 90000}, {1 << 40, 90000}, {48000 * 3600 * 24 * 30, 48000}, {12345, 8000}, {-90000, 90000}, {-7, 48000}} {
+		d := ticksToDur(c.ticks, c.clock)
+		if back := durToTicks(d, c.clock); back != c.ticks {
+			t.Errorf("%d@%d -> %v -> %d", c.ticks, c.clock, d, back)
+		}
+	}
+}

@@ -1,0 +1,99 @@
+package ingest_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/sim"
+)
+
+// TestPullerReconnects pulls from an RTSP server, restarts that server on
+// the same port and expects units to flow again.
+func TestPullerReconnects(t *testing.T) {
+	t.Parallel()
+	smp := loadSample(t, "sample-h264.ts")
+	ps, err := sim.ServePull("127.0.0.1:0", 1, smp, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ps.Addr()
+	h := hub.New()
+	ev := newEvents()
+	p := ingest.NewPuller(h, ev, testLog(t))
+	defer p.StopAll()
+	p.Start(camID, ps.URL(0))
+	if got := p.Active(); !slices.Equal(got, []string{camID}) {
+		t.Fatalf("Active = %v", got)
+	}
+
+	s1 := waitStream(t, h, camID, 10*time.Second)
+	if _, ok := s1.Tracks[0].Codec.(*codecs.H264); !ok || len(s1.Tracks) != 2 {
+		t.Fatalf("tracks %+v", s1.Tracks)
+	}
+	units := readUnits(t, s1, 40, 10*time.Second)
+	if video, _, keys := checkUnits(t, s1, units); video < 10 || keys < 1 {
+		t.Fatalf("video=%d keys=%d", video, keys)
+	}
+	if _, _, info := ev.counts(camID); info.Protocol != "rtsp-pull" {
+		t.Fatalf("info %+v", info)
+	}
+
+	ps.Close()
+	select {
+	case <-s1.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatal("stream did not end when the camera went away")
+	}
+	ps2, err := sim.ServePull(addr, 1, smp, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ps2.Close()
+	var s2 *hub.Stream
+	deadline := time.Now().Add(15 * time.Second)
+	for s2 == nil || s2 == s1 {
+		if time.Now().After(deadline) {
+			t.Fatal("puller did not reconnect")
+		}
+		time.Sleep(50 * time.Millisecond)
+		s2 = h.Get(camID)
+	}
+	units = readUnits(t, s2, 40, 10*time.Second)
+	if video, _, _ := checkUnits(t, s2, units); video < 10 {
+		t.Fatalf("video=%d after reconnect", video)
+	}
+
+	p.Stop(camID)
+	select {
+	case <-s2.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stop did not end the stream")
+	}
+	if len(p.Active()) != 0 {
+		t.Fatalf("Active after Stop = %v", p.Active())
+	}
+	if _, off, _ := ev.counts(camID); off < 1 {
+		t.Fatal("Offline not reported")
+	}
+}
+
+// TestPullerBadURL keeps retrying without crashing and stops on request.
+func TestPullerBadURL(t *testing.T) {
+	t.Parallel()
+	p := ingest.NewPuller(hub.New(), nil, testLog(t))
+	p.Start("x", "rtsp://user:pa55word@127.0.0.1:1/nothing")
+	p.Start("y", "::not a url")
+	time.Sleep(200 * time.Millisecond)
+	if got := p.Active(); !slices.Equal(got, []string{"x", "y"}) {
+		t.Fatalf("Active = %v", got)
+	}
+	p.StopAll()
+	if len(p.Active()) != 0 {
+		t.Fatal("still active")
+	}
+}

@@ -1,0 +1,84 @@
+package live
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/auth"
+)
+
+// liveURLs is the answer of POST /api/v1/cameras/{id}/live.
+type liveURLs struct {
+	HLSURL    string    `json:"hls_url"`
+	WHEPURL   string    `json:"whep_url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// RegisterAPI adds POST /api/v1/cameras/{id}/live to the API server (it
+// fits api.Deps.Extra). The answer carries URLs on the camera server that
+// holds the camera, signed for the caller; 409 "offline" when no server
+// holds it.
+func (s *Service) RegisterAPI(mux *http.ServeMux, srv *api.Server) {
+	srv.Handle("POST /api/v1/cameras/{id}/live", func(w http.ResponseWriter, r *http.Request, rq *api.Request) {
+		s.apiLive(w, r, rq, srv)
+	})
+}
+
+func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *api.Request, srv *api.Server) {
+	cam, err := srv.Camera(r, rq, "live")
+	if err != nil {
+		srv.Fail(w, r, err)
+		return
+	}
+	if s.d.Locate == nil {
+		srv.Fail(w, r, errors.New("live: no Locate function configured"))
+		return
+	}
+	base, err := s.d.Locate(r.Context(), cam)
+	if errors.Is(err, ErrOffline) {
+		srv.Fail(w, r, api.Errorf(http.StatusConflict, "offline", "camera %s is not streaming right now", cam.ID))
+		return
+	}
+	if err != nil {
+		srv.Fail(w, r, err)
+		return
+	}
+	if base == "" {
+		base = requestBase(r, srv.PublicHost)
+	}
+	base = strings.TrimRight(base, "/")
+	exp := s.d.Now().Add(s.d.TokenTTL).UTC().Truncate(time.Second)
+	tok, err := s.d.Signer.Sign(auth.MediaClaims{CameraID: cam.ID, Perm: "live", Subject: rq.User.ID, Expires: exp})
+	if err != nil {
+		srv.Fail(w, r, err)
+		return
+	}
+	q := "?token=" + url.QueryEscape(tok)
+	path := base + "/live/v1/" + url.PathEscape(cam.ID)
+	srv.Record(r, rq, "media.live", "camera:"+cam.ID, cam.OrgID, cam.ID, "")
+	api.WriteJSON(w, http.StatusOK, liveURLs{HLSURL: path + "/index.m3u8" + q, WHEPURL: path + "/whep" + q, ExpiresAt: exp})
+}
+
+// requestBase is the scheme and host this request reached, for a camera
+// held by this very process. publicHost, when set, names the host (it may
+// carry a port).
+func requestBase(r *http.Request, publicHost string) string {
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	host := r.Host
+	if publicHost != "" {
+		host = publicHost
+		_, _, noPort := net.SplitHostPort(publicHost)
+		if _, port, err := net.SplitHostPort(r.Host); err == nil && noPort != nil {
+			host = net.JoinHostPort(publicHost, port)
+		}
+	}
+	return scheme + "://" + host
+}

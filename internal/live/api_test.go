@@ -1,0 +1,208 @@
+package live
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/account"
+	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// TestAPILive: POST /api/v1/cameras/{id}/live hands a member signed URLs
+// that play on the media routes, audits it, answers 404 to outsiders and
+// 409 "offline" when no server holds the camera.
+func TestAPILive(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	log := testLogger(t)
+	dir, err := store.OpenDirectory(ctx, "sqlite:"+filepath.Join(t.TempDir(), "dir.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dir.Close()
+	accts, err := account.New(dir, log, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := store.Org{ID: account.NewID(), Name: "A", CreatedAt: time.Now()}
+	if err := dir.CreateOrg(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	cam := store.Camera{ID: account.NewID(), OrgID: org.ID, Name: "door", Zone: "local", SourceType: "push",
+		RetentionDays: 1, Recording: "continuous", CreatedAt: time.Now()}
+	if err := dir.CreateCamera(ctx, cam); err != nil {
+		t.Fatal(err)
+	}
+	users := map[string]string{}
+	for _, who := range []string{"viewer", "outsider"} {
+		u, err := accts.CreateUser(ctx, who+"@example.com", "password-"+who, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if who == "viewer" {
+			if err := dir.PutMembership(ctx, store.Membership{OrgID: org.ID, UserID: u.ID, Role: store.RoleViewer}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tok, _, _, err := accts.Login(ctx, who+"@example.com", "password-"+who, "", "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[who] = tok
+	}
+
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sig, _ := auth.NewSigner(key)
+	h := hub.New()
+	offline := true
+	svc := New(Deps{Hub: h, Signer: sig, Log: log, Locate: func(ctx context.Context, c store.Camera) (string, error) {
+		if offline {
+			return "", ErrOffline
+		}
+		return "", nil
+	}})
+	defer svc.Close()
+	srv := api.New(api.Deps{Dir: dir, Accounts: accts, Audit: audit.New(dir, log), Log: log,
+		Extra: []func(*http.ServeMux, *api.Server){svc.RegisterAPI, func(m *http.ServeMux, _ *api.Server) { svc.RegisterMedia(m) }}})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	post := func(tok, id string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/cameras/"+id+"/live", nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var v map[string]any
+		_ = json.Unmarshal(b, &v)
+		return res.StatusCode, v
+	}
+	code := func(v map[string]any) string {
+		e, _ := v["error"].(map[string]any)
+		s, _ := e["code"].(string)
+		return s
+	}
+
+	if c, v := post(users["viewer"], cam.ID); c != 409 || code(v) != "offline" {
+		t.Fatalf("offline camera: %d %v", c, v)
+	}
+	offline = false
+	publish(t, h, cam.ID, "sample-h264.ts", nil)
+	c, v := post(users["viewer"], cam.ID)
+	if c != 200 {
+		t.Fatalf("viewer: %d %v", c, v)
+	}
+	hlsURL, _ := v["hls_url"].(string)
+	whepURL, _ := v["whep_url"].(string)
+	exp, err := time.Parse(time.RFC3339, v["expires_at"].(string))
+	if err != nil || time.Until(exp) < 5*time.Minute || time.Until(exp) > 15*time.Minute {
+		t.Fatalf("expires_at %v (%v)", v["expires_at"], err)
+	}
+	if !strings.HasPrefix(hlsURL, ts.URL+"/live/v1/"+cam.ID+"/index.m3u8?token=") || !strings.HasPrefix(whepURL, ts.URL+"/live/v1/"+cam.ID+"/whep?token=") {
+		t.Fatalf("urls %q %q", hlsURL, whepURL)
+	}
+	if st, body := get(t, hlsURL); st != 200 || !strings.HasPrefix(string(body), "#EXTM3U") {
+		t.Fatalf("handed-out HLS URL: %d %s", st, body)
+	}
+	wc := newWHEPClient(t, whepURL, false, true)
+	if wc.status != 201 {
+		t.Fatalf("handed-out WHEP URL: %d %s", wc.status, wc.body)
+	}
+	wc.waitPackets(t, 10, 15*time.Second)
+
+	if c, v := post(users["outsider"], cam.ID); c != 404 {
+		t.Fatalf("outsider: %d %v, want 404", c, v)
+	}
+	if c, _ := post("", cam.ID); c != 401 {
+		t.Fatalf("anonymous: %d, want 401", c)
+	}
+	entries, err := dir.ListAudit(ctx, store.AuditFilter{CameraID: cam.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Action == "media.live" && e.Actor == "viewer@example.com" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d media.live audit entries, want 1 (%+v)", n, entries)
+	}
+}
+
+// fakeZone answers the two calls ZoneLocator makes.
+type fakeZone struct {
+	store.Zone
+	st      store.CameraStatus
+	servers []store.Server
+}
+
+func (z *fakeZone) GetStatus(context.Context, string) (store.CameraStatus, error) { return z.st, nil }
+func (z *fakeZone) ListServers(context.Context, time.Time) ([]store.Server, error) {
+	return z.servers, nil
+}
+
+func TestZoneLocator(t *testing.T) {
+	z := &fakeZone{servers: []store.Server{{ID: "s1", Addr: "http://10.0.0.1:8080"}, {ID: "s2", Addr: "http://b", Draining: true}}}
+	loc := ZoneLocator(func(name string) (store.Zone, error) {
+		if name != "local" {
+			return nil, errors.New("no zone")
+		}
+		return z, nil
+	}, "me", time.Minute)
+	cam := store.Camera{ID: "c", Zone: "local"}
+	for _, tc := range []struct {
+		st   store.CameraStatus
+		want string
+		err  error
+	}{
+		{store.CameraStatus{}, "", ErrOffline},
+		{store.CameraStatus{Online: true, Server: "me"}, "", nil},
+		{store.CameraStatus{Online: true, Server: "s1"}, "http://10.0.0.1:8080", nil},
+		{store.CameraStatus{Online: true, Server: "s2"}, "", ErrOffline},
+		{store.CameraStatus{Online: true, Server: "gone"}, "", ErrOffline},
+	} {
+		z.st = tc.st
+		got, err := loc(context.Background(), cam)
+		if got != tc.want || !errors.Is(err, tc.err) {
+			t.Errorf("%+v: %q %v, want %q %v", tc.st, got, err, tc.want, tc.err)
+		}
+	}
+	if _, err := loc(context.Background(), store.Camera{ID: "c", Zone: "other"}); err == nil || errors.Is(err, ErrOffline) {
+		t.Errorf("unknown zone: %v", err)
+	}
+}
+
+func TestRequestBase(t *testing.T) {
+	r := httptest.NewRequest("POST", "http://api.example:8080/x", nil)
+	if got := requestBase(r, ""); got != "http://api.example:8080" {
+		t.Error(got)
+	}
+	if got := requestBase(r, "cams.example"); got != "http://cams.example:8080" {
+		t.Error(got)
+	}
+	r.Header.Set("X-Forwarded-Proto", "https")
+	if got := requestBase(r, "cams.example:443"); got != "https://cams.example:443" {
+		t.Error(got)
+	}
+}

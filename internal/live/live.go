@@ -1,0 +1,151 @@
+// Package live serves the live view of the cameras this camera server holds:
+// low-latency HLS (fMP4 parts, one shared muxer per camera, created on the
+// first request and closed when idle) and WebRTC through WHEP (one
+// PeerConnection per viewer). Camera-server routes are authenticated by the
+// signed media token alone, so they need no database; the API route hands
+// those tokens out after asking package authz.
+package live
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// Defaults of Deps fields left zero.
+const (
+	DefaultIdleTimeout = 30 * time.Second
+	DefaultTokenTTL    = 10 * time.Minute
+	DefaultMaxSessions = 500
+)
+
+// ErrOffline is what a Locate function returns when the camera is not
+// published on any camera server; the API answers 409 "offline".
+var ErrOffline = errors.New("live: camera is not streaming")
+
+// Deps is what the live service needs.
+type Deps struct {
+	// Hub holds the streams published on this camera server.
+	Hub *hub.Hub
+	// Signer makes (API side) and checks (camera-server side) media tokens.
+	Signer *auth.Signer
+	// Log receives the service's messages; nil discards them.
+	Log *slog.Logger
+	// IdleTimeout closes an HLS muxer nobody requested anything from for
+	// this long (default 30 s).
+	IdleTimeout time.Duration
+	// Registerer receives the service's metrics; nil: not registered.
+	Registerer prometheus.Registerer
+	// ICEPortMin and ICEPortMax bound the UDP ports of WebRTC sessions
+	// (both zero: any ephemeral port).
+	ICEPortMin, ICEPortMax uint16
+	// NAT1To1IPs are public addresses announced instead of the host's own
+	// (a server behind a 1:1 NAT).
+	NAT1To1IPs []string
+	// Locate tells the base URL ("http://host:port") of the camera server
+	// holding cam, "" when it is this very process, or ErrOffline. Needed by
+	// RegisterAPI only.
+	Locate func(ctx context.Context, cam store.Camera) (baseURL string, err error)
+	// TokenTTL is how long the media URLs handed out by the API stay valid
+	// (default 10 min). HLS players need a fresh URL after that; a WebRTC
+	// session is checked only when it starts.
+	TokenTTL time.Duration
+	// MaxSessions bounds the concurrent WebRTC sessions of this server
+	// (default 500); more are refused with 503.
+	MaxSessions int
+	// Now is the clock (tests); nil: time.Now.
+	Now func() time.Time
+}
+
+// Service is the live-view service of one process.
+type Service struct {
+	d   Deps
+	log *slog.Logger
+	m   *metrics
+	rtc *rtcAPI
+
+	mu       sync.Mutex
+	closed   bool
+	muxers   map[string]*hlsMuxer
+	sessions map[string]*whepSession
+}
+
+// New builds the service. Hub and Signer are required (New panics without
+// them: a wiring mistake). An invalid ICE port range or a metrics
+// registration failure is logged and left out rather than failing.
+func New(d Deps) *Service {
+	if d.Hub == nil || d.Signer == nil {
+		panic("live.New: Hub and Signer are required")
+	}
+	if d.IdleTimeout <= 0 {
+		d.IdleTimeout = DefaultIdleTimeout
+	}
+	if d.TokenTTL <= 0 {
+		d.TokenTTL = DefaultTokenTTL
+	}
+	if d.MaxSessions <= 0 {
+		d.MaxSessions = DefaultMaxSessions
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{d: d, log: d.Log.With("component", "live"),
+		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{}}
+	s.rtc = newRTCAPI(d, s.log)
+	s.m = newMetrics(s)
+	if d.Registerer != nil {
+		if err := s.m.register(d.Registerer); err != nil {
+			s.log.Error("live metrics not registered", "err", err)
+		}
+	}
+	return s
+}
+
+// Close ends every muxer and WebRTC session; requests after it fail.
+func (s *Service) Close() {
+	s.mu.Lock()
+	s.closed = true
+	ms := make([]*hlsMuxer, 0, len(s.muxers))
+	for _, m := range s.muxers {
+		ms = append(ms, m)
+	}
+	ss := make([]*whepSession, 0, len(s.sessions))
+	for _, w := range s.sessions {
+		ss = append(ss, w)
+	}
+	s.mu.Unlock()
+	for _, m := range ms {
+		m.close("service closed")
+	}
+	for _, w := range ss {
+		w.close("service closed")
+	}
+}
+
+// RegisterMedia adds the camera-server routes (token-authenticated):
+//
+//	GET    /live/v1/{camera}/index.m3u8?token=   LL-HLS multivariant playlist
+//	GET    /live/v1/{camera}/{file}?token=       media playlists, init, segments, parts
+//	POST   /live/v1/{camera}/whep?token=         WHEP offer -> 201 answer
+//	DELETE /live/v1/{camera}/whep/{session}      end a WHEP session
+//	PATCH  /live/v1/{camera}/whep/{session}      405 (no trickle ICE)
+//	OPTIONS /live/v1/...                          CORS preflight
+func (s *Service) RegisterMedia(mux *http.ServeMux) {
+	mux.HandleFunc("GET /live/v1/{camera}/{file}", s.serveHLS)
+	mux.HandleFunc("POST /live/v1/{camera}/whep", s.serveWHEP)
+	mux.HandleFunc("DELETE /live/v1/{camera}/whep/{session}", s.deleteWHEP)
+	mux.HandleFunc("PATCH /live/v1/{camera}/whep/{session}", s.patchWHEP)
+	mux.HandleFunc("OPTIONS /live/v1/{path...}", preflight)
+}

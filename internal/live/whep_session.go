@@ -1,0 +1,157 @@
+package live
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"github.com/camcloud/camcloud/internal/hub"
+)
+
+// WebRTC session settings.
+const (
+	whepReaderBuf    = 256 // units: a few seconds; a viewer further behind skips ahead
+	whepConnectLimit = 30 * time.Second
+)
+
+// rtpTrack is one hub track sent to one viewer.
+type rtpTrack struct {
+	local *webrtc.TrackLocalStaticRTP
+	pack  packetizer
+	video bool
+}
+
+// whepSession is one WebRTC viewer: a PeerConnection fed from its own hub
+// reader, so that it never holds up the publisher or other viewers.
+type whepSession struct {
+	s      *Service
+	id     string
+	camera string
+	pc     *webrtc.PeerConnection
+	stream *hub.Stream
+	tracks map[int]*rtpTrack
+	log    *slog.Logger
+
+	connected     chan struct{}
+	connectedOnce sync.Once
+	done          chan struct{}
+	closeOnce     sync.Once
+	skips         int
+}
+
+// watch ends the session when its connection fails or closes, and when it
+// does not connect in time.
+func (w *whepSession) watch() {
+	w.pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			w.connectedOnce.Do(func() { close(w.connected) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed:
+			w.close("connection " + st.String())
+		}
+	})
+	go func() {
+		t := time.NewTimer(whepConnectLimit)
+		defer t.Stop()
+		select {
+		case <-w.connected:
+		case <-w.done:
+		case <-t.C:
+			w.close("not connected within " + whepConnectLimit.String())
+		}
+	}()
+}
+
+// drainRTCP reads the RTCP of a sender so that pion's interceptors (NACK,
+// receiver reports) work; it ends with the session.
+func drainRTCP(sender *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := sender.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+// pump sends the stream to the viewer: nothing before the connection is up,
+// then from a keyframe on. A viewer that falls behind loses its reader and
+// gets a new one, starting again at the next keyframe.
+func (w *whepSession) pump(r *hub.Reader) {
+	defer func() { r.Close() }()
+	waitKey := true
+	errs := 0
+	for {
+		select {
+		case <-w.done:
+			return
+		case u, ok := <-r.C():
+			if !ok {
+				if !errors.Is(r.Err(), hub.ErrOverflow) {
+					w.close("stream ended")
+					return
+				}
+				w.skips++
+				w.s.m.skips.Inc()
+				if w.skips <= 3 || w.skips%100 == 0 {
+					w.log.Info("WebRTC viewer fell behind: skipping to the next keyframe", "skips", w.skips)
+				}
+				var err error
+				if r, err = w.stream.NewReader(whepReaderBuf); err != nil {
+					w.close("stream ended")
+					return
+				}
+				waitKey = true
+				continue
+			}
+			select {
+			case <-w.connected:
+			default:
+				continue
+			}
+			t := w.tracks[u.Track]
+			if t == nil {
+				continue
+			}
+			if waitKey {
+				if !t.video || !u.Key {
+					continue
+				}
+				waitKey = false
+			}
+			pkts, err := t.pack.packetize(u)
+			if err != nil {
+				if errs++; errs <= 5 {
+					w.log.Warn("RTP packetization failed", "track", u.Track, "err", err)
+				}
+				continue
+			}
+			for _, p := range pkts {
+				if err := t.local.WriteRTP(p); err != nil {
+					if errors.Is(err, io.ErrClosedPipe) {
+						w.close("connection closed")
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+// close ends the session once.
+func (w *whepSession) close(why string) {
+	w.closeOnce.Do(func() {
+		close(w.done)
+		w.s.mu.Lock()
+		if w.s.sessions[w.id] == w {
+			delete(w.s.sessions, w.id)
+		}
+		w.s.mu.Unlock()
+		// Closing from inside a pion callback must not wait on that callback.
+		go func() { _ = w.pc.Close() }()
+		w.log.Info("WebRTC session ended", "reason", why)
+	})
+}

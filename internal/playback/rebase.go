@@ -1,0 +1,82 @@
+package playback
+
+import (
+	"fmt"
+)
+
+// rebaser renumbers moof boxes and re-bases their decode times so that a
+// clip made of fragments from several objects and recordings starts at 0
+// and runs on without jumps. Within one recording the stored decode times
+// already continue from fragment to fragment; a fragment whose lead-track
+// time does not continue the previous one (a publisher restart, or a hole
+// in the recording) starts a new shift that puts it right after what was
+// written, so holes are skipped. Every track moves by the same wall-clock
+// amount, which keeps audio and video in sync.
+type rebaser struct {
+	lead   uint32            // track whose times drive the shifts
+	clocks map[uint32]uint32 // timescale per track ID
+	seq    uint32
+
+	started  bool
+	shift    int64             // added to lead times (lead timescale)
+	expectIn uint64            // lead time the next fragment continues from
+	nextOut  map[uint32]uint64 // end of what was written, per track
+}
+
+// newRebaser returns a rebaser for the tracks of one init segment.
+func newRebaser(lead uint32, clocks map[uint32]uint32) *rebaser {
+	return &rebaser{lead: lead, clocks: clocks, nextOut: map[uint32]uint64{}}
+}
+
+// rewrite patches the moof box b (exactly one box) in place.
+func (rb *rebaser) rewrite(b []byte) error {
+	m, err := parseMoof(b)
+	if err != nil {
+		return err
+	}
+	for _, t := range m.trafs {
+		if rb.clocks[t.trackID] == 0 {
+			return fmt.Errorf("%w: track %d is not in the init segment", errBox, t.trackID)
+		}
+	}
+	leadAt := -1
+	for i, t := range m.trafs {
+		if t.trackID == rb.lead {
+			leadAt = i
+		}
+	}
+	switch {
+	case leadAt >= 0:
+		t := m.trafs[leadAt]
+		if !rb.started || t.base != rb.expectIn {
+			rb.shift = int64(rb.nextOut[rb.lead]) - int64(t.base)
+		}
+		rb.expectIn = t.base + t.dur
+		rb.started = true
+	case !rb.started && len(m.trafs) > 0:
+		t := m.trafs[0]
+		rb.shift = -convert(int64(t.base), rb.clocks[t.trackID], rb.clocks[rb.lead])
+		rb.started = true
+	}
+	for i, t := range m.trafs {
+		out := int64(t.base) + convert(rb.shift, rb.clocks[rb.lead], rb.clocks[t.trackID])
+		out = max(out, 0)
+		if err := m.setBase(b, i, uint64(out)); err != nil {
+			return err
+		}
+		rb.nextOut[t.trackID] = uint64(out) + t.dur
+	}
+	rb.seq++
+	m.setSeq(b, rb.seq)
+	return nil
+}
+
+// convert changes v from timescale from to timescale to without overflow
+// for any time a recording can reach.
+func convert(v int64, from, to uint32) int64 {
+	if from == to || from == 0 {
+		return v
+	}
+	f, t := int64(from), int64(to)
+	return v/f*t + v%f*t/f
+}

@@ -1,0 +1,199 @@
+// Package playback serves recorded video from the api role: the timeline of
+// recorded spans, HLS VOD playlists that address keyframe runs inside the
+// stored segment objects by byte range, single-file MP4 clip export streamed
+// straight from the store, and JPEG stills decoded by ffmpeg.
+//
+// Session routes (timeline, playback session, clip, image) authenticate like
+// every other API route and ask package authz. The media routes under
+// /media/v1/playback are authenticated by a signed media token (package
+// auth) bound to one camera, the "playback" permission and a time range, so
+// players can fetch them without a session.
+package playback
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/authz"
+	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
+)
+
+// Bounds and defaults of the routes.
+const (
+	// DefaultMaxClip bounds a clip export when Deps.MaxClip is zero.
+	DefaultMaxClip = 2 * time.Hour
+	// MaxTimelineRange bounds one timeline request.
+	MaxTimelineRange = 31 * 24 * time.Hour
+	// MaxPlaybackRange bounds one playback session.
+	MaxPlaybackRange = 24 * time.Hour
+	// SpanGap is the largest hole between two segments still shown as one
+	// span on the timeline.
+	SpanGap = 2 * time.Second
+	// tokenLife is the base lifetime of a playback token; the length of the
+	// range is added (so a player watching at 1x is not cut off), up to
+	// maxTokenLife.
+	tokenLife    = time.Hour
+	maxTokenLife = 12 * time.Hour
+	// maxRows bounds the index rows read for one playlist or clip.
+	maxRows = 20000
+)
+
+// Deps is what the playback service needs.
+type Deps struct {
+	// API is the server the routes are registered on; Register fills it
+	// when nil.
+	API *api.Server
+	// Zones opens each camera's zone: index rows and object store.
+	Zones *zone.Registry
+	// Signer signs and checks playback media tokens.
+	Signer *auth.Signer
+	// Log receives the service's logs.
+	Log *slog.Logger
+	// MaxClip bounds a clip export (DefaultMaxClip when zero).
+	MaxClip time.Duration
+	// FFmpeg is the path of the ffmpeg binary, "" when not installed: the
+	// image route then answers 501.
+	FFmpeg string
+	// PublicBase, when set, returns the scheme and host ("https://host")
+	// that hls_url is prefixed with; otherwise hls_url is a path on this
+	// node.
+	PublicBase func(r *http.Request) string
+	// Now tells the time (time.Now when nil); tests set it.
+	Now func() time.Time
+}
+
+// Service serves the playback routes. It keeps no state between requests
+// except a bound on concurrent ffmpeg processes.
+type Service struct {
+	d       Deps
+	log     *slog.Logger
+	ffmpegs chan struct{} // semaphore of running ffmpeg processes
+}
+
+// New builds the service; call Register (or pass it in api.Deps.Extra) to
+// serve it.
+func New(d Deps) *Service {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.MaxClip <= 0 {
+		d.MaxClip = DefaultMaxClip
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Service{d: d, log: d.Log.With("component", "playback"), ffmpegs: make(chan struct{}, maxFFmpeg)}
+}
+
+// Register adds the playback routes to mux; srv authenticates the session
+// routes. Its signature fits api.Deps.Extra.
+func (s *Service) Register(mux *http.ServeMux, srv *api.Server) {
+	if s.d.API == nil {
+		s.d.API = srv
+	}
+	srv.Handle("GET /api/v1/cameras/{id}/recordings", s.recordings)
+	srv.Handle("POST /api/v1/cameras/{id}/playback", s.session)
+	srv.Handle("GET /api/v1/cameras/{id}/clip.mp4", s.clip)
+	srv.Handle("GET /api/v1/cameras/{id}/image", s.image)
+	mux.HandleFunc("GET /media/v1/playback/{camera}/index.m3u8", s.playlist)
+	mux.HandleFunc("GET /media/v1/playback/{camera}/obj/{key...}", s.object)
+}
+
+// fail answers err in the API's error shape.
+func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	s.d.API.Fail(w, r, err)
+}
+
+// zoneOf returns the zone a camera lives in.
+func (s *Service) zoneOf(c store.Camera) (*zone.Zone, error) {
+	z, err := s.d.Zones.Get(c.Zone)
+	if err != nil {
+		return nil, api.Errorf(http.StatusServiceUnavailable, "zone_unavailable", "the camera's zone %q is not served by this node", c.Zone)
+	}
+	return z, nil
+}
+
+// camera loads the {id} camera, checks rq may do perm on it and opens its zone.
+func (s *Service) camera(r *http.Request, rq *api.Request, perm string) (store.Camera, *zone.Zone, error) {
+	c, err := s.d.API.Camera(r, rq, perm)
+	if err != nil {
+		return store.Camera{}, nil, err
+	}
+	z, err := s.zoneOf(c)
+	return c, z, err
+}
+
+// parseTime reads an RFC 3339 query parameter; def when absent.
+func parseTime(r *http.Request, name string, def time.Time) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		if def.IsZero() {
+			return time.Time{}, api.Errorf(http.StatusBadRequest, "bad_request", "%s is required (RFC 3339, e.g. 2026-11-25T13:00:00Z)", name)
+		}
+		return def, nil
+	}
+	if len(v) > 64 {
+		return time.Time{}, api.Errorf(http.StatusBadRequest, "bad_request", "%s is too long", name)
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil || t.Year() < 1970 || t.Year() > 2199 {
+		return time.Time{}, api.Errorf(http.StatusBadRequest, "bad_request", "%s must be an RFC 3339 time, e.g. 2026-11-25T13:00:00Z", name)
+	}
+	return t, nil
+}
+
+// checkRange validates [from, to) against a maximum length.
+func checkRange(from, to time.Time, maxLen time.Duration, what string) error {
+	if !to.After(from) {
+		return api.Errorf(http.StatusBadRequest, "bad_request", "to must be after from")
+	}
+	if to.Sub(from) > maxLen {
+		return api.Errorf(http.StatusBadRequest, "range_too_long", "%s may cover at most %s, asked for %s", what, maxLen, to.Sub(from).Round(time.Second))
+	}
+	return nil
+}
+
+// listSegments reads the index rows overlapping [from, to).
+func listSegments(ctx context.Context, z *zone.Zone, cam string, from, to time.Time) ([]store.Segment, error) {
+	return z.DB.ListSegments(ctx, cam, from, to, maxRows)
+}
+
+// verifyToken checks the request's media token for the {camera} path value.
+func (s *Service) verifyToken(r *http.Request) (auth.MediaClaims, error) {
+	cam := r.PathValue("camera")
+	tok := r.URL.Query().Get("token")
+	if tok == "" {
+		return auth.MediaClaims{}, api.Errorf(http.StatusUnauthorized, "unauthorized", "a media token is required")
+	}
+	c, err := s.d.Signer.VerifyFor(tok, cam, authz.PermPlayback, s.d.Now())
+	if err != nil {
+		return auth.MediaClaims{}, api.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: %s", tokenReason(err))
+	}
+	if c.From.IsZero() {
+		return auth.MediaClaims{}, api.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: it carries no playback range")
+	}
+	return c, nil
+}
+
+// tokenReason says why a token was refused without echoing it.
+func tokenReason(err error) string {
+	if errors.Is(err, auth.ErrTokenExpired) {
+		return "expired"
+	}
+	return "invalid or issued for another camera"
+}
+
+// mediaZone opens the zone of the token's camera; a deleted camera is gone.
+func (s *Service) mediaZone(r *http.Request, cam string) (*zone.Zone, error) {
+	c, err := s.d.API.Dir.GetCamera(r.Context(), cam)
+	if err != nil {
+		return nil, err
+	}
+	return s.zoneOf(c)
+}

@@ -1,0 +1,46 @@
+package record
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the recorder's Prometheus series (namespace camcloud_record).
+// They exist even without a Registerer, so the code never checks for nil.
+type metrics struct {
+	segmentsUploaded prometheus.Counter
+	uploadFailures   prometheus.Counter
+	bytesUploaded    prometheus.Counter
+	spoolBytes       prometheus.Gauge
+	spoolDropped     prometheus.Counter
+	framesRecorded   prometheus.Counter
+	overflowDrops    prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	const ns = "camcloud_record"
+	m := &metrics{
+		segmentsUploaded: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
+			Name: "segments_uploaded_total", Help: "Segments uploaded to the object store and indexed."}),
+		uploadFailures: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
+			Name: "upload_failures_total", Help: "Failed attempts to upload a segment or write its index row (retried)."}),
+		bytesUploaded: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
+			Name: "uploaded_bytes_total", Help: "Bytes of segment objects uploaded."}),
+		spoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns,
+			Name: "spool_bytes", Help: "Bytes in the local spool waiting for upload (open and closed segments)."}),
+		spoolDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
+			Name: "spool_dropped_segments_total", Help: "Spooled segments (or fragments) dropped because the spool was full."}),
+		framesRecorded: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
+			Name: "frames_recorded_total", Help: "Access units written to the spool."}),
+		overflowDrops: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
+			Name: "overflow_drops_total", Help: "Times the recorder fell behind a stream and was dropped by the hub."}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.segmentsUploaded, m.uploadFailures, m.bytesUploaded,
+			m.spoolBytes, m.spoolDropped, m.framesRecorded, m.overflowDrops} {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,308 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// spoolSeg is one segment in the spool: open (being written by one Record
+// session) or closed (queued for upload).
+type spoolSeg struct {
+	cam      string
+	dataPath string
+	idxPath  string
+	initPath string
+	initHash string
+	seg      store.Segment
+	bytes    int64 // data + sidecar bytes counted in Recorder.spoolBytes
+
+	data, idx *os.File // open while the segment is being written
+	uploading bool
+}
+
+// segmentKey is the object key of a segment: cam/<id>/<YYYY>/<MM>/<DD>/<start µs>.m4s (UTC).
+func segmentKey(cam string, start time.Time) string {
+	u := start.UTC()
+	return fmt.Sprintf("cam/%s/%04d/%02d/%02d/%d.m4s", cam, u.Year(), int(u.Month()), u.Day(), start.UnixMicro())
+}
+
+// initKey is the object key of an init segment: cam/<id>/init/<hash>.mp4.
+func initKey(cam, hash string) string {
+	return "cam/" + cam + "/init/" + hash + ".mp4"
+}
+
+func (r *Recorder) camDir(cam string) string { return filepath.Join(r.cfg.SpoolDir, cam) }
+
+// writeFileSync writes b to path atomically (temporary file, fsync, rename,
+// directory fsync), unless path already exists.
+func writeFileSync(path string, b []byte) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return replaceFileSync(path, b)
+}
+
+// replaceFileSync writes b to path atomically: temporary file, fsync,
+// rename, directory fsync.
+func replaceFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// openSegment creates the spool files of a new segment starting at start
+// (the wall-clock time of its first sample), with the given init segment.
+func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, codec string) (*spoolSeg, error) {
+	dir := r.camDir(cam)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, err
+	}
+	initPath := filepath.Join(dir, hash+".init")
+	// Take the reference first so that removeFiles cannot delete the file
+	// between its write and the segment's registration.
+	r.mu.Lock()
+	r.initRefs[initPath]++
+	r.mu.Unlock()
+	ok := false
+	defer func() {
+		if !ok {
+			r.mu.Lock()
+			r.releaseInitLocked(initPath)
+			r.mu.Unlock()
+		}
+	}()
+	if err := writeFileSync(initPath, init); err != nil {
+		return nil, fmt.Errorf("spooling init segment: %w", err)
+	}
+	start = start.Truncate(time.Microsecond)
+	var data *os.File
+	var dataPath string
+	// Two publishes of one camera may start in the same microsecond: bump.
+	for i := 0; ; i++ {
+		dataPath = filepath.Join(dir, strconv.FormatInt(start.UnixMicro(), 10)+".m4s")
+		f, err := os.OpenFile(dataPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
+		if err == nil {
+			data = f
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || i >= 100 {
+			return nil, err
+		}
+		start = start.Add(time.Microsecond)
+	}
+	sg := &spoolSeg{
+		cam:      cam,
+		dataPath: dataPath,
+		idxPath:  dataPath[:len(dataPath)-len(".m4s")] + ".idx",
+		initPath: initPath,
+		initHash: hash,
+		data:     data,
+		seg: store.Segment{
+			CameraID: cam,
+			Start:    start,
+			End:      start,
+			Key:      segmentKey(cam, start),
+			InitKey:  initKey(cam, hash),
+			Codec:    codec,
+		},
+	}
+	hdr := encodeHeader(sidecarHeader{V: sidecarVersion, Camera: cam, Start: start.UnixMicro(), Init: hash, Codec: codec})
+	idx, err := os.OpenFile(sg.idxPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
+	if err == nil {
+		sg.idx = idx
+		_, err = idx.Write(hdr)
+	}
+	if err == nil {
+		err = datasync(idx)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		sg.closeFiles()
+		os.Remove(sg.dataPath)
+		os.Remove(sg.idxPath)
+		return nil, fmt.Errorf("creating spool segment: %w", err)
+	}
+	ok = true
+	r.mu.Lock()
+	r.open[sg] = struct{}{}
+	r.known[sg.dataPath] = true
+	sg.bytes = int64(len(hdr))
+	r.setSpoolBytesLocked(sg.bytes)
+	r.mu.Unlock()
+	return sg, nil
+}
+
+// appendFragment appends one fragment to an open segment and flushes it
+// (data first, then its sidecar line), so that it survives a crash.
+func (r *Recorder) appendFragment(sg *spoolSeg, frag []byte, f store.Fragment) error {
+	line := encodeFragment(f)
+	n := int64(len(frag) + len(line))
+	if !r.reserve(n) {
+		return errSpoolFull
+	}
+	_, err := sg.data.Write(frag)
+	if err == nil {
+		err = datasync(sg.data)
+	}
+	if err == nil {
+		_, err = sg.idx.Write(line)
+	}
+	if err == nil {
+		err = datasync(sg.idx)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.setSpoolBytesLocked(-n)
+		return fmt.Errorf("writing spool: %w", err)
+	}
+	sg.bytes += n
+	sg.seg.Fragments = append(sg.seg.Fragments, f)
+	sg.seg.Size += int64(len(frag))
+	sg.seg.End = sg.seg.Start.Add(f.Start + f.Duration)
+	return nil
+}
+
+// reserve makes room for n more spool bytes, dropping the oldest queued
+// segments if needed. It reports false when the room cannot be made.
+func (r *Recorder) reserve(n int64) bool {
+	var victims []*spoolSeg
+	r.mu.Lock()
+	for r.spoolBytes+n > r.cfg.MaxSpoolBytes {
+		i := 0
+		for i < len(r.queue) && r.queue[i].uploading {
+			i++
+		}
+		if i == len(r.queue) {
+			break
+		}
+		v := r.queue[i]
+		r.queue = append(r.queue[:i], r.queue[i+1:]...)
+		r.forgetLocked(v)
+		victims = append(victims, v)
+	}
+	ok := r.spoolBytes+n <= r.cfg.MaxSpoolBytes
+	if ok {
+		r.setSpoolBytesLocked(n)
+	}
+	if len(victims) > 0 {
+		r.notifyLocked()
+	}
+	r.mu.Unlock()
+	for _, v := range victims {
+		r.m.spoolDropped.Inc()
+		r.log.Error("spool full: dropped the oldest segment waiting for upload",
+			"camera", v.cam, "start", v.seg.Start, "bytes", v.bytes, "max_spool_bytes", r.cfg.MaxSpoolBytes)
+		r.removeFiles(v)
+	}
+	if !ok {
+		r.m.spoolDropped.Inc()
+		r.log.Error("spool full and nothing left to drop: dropping new video",
+			"bytes", n, "max_spool_bytes", r.cfg.MaxSpoolBytes)
+	}
+	return ok
+}
+
+// closeSegment closes an open segment's files and queues it for upload, or
+// deletes it when it holds no fragment.
+func (r *Recorder) closeSegment(sg *spoolSeg) {
+	sg.closeFiles()
+	r.mu.Lock()
+	delete(r.open, sg)
+	empty := len(sg.seg.Fragments) == 0
+	if empty {
+		r.forgetLocked(sg)
+	} else {
+		r.queue = append(r.queue, sg)
+	}
+	r.notifyLocked()
+	r.mu.Unlock()
+	if empty {
+		r.removeFiles(sg)
+		return
+	}
+	r.log.Debug("segment closed", "camera", sg.cam, "start", sg.seg.Start,
+		"duration", sg.seg.End.Sub(sg.seg.Start), "bytes", sg.seg.Size, "fragments", len(sg.seg.Fragments))
+}
+
+// forgetLocked removes sg from the accounting (not from open or queue).
+// r.mu is held.
+func (r *Recorder) forgetLocked(sg *spoolSeg) {
+	delete(r.known, sg.dataPath)
+	r.setSpoolBytesLocked(-sg.bytes)
+	r.releaseInitLocked(sg.initPath)
+}
+
+func (r *Recorder) releaseInitLocked(path string) {
+	r.initRefs[path]--
+	if r.initRefs[path] <= 0 {
+		delete(r.initRefs, path)
+	}
+}
+
+// removeFiles deletes a segment's spool files, and its init file when no
+// other spooled segment uses it.
+func (r *Recorder) removeFiles(sg *spoolSeg) {
+	sg.closeFiles()
+	for _, p := range []string{sg.dataPath, sg.idxPath} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			r.log.Warn("removing spool file", "path", p, "err", err)
+		}
+	}
+	r.mu.Lock()
+	unused := r.initRefs[sg.initPath] == 0
+	if unused {
+		// Removed under the lock so that openSegment cannot count on it meanwhile.
+		os.Remove(sg.initPath)
+	}
+	r.mu.Unlock()
+}
+
+func (sg *spoolSeg) closeFiles() {
+	if sg.data != nil {
+		sg.data.Close()
+		sg.data = nil
+	}
+	if sg.idx != nil {
+		sg.idx.Close()
+		sg.idx = nil
+	}
+}

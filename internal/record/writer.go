@@ -1,0 +1,416 @@
+package record
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// Bounds on one fragment, whatever the stream sends.
+const (
+	maxFragBytes   = 32 << 20
+	maxFragSamples = 20000
+	// maxGap is the largest DTS step taken as continuous; a bigger jump (or
+	// a step back) on the lead track closes the segment.
+	maxGap = 10 * time.Second
+	// snapTolerance: a segment that continues the previous one without a
+	// break starts exactly at the previous End when its wall-clock time is
+	// within this of it, so that rows of one recording are contiguous;
+	// clock drift beyond it re-anchors to the wall clock.
+	snapTolerance = time.Second
+)
+
+// trackState is the fMP4 muxing state of one recorded track.
+type trackState struct {
+	id, clock int
+	codec     codecs.Codec
+	video     bool
+	base      int64 // DTS, in this track's clock, of the recording's time zero
+
+	pending  *hub.Unit // last unit, waiting for the next DTS to get its duration
+	prevDur  uint32
+	samples  []*fmp4.Sample
+	firstDTS int64 // DTS of samples[0]
+	leadDur  int64 // sum of sample durations in the fragment
+}
+
+// writer turns the units of one stream into spooled segments. It is used by
+// one goroutine (Record) only.
+type writer struct {
+	r      *Recorder
+	cam    string
+	log    *slog.Logger
+	tracks []*trackState
+	byID   map[int]*trackState
+	lead   *trackState
+
+	started bool
+	seq     uint32
+	seg     *spoolSeg // nil while waiting for a keyframe
+	segDTS  int64     // lead DTS of the segment's first sample
+	fragDTS int64     // lead DTS of the fragment's first sample
+	fragKey bool
+	fragB   int // payload bytes buffered in the fragment
+	fragN   int // samples buffered in the fragment
+
+	initCodecs []codecs.Codec // codecs the cached init was built from
+	init       []byte
+	initHash   string
+	codecStr   string
+	noParams   bool         // logged that the video has no parameter sets yet
+	prevEnd    time.Time    // End of the previous segment when the next continues it
+	rejected   codecs.Codec // in-band parameters that could not be used
+}
+
+func newWriter(r *Recorder, s *hub.Stream) *writer {
+	w := &writer{r: r, cam: s.CameraID, log: r.log.With("camera", s.CameraID), byID: map[int]*trackState{}}
+	for _, t := range s.Tracks {
+		if !supported(t.Codec) || t.ClockRate <= 0 || t.ID < 1 {
+			w.log.Warn("not recording a track with an unsupported codec", "track", t.ID, "codec", codecName(t.Codec))
+			continue
+		}
+		if _, dup := w.byID[t.ID]; dup {
+			w.log.Warn("not recording a duplicate track ID", "track", t.ID)
+			continue
+		}
+		ts := &trackState{id: t.ID, clock: t.ClockRate, codec: t.Codec, video: t.IsVideo()}
+		w.tracks = append(w.tracks, ts)
+		w.byID[t.ID] = ts
+		if w.lead == nil || (ts.video && !w.lead.video) {
+			w.lead = ts
+		}
+	}
+	return w
+}
+
+// handle takes one unit from the hub.
+func (w *writer) handle(u *hub.Unit) {
+	t := w.byID[u.Track]
+	if t == nil || !validPayload(u.Payload) {
+		return
+	}
+	if t == w.lead {
+		w.handleLead(u)
+	} else {
+		w.handleOther(t, u)
+	}
+}
+
+func (w *writer) handleLead(u *hub.Unit) {
+	t := w.lead
+	if w.seg != nil && t.pending != nil {
+		d := u.DTS - t.pending.DTS
+		if d <= 0 || d > durToTicks(maxGap, t.clock) {
+			w.log.Warn("timestamp discontinuity: closing the segment", "step", ticksToDur(d, t.clock))
+			w.finishSegment(0, false)
+		}
+	}
+	key := u.Key && (!t.video || isVideoKey(t.codec, u.Payload))
+	if w.seg == nil {
+		if key && w.startSegment(u) {
+			w.addLead(u, true)
+		}
+		return
+	}
+	if key {
+		if nc := inbandParams(t.codec, u.Payload); nc != nil && !sameParams(nc, w.rejected) {
+			w.log.Info("codec parameters changed: starting a new segment")
+			w.finishSegment(u.DTS, true)
+			if w.startSegment(u) {
+				w.addLead(u, true)
+			}
+			return
+		}
+		if ticksToDur(u.DTS-w.segDTS, t.clock) >= w.r.cfg.SegmentDuration {
+			w.finishSegment(u.DTS, true)
+			if w.startSegment(u) {
+				w.addLead(u, true)
+			}
+			return
+		}
+	}
+	first := false
+	if ticksToDur(u.DTS-w.fragDTS, t.clock) >= w.r.cfg.FragmentDuration ||
+		w.fragB >= maxFragBytes || w.fragN >= maxFragSamples {
+		if t.pending != nil {
+			w.push(t, uint32(u.DTS-t.pending.DTS))
+		}
+		if !w.cutFragment() {
+			return
+		}
+		first = true
+	}
+	w.addLead(u, first)
+}
+
+// addLead queues u on the lead track; first marks the fragment's first sample.
+func (w *writer) addLead(u *hub.Unit, first bool) {
+	t := w.lead
+	if t.pending != nil {
+		w.push(t, uint32(u.DTS-t.pending.DTS))
+	}
+	if first {
+		w.fragDTS = u.DTS
+		w.fragKey = u.Key
+	}
+	t.pending = u
+}
+
+func (w *writer) handleOther(t *trackState, u *hub.Unit) {
+	if w.seg == nil || u.DTS < t.base || w.fragB >= maxFragBytes || w.fragN >= maxFragSamples {
+		return
+	}
+	if t.pending != nil {
+		d := u.DTS - t.pending.DTS
+		if d <= 0 {
+			return // out of order: drop
+		}
+		if d > durToTicks(maxGap, t.clock) {
+			d = int64(t.prevDur) // the next fragment's base time resyncs it
+		}
+		w.push(t, uint32(d))
+	}
+	t.pending = u
+}
+
+// push moves t's pending unit into the fragment with the given duration.
+func (w *writer) push(t *trackState, dur uint32) {
+	p := t.pending
+	t.pending = nil
+	if p == nil {
+		return
+	}
+	if dur == 0 {
+		dur = defaultDuration(t)
+	}
+	payload, err := samplePayload(t.codec, p.Payload)
+	if err != nil {
+		w.log.Debug("dropping a unit that cannot be muxed", "track", t.id, "err", err)
+		return
+	}
+	if len(t.samples) == 0 {
+		t.firstDTS = p.DTS
+		t.leadDur = 0
+	}
+	t.samples = append(t.samples, &fmp4.Sample{
+		Duration:        dur,
+		PTSOffset:       int32(p.PTS - p.DTS),
+		IsNonSyncSample: t.video && !p.Key,
+		Payload:         payload,
+	})
+	t.prevDur = dur
+	t.leadDur += int64(dur)
+	w.fragB += len(payload)
+	w.fragN++
+}
+
+// defaultDuration is used for a track's last sample when no previous
+// duration is known.
+func defaultDuration(t *trackState) uint32 {
+	if t.prevDur > 0 {
+		return t.prevDur
+	}
+	switch t.codec.(type) {
+	case *codecs.MPEG4Audio:
+		return 1024
+	case *codecs.Opus:
+		return uint32(t.clock / 50)
+	}
+	return uint32(t.clock / 25)
+}
+
+// startSegment opens a new segment whose first sample is the keyframe u.
+func (w *writer) startSegment(u *hub.Unit) bool {
+	t := w.lead
+	old := t.codec
+	if nc := inbandParams(t.codec, u.Payload); nc != nil && !sameParams(nc, w.rejected) {
+		t.codec = nc
+	}
+	if !hasParams(t.codec) {
+		if !w.noParams {
+			w.noParams = true
+			w.log.Warn("video has no parameter sets yet: waiting for a keyframe that carries them")
+		}
+		return false
+	}
+	if !w.started || u.DTS < t.base {
+		for _, tr := range w.tracks {
+			tr.base = u.DTS * int64(tr.clock) / int64(t.clock)
+		}
+		w.started = true
+	}
+	if err := w.buildInit(); err != nil {
+		if t.codec == old {
+			w.log.Error("cannot record: bad codec parameters", "err", err)
+			return false
+		}
+		// Unusable in-band parameters: keep the previous ones.
+		w.log.Warn("ignoring unusable in-band codec parameters", "err", err)
+		w.rejected, t.codec = t.codec, old
+		if !hasParams(t.codec) || w.buildInit() != nil {
+			return false
+		}
+	}
+	start := u.NTP
+	if start.IsZero() {
+		start = w.r.cfg.Now()
+	}
+	if d := start.Sub(w.prevEnd); !w.prevEnd.IsZero() && d > -snapTolerance && d < snapTolerance {
+		start = w.prevEnd
+	}
+	w.prevEnd = time.Time{}
+	sg, err := w.r.openSegment(w.cam, start, w.init, w.initHash, w.codecStr)
+	if err != nil {
+		w.log.Error("cannot open a spool segment: video is being lost", "err", err)
+		return false
+	}
+	for _, tr := range w.tracks {
+		tr.pending, tr.samples = nil, tr.samples[:0]
+	}
+	w.fragB, w.fragN = 0, 0
+	w.seg, w.segDTS = sg, u.DTS
+	return true
+}
+
+// buildInit rebuilds the init segment when a codec changed.
+func (w *writer) buildInit() error {
+	same := len(w.initCodecs) == len(w.tracks)
+	for i := 0; same && i < len(w.tracks); i++ {
+		same = w.initCodecs[i] == w.tracks[i].codec
+	}
+	if same {
+		return nil
+	}
+	b, hash, err := buildInit(w.tracks)
+	if err != nil {
+		return err
+	}
+	w.init, w.initHash, w.codecStr = b, hash, codecsString(w.tracks)
+	w.initCodecs = w.initCodecs[:0]
+	for _, t := range w.tracks {
+		w.initCodecs = append(w.initCodecs, t.codec)
+	}
+	return nil
+}
+
+// finishSegment writes the last fragment and closes the segment. When exact,
+// nextDTS is the lead DTS that follows the segment; otherwise the last lead
+// sample repeats the previous duration.
+func (w *writer) finishSegment(nextDTS int64, exact bool) {
+	if w.seg == nil {
+		return
+	}
+	lead := w.lead
+	if lead.pending != nil {
+		if exact {
+			w.push(lead, uint32(nextDTS-lead.pending.DTS))
+		} else {
+			w.push(lead, 0)
+		}
+	}
+	for _, t := range w.tracks {
+		if t != lead && t.pending != nil {
+			w.push(t, 0)
+		}
+	}
+	if !w.cutFragment() {
+		return
+	}
+	if exact {
+		w.prevEnd = w.seg.seg.End
+	}
+	w.r.closeSegment(w.seg)
+	w.seg = nil
+}
+
+// cutFragment writes the buffered samples as one fragment (moof+mdat) to
+// the open segment. On a write failure the segment is closed with what it
+// has and recording resumes at the next keyframe; it then reports false.
+func (w *writer) cutFragment() bool {
+	lead := w.lead
+	part := fmp4.Part{SequenceNumber: w.seq + 1}
+	n := 0
+	for _, t := range w.tracks {
+		if len(t.samples) == 0 {
+			continue
+		}
+		part.Tracks = append(part.Tracks, &fmp4.PartTrack{
+			ID:       t.id,
+			BaseTime: uint64(max(0, t.firstDTS-t.base)),
+			Samples:  t.samples,
+		})
+		n += len(t.samples)
+	}
+	if n == 0 {
+		return true
+	}
+	var leadDur int64
+	if len(lead.samples) > 0 {
+		leadDur = lead.leadDur
+	}
+	frag := store.Fragment{
+		Offset:   w.seg.seg.Size,
+		Start:    ticksToDur(w.fragDTS-w.segDTS, lead.clock),
+		Duration: ticksToDur(leadDur, lead.clock),
+		Key:      w.fragKey,
+	}
+	var buf seekablebuffer.Buffer
+	err := part.Marshal(&buf)
+	for _, t := range w.tracks {
+		clear(t.samples)
+		t.samples = t.samples[:0]
+	}
+	w.fragB, w.fragN = 0, 0
+	if err == nil {
+		frag.Size = int64(buf.Len())
+		err = w.r.appendFragment(w.seg, buf.Bytes(), frag)
+	}
+	if err != nil {
+		if err != errSpoolFull {
+			w.log.Error("cannot write the spool: video is being lost", "err", err)
+		}
+		for _, t := range w.tracks {
+			t.pending = nil
+		}
+		w.r.closeSegment(w.seg)
+		w.seg = nil
+		return false
+	}
+	w.seq++
+	w.r.m.framesRecorded.Add(float64(n))
+	return true
+}
+
+// ticksToDur converts ticks of clock to a Duration without overflowing for
+// long streams.
+func ticksToDur(ticks int64, clock int) time.Duration {
+	c := int64(clock)
+	return time.Duration(ticks/c)*time.Second + time.Duration(ticks%c*int64(time.Second)/c)
+}
+
+func durToTicks(d time.Duration, clock int) int64 {
+	c := int64(clock)
+	return int64(d/time.Second)*c + int64(d%time.Second)*c/int64(time.Second)
+}
+
+// validPayload rejects units the muxer and codec helpers cannot take: no
+// payload, an empty NAL unit or frame, or more than maxFragBytes in all.
+func validPayload(p [][]byte) bool {
+	if len(p) == 0 {
+		return false
+	}
+	n := 0
+	for _, b := range p {
+		if len(b) == 0 {
+			return false
+		}
+		n += len(b)
+	}
+	return n <= maxFragBytes
+}
