@@ -39,6 +39,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 // Start starts the roles of the configuration and binds HTTP.
 func (a *App) Start(ctx context.Context) error {
 	a.Hub = hub.New()
+	if err := a.startDebug(ctx); err != nil {
+		return err
+	}
 	var extra []func(*http.ServeMux, *api.Server)
 	if a.Cfg.Role != "api" {
 		if err := a.startCameraServer(ctx); err != nil {

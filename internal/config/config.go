@@ -70,6 +70,8 @@ type Config struct {
 	MediaKey string `yaml:"media_key"`
 	// SessionTTL is the lifetime of a login session (at most 12 h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// DebugAddr, when set, serves Go's pprof profiles there (keep it private).
+	DebugAddr string `yaml:"debug_addr"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 }

@@ -134,5 +134,6 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", c.LeaseTTL, "lease time of a pulled camera")
 	fs.StringVar(&c.MediaKey, "media-key", c.MediaKey, "key that signs media URLs (shared by all nodes; default generated in data dir)")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "login session lifetime (at most 12h)")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve pprof profiles at this address (keep it private); empty: off")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 }
