@@ -49,6 +49,12 @@ func New(dir store.Directory, log *slog.Logger, sessionTTL time.Duration) (*Serv
 	}, nil
 }
 
+// SetLimits replaces the login rate limiters (per account and per source
+// address), e.g. for a deployment behind a trusted proxy or a benchmark.
+func (s *Service) SetLimits(perAccount, perAddress *auth.Limiter) {
+	s.perAccount, s.perAddress = perAccount, perAddress
+}
+
 // NewID returns a random 128-bit id as 32 lower-case hex characters.
 func NewID() string {
 	var b [16]byte

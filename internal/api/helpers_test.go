@@ -19,12 +19,12 @@ const adminPW = "admin-password-1"
 
 // env is a running camcloud API on 127.0.0.1 with a fresh data dir.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	app  *app.App
 }
 
-func start(t *testing.T) *env {
+func start(t testing.TB) *env {
 	t.Helper()
 	cfg, err := config.Load("serve", []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--rtsp-udp", ""}, func(string) (string, bool) { return "", false })
 	if err != nil {
