@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/cookiejar"
 	"strings"
@@ -147,4 +148,38 @@ func TestHealth(t *testing.T) {
 	if r := e.do("GET", "/readyz", "", nil); r.Status != 503 || !strings.Contains(string(r.Raw), "draining") {
 		t.Fatalf("readyz while draining: %d %s", r.Status, r.Raw)
 	}
+}
+
+// TestSupportAccess: a platform admin sees no organisation's cameras until
+// they assume its admin role with their second factor; then they do, and
+// their actions are audited under both identities.
+func TestSupportAccess(t *testing.T) {
+	e := start(t)
+	w := e.world()
+	// A second platform-level operator who is a member of nothing.
+	op, err := e.app.Accounts.CreateUser(context.Background(), "ops@example.com", "ops-password-1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := e.login(op.Email, "ops-password-1")
+	e.must(e.do("GET", "/api/v1/cameras/"+w.camA, tok, nil), 404)
+	// Without TOTP enrolled, support access is refused.
+	e.must(e.do("POST", "/api/v1/support/assume", tok, map[string]string{"org_id": w.orgA, "totp": "123456"}), 403)
+	secret := e.must(e.do("POST", "/api/v1/me/totp", tok, nil), 200).str("secret")
+	code, _ := auth.TOTPCode(secret, time.Now())
+	e.must(e.do("POST", "/api/v1/me/totp/confirm", tok, map[string]string{"code": code}), 204)
+	e.must(e.do("POST", "/api/v1/support/assume", tok, map[string]string{"org_id": w.orgA, "totp": "000000"}), 403)
+	code, _ = auth.TOTPCode(secret, time.Now())
+	e.must(e.do("POST", "/api/v1/support/assume", tok, map[string]string{"org_id": w.orgA, "totp": code}), 200)
+	e.must(e.do("PATCH", "/api/v1/cameras/"+w.camA, tok, map[string]any{"name": "fixed by support"}), 200)
+	// Still nothing of the other organisation.
+	e.must(e.do("GET", "/api/v1/cameras/"+w.camB, tok, nil), 404)
+	r := e.must(e.do("GET", "/api/v1/audit?org="+w.orgA+"&actor=ops@example.com", w.tok["owner"], nil), 200)
+	if !strings.Contains(string(r.Raw), `"actor_as":"admin@`+w.orgA) || !strings.Contains(string(r.Raw), "camera.update") {
+		t.Fatalf("support action not audited under both identities: %s", r.Raw)
+	}
+	e.must(e.do("DELETE", "/api/v1/support/assume", tok, nil), 204)
+	e.must(e.do("GET", "/api/v1/cameras/"+w.camA, tok, nil), 404)
+	// An ordinary owner cannot assume roles.
+	e.must(e.do("POST", "/api/v1/support/assume", w.tok["owner"], map[string]string{"org_id": w.orgB, "totp": code}), 403)
 }
