@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"net"
 	"net/http"
@@ -67,7 +68,12 @@ func (s *Server) ingestURLs(r *http.Request, c store.Camera, secret string) *ing
 			host = h
 		}
 	}
-	rtsp, rtmp := ingest.URLs("rtsp://"+net.JoinHostPort(host, s.RTSPPort), "rtmp://"+net.JoinHostPort(host, s.RTMPPort), c.ID, secret)
+	rtspAddr, rtmpAddr := net.JoinHostPort(host, s.RTSPPort), net.JoinHostPort(host, s.RTMPPort)
+	if s.ZoneIngest != nil {
+		zr, zm := s.ZoneIngest(c.Zone)
+		rtspAddr, rtmpAddr = cmp.Or(zr, rtspAddr), cmp.Or(zm, rtmpAddr)
+	}
+	rtsp, rtmp := ingest.URLs("rtsp://"+rtspAddr, "rtmp://"+rtmpAddr, c.ID, secret)
 	return &ingestJSON{RTSPURL: rtsp, RTMPURL: rtmp}
 }
 

@@ -35,6 +35,10 @@ type Deps struct {
 	PublicHost string
 	// RTSPPort and RTMPPort are the ingest ports cameras push to.
 	RTSPPort, RTMPPort string
+	// ZoneIngest, when set, names the host:port a zone's cameras push to
+	// over RTSP and RTMP (a load balancer in front of the zone's camera
+	// servers); an empty answer falls back to PublicHost and the ports.
+	ZoneIngest func(zone string) (rtsp, rtmp string)
 	// SecureCookies marks cookies Secure (set when served over HTTPS).
 	SecureCookies bool
 	// Extra registers more routes (media, UI) on the same mux; the

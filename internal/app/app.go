@@ -83,7 +83,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, fmt.Errorf("directory db: %w", err)
 	}
 	a.closers = append(a.closers, func() { _ = a.Dir.Close() })
-	if a.Zones, err = zone.Open(ctx, cfg.Zones, log); err != nil {
+	// An api node holds no camera: an empty id also keeps the live locator
+	// from taking a camera server's status for its own.
+	a.Cfg.ServerID = ""
+	if cfg.Role != config.RoleAPI {
+		if a.Cfg.ServerID, err = serverID(cfg.ServerID, cfg.DataDir); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	if a.Zones, err = zone.Open(ctx, zonesToOpen(cfg), log); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -95,9 +104,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	a.Cameras = cameras.New(a.Dir, a.Zones.Names())
 	a.Audit = audit.New(a.Dir, log)
 
+	if cfg.Role == config.RoleCameraServer {
+		return a, nil // accounts are the api's business
+	}
 	email, _ := opt.Env("CAMCLOUD_ADMIN_EMAIL")
 	pw, _ := opt.Env("CAMCLOUD_ADMIN_PASSWORD")
 	created, gen, err := a.Accounts.Bootstrap(ctx, email, pw)
+	if errors.Is(err, store.ErrConflict) {
+		created, err = false, nil // another api node created it at the same moment
+	}
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("admin bootstrap: %w", err)
@@ -114,6 +129,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		log.Info("platform admin created", "email", email)
 	}
 	return a, nil
+}
+
+// zonesToOpen is every zone for the api (any api node serves any camera),
+// only its own zone for a camera server: it touches no other zone, and its
+// readiness must not depend on one.
+func zonesToOpen(cfg config.Config) []config.Zone {
+	if cfg.Role != config.RoleCameraServer {
+		return cfg.Zones
+	}
+	z, _ := cfg.ZoneByName(cfg.Zone) // Finish checked it exists
+	return []config.Zone{z}
 }
 
 // MediaKey returns the key that signs media URLs: the configured one, or
@@ -163,16 +189,33 @@ func (a *App) Listen(extra ...func(*http.ServeMux, *api.Server)) error {
 		Dir: a.Dir, Zones: a.Zones, Accounts: a.Accounts, Cameras: a.Cameras, Audit: a.Audit, Log: a.Log,
 		Ready:      a.Ready,
 		Metrics:    promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
-		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort,
+		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
 		Extra: extra,
 	})
+	if err := a.bindHTTP(); err != nil {
+		return err
+	}
+	var h http.Handler = a.API
+	if a.Cfg.Role == config.RoleCameraServer {
+		h = cameraServerRoutes(a.API)
+	}
+	a.httpSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10}
+	return nil
+}
+
+// bindHTTP binds the HTTP address once, early enough for a camera server to
+// advertise the bound port (the configured one may be :0).
+func (a *App) bindHTTP() error {
+	if a.httpLn != nil {
+		return nil
+	}
 	ln, err := net.Listen("tcp", a.Cfg.HTTP)
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)
 	}
 	a.httpLn = ln
-	a.httpSrv = &http.Server{Handler: a.API, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10}
+	a.closers = append(a.closers, func() { _ = ln.Close() })
 	return nil
 }
 

@@ -42,8 +42,12 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.startDebug(ctx); err != nil {
 		return err
 	}
+	if err := a.bindHTTP(); err != nil {
+		return err
+	}
+	a.warnSplitDefaults()
 	var extra []func(*http.ServeMux, *api.Server)
-	if a.Cfg.Role != "api" {
+	if a.Cfg.Role != config.RoleAPI {
 		if err := a.startCameraServer(ctx); err != nil {
 			return err
 		}
@@ -101,11 +105,30 @@ func (a *App) advertiseURL() string {
 	if a.Cfg.AdvertiseURL != "" {
 		return a.Cfg.AdvertiseURL
 	}
-	host, port, _ := net.SplitHostPort(a.Cfg.HTTP)
-	if host == "" || host == "0.0.0.0" || host == "::" {
+	host, port, _ := net.SplitHostPort(a.HTTPAddr())
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// warnSplitDefaults says when a process of a split deployment relies on a
+// default that only fits one machine.
+func (a *App) warnSplitDefaults() {
+	switch a.Cfg.Role {
+	case config.RoleCameraServer:
+		if a.Cfg.AdvertiseURL == "" {
+			a.Log.Warn("advertise_url is not set: api nodes and viewers will be sent to " + a.advertiseURL() +
+				" for live video, which only works on this machine")
+		}
+	case config.RoleAPI:
+		for _, z := range a.Cfg.Zones {
+			if z.Ingest.RTSP == "" || z.Ingest.RTMP == "" {
+				a.Log.Warn("zone has no ingest address: cameras are told to push to this api node's public host and rtsp/rtmp ports",
+					"zone", z.Name)
+			}
+		}
+	}
 }
 
 // drain runs the camera server's drain with a bound.

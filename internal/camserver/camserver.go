@@ -173,8 +173,9 @@ func (s *Server) heartbeat(ctx context.Context) {
 	}
 }
 
-// Drain is the rolling-restart sequence: stop accepting, drop streams so
-// cameras reconnect elsewhere, upload the spool, release leases, deregister.
+// Drain is the rolling-restart sequence: stop accepting, stop pulling and
+// release the leases so other servers take the pulled cameras, drop pushed
+// streams so cameras reconnect elsewhere, upload the spool, deregister.
 func (s *Server) Drain(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining = true
@@ -186,18 +187,21 @@ func (s *Server) Drain(ctx context.Context) error {
 		s.cancel() // heartbeat, lease loop and sweeper stop
 	}
 	s.puller.StopAll()
+	var errs []error
+	bg := context.WithoutCancel(ctx)
+	// Release the pulled cameras now, not after the upload: the other
+	// servers of the zone take them at their next lease round instead of
+	// after the spool is uploaded.
+	if err := s.c.Zone.DB.ReleaseLeases(bg, s.c.ServerID); err != nil {
+		errs = append(errs, fmt.Errorf("release leases: %w", err))
+	}
 	s.ingest.Close()
 	s.c.Hub.CloseAll()
-	var errs []error
 	if err := s.rec.Drain(ctx); err != nil {
 		segs, bytes := s.rec.Pending()
 		errs = append(errs, fmt.Errorf("spool not fully uploaded (%d segments, %d bytes left for the next start): %w", segs, bytes, err))
 	}
 	s.recStop()
-	bg := context.WithoutCancel(ctx)
-	if err := s.c.Zone.DB.ReleaseLeases(bg, s.c.ServerID); err != nil {
-		errs = append(errs, fmt.Errorf("release leases: %w", err))
-	}
 	if err := s.c.Zone.DB.SetOffline(bg, s.c.ServerID); err != nil {
 		errs = append(errs, fmt.Errorf("mark cameras offline: %w", err))
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -37,7 +36,10 @@ type Config struct {
 	Role string `yaml:"role"`
 	// Zone is the zone a camera-server belongs to.
 	Zone string `yaml:"zone"`
-	// ServerID names this camera server in its zone (default: hostname+port).
+	// ServerID names this camera server in its zone. Default: the host name
+	// and a random suffix, generated once into DataDir so that a restarted
+	// server keeps its name (and its leases) while two servers on one
+	// machine never share one.
 	ServerID string `yaml:"server_id"`
 	// PublicHost is the host name cameras and players use to reach this
 	// process (in ingest and media URLs); default: the host of the request.
@@ -76,11 +78,24 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 }
 
-// Zone configures one zone: its database and its object store.
+// Zone configures one zone: its database, its object store and the address
+// its cameras push to.
 type Zone struct {
 	Name  string `yaml:"name"`
 	DB    string `yaml:"db"`
 	Store Store  `yaml:"store"`
+	// Ingest is where the zone's cameras push: typically a layer-4 load
+	// balancer or DNS name in front of the zone's camera servers. The api
+	// puts it into the ingest URLs of the zone's cameras; empty: the api's
+	// own public host and configured RTSP/RTMP ports.
+	Ingest Ingest `yaml:"ingest"`
+}
+
+// Ingest names the public host:port addresses of a zone's RTSP and RTMP
+// ingest.
+type Ingest struct {
+	RTSP string `yaml:"rtsp"`
+	RTMP string `yaml:"rtmp"`
 }
 
 // Store configures an object store: a local directory or S3.
@@ -131,6 +146,17 @@ func (c *Config) Finish() error {
 		return fmt.Errorf("data_dir: %w", err)
 	}
 	c.DataDir = abs
+	if c.Role != RoleAll && c.Role != "" {
+		// Separate processes must share their databases and media key: the
+		// per-process defaults (SQLite in the data dir, a generated key)
+		// would silently give each process its own.
+		if c.Directory == "" || len(c.Zones) == 0 {
+			return fmt.Errorf("role %s: directory and zones must be configured (each process would otherwise have its own databases)", c.Role)
+		}
+		if c.MediaKey == "" {
+			return fmt.Errorf("role %s: media_key must be configured and shared by all nodes (media URLs signed by an api node are checked by camera servers)", c.Role)
+		}
+	}
 	if c.Directory == "" {
 		c.Directory = "sqlite:" + filepath.Join(c.DataDir, "directory.db")
 	}
@@ -160,6 +186,19 @@ func (c *Config) Finish() error {
 		default:
 			return fmt.Errorf("zone %s: store type %q is not local or s3", z.Name, z.Store.Type)
 		}
+		for _, a := range []struct{ name, v string }{{"rtsp", z.Ingest.RTSP}, {"rtmp", z.Ingest.RTMP}} {
+			if a.v == "" {
+				continue
+			}
+			if h, p, err := net.SplitHostPort(a.v); err != nil || h == "" || p == "" || p == "0" {
+				return fmt.Errorf("zone %s: ingest %s %q must be host:port", z.Name, a.name, a.v)
+			}
+		}
+		for j := range i {
+			if c.Zones[j].Name == z.Name {
+				return fmt.Errorf("zone %s is configured twice", z.Name)
+			}
+		}
 	}
 	switch c.Role {
 	case RoleAll, RoleAPI, RoleCameraServer:
@@ -187,9 +226,11 @@ func (c *Config) Finish() error {
 			return err
 		}
 	}
-	if c.ServerID == "" {
-		h, _ := os.Hostname()
-		c.ServerID = h + c.RTSP
+	if c.ServerID != "" && !validServerID(c.ServerID) {
+		return fmt.Errorf("server_id %q must be 1-64 of A-Z a-z 0-9 . _ : -", c.ServerID)
+	}
+	if c.MediaKey != "" && len(c.MediaKey) < 32 {
+		return errors.New("media_key must be at least 32 characters")
 	}
 	return nil
 }
@@ -209,6 +250,20 @@ func validName(s string) bool {
 		return false
 	}
 	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+}
+
+// validServerID accepts host-name-like ids.
+func validServerID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._:-", r)
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // RTSPUDPPair returns the RTP and RTCP addresses of the RTSP UDP transport.

@@ -75,3 +75,53 @@ func TestBadValues(t *testing.T) {
 		})
 	}
 }
+
+// TestSplitRoles: a process that runs only some roles must be told where
+// the shared databases are and share the media key; zone ingest addresses
+// and server ids are checked.
+func TestSplitRoles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	key := strings.Repeat("k", 32)
+	good := write("good.yaml", "directory: \"sqlite:/tmp/d.db\"\nmedia_key: \""+key+"\"\nzones:\n  - name: a\n    db: \"sqlite:/tmp/a.db\"\n    ingest: {rtsp: \"lb-a.example.net:8554\", rtmp: \"lb-a.example.net:1935\"}\n")
+	noKey := write("nokey.yaml", "directory: \"sqlite:/tmp/d.db\"\nzones:\n  - name: a\n")
+	badIngest := write("badingest.yaml", "zones:\n  - name: a\n    ingest: {rtsp: \"lb-a\"}\n")
+	twice := write("twice.yaml", "zones:\n  - name: a\n  - name: a\n")
+	cases := []struct {
+		name string
+		args []string
+		want string // "" = no error
+	}{
+		{"api with everything", []string{"--config", good, "--role", "api"}, ""},
+		{"camera server with everything", []string{"--config", good, "--role", "camera-server", "--zone", "a", "--server-id", "cs-1.a"}, ""},
+		{"api without directory", []string{"--role", "api"}, "directory and zones"},
+		{"api without media key", []string{"--config", noKey, "--role", "api"}, "media_key"},
+		{"short media key", []string{"--config", good, "--zone", "a", "--media-key", "short"}, "media_key"},
+		{"ingest without port", []string{"--config", badIngest}, "ingest rtsp"},
+		{"zone twice", []string{"--config", twice, "--zone", "a"}, "twice"},
+		{"bad server id", []string{"--config", good, "--role", "camera-server", "--zone", "a", "--server-id", "a b"}, "server_id"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load("serve", append([]string{"--data-dir", dir}, tc.args...), envOf(nil))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if z, _ := c.ZoneByName("a"); z.Ingest.RTSP != "lb-a.example.net:8554" {
+					t.Fatalf("zone ingest not read: %+v", z)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want error mentioning %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
