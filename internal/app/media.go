@@ -10,11 +10,12 @@ import (
 	"github.com/camcloud/camcloud/internal/live"
 	"github.com/camcloud/camcloud/internal/playback"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/web"
 )
 
 // mediaRoutes returns the live and playback routes of this process's roles:
-// api nodes hand out signed URLs and serve recorded media; camera servers
-// serve live media for the cameras they hold.
+// api nodes hand out signed URLs, serve recorded media and the browser UI;
+// camera servers serve live media for the cameras they hold.
 func (a *App) mediaRoutes(signer *auth.Signer) []func(*http.ServeMux, *api.Server) {
 	ffmpeg, _ := exec.LookPath("ffmpeg")
 	hub := a.Hub
@@ -30,7 +31,7 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*http.ServeMux, *api.Serve
 	var out []func(*http.ServeMux, *api.Server)
 	if a.Cfg.Role != "camera-server" {
 		pb := playback.New(playback.Deps{Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg})
-		out = append(out, pb.Register, lv.RegisterAPI)
+		out = append(out, pb.Register, lv.RegisterAPI, web.Register)
 	}
 	if a.CamServer != nil {
 		out = append(out, func(m *http.ServeMux, _ *api.Server) { lv.RegisterMedia(m) })

@@ -1,0 +1,151 @@
+// account.js: the user's own account: change password, enrol TOTP (the QR
+// code is drawn in the browser by the vendored qrcode-generator) and API
+// keys (the key is shown once).
+import qrcode from '../vendor/qrcode.mjs';
+import { api, enc } from './api.js';
+import { h, clear, errorBox, fmtTime, confirmDialog, secretDialog, busy } from './dom.js';
+import { livePreference, setLivePreference } from './player.js';
+
+function passwordForm() {
+  const err = errorBox();
+  const ok = h('p', { class: 'info', hidden: true }, 'Password changed.');
+  const old = h('input', { type: 'password', autocomplete: 'current-password', required: true, maxlength: 1024 });
+  const nw = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 10, maxlength: 1024 });
+  const again = h('input', { type: 'password', autocomplete: 'new-password', required: true, minlength: 10, maxlength: 1024 });
+  const submit = h('button', { type: 'submit', class: 'primary' }, 'Change password');
+  const form = h('form', { class: 'card', onsubmit: (e) => {
+    e.preventDefault();
+    ok.hidden = true;
+    if (nw.value !== again.value) {
+      err.set('The new passwords differ.');
+      return;
+    }
+    busy(submit, async () => {
+      err.set(null);
+      try {
+        await api.post('/api/v1/me/password', { old_password: old.value, new_password: nw.value });
+        form.reset();
+        ok.hidden = false;
+      } catch (e2) {
+        err.set(e2);
+      }
+    });
+  } }, h('h3', {}, 'Password'),
+  h('div', { class: 'row wrap' }, h('label', {}, 'Current password', old), h('label', {}, 'New password (10 characters or more)', nw), h('label', {}, 'New password again', again)),
+  err, ok, h('div', { class: 'row end' }, submit));
+  return form;
+}
+
+/** qrImage draws text as a QR code image (a data: URL, no network). */
+function qrImage(text) {
+  const qr = qrcode(0, 'M');
+  qr.addData(text);
+  qr.make();
+  return h('img', { src: qr.createDataURL(5, 10), alt: 'QR code for your authenticator app', class: 'qr', id: 'totp-qr' });
+}
+
+function totpCard(me, refresh) {
+  const card = h('div', { class: 'card', id: 'totp-card' }, h('h3', {}, 'Two-factor authentication (TOTP)'));
+  if (me.user.totp_enabled) {
+    card.append(h('p', { id: 'totp-status' }, 'Enabled: logging in asks for a code from your authenticator app.'));
+    return card;
+  }
+  const err = errorBox();
+  const start = h('button', { type: 'button', class: 'primary', id: 'totp-begin' }, 'Set up TOTP');
+  const body = h('div');
+  start.addEventListener('click', () => busy(start, async () => {
+    err.set(null);
+    try {
+      const r = await api.post('/api/v1/me/totp');
+      const code = h('input', { type: 'text', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6, required: true, id: 'totp-code', autocomplete: 'one-time-code' });
+      const confirm = h('button', { type: 'submit', class: 'primary', id: 'totp-confirm' }, 'Confirm');
+      start.hidden = true;
+      clear(body,
+        h('p', {}, 'Scan this code with your authenticator app, or type the secret, then enter the 6-digit code it shows.'),
+        qrImage(r.otpauth_url),
+        h('p', { class: 'mono', id: 'totp-secret', 'data-url': r.otpauth_url }, r.secret),
+        h('form', { class: 'row', onsubmit: (e) => {
+          e.preventDefault();
+          busy(confirm, async () => {
+            err.set(null);
+            try {
+              await api.post('/api/v1/me/totp/confirm', { code: code.value.trim() });
+              await refresh();
+            } catch (e2) {
+              err.set(e2.code === 'bad_totp' ? 'The code is not right. Check the time on your phone and try the next code.' : e2);
+            }
+          });
+        } }, h('label', {}, 'Code', code), confirm));
+    } catch (e) {
+      err.set(e);
+    }
+  }));
+  card.append(h('p', {}, 'Not enabled. With TOTP, logging in also needs a code from an app on your phone.'), start, body, err);
+  return card;
+}
+
+function keysCard() {
+  const err = errorBox();
+  const list = h('div', { class: 'scroll' });
+  const name = h('input', { type: 'text', required: true, maxlength: 100, placeholder: 'e.g. backup script' });
+  const submit = h('button', { type: 'submit' }, 'Create key');
+  async function load() {
+    try {
+      const res = await api.get('/api/v1/me/api-keys');
+      const rows = (res.api_keys || []).map((k) => h('tr', {}, h('td', {}, k.name), h('td', { class: 'mono' }, `${k.prefix}…`), h('td', {}, fmtTime(k.created_at)),
+        h('td', {}, k.last_used ? fmtTime(k.last_used) : 'never'),
+        h('td', {}, h('button', { type: 'button', class: 'danger', onclick: async () => {
+          if (!await confirmDialog(`Delete API key "${k.name}"? Scripts using it stop working.`)) return;
+          try {
+            await api.del(`/api/v1/me/api-keys/${enc(k.id)}`);
+            load();
+          } catch (e) {
+            err.set(e);
+          }
+        } }, 'Delete'))));
+      clear(list, rows.length ? h('table', {}, h('thead', {}, h('tr', {}, ['Name', 'Key', 'Created', 'Last used', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
+        : h('p', { class: 'muted' }, 'No API keys.'));
+    } catch (e) {
+      err.set(e);
+    }
+  }
+  load();
+  return h('div', { class: 'card' }, h('h3', {}, 'API keys'),
+    h('p', { class: 'muted small' }, 'Use a key as "Authorization: Bearer KEY" in scripts. It acts with your permissions.'), list,
+    h('form', { class: 'row wrap', onsubmit: (e) => {
+      e.preventDefault();
+      busy(submit, async () => {
+        err.set(null);
+        try {
+          const r = await api.post('/api/v1/me/api-keys', { name: name.value.trim() });
+          name.value = '';
+          secretDialog(`API key "${r.api_key.name}"`, 'This key is shown only now. Store it somewhere safe.', [['Key', r.key]]);
+          load();
+        } catch (e2) {
+          err.set(e2);
+        }
+      });
+    } }, h('label', {}, 'Name', name), submit), err);
+}
+
+/** liveCard chooses how this browser plays live video. */
+function liveCard() {
+  const sel = h('select', { id: 'live-pref' }, h('option', { value: 'auto' }, 'Automatic: WebRTC, then HLS'), h('option', { value: 'hls' }, 'HLS only (for networks that block WebRTC)'));
+  sel.value = livePreference();
+  sel.addEventListener('change', () => setLivePreference(sel.value));
+  return h('div', { class: 'card' }, h('h3', {}, 'Live video in this browser'), h('label', { class: 'inline' }, 'Play live video over ', sel));
+}
+
+/** showAccount renders the account page. */
+export function showAccount(main, ctx) {
+  function render() {
+    clear(main, h('h2', {}, 'Your account'), h('p', {}, 'Logged in as ', h('strong', {}, ctx.me.user.email),
+      ctx.me.expires_at ? ` until ${fmtTime(ctx.me.expires_at)}` : ''),
+    passwordForm(), totpCard(ctx.me, async () => {
+      ctx.me = await api.get('/api/v1/me');
+      render();
+    }), keysCard(), liveCard());
+  }
+  render();
+  return null;
+}

@@ -1,0 +1,241 @@
+// camera.js: one camera: live view, the timeline of recordings for a day
+// with zoom and a date picker, playback from a clicked instant, back to
+// live, clip export of a chosen range and the image at the playhead.
+import { api, enc, q } from './api.js';
+import { h, clear, errorBox, fmtClock, fmtTime, localInput, localDate, busy } from './dom.js';
+import { LivePlayer, VodPlayer } from './player.js';
+import { Timeline, zooms } from './timeline.js';
+import { statusBadge } from './grid.js';
+
+const hour = 3600000;
+const maxClip = 2 * hour; // the server's default max_clip; it has the last word
+
+function zoomLabel(ms) {
+  return ms >= hour ? `${ms / hour} h` : `${ms / 60000} min`;
+}
+
+/** showCamera renders the camera page; it returns a function that stops it. */
+export function showCamera(main, ctx) {
+  const id = ctx.params[0];
+  const err = errorBox();
+  clear(main, h('p', { class: 'muted' }, 'Loading camera…'));
+  let stop = () => {};
+  api.get(`/api/v1/cameras/${enc(id)}`).then((cam) => {
+    stop = render(main, cam, err);
+  }).catch((e) => {
+    clear(main, h('div', { class: 'card' }, h('h2', {}, 'Camera not available'), h('p', { class: 'error' }, e.message), h('a', { href: '#/' }, 'Back to cameras')));
+  });
+  return () => stop();
+}
+
+function render(main, cam, err) {
+  const perms = cam.permissions || [];
+  const video = h('video', { muted: true, playsinline: true, autoplay: true, controls: true, id: 'player' });
+  video.muted = true;
+  const label = h('span', { class: 'mode-label', id: 'mode-label' }, 'LIVE');
+  const stage = h('div', { class: 'stage', id: 'stage', 'data-mode': 'live' }, video, label);
+  const status = h('span', { class: 'player-status', id: 'player-status' });
+  const backLive = h('button', { type: 'button', id: 'back-live', hidden: true, onclick: () => goLive() }, '● Back to live');
+  let mode = 'live';
+  let timer = 0;
+  let spanTimer = 0;
+
+  const live = new LivePlayer(video, cam.id, ({ mode: m, error }) => {
+    stage.dataset.live = m;
+    status.textContent = error ? error.message : m === 'webrtc' ? 'Live (WebRTC)' : m === 'hls' ? 'Live (HLS)' : m === 'connecting' ? 'Connecting…' : '';
+  });
+  const vod = new VodPlayer(video, cam.id, ({ mode: m, error }) => {
+    stage.dataset.vod = m;
+    status.textContent = error ? error.message : m === 'loading' ? 'Loading recording…' : '';
+  });
+
+  video.addEventListener('ended', () => {
+    if (mode === 'vod') status.textContent = 'End of what is recorded so far. Click the timeline, or go back to live.';
+  });
+
+  function goLive() {
+    mode = 'live';
+    stage.dataset.mode = 'live';
+    delete stage.dataset.playhead;
+    backLive.hidden = true;
+    label.textContent = 'LIVE';
+    vod.stop();
+    if (!perms.includes('live')) {
+      status.textContent = 'You may not watch this camera live.';
+      return;
+    }
+    if (!(cam.status && cam.status.online)) {
+      status.textContent = 'The camera is offline.';
+      return;
+    }
+    live.start();
+  }
+
+  function playAt(at) {
+    if (!perms.includes('playback')) return;
+    const now = Date.now();
+    if (at.getTime() > now) {
+      goLive();
+      return;
+    }
+    mode = 'vod';
+    stage.dataset.mode = 'vod';
+    backLive.hidden = false;
+    live.stop();
+    const to = new Date(Math.max(Math.min(at.getTime() + hour, now), at.getTime() + 10000));
+    stage.dataset.target = String(at.getTime());
+    vod.play(at, to);
+  }
+
+  // The playhead: the recording's wall time, or now when live.
+  function tick() {
+    const wall = mode === 'vod' ? vod.wallTime() : new Date();
+    if (mode === 'vod' && wall) {
+      label.textContent = fmtTime(wall);
+      stage.dataset.playhead = String(wall.getTime());
+    }
+    if (tl) tl.setPlayhead(wall);
+    if (tl) playheadText.textContent = wall ? fmtClock(wall) : '';
+  }
+
+  const parts = [
+    h('div', { class: 'row between wrap' },
+      h('div', { class: 'row' }, h('a', { href: '#/', class: 'back' }, '← Cameras'), h('h2', { id: 'camera-name' }, cam.name), statusBadge(cam)),
+      perms.includes('manage') ? h('a', { href: '#/manage/cameras', id: 'camera-settings' }, 'Settings') : null),
+    err, stage, h('div', { class: 'row wrap' }, backLive, status),
+  ];
+
+  let tl = null;
+  const playheadText = h('span', { class: 'mono' });
+  if (perms.includes('playback')) {
+    const dateInput = h('input', { type: 'date', id: 'tl-date', value: localDate(new Date()), max: localDate(new Date()) });
+    tl = new Timeline({
+      onSeek: (t) => playAt(t),
+      onSelect: (a, b) => setRange(a, b),
+      onView: () => loadSpans(),
+    });
+    const end = Date.now() + 5 * 60000;
+    tl.setView(end - hour, end);
+    dateInput.addEventListener('change', () => {
+      if (!dateInput.value) return;
+      const [y, m, d] = dateInput.value.split('-').map(Number);
+      const start = new Date(y, m - 1, d).getTime();
+      tl.setView(start, start + 24 * hour);
+      loadSpans();
+    });
+    const zoomButtons = zooms.map((z) => h('button', { type: 'button', 'data-zoom': String(z), onclick: () => tl.zoomTo(z) }, zoomLabel(z)));
+    parts.push(h('div', { class: 'card' },
+      h('div', { class: 'row wrap between' },
+        h('div', { class: 'row wrap' },
+          h('label', { class: 'inline' }, 'Day ', dateInput),
+          h('button', { type: 'button', 'aria-label': 'Earlier', onclick: () => tl.pan(-0.5) }, '◀'),
+          h('button', { type: 'button', 'aria-label': 'Later', onclick: () => tl.pan(0.5) }, '▶'),
+          h('button', { type: 'button', onclick: () => { const e2 = Date.now() + 60000; tl.setView(e2 - (tl.end - tl.start), e2); loadSpans(); } }, 'Now')),
+        h('div', { class: 'row wrap zoom', role: 'group', 'aria-label': 'Zoom' }, zoomButtons)),
+      tl.el,
+      h('p', { class: 'muted small' }, 'Click the timeline to play from that time; drag to select a range to export. Playhead: ', playheadText)));
+  }
+
+  // Clip export and image at the playhead.
+  const fromIn = h('input', { type: 'datetime-local', step: 1, id: 'clip-from' });
+  const toIn = h('input', { type: 'datetime-local', step: 1, id: 'clip-to' });
+  const exportErr = errorBox();
+  function setRange(a, b) {
+    fromIn.value = localInput(a);
+    toIn.value = localInput(b);
+    if (tl) tl.setRange(a, b);
+  }
+  function playheadOrNow() {
+    return (mode === 'vod' && vod.wallTime()) || new Date();
+  }
+  if (perms.includes('export')) {
+    const now = new Date();
+    setRange(new Date(now.getTime() - 60000), now);
+    for (const inp of [fromIn, toIn]) inp.addEventListener('change', () => { if (tl && fromIn.value && toIn.value) tl.setRange(new Date(fromIn.value), new Date(toIn.value)); });
+    const dl = h('button', { type: 'button', class: 'primary', id: 'export-clip' }, 'Download clip');
+    dl.addEventListener('click', () => busy(dl, () => exportClip(cam, fromIn.value, toIn.value, exportErr)));
+    parts.push(h('div', { class: 'card' }, h('h3', {}, 'Export a clip'),
+      h('div', { class: 'row wrap' },
+        h('label', {}, 'From', fromIn),
+        h('label', {}, 'To', toIn),
+        h('button', { type: 'button', onclick: () => setRange(playheadOrNow(), toIn.value ? new Date(toIn.value) : new Date()) }, 'Start at playhead'),
+        h('button', { type: 'button', onclick: () => setRange(fromIn.value ? new Date(fromIn.value) : new Date(Date.now() - 60000), playheadOrNow()) }, 'End at playhead'),
+        dl),
+      exportErr));
+  }
+  if (perms.includes('playback')) {
+    const img = h('img', { id: 'snapshot', alt: 'Image at the playhead', hidden: true });
+    const imgErr = errorBox();
+    let objURL = '';
+    const btn = h('button', { type: 'button', id: 'image-button' }, 'Image at playhead');
+    btn.addEventListener('click', () => busy(btn, async () => {
+      imgErr.set(null);
+      const at = playheadOrNow();
+      try {
+        const res = await fetch(`/api/v1/cameras/${enc(cam.id)}/image${q({ at })}`, { credentials: 'same-origin' });
+        if (!res.ok) {
+          const body = await res.json().catch(() => null);
+          throw new Error((body && body.error && body.error.message) || `No image (status ${res.status}).`);
+        }
+        if (objURL) URL.revokeObjectURL(objURL);
+        objURL = URL.createObjectURL(await res.blob());
+        img.src = objURL;
+        img.hidden = false;
+        img.title = `Keyframe at ${fmtTime(res.headers.get('X-Camcloud-Image-Time'))}`;
+      } catch (e) {
+        imgErr.set(e.status === 501 || /ffmpeg/i.test(e.message) ? 'Images need ffmpeg on the server.' : e);
+      }
+    }));
+    parts.push(h('div', { class: 'card' }, h('div', { class: 'row' }, btn), imgErr, img));
+  }
+  clear(main, parts);
+
+  async function loadSpans() {
+    if (!tl) return;
+    clearTimeout(spanTimer);
+    const from = new Date(tl.start);
+    const to = new Date(Math.min(tl.end, Date.now() + 60000));
+    if (to > from) {
+      try {
+        const res = await api.get(`/api/v1/cameras/${enc(cam.id)}/recordings${q({ from, to })}`);
+        tl.setSpans(res.spans || []);
+        err.set(null);
+      } catch (e) {
+        err.set(`Recordings cannot be loaded: ${e.message}`);
+      }
+    } else tl.setSpans([]);
+    // keep the recent end of the timeline fresh while it is in view
+    if (tl.end > Date.now() - 60000) spanTimer = setTimeout(loadSpans, 10000);
+  }
+
+  goLive();
+  loadSpans();
+  timer = setInterval(tick, 250);
+  return () => {
+    clearInterval(timer);
+    clearTimeout(spanTimer);
+    live.stop();
+    vod.stop();
+  };
+}
+
+/** exportClip checks the range, then lets the browser download the MP4. */
+async function exportClip(cam, fromV, toV, err) {
+  err.set(null);
+  const from = new Date(fromV);
+  const to = new Date(toV);
+  if (!fromV || !toV || Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return err.set('Choose when the clip starts and ends.');
+  if (to <= from) return err.set('The end must be after the start.');
+  if (to - from > maxClip) return err.set('A clip can be at most 2 hours long.');
+  try {
+    const res = await api.get(`/api/v1/cameras/${enc(cam.id)}/recordings${q({ from, to })}`);
+    if (!(res.spans || []).length) return err.set('Nothing was recorded in this range.');
+  } catch (e) {
+    return err.set(e);
+  }
+  const a = h('a', { href: `/api/v1/cameras/${enc(cam.id)}/clip.mp4${q({ from, to })}`, download: `${cam.name.replace(/[^\w.-]+/g, '_')}.mp4` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  return null;
+}

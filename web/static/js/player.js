@@ -1,0 +1,256 @@
+// player.js: plays a camera's live view in a <video> (WHEP first, then
+// LL-HLS through hls.js) and recordings (HLS VOD with program date time, so
+// the wall time of the playhead is known).
+import Hls from '../vendor/hls.light.min.mjs';
+import { api, enc, ApiError } from './api.js';
+
+const whepTimeout = 6000; // ms without a decoded frame before HLS is tried
+const prefKey = 'camcloud.live';
+
+/** livePreference is "auto" (WebRTC, then HLS) or "hls" (HLS only). */
+export function livePreference() {
+  try {
+    return localStorage.getItem(prefKey) === 'hls' ? 'hls' : 'auto';
+  } catch {
+    return 'auto';
+  }
+}
+
+/** setLivePreference stores the choice for this browser. */
+export function setLivePreference(v) {
+  try {
+    localStorage.setItem(prefKey, v === 'hls' ? 'hls' : 'auto');
+  } catch {
+    /* storage disabled: the choice lasts for this page only */
+  }
+}
+
+/** waitFrames resolves when the video shows a frame, or rejects after ms. */
+function waitFrames(video, ms, signal) {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const tick = () => {
+      if (signal.aborted) return reject(new Error('stopped'));
+      if (video.videoWidth > 0 && video.currentTime > 0) return resolve();
+      if (Date.now() - t0 > ms) return reject(new Error('no video'));
+      setTimeout(tick, 200);
+    };
+    tick();
+  });
+}
+
+/** gathered resolves when ICE gathering completes, or after ms. */
+function gathered(pc, ms) {
+  return new Promise((resolve) => {
+    if (pc.iceGatheringState === 'complete') return resolve();
+    const t = setTimeout(resolve, ms);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+}
+
+/**
+ * LivePlayer shows one camera live. onState receives {mode, error} as it
+ * changes: mode is "connecting", "webrtc", "hls" or "off".
+ */
+export class LivePlayer {
+  constructor(video, cameraId, onState = () => {}) {
+    this.video = video;
+    this.id = cameraId;
+    this.onState = onState;
+    this.ctl = null;
+    this.pc = null;
+    this.hls = null;
+    this.whepSession = '';
+    this.renew = 0;
+  }
+
+  /** start connects; calling it again restarts. */
+  async start() {
+    this.stop();
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    this.onState({ mode: 'connecting' });
+    let urls;
+    try {
+      urls = await api.post(`/api/v1/cameras/${enc(this.id)}/live`);
+    } catch (err) {
+      if (!ctl.signal.aborted) this.onState({ mode: 'off', error: err });
+      return;
+    }
+    if (ctl.signal.aborted) return;
+    if (livePreference() !== 'hls' && typeof RTCPeerConnection === 'function' && urls.whep_url) {
+      try {
+        await this.startWHEP(urls.whep_url, ctl.signal);
+        this.onState({ mode: 'webrtc' });
+        return;
+      } catch {
+        this.stopWHEP();
+        if (ctl.signal.aborted) return;
+      }
+    }
+    this.startHLS(urls, ctl.signal);
+  }
+
+  async startWHEP(url, signal) {
+    const pc = new RTCPeerConnection();
+    this.pc = pc;
+    pc.addTransceiver('video', { direction: 'recvonly' });
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    const stream = new MediaStream();
+    pc.addEventListener('track', (e) => {
+      stream.addTrack(e.track);
+      this.video.srcObject = stream;
+      this.video.play().catch(() => {});
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc, 1500);
+    const res = await fetch(url, { method: 'POST', body: pc.localDescription.sdp, headers: { 'Content-Type': 'application/sdp' }, signal });
+    if (res.status !== 201) throw new ApiError(res.status, 'whep', `WebRTC was refused (${res.status})`);
+    const loc = res.headers.get('Location');
+    if (loc) this.whepSession = new URL(loc, url).href;
+    await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'failed' && this.pc === pc && !signal.aborted) this.start();
+    });
+    await waitFrames(this.video, whepTimeout, signal);
+  }
+
+  startHLS(urls, signal) {
+    const v = this.video;
+    v.srcObject = null;
+    const retry = () => {
+      if (!signal.aborted) setTimeout(() => { if (!signal.aborted) this.start(); }, 3000);
+    };
+    if (Hls.isSupported()) {
+      const hls = new Hls({ lowLatencyMode: true, enableWorker: false, backBufferLength: 30 });
+      this.hls = hls;
+      hls.on(Hls.Events.ERROR, (_, data) => {
+        if (!data.fatal) return;
+        this.onState({ mode: 'off', error: new Error('The live stream stopped; reconnecting…') });
+        this.stopHLS();
+        retry();
+      });
+      hls.on(Hls.Events.MANIFEST_PARSED, () => v.play().catch(() => {}));
+      hls.loadSource(urls.hls_url);
+      hls.attachMedia(v);
+    } else if (v.canPlayType('application/vnd.apple.mpegurl')) {
+      v.src = urls.hls_url;
+      v.play().catch(() => {});
+    } else {
+      this.onState({ mode: 'off', error: new Error('This browser cannot play live video.') });
+      return;
+    }
+    this.onState({ mode: 'hls' });
+    // HLS URLs carry a token of about 10 minutes: ask again before it ends.
+    const left = new Date(urls.expires_at).getTime() - Date.now() - 60000;
+    this.renew = setTimeout(() => this.start(), Math.max(left, 30000));
+  }
+
+  stopWHEP() {
+    if (this.whepSession) {
+      fetch(this.whepSession, { method: 'DELETE' }).catch(() => {});
+      this.whepSession = '';
+    }
+    if (this.pc) {
+      this.pc.close();
+      this.pc = null;
+    }
+    this.video.srcObject = null;
+  }
+
+  stopHLS() {
+    if (this.hls) {
+      this.hls.destroy();
+      this.hls = null;
+    }
+  }
+
+  /** stop ends every connection; the video goes blank. */
+  stop() {
+    if (this.ctl) this.ctl.abort();
+    this.ctl = null;
+    clearTimeout(this.renew);
+    this.stopWHEP();
+    this.stopHLS();
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+}
+
+/**
+ * VodPlayer plays recordings from a wall-clock instant. wallTime() maps
+ * the playhead to a Date using the playlist's EXT-X-PROGRAM-DATE-TIME.
+ */
+export class VodPlayer {
+  constructor(video, cameraId, onState = () => {}) {
+    this.video = video;
+    this.id = cameraId;
+    this.onState = onState;
+    this.hls = null;
+    this.frags = [];
+    this.seq = 0;
+  }
+
+  /** play starts playback at `at` and plays up to `to` (Dates). */
+  async play(at, to) {
+    this.stop();
+    const seq = ++this.seq;
+    this.onState({ mode: 'loading' });
+    let res;
+    try {
+      res = await api.post(`/api/v1/cameras/${enc(this.id)}/playback`, { from: at.toISOString(), to: to.toISOString() });
+    } catch (err) {
+      if (seq === this.seq) this.onState({ mode: 'off', error: err.status === 404 ? new Error('Nothing was recorded at this time.') : err });
+      return;
+    }
+    if (seq !== this.seq) return;
+    if (!Hls.isSupported()) {
+      this.onState({ mode: 'off', error: new Error('This browser cannot play recordings (no Media Source Extensions).') });
+      return;
+    }
+    const hls = new Hls({ autoStartLoad: false, enableWorker: false, maxBufferLength: 20 });
+    this.hls = hls;
+    hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
+      const frags = data.details.fragments;
+      this.frags = frags.map((f) => ({ start: f.start, dur: f.duration, pdt: f.programDateTime }));
+      if (hls.started) return;
+      hls.started = true;
+      const first = this.frags[0];
+      const off = first && first.pdt ? Math.max(0, (at.getTime() - first.pdt) / 1000) : 0;
+      hls.startLoad(first ? first.start + off : -1);
+      this.video.currentTime = first ? first.start + off : 0;
+      this.video.play().catch(() => {});
+      this.onState({ mode: 'playing' });
+    });
+    hls.on(Hls.Events.ERROR, (_, data) => {
+      if (data.fatal && seq === this.seq) this.onState({ mode: 'off', error: new Error(`The recording cannot be played (${data.details}).`) });
+    });
+    hls.loadSource(res.hls_url);
+    hls.attachMedia(this.video);
+  }
+
+  /** wallTime is the Date at the playhead, or null before it is known. */
+  wallTime() {
+    const t = this.video.currentTime;
+    for (const f of this.frags) {
+      if (f.pdt && t >= f.start && t < f.start + f.dur + 0.05) return new Date(f.pdt + (t - f.start) * 1000);
+    }
+    return null;
+  }
+
+  stop() {
+    this.seq++;
+    if (this.hls) {
+      this.hls.destroy();
+      this.hls = null;
+    }
+    this.frags = [];
+    this.video.removeAttribute('src');
+    this.video.load();
+  }
+}

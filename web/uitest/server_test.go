@@ -1,0 +1,208 @@
+package uitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/camcloud/camcloud/internal/app"
+	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/sample"
+	"github.com/camcloud/camcloud/internal/sim"
+)
+
+const (
+	adminEmail = "admin@example.com"
+	adminPW    = "admin-password-1"
+	userPW     = "user-password-1"
+)
+
+// server is one in-process camcloud (all roles) on 127.0.0.1 ports, driven
+// through its API with the admin's bearer token.
+type server struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func repoFile(rel string) string {
+	_, f, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(f), "..", "..", rel)
+}
+
+// startServer runs camcloud serve with short segments and logs in the admin.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	args := []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtmp", "127.0.0.1:0",
+		"--segment-duration", "4s", "--rtsp-udp", ""}
+	cfg, err := config.Load("serve", args, func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := slog.LevelWarn
+	if os.Getenv("CAMCLOUD_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	vars := map[string]string{"CAMCLOUD_ADMIN_EMAIL": adminEmail, "CAMCLOUD_ADMIN_PASSWORD": adminPW}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.New(ctx, cfg, log, app.Options{Out: io.Discard, Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		a.Close()
+	})
+	s := &server{t: t, base: "http://" + a.HTTPAddr()}
+	var r struct{ Token string }
+	if code := s.call("POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPW}, &r); code != 200 {
+		t.Fatalf("admin login: %d", code)
+	}
+	s.token = r.Token
+	return s
+}
+
+// call sends one API request with the admin token and decodes the answer.
+func (s *server) call(method, path string, body, out any) int {
+	s.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			s.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
+		}
+	}
+	return res.StatusCode
+}
+
+// must is call that fails the test unless the status is want.
+func (s *server) must(want int, method, path string, body, out any) {
+	s.t.Helper()
+	if code := s.call(method, path, body, out); code != want {
+		s.t.Fatalf("%s %s: status %d, want %d", method, path, code, want)
+	}
+}
+
+type camera struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Ingest struct {
+		RTSP string `json:"rtsp_url"`
+	} `json:"ingest"`
+}
+
+// fixture is the organisation the tests work in.
+type fixture struct {
+	org     string
+	members map[string]string // email -> user id
+	cameras []camera          // sorted by name, as the grid shows them
+}
+
+// setup creates an organisation with members of each kind and n cameras
+// named "Cam 01".."Cam nn".
+func (s *server) setup(n int, members map[string]string) fixture {
+	s.t.Helper()
+	var o struct{ ID string }
+	s.must(201, "POST", "/api/v1/orgs", map[string]string{"name": "Acme"}, &o)
+	f := fixture{org: o.ID, members: map[string]string{}}
+	for email, role := range members {
+		var m struct {
+			UserID string `json:"user_id"`
+		}
+		s.must(201, "POST", "/api/v1/orgs/"+o.ID+"/members", map[string]string{"email": email, "password": userPW, "role": role}, &m)
+		f.members[email] = m.UserID
+	}
+	for i := 1; i <= n; i++ {
+		var c camera
+		s.must(201, "POST", "/api/v1/cameras", map[string]any{"org_id": o.ID, "name": fmt.Sprintf("Cam %02d", i), "source": map[string]string{"type": "push"}}, &c)
+		f.cameras = append(f.cameras, c)
+	}
+	return f
+}
+
+// push streams the H.264 sample to a camera until the test ends.
+func (s *server) push(c camera) {
+	s.t.Helper()
+	smp, err := sample.Load(repoFile("testdata/sample-h264.ts"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = sim.Push(ctx, []string{c.Ingest.RTSP}, smp, nil)
+	}()
+	s.t.Cleanup(func() { cancel(); <-done })
+}
+
+// waitOnline waits until the camera reports online.
+func (s *server) waitOnline(c camera) {
+	s.t.Helper()
+	waitFor(s.t, 20*time.Second, c.Name+" online", func() bool {
+		var r struct {
+			Status struct{ Online bool } `json:"status"`
+		}
+		return s.call("GET", "/api/v1/cameras/"+c.ID, nil, &r) == 200 && r.Status.Online
+	})
+}
+
+// recordedSince reports whether one recorded span covers [from, to].
+func (s *server) recordedSince(c camera, from, to time.Time) bool {
+	var r struct {
+		Spans []struct{ Start, End time.Time } `json:"spans"`
+	}
+	q := "?from=" + from.Add(-time.Minute).UTC().Format(time.RFC3339) + "&to=" + time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	if s.call("GET", "/api/v1/cameras/"+c.ID+"/recordings"+q, nil, &r) != 200 {
+		return false
+	}
+	for _, sp := range r.Spans {
+		if !sp.Start.After(from) && !sp.End.Before(to) {
+			return true
+		}
+	}
+	return false
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %s waiting for %s", d, what)
+}
