@@ -145,7 +145,7 @@ func (s *Service) Login(ctx context.Context, email, password, totpCode, addr str
 		if totpCode == "" {
 			return "", sess, u, ErrTOTPRequired
 		}
-		if !auth.CheckTOTP(u.TOTPSecret, totpCode, now) {
+		if !s.useTOTP(ctx, u, totpCode) {
 			return "", sess, u, ErrBadTOTP
 		}
 	}
@@ -248,7 +248,7 @@ func (s *Service) BeginTOTP(ctx context.Context, u store.User) (secret, url stri
 
 // ConfirmTOTP enables TOTP once the user proves they hold the secret.
 func (s *Service) ConfirmTOTP(ctx context.Context, u store.User, code string) error {
-	if u.TOTPSecret == "" || !auth.CheckTOTP(u.TOTPSecret, code, s.now()) {
+	if u.TOTPSecret == "" || !s.useTOTP(ctx, u, code) {
 		return ErrBadTOTP
 	}
 	u.TOTPEnabled = true
@@ -256,8 +256,23 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u store.User, code string) er
 }
 
 // CheckTOTP verifies a code for an enrolled user (for step-up actions).
-func (s *Service) CheckTOTP(u store.User, code string) bool {
-	return u.TOTPEnabled && auth.CheckTOTP(u.TOTPSecret, code, s.now())
+func (s *Service) CheckTOTP(ctx context.Context, u store.User, code string) bool {
+	return u.TOTPEnabled && s.useTOTP(ctx, u, code)
+}
+
+// useTOTP accepts a code once: a code (time step) already used for this
+// user, on any node, is refused, so an observed code cannot be replayed.
+func (s *Service) useTOTP(ctx context.Context, u store.User, code string) bool {
+	step, ok := auth.MatchTOTP(u.TOTPSecret, code, s.now())
+	if !ok {
+		return false
+	}
+	fresh, err := s.dir.UseTOTPStep(ctx, u.ID, step)
+	if err != nil {
+		s.log.Error("totp: recording the used step failed", "user", u.ID, "err", err)
+		return false
+	}
+	return fresh
 }
 
 // CreateAPIKey issues a key for u; the key is returned once and stored hashed.

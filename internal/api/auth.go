@@ -216,7 +216,7 @@ func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, rq *Request)
 		s.fail(w, r, badRequest("support access needs an interactive session, not an API key"))
 		return
 	}
-	if err := authz.AssumeRole(rq.P, s.Accounts.CheckTOTP(rq.User, req.TOTP)); err != nil {
+	if err := authz.AssumeRole(rq.P, s.Accounts.CheckTOTP(r.Context(), rq.User, req.TOTP)); err != nil {
 		s.fail(w, r, errf(http.StatusForbidden, "forbidden", "support access needs a platform admin with a valid TOTP code"))
 		return
 	}

@@ -82,8 +82,14 @@ func TestTOTPLogin(t *testing.T) {
 	if nr.Status != 401 || nr.errCode() != "totp_required" {
 		t.Fatalf("login without code: %d %s", nr.Status, nr.Raw)
 	}
-	code, _ = auth.TOTPCode(secret, time.Now())
+	// The code used to confirm cannot be used again (replay)...
+	if r := e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": adminEmail, "password": adminPW, "totp": code}); r.Status != 401 {
+		t.Fatalf("replayed TOTP code: %d %s", r.Status, r.Raw)
+	}
+	// ...but the next one, as an authenticator shows it, works once.
+	code, _ = auth.TOTPCode(secret, time.Now().Add(30*time.Second))
 	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": adminEmail, "password": adminPW, "totp": code}), 200)
+	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": adminEmail, "password": adminPW, "totp": code}), 401)
 }
 
 // TestAPIKeys: a key works as a bearer token, is shown once, and stops
@@ -169,7 +175,7 @@ func TestSupportAccess(t *testing.T) {
 	code, _ := auth.TOTPCode(secret, time.Now())
 	e.must(e.do("POST", "/api/v1/me/totp/confirm", tok, map[string]string{"code": code}), 204)
 	e.must(e.do("POST", "/api/v1/support/assume", tok, map[string]string{"org_id": w.orgA, "totp": "000000"}), 403)
-	code, _ = auth.TOTPCode(secret, time.Now())
+	code, _ = auth.TOTPCode(secret, time.Now().Add(30*time.Second))
 	e.must(e.do("POST", "/api/v1/support/assume", tok, map[string]string{"org_id": w.orgA, "totp": code}), 200)
 	e.must(e.do("PATCH", "/api/v1/cameras/"+w.camA, tok, map[string]any{"name": "fixed by support"}), 200)
 	// Still nothing of the other organisation.

@@ -60,6 +60,23 @@ func CheckTOTP(secret, code string, now time.Time) bool {
 	return err == nil && ok
 }
 
+// MatchTOTP is CheckTOTP that also returns the time step (Unix time / 30 s)
+// whose code matched, so that callers can refuse a code used before.
+func MatchTOTP(secret, code string, now time.Time) (step int64, ok bool) {
+	if !CheckTOTP(secret, code, now) {
+		return 0, false
+	}
+	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
+	base := now.Unix() / int64(totpPeriod)
+	for _, d := range []int64{0, -1, 1} {
+		c, err := TOTPCode(secret, time.Unix((base+d)*int64(totpPeriod), 0))
+		if err == nil && c == code {
+			return base + d, true
+		}
+	}
+	return 0, false
+}
+
 // TOTPCode returns the code of secret at now, as an authenticator app would
 // show it (tests and the simulator use it to log in).
 func TOTPCode(secret string, now time.Time) (string, error) {

@@ -99,6 +99,18 @@ func (r *directory) UpdateUser(ctx context.Context, u User) error {
 		strings.ToLower(u.Email), u.PasswordHash, u.TOTPSecret, u.TOTPEnabled, u.PlatformAdmin, u.ID)
 }
 
+// UseTOTPStep records that the TOTP code of time step step was used by the
+// user, atomically: it reports false when that step or a later one was
+// already used, so a code cannot be replayed, on any node.
+func (r *directory) UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error) {
+	res, err := r.exec(ctx, "UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?", step, userID, step)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
 // CountUsers counts all users (zero means first start).
 func (r *directory) CountUsers(ctx context.Context) (int, error) {
 	var n int

@@ -70,6 +70,17 @@ func testUsers(t *testing.T, d Directory) {
 	if got != want {
 		t.Fatalf("GetUser = %+v, want %+v", got, want)
 	}
+	// TOTP steps are used once, and never an older one after a newer one.
+	for _, c := range []struct {
+		step int64
+		want bool
+	}{{100, true}, {100, false}, {99, false}, {101, true}} {
+		ok, err := d.UseTOTPStep(ctx, "u1", c.step)
+		must(t, err)
+		if ok != c.want {
+			t.Fatalf("UseTOTPStep(%d) = %v, want %v", c.step, ok, c.want)
+		}
+	}
 	byEmail, err := d.GetUserByEmail(ctx, "aLiCe@example.com")
 	must(t, err)
 	if byEmail.ID != "u1" {

@@ -125,4 +125,8 @@ var directoryMigrations = []migration{
 			},
 		},
 	}},
+	{version: 2, name: "TOTP replay protection", sql: map[string][]string{
+		"sqlite": {"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0"},
+		"mysql":  {"ALTER TABLE users ADD COLUMN IF NOT EXISTS totp_last_step BIGINT NOT NULL DEFAULT 0"},
+	}},
 }

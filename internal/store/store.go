@@ -19,6 +19,9 @@ type Directory interface {
 	GetUserByEmail(ctx context.Context, email string) (User, error)
 	UpdateUser(ctx context.Context, u User) error
 	CountUsers(ctx context.Context) (int, error)
+	// UseTOTPStep marks a TOTP time step used; false when it (or a later
+	// one) already was, which refuses replayed codes.
+	UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 
 	PutMembership(ctx context.Context, m Membership) error // insert or update role
 	DeleteMembership(ctx context.Context, orgID, userID string) error

@@ -129,8 +129,12 @@ func totpSteps(t *testing.T, b *tab) {
 		t.Fatalf("otpauth URL %q does not carry the secret %q", url, secret)
 	}
 	b.shot("totp-enrol")
+	// Each code works once: the login uses the next time step's code (the
+	// server accepts one step of skew), as an authenticator would show it.
+	step := time.Duration(0)
 	code := func() string {
-		c, err := auth.TOTPCode(secret, time.Now())
+		c, err := auth.TOTPCode(secret, time.Now().Add(step))
+		step += 30 * time.Second
 		if err != nil {
 			t.Fatal(err)
 		}
