@@ -128,7 +128,17 @@ type Stream struct {
 	readers map[*Reader]struct{}
 	closed  bool
 	done    chan struct{}
+
+	// early holds the units written before the first reader attached, for
+	// that reader: the recorder attaches a moment after the publish starts
+	// (after a database lookup), and must not lose the stream's first
+	// frames. It is bounded by maxEarly and dropped when full.
+	early     []*Unit
+	earlyDone bool
 }
+
+// maxEarly bounds Stream.early: about 3.5 s of 25 fps video with AAC.
+const maxEarly = 256
 
 // Done is closed when the stream ends.
 func (s *Stream) Done() <-chan struct{} { return s.done }
@@ -140,6 +150,13 @@ func (s *Stream) Write(u *Unit) {
 	defer s.mu.Unlock()
 	if s.closed {
 		return
+	}
+	if !s.earlyDone {
+		if len(s.early) < maxEarly {
+			s.early = append(s.early, u)
+		} else {
+			s.early, s.earlyDone = nil, true // nobody came: stop holding video
+		}
 	}
 	for r := range s.readers {
 		select {
@@ -178,7 +195,10 @@ func (s *Stream) close() {
 }
 
 // NewReader attaches a reader with room for buf units. A reader that falls
-// more than buf units behind is dropped.
+// more than buf units behind is dropped. The stream's first reader also
+// gets the units written before it attached (at most the newest buf of
+// them, and none after the first few seconds), so that a recorder that
+// attaches a moment after the publish started loses nothing.
 func (s *Stream) NewReader(buf int) (*Reader, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -186,6 +206,16 @@ func (s *Stream) NewReader(buf int) (*Reader, error) {
 		return nil, ErrClosed
 	}
 	r := &Reader{s: s, ch: make(chan *Unit, buf)}
+	if !s.earlyDone {
+		early := s.early
+		if len(early) > buf {
+			early = early[len(early)-buf:]
+		}
+		for _, u := range early {
+			r.ch <- u
+		}
+		s.early, s.earlyDone = nil, true
+	}
 	s.readers[r] = struct{}{}
 	return r, nil
 }

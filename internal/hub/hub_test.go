@@ -127,3 +127,44 @@ func BenchmarkWriteFourReaders(b *testing.B) {
 	b.StopTimer()
 	s.Close()
 }
+
+// TestFirstReaderGetsEarlyUnits: the units written before the first reader
+// attached (the recorder attaches after a database lookup) reach it; later
+// readers start at the present, and a stream nobody reads stops holding
+// units once the bound is reached.
+func TestFirstReaderGetsEarlyUnits(t *testing.T) {
+	cases := []struct {
+		name    string
+		written int // units written before the first reader
+		buf     int
+		want    int // units of those the first reader gets
+	}{
+		{"all early units", 10, 100, 10},
+		{"newest that fit the buffer", 10, 4, 4},
+		{"none after the bound", maxEarly + 1, 2 * maxEarly, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := New().Publish("cam", nil)
+			for i := 0; i < c.written; i++ {
+				s.Write(unit(i))
+			}
+			r1, _ := s.NewReader(c.buf)
+			r2, _ := s.NewReader(c.buf)
+			if got := len(r1.ch); got != c.want {
+				t.Fatalf("first reader got %d early units, want %d", got, c.want)
+			}
+			if c.want > 0 {
+				if u := <-r1.ch; u.DTS != int64(c.written-c.want) {
+					t.Fatalf("first early unit is %d, want %d", u.DTS, c.written-c.want)
+				}
+			}
+			if got := len(r2.ch); got != 0 {
+				t.Fatalf("second reader got %d early units, want none", got)
+			}
+			if s.early != nil {
+				t.Fatal("the stream still holds early units")
+			}
+		})
+	}
+}

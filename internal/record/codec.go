@@ -155,19 +155,6 @@ func pick(n, old []byte) []byte {
 	return bytes.Clone(n)
 }
 
-// samplePayload converts a hub unit payload into fMP4 sample bytes: video
-// NAL units get 4-byte length prefixes (AVCC), audio frames are concatenated.
-func samplePayload(c codecs.Codec, payload [][]byte) ([]byte, error) {
-	switch c.(type) {
-	case *codecs.H264, *codecs.H265:
-		return h264.AVCC(payload).Marshal()
-	}
-	if len(payload) == 1 {
-		return payload[0], nil
-	}
-	return bytes.Join(payload, nil), nil
-}
-
 // isVideoKey reports whether a video access unit is a random access point,
 // checked on the NAL units themselves rather than trusting the flag alone.
 func isVideoKey(c codecs.Codec, au [][]byte) bool {

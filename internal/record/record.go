@@ -116,6 +116,8 @@ type Recorder struct {
 	drainCh    chan struct{}
 	changed    chan struct{} // closed and replaced on every state change
 
+	bufs *fragmentBuffers // fragment assembly buffers, shared by all cameras
+
 	initMu       sync.Mutex
 	initUploaded map[string]bool // init object keys known to be in the store
 
@@ -173,6 +175,7 @@ func New(cfg Config) (*Recorder, error) {
 		drainCh:      make(chan struct{}),
 		changed:      make(chan struct{}),
 		initUploaded: map[string]bool{},
+		bufs:         newFragmentBuffers(),
 	}, nil
 }
 

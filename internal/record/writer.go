@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/camcloud/camcloud/internal/hub"
@@ -35,9 +33,9 @@ type trackState struct {
 
 	pending  *hub.Unit // last unit, waiting for the next DTS to get its duration
 	prevDur  uint32
-	samples  []*fmp4.Sample
-	firstDTS int64 // DTS of samples[0]
-	leadDur  int64 // sum of sample durations in the fragment
+	frag     fragTrack // samples of the fragment being built
+	firstDTS int64     // DTS of frag.samples[0]
+	leadDur  int64     // sum of sample durations in the fragment
 }
 
 // writer turns the units of one stream into spooled segments. It is used by
@@ -49,6 +47,7 @@ type writer struct {
 	tracks []*trackState
 	byID   map[int]*trackState
 	lead   *trackState
+	frags  []*fragTrack // &tracks[i].frag
 
 	started bool
 	seq     uint32
@@ -80,7 +79,9 @@ func newWriter(r *Recorder, s *hub.Stream) *writer {
 			continue
 		}
 		ts := &trackState{id: t.ID, clock: t.ClockRate, codec: t.Codec, video: t.IsVideo()}
+		ts.frag = fragTrack{id: t.ID, lengthPrefixed: ts.video}
 		w.tracks = append(w.tracks, ts)
+		w.frags = append(w.frags, &ts.frag)
 		w.byID[t.ID] = ts
 		if w.lead == nil || (ts.video && !w.lead.video) {
 			w.lead = ts
@@ -189,24 +190,15 @@ func (w *writer) push(t *trackState, dur uint32) {
 	if dur == 0 {
 		dur = defaultDuration(t)
 	}
-	payload, err := samplePayload(t.codec, p.Payload)
-	if err != nil {
-		w.log.Debug("dropping a unit that cannot be muxed", "track", t.id, "err", err)
-		return
-	}
-	if len(t.samples) == 0 {
+	if len(t.frag.samples) == 0 {
 		t.firstDTS = p.DTS
 		t.leadDur = 0
 	}
-	t.samples = append(t.samples, &fmp4.Sample{
-		Duration:        dur,
-		PTSOffset:       int32(p.PTS - p.DTS),
-		IsNonSyncSample: t.video && !p.Key,
-		Payload:         payload,
-	})
+	// The unit's payload is referenced, not copied: hub units are immutable.
+	size := t.frag.add(dur, int32(p.PTS-p.DTS), t.video && !p.Key, p.Payload)
 	t.prevDur = dur
 	t.leadDur += int64(dur)
-	w.fragB += len(payload)
+	w.fragB += size
 	w.fragN++
 }
 
@@ -271,7 +263,8 @@ func (w *writer) startSegment(u *hub.Unit) bool {
 		return false
 	}
 	for _, tr := range w.tracks {
-		tr.pending, tr.samples = nil, tr.samples[:0]
+		tr.pending = nil
+		tr.frag.reset()
 	}
 	w.fragB, w.fragN = 0, 0
 	w.seg, w.segDTS = sg, u.DTS
@@ -334,24 +327,18 @@ func (w *writer) finishSegment(nextDTS int64, exact bool) {
 // has and recording resumes at the next keyframe; it then reports false.
 func (w *writer) cutFragment() bool {
 	lead := w.lead
-	part := fmp4.Part{SequenceNumber: w.seq + 1}
 	n := 0
 	for _, t := range w.tracks {
-		if len(t.samples) == 0 {
-			continue
+		if len(t.frag.samples) > 0 {
+			t.frag.baseTime = uint64(max(0, t.firstDTS-t.base))
+			n += len(t.frag.samples)
 		}
-		part.Tracks = append(part.Tracks, &fmp4.PartTrack{
-			ID:       t.id,
-			BaseTime: uint64(max(0, t.firstDTS-t.base)),
-			Samples:  t.samples,
-		})
-		n += len(t.samples)
 	}
 	if n == 0 {
 		return true
 	}
 	var leadDur int64
-	if len(lead.samples) > 0 {
+	if len(lead.frag.samples) > 0 {
 		leadDur = lead.leadDur
 	}
 	frag := store.Fragment{
@@ -360,17 +347,15 @@ func (w *writer) cutFragment() bool {
 		Duration: ticksToDur(leadDur, lead.clock),
 		Key:      w.fragKey,
 	}
-	var buf seekablebuffer.Buffer
-	err := part.Marshal(&buf)
+	buf := w.r.bufs.get()
+	*buf = appendFragment(*buf, w.seq+1, w.frags)
 	for _, t := range w.tracks {
-		clear(t.samples)
-		t.samples = t.samples[:0]
+		t.frag.reset()
 	}
 	w.fragB, w.fragN = 0, 0
-	if err == nil {
-		frag.Size = int64(buf.Len())
-		err = w.r.appendFragment(w.seg, buf.Bytes(), frag)
-	}
+	frag.Size = int64(len(*buf))
+	err := w.r.appendFragment(w.seg, *buf, frag)
+	w.r.bufs.put(buf)
 	if err != nil {
 		if err != errSpoolFull {
 			w.log.Error("cannot write the spool: video is being lost", "err", err)

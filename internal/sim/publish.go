@@ -19,19 +19,33 @@ import (
 // ioTimeout bounds connecting and each write of a publish session.
 const ioTimeout = 10 * time.Second
 
+// writeQueue is the RTSP client's queue of packets waiting to be sent, a
+// power of two. The library's default (256) holds about two key frames of a
+// 2 Mbit/s stream; a loaded machine that runs hundreds of simulated cameras
+// can starve the sending goroutine longer than that, and a full queue ends
+// the session.
+const writeQueue = 2048
+
 // PublishOnce pushes smp to rawURL (rtsp:// over TCP, or rtmp://) in one
 // session, looping in real time until ctx ends (it then returns ctx.Err())
 // or the session fails. st may be nil.
 func PublishOnce(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats) error {
+	return publishOnce(ctx, rawURL, smp, st, 0)
+}
+
+// publishOnce is PublishOnce; when ctx ends, the session stops sending and
+// stays open for grace before closing, so that what was sent (and counted
+// in st) reaches the server rather than being cut off in the send queue.
+func publishOnce(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats, grace time.Duration) error {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return fmt.Errorf("sim: invalid URL: %w", err)
 	}
 	switch u.Scheme {
 	case "rtsp":
-		return publishRTSP(ctx, rawURL, smp, st)
+		return publishRTSP(ctx, rawURL, smp, st, grace)
 	case "rtmp":
-		return publishRTMP(ctx, u, smp, st)
+		return publishRTMP(ctx, u, smp, st, grace)
 	}
 	return fmt.Errorf("sim: unsupported scheme %q (want rtsp or rtmp)", u.Scheme)
 }
@@ -47,13 +61,13 @@ func started(st *Stats) func() {
 }
 
 // publishRTSP publishes with ANNOUNCE/RECORD over TCP.
-func publishRTSP(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats) error {
+func publishRTSP(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats, grace time.Duration) error {
 	out, err := newRTPOut(smp.Tracks)
 	if err != nil {
 		return err
 	}
 	tcp := gortsplib.ProtocolTCP
-	c := &gortsplib.Client{Protocol: &tcp, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout}
+	c := &gortsplib.Client{Protocol: &tcp, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, WriteQueueSize: writeQueue}
 	if err := c.StartRecording(rawURL, out.desc); err != nil {
 		return err
 	}
@@ -82,6 +96,7 @@ func publishRTSP(ctx context.Context, rawURL string, smp *sample.Sample, st *Sta
 		st.sent(u, smp.Tracks[u.Track-1].IsVideo())
 		return nil
 	})
+	linger(ctx, done, grace)
 	c.Close()
 	<-done
 	if ctx.Err() != nil {
@@ -113,7 +128,7 @@ func rtmpTracks(tracks []hub.Track) ([]*gortmplib.Track, error) {
 }
 
 // publishRTMP publishes with an RTMP client.
-func publishRTMP(ctx context.Context, u *url.URL, smp *sample.Sample, st *Stats) error {
+func publishRTMP(ctx context.Context, u *url.URL, smp *sample.Sample, st *Stats, grace time.Duration) error {
 	tracks, err := rtmpTracks(smp.Tracks)
 	if err != nil {
 		return err
@@ -173,6 +188,7 @@ func publishRTMP(ctx context.Context, u *url.URL, smp *sample.Sample, st *Stats)
 		st.sent(un, t.IsVideo())
 		return nil
 	})
+	linger(ctx, done, grace)
 	c.Close()
 	<-done
 	if ctx.Err() != nil {
@@ -182,6 +198,20 @@ func publishRTMP(ctx context.Context, u *url.URL, smp *sample.Sample, st *Stats)
 		return readErr
 	}
 	return err
+}
+
+// linger waits for grace (or until the session ended by itself, done) once
+// ctx has ended, before the caller closes the session.
+func linger(ctx context.Context, done <-chan struct{}, grace time.Duration) {
+	if ctx.Err() == nil || grace <= 0 {
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-done:
+	}
 }
 
 // ticksToDur converts clock units to a duration without overflow.

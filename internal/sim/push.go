@@ -30,6 +30,11 @@ func Push(ctx context.Context, urls []string, smp *sample.Sample, log *slog.Logg
 // PushStats is Push counting into st (which may be nil). It returns nil when
 // ctx ends.
 func PushStats(ctx context.Context, urls []string, smp *sample.Sample, log *slog.Logger, st *Stats) error {
+	return pushStats(ctx, urls, smp, log, st, 0)
+}
+
+// pushStats is PushStats; grace is as in publishOnce.
+func pushStats(ctx context.Context, urls []string, smp *sample.Sample, log *slog.Logger, st *Stats, grace time.Duration) error {
 	if len(urls) == 0 {
 		return errors.New("sim: no URL to push to")
 	}
@@ -49,7 +54,7 @@ func PushStats(ctx context.Context, urls []string, smp *sample.Sample, log *slog
 			st.Reconnects.Add(1)
 		}
 		before := st.Sessions.Load()
-		err := PublishOnce(ctx, u, smp, st)
+		err := publishOnce(ctx, u, smp, st, grace)
 		if ctx.Err() != nil {
 			return nil
 		}

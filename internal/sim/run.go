@@ -42,6 +42,11 @@ type RunConfig struct {
 	// PullAddr is where pulled cameras are served (host:port reachable by
 	// the camera servers; default 127.0.0.1:8555).
 	PullAddr string
+	// StopGrace, when positive, makes each pushing camera stop sending when
+	// ctx ends and keep its session open this long before closing it, so
+	// that everything counted as sent reaches the server (load benchmarks
+	// compare frames sent with frames recorded).
+	StopGrace time.Duration
 	// Log receives progress; optional.
 	Log *slog.Logger
 	// HTTPClient talks to the API; optional.
@@ -164,7 +169,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = PushStats(ctx, urls, smp, c.Log.With("camera", rc.id), rc.stats)
+			_ = pushStats(ctx, urls, smp, c.Log.With("camera", rc.id), rc.stats, c.StopGrace)
 		}()
 	}
 	c.Log.Info("sim cameras created", "cameras", c.Cameras, "protocol", c.Protocol)

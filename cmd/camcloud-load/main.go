@@ -1,0 +1,161 @@
+// Command camcloud-load is the recording load benchmark: for each camera
+// count N it starts a fresh `camcloud serve` child process (its own data
+// directory, ports on 127.0.0.1), creates N cameras through the API, pushes
+// the shipped 720p25 H.264 + AAC sample to each over RTSP from simulated
+// cameras running in this process, and measures the server alone: CPU from
+// /proc/<pid>/stat, resident memory from /proc/<pid>/status, and frames sent
+// against frames recorded (camcloud_record_frames_recorded_total), which
+// must match. It prints one table row per N.
+//
+// Build camcloud first, then run for example:
+//
+//	go build -o /tmp/camcloud ./cmd/camcloud
+//	go run ./cmd/camcloud-load --bin /tmp/camcloud --cameras 25,50,100 --window 60s
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	camcloud "github.com/camcloud/camcloud"
+	"github.com/camcloud/camcloud/internal/sample"
+)
+
+// maxCameras bounds --cameras entries.
+const maxCameras = 5000
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// options are the command-line settings of a run.
+type options struct {
+	bin        string
+	counts     []int
+	warmup     time.Duration
+	window     time.Duration
+	profileDir string
+	dataDir    string
+	samplePath string
+	keep       bool
+	serveArgs  []string
+}
+
+func parseFlags(args []string) (*options, error) {
+	fs := flag.NewFlagSet("camcloud-load", flag.ContinueOnError)
+	o := &options{}
+	var counts, extra string
+	fs.StringVar(&o.bin, "bin", "./camcloud", "camcloud binary to start as the server")
+	fs.StringVar(&counts, "cameras", "25,50,100,200", "comma-separated camera counts, one server run each")
+	fs.DurationVar(&o.warmup, "warmup", 20*time.Second, "time after every camera is up before measuring")
+	fs.DurationVar(&o.window, "window", 60*time.Second, "measurement window")
+	fs.StringVar(&o.profileDir, "profile-dir", "", "when set, save a 30 s CPU profile and a heap profile of the server per N here (taken after the window)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "parent of the servers' data directories (default: a temporary directory)")
+	fs.StringVar(&o.samplePath, "sample", "", "MPEG-TS sample to loop (default: the built-in 720p25 H.264 + AAC sample)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the servers' data directories")
+	fs.StringVar(&extra, "serve-args", "", "extra space-separated flags for camcloud serve")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	for _, s := range strings.Split(counts, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > maxCameras {
+			return nil, fmt.Errorf("--cameras: %q is not a count within 1..%d", s, maxCameras)
+		}
+		o.counts = append(o.counts, n)
+	}
+	if o.window < 5*time.Second || o.window > time.Hour {
+		return nil, errors.New("--window must be within 5s..1h")
+	}
+	if o.warmup < 0 || o.warmup > time.Hour {
+		return nil, errors.New("--warmup must be within 0..1h")
+	}
+	o.serveArgs = strings.Fields(extra)
+	return o, nil
+}
+
+func run(args []string) int {
+	o, err := parseFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "camcloud-load:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	var smp *sample.Sample
+	if o.samplePath != "" {
+		smp, err = sample.Load(o.samplePath)
+	} else {
+		smp, err = sample.Parse(camcloud.SampleH264)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "camcloud-load: sample:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	parent := o.dataDir
+	if parent == "" {
+		if parent, err = os.MkdirTemp("", "camcloud-load-"); err != nil {
+			fmt.Fprintln(os.Stderr, "camcloud-load:", err)
+			return 1
+		}
+		if !o.keep {
+			defer func() { _ = os.RemoveAll(parent) }()
+		}
+	}
+	var results []result
+	failed := false
+	for _, n := range o.counts {
+		res, err := runOne(ctx, o, log, smp, parent, n)
+		if err != nil {
+			log.Error("run failed", "cameras", n, "err", err)
+			failed = true
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		results = append(results, res)
+		printTable(os.Stdout, results[len(results)-1:], len(results) == 1)
+	}
+	fmt.Println()
+	printTable(os.Stdout, results, true)
+	if failed {
+		return 1
+	}
+	for _, r := range results {
+		if r.lost != 0 {
+			return 3
+		}
+	}
+	return 0
+}
+
+// printTable writes results as a Markdown table.
+func printTable(w io.Writer, rs []result, header bool) {
+	if header {
+		fmt.Fprintln(w, "| cameras | server CPU % of a core | per camera | RSS 0 cams MiB | RSS mean (max) MiB | MiB per camera | sim CPU % | units sent | units recorded | lost | hub overflows |")
+		fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	}
+	for _, r := range rs {
+		fmt.Fprintf(w, "| %d | %.1f | %.3f | %.1f | %.1f (%.1f) | %.3f | %.1f | %d | %d | %d | %d |\n",
+			r.cameras, r.serverCPU, r.serverCPU/float64(r.cameras), mib(r.rss0), mib(r.rss), mib(r.rssMax),
+			mib(r.rss-r.rss0)/float64(r.cameras), r.simCPU, r.sent, r.recorded, r.lost, r.overflows)
+	}
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
