@@ -119,35 +119,34 @@ func rtpHandler(src rtpSession, p *publication, i int, t rtspTrack) (gortsplib.O
 		}
 		return time.Now()
 	}
+	// video hands the access units an H.264 or H.265 depacketiser yields
+	// to the publication.
+	video := func(dec interface {
+		Decode(*rtp.Packet) ([][]byte, error)
+	}) gortsplib.OnPacketRTPFunc {
+		return func(pkt *rtp.Packet) {
+			pts, ok := src.PacketPTS(m, pkt)
+			if !ok {
+				return
+			}
+			if au, err := dec.Decode(pkt); err == nil {
+				p.writeVideo(pts, 0, false, au, ntpOf(pkt))
+			}
+		}
+	}
 	switch f := t.format.(type) {
 	case *format.H264:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return func(pkt *rtp.Packet) {
-			pts, ok := src.PacketPTS(m, pkt)
-			if !ok {
-				return
-			}
-			if au, err := dec.Decode(pkt); err == nil {
-				p.writeVideo(pts, 0, false, au, ntpOf(pkt))
-			}
-		}, nil
+		return video(dec), nil
 	case *format.H265:
 		dec, err := f.CreateDecoder()
 		if err != nil {
 			return nil, err
 		}
-		return func(pkt *rtp.Packet) {
-			pts, ok := src.PacketPTS(m, pkt)
-			if !ok {
-				return
-			}
-			if au, err := dec.Decode(pkt); err == nil {
-				p.writeVideo(pts, 0, false, au, ntpOf(pkt))
-			}
-		}, nil
+		return video(dec), nil
 	case *format.MPEG4Audio:
 		dec, err := f.CreateDecoder()
 		if err != nil {
