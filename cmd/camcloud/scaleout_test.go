@@ -29,9 +29,9 @@ const (
 	soFragment = time.Second
 	soLeaseTTL = 3 * time.Second
 	// soGOP is the keyframe interval of the built-in sample. A hole after a
-	// move may include one GOP: a pull joins mid-GOP, and the recorder
-	// attaches to a new publish after the hub has already passed on its
-	// first keyframe more often than not, so it starts at the second.
+	// pulled camera moves may include one GOP: a pull joins mid-GOP. Pushed
+	// cameras start at a keyframe and the hub keeps a stream's first units
+	// for its first reader, so their holes need no such allowance.
 	soGOP = 2 * time.Second
 	// soSlack absorbs scheduling and sampling delays on a busy machine.
 	soSlack = time.Second
