@@ -27,6 +27,10 @@ func serve(args []string) int {
 		return 2
 	}
 	log := newLogger(cfg.LogLevel)
+	if err := app.SetGCPercent(cfg.GCPercent, log); err != nil {
+		fmt.Fprintln(os.Stderr, "camcloud serve:", err)
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := app.Run(ctx, cfg, log, app.Options{}); err != nil {

@@ -81,7 +81,11 @@ func drainRTCP(sender *webrtc.RTPSender) {
 // then from a keyframe on. A viewer that falls behind loses its reader and
 // gets a new one, starting again at the next keyframe.
 func (w *whepSession) pump(r *hub.Reader) {
-	defer func() { r.Close() }()
+	defer func() {
+		if r != nil {
+			r.Close()
+		}
+	}()
 	waitKey := true
 	errs := 0
 	for {
@@ -99,11 +103,13 @@ func (w *whepSession) pump(r *hub.Reader) {
 				if w.skips <= 3 || w.skips%100 == 0 {
 					w.log.Info("WebRTC viewer fell behind: skipping to the next keyframe", "skips", w.skips)
 				}
-				var err error
-				if r, err = w.stream.NewReader(whepReaderBuf); err != nil {
+				nr, err := w.stream.NewReader(whepReaderBuf)
+				if err != nil {
+					r = nil // dropped by the hub already; nothing to close
 					w.close("stream ended")
 					return
 				}
+				r = nr
 				waitKey = true
 				continue
 			}

@@ -169,8 +169,16 @@ func startRecording(t testing.TB, rec *Recorder, cam string, smp *sample.Sample)
 }
 
 // feed writes loops passes of the sample, as fast as the recorder takes
-// them, with NTP times derived from the media timestamps.
+// them, with NTP times derived from the media timestamps, and waits until
+// what the recorder wrote is committed.
 func (f *feeder) feed(from, loops int) {
+	f.t.Helper()
+	f.write(from, loops)
+	f.rec.flush() // what was written is synced and counted
+}
+
+// write is feed without waiting for the commit.
+func (f *feeder) write(from, loops int) {
 	f.t.Helper()
 	for k := from; k < from+loops; k++ {
 		for _, u := range f.smp.Loop(k) {
@@ -247,8 +255,11 @@ func counter(t testing.TB, reg *prometheus.Registry, name string) float64 {
 	for _, mf := range mfs {
 		if mf.GetName() == name {
 			m := mf.GetMetric()[0]
-			if m.Counter != nil {
+			switch {
+			case m.Counter != nil:
 				return m.Counter.GetValue()
+			case m.Histogram != nil: // the number of observations
+				return float64(m.Histogram.GetSampleCount())
 			}
 			return m.Gauge.GetValue()
 		}

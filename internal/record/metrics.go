@@ -14,6 +14,7 @@ type metrics struct {
 	spoolDropped     prometheus.Counter
 	framesRecorded   prometheus.Counter
 	overflowDrops    prometheus.Counter
+	commitSeconds    prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -30,13 +31,16 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		spoolDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
 			Name: "spool_dropped_segments_total", Help: "Spooled segments (or fragments) dropped because the spool was full."}),
 		framesRecorded: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
-			Name: "frames_recorded_total", Help: "Access units written to the spool."}),
+			Name: "frames_recorded_total", Help: "Access units written to the spool and synced."}),
 		overflowDrops: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
 			Name: "overflow_drops_total", Help: "Times the recorder fell behind a stream and was dropped by the hub."}),
+		commitSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns,
+			Name: "commit_seconds", Help: "Duration of one group commit (sync of the fragments written since the previous one).",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.segmentsUploaded, m.uploadFailures, m.bytesUploaded,
-			m.spoolBytes, m.spoolDropped, m.framesRecorded, m.overflowDrops} {
+			m.spoolBytes, m.spoolDropped, m.framesRecorded, m.overflowDrops, m.commitSeconds} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

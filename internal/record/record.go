@@ -1,15 +1,16 @@
 // Package record is the camera-server recorder: it turns each hub stream
 // into keyframe-aligned fragmented MP4, appends every ~1 s fragment to a
-// local spool file and flushes it to disk at once (a crash loses at most the
-// fragment in flight), closes a segment at the first keyframe after its
+// local spool file, makes the fragments of every camera durable together
+// every 100 ms (group commit: a crash loses at most the fragment in flight
+// plus about 100 ms, see commit.go), closes a segment at the first keyframe after its
 // target duration, uploads closed segments to the object store with retry,
 // and only then writes their index rows. Leftover spool files are recovered
 // at start.
 //
 // Spool layout, one directory per camera under Config.SpoolDir:
 //
-//	<cam>/<start µs>.m4s     fragments (moof+mdat pairs), appended and fdatasync'd
-//	<cam>/<start µs>.idx     sidecar: JSON header line, then one line per fragment
+//	<cam>/<start µs>.m4s     fragments (moof+mdat pairs), appended, fdatasync'd by the group commit
+//	<cam>/<start µs>.idx     sidecar: JSON header line, then one line per fragment, written once its data is synced
 //	<cam>/<init hash>.init   init segment bytes, shared by that camera's segments
 //
 // Timeline: each track's tfdt counts from the first keyframe of the
@@ -80,6 +81,10 @@ type Config struct {
 	// RetryBackoff is the first retry delay after a failed upload or index
 	// write (default 250 ms); it doubles up to 10 s.
 	RetryBackoff time.Duration
+	// CommitInterval is how long written fragments of all cameras gather
+	// before one group commit syncs them (default 100 ms): what a crash may
+	// lose on top of the fragment being built (see commit.go).
+	CommitInterval time.Duration
 }
 
 // Defaults of Config.
@@ -89,6 +94,7 @@ const (
 	DefaultMaxSpoolBytes    = 2 << 30
 	DefaultUploadWorkers    = 4
 	DefaultRetryBackoff     = 250 * time.Millisecond
+	DefaultCommitInterval   = 100 * time.Millisecond
 	maxRetryBackoff         = 10 * time.Second
 )
 
@@ -116,7 +122,8 @@ type Recorder struct {
 	drainCh    chan struct{}
 	changed    chan struct{} // closed and replaced on every state change
 
-	bufs *fragmentBuffers // fragment assembly buffers, shared by all cameras
+	bufs   *fragmentBuffers // fragment assembly buffers, shared by all cameras
+	commit *committer       // group commit of written fragments
 
 	initMu       sync.Mutex
 	initUploaded map[string]bool // init object keys known to be in the store
@@ -158,6 +165,9 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.RetryBackoff <= 0 {
 		cfg.RetryBackoff = DefaultRetryBackoff
 	}
+	if cfg.CommitInterval <= 0 {
+		cfg.CommitInterval = DefaultCommitInterval
+	}
 	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
 		return nil, fmt.Errorf("record: creating spool: %w", err)
 	}
@@ -176,6 +186,7 @@ func New(cfg Config) (*Recorder, error) {
 		changed:      make(chan struct{}),
 		initUploaded: map[string]bool{},
 		bufs:         newFragmentBuffers(),
+		commit:       newCommitter(),
 	}, nil
 }
 
@@ -202,10 +213,14 @@ func (r *Recorder) Drain(ctx context.Context) error {
 	for {
 		r.mu.Lock()
 		done := r.sessions == 0 && len(r.open) == 0 && len(r.queue) == 0
+		closing := r.sessions == 0 && len(r.open) > 0 // closed, not yet committed
 		ch := r.changed
 		r.mu.Unlock()
 		if done {
 			return nil
+		}
+		if closing {
+			r.flush() // commit them now rather than at the next interval
 		}
 		select {
 		case <-ctx.Done():

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/store"
@@ -25,6 +26,15 @@ type spoolSeg struct {
 
 	data, idx *os.File // open while the segment is being written
 	uploading bool
+
+	// Written by the segment's writer only: bytes written to the data file
+	// (the next fragment's offset) and the end of the last written fragment.
+	written int64
+	end     time.Time
+	// failed is set when a fragment could not be made durable.
+	failed atomic.Bool
+	// dirSynced is set by the committer once the directory entries are durable.
+	dirSynced bool
 }
 
 // segmentKey is the object key of a segment: cam/<id>/<YYYY>/<MM>/<DD>/<start µs>.m4s (UTC).
@@ -146,13 +156,7 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 	idx, err := os.OpenFile(sg.idxPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
 	if err == nil {
 		sg.idx = idx
-		_, err = idx.Write(hdr)
-	}
-	if err == nil {
-		err = datasync(idx)
-	}
-	if err == nil {
-		err = syncDir(dir)
+		_, err = idx.Write(hdr) // synced by the first commit, with the directory
 	}
 	if err != nil {
 		sg.closeFiles()
@@ -170,40 +174,54 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 	return sg, nil
 }
 
-// appendFragment appends one fragment to an open segment and flushes it
-// (data first, then its sidecar line), so that it survives a crash.
-func (r *Recorder) appendFragment(sg *spoolSeg, frag []byte, f store.Fragment) error {
+// appendFragment writes one fragment (frames access units) to an open
+// segment and queues it for the group commit, which syncs it and only then
+// writes its sidecar line and counts it (see commit.go). It is called by
+// the segment's writer only.
+func (r *Recorder) appendFragment(sg *spoolSeg, frag []byte, f store.Fragment, frames int) error {
+	if sg.failed.Load() {
+		return errCommitFailed
+	}
 	line := encodeFragment(f)
 	n := int64(len(frag) + len(line))
 	if !r.reserve(n) {
 		return errSpoolFull
 	}
-	_, err := sg.data.Write(frag)
-	if err == nil {
-		err = datasync(sg.data)
-	}
-	if err == nil {
-		_, err = sg.idx.Write(line)
-	}
-	if err == nil {
-		err = datasync(sg.idx)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err != nil {
+	if _, err := sg.data.Write(frag); err != nil {
+		r.mu.Lock()
 		r.setSpoolBytesLocked(-n)
+		r.mu.Unlock()
 		return fmt.Errorf("writing spool: %w", err)
 	}
-	sg.bytes += n
-	sg.seg.Fragments = append(sg.seg.Fragments, f)
-	sg.seg.Size += int64(len(frag))
-	sg.seg.End = sg.seg.Start.Add(f.Start + f.Duration)
+	sg.written += int64(len(frag))
+	sg.end = sg.seg.Start.Add(f.Start + f.Duration)
+	r.enqueue(commitEntry{sg: sg, frag: f, line: line, bytes: n, frames: frames})
 	return nil
 }
 
 // reserve makes room for n more spool bytes, dropping the oldest queued
 // segments if needed. It reports false when the room cannot be made.
 func (r *Recorder) reserve(n int64) bool {
+	if r.tryReserve(n) {
+		return true
+	}
+	// Segments closed but not yet committed cannot be dropped: commit them.
+	r.flush()
+	if r.tryReserve(n) {
+		return true
+	}
+	r.m.spoolDropped.Inc()
+	r.mu.Lock()
+	open, queued := len(r.open), len(r.queue)
+	r.mu.Unlock()
+	r.log.Error("spool full and nothing left to drop: dropping new video "+
+		"(max_spool_bytes must hold at least one segment per camera being recorded)",
+		"bytes", n, "max_spool_bytes", r.cfg.MaxSpoolBytes, "open_segments", open, "queued_segments", queued)
+	return false
+}
+
+// tryReserve is reserve without the commit.
+func (r *Recorder) tryReserve(n int64) bool {
 	var victims []*spoolSeg
 	r.mu.Lock()
 	for r.spoolBytes+n > r.cfg.MaxSpoolBytes {
@@ -233,34 +251,14 @@ func (r *Recorder) reserve(n int64) bool {
 			"camera", v.cam, "start", v.seg.Start, "bytes", v.bytes, "max_spool_bytes", r.cfg.MaxSpoolBytes)
 		r.removeFiles(v)
 	}
-	if !ok {
-		r.m.spoolDropped.Inc()
-		r.log.Error("spool full and nothing left to drop: dropping new video",
-			"bytes", n, "max_spool_bytes", r.cfg.MaxSpoolBytes)
-	}
 	return ok
 }
 
-// closeSegment closes an open segment's files and queues it for upload, or
-// deletes it when it holds no fragment.
+// closeSegment ends an open segment: once its fragments are committed, the
+// committer closes its files and queues it for upload, or deletes it when
+// it holds no fragment. The writer must not use sg afterwards.
 func (r *Recorder) closeSegment(sg *spoolSeg) {
-	sg.closeFiles()
-	r.mu.Lock()
-	delete(r.open, sg)
-	empty := len(sg.seg.Fragments) == 0
-	if empty {
-		r.forgetLocked(sg)
-	} else {
-		r.queue = append(r.queue, sg)
-	}
-	r.notifyLocked()
-	r.mu.Unlock()
-	if empty {
-		r.removeFiles(sg)
-		return
-	}
-	r.log.Debug("segment closed", "camera", sg.cam, "start", sg.seg.Start,
-		"duration", sg.seg.End.Sub(sg.seg.Start), "bytes", sg.seg.Size, "fragments", len(sg.seg.Fragments))
+	r.enqueue(commitEntry{sg: sg, close: true})
 }
 
 // forgetLocked removes sg from the accounting (not from open or queue).

@@ -316,7 +316,7 @@ func (w *writer) finishSegment(nextDTS int64, exact bool) {
 		return
 	}
 	if exact {
-		w.prevEnd = w.seg.seg.End
+		w.prevEnd = w.seg.end
 	}
 	w.r.closeSegment(w.seg)
 	w.seg = nil
@@ -342,7 +342,7 @@ func (w *writer) cutFragment() bool {
 		leadDur = lead.leadDur
 	}
 	frag := store.Fragment{
-		Offset:   w.seg.seg.Size,
+		Offset:   w.seg.written,
 		Start:    ticksToDur(w.fragDTS-w.segDTS, lead.clock),
 		Duration: ticksToDur(leadDur, lead.clock),
 		Key:      w.fragKey,
@@ -354,10 +354,10 @@ func (w *writer) cutFragment() bool {
 	}
 	w.fragB, w.fragN = 0, 0
 	frag.Size = int64(len(*buf))
-	err := w.r.appendFragment(w.seg, *buf, frag)
+	err := w.r.appendFragment(w.seg, *buf, frag, n)
 	w.r.bufs.put(buf)
 	if err != nil {
-		if err != errSpoolFull {
+		if err != errSpoolFull && err != errCommitFailed {
 			w.log.Error("cannot write the spool: video is being lost", "err", err)
 		}
 		for _, t := range w.tracks {
@@ -368,7 +368,6 @@ func (w *writer) cutFragment() bool {
 		return false
 	}
 	w.seq++
-	w.r.m.framesRecorded.Add(float64(n))
 	return true
 }
 
