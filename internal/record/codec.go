@@ -14,6 +14,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/camcloud/camcloud/internal/nalu"
 )
 
 // supported reports whether the recorder can write c into fMP4. G.711 is
@@ -100,18 +102,7 @@ func hasParams(c codecs.Codec) bool {
 func inbandParams(cur codecs.Codec, au [][]byte) codecs.Codec {
 	switch c := cur.(type) {
 	case *codecs.H264:
-		var sps, pps []byte
-		for _, n := range au {
-			if len(n) == 0 {
-				continue
-			}
-			switch h264.NALUType(n[0] & 0x1F) {
-			case h264.NALUTypeSPS:
-				sps = n
-			case h264.NALUTypePPS:
-				pps = n
-			}
-		}
+		sps, pps := nalu.H264Params(au)
 		if sps == nil && pps == nil {
 			return nil
 		}
@@ -121,20 +112,7 @@ func inbandParams(cur codecs.Codec, au [][]byte) codecs.Codec {
 		}
 		return nc
 	case *codecs.H265:
-		var vps, sps, pps []byte
-		for _, n := range au {
-			if len(n) == 0 {
-				continue
-			}
-			switch h265.NALUType((n[0] >> 1) & 0x3F) {
-			case h265.NALUType_VPS_NUT:
-				vps = n
-			case h265.NALUType_SPS_NUT:
-				sps = n
-			case h265.NALUType_PPS_NUT:
-				pps = n
-			}
-		}
+		vps, sps, pps := nalu.H265Params(au)
 		if vps == nil && sps == nil && pps == nil {
 			return nil
 		}

@@ -22,6 +22,7 @@ import (
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/nalu"
 )
 
 // Bounds on what Load accepts, so a wrong or hostile file cannot exhaust memory.
@@ -267,38 +268,18 @@ func hasParams(c codecs.Codec) bool {
 	return true
 }
 
+// h264Params returns the SPS and PPS of au, or nils unless both are there.
 func h264Params(au [][]byte) (sps, pps []byte) {
-	for _, n := range au {
-		if len(n) == 0 {
-			continue
-		}
-		switch h264.NALUType(n[0] & 0x1F) {
-		case h264.NALUTypeSPS:
-			sps = n
-		case h264.NALUTypePPS:
-			pps = n
-		}
-	}
+	sps, pps = nalu.H264Params(au)
 	if sps == nil || pps == nil {
 		return nil, nil
 	}
 	return sps, pps
 }
 
+// h265Params returns the VPS, SPS and PPS of au, or nils unless all are there.
 func h265Params(au [][]byte) (vps, sps, pps []byte) {
-	for _, n := range au {
-		if len(n) == 0 {
-			continue
-		}
-		switch h265.NALUType((n[0] >> 1) & 0x3F) {
-		case h265.NALUType_VPS_NUT:
-			vps = n
-		case h265.NALUType_SPS_NUT:
-			sps = n
-		case h265.NALUType_PPS_NUT:
-			pps = n
-		}
-	}
+	vps, sps, pps = nalu.H265Params(au)
 	if vps == nil || sps == nil || pps == nil {
 		return nil, nil, nil
 	}

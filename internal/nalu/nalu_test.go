@@ -1,0 +1,33 @@
+package nalu
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestParams(t *testing.T) {
+	sps, pps, idr := []byte{0x67, 1}, []byte{0x68, 2}, []byte{0x65, 3}
+	cases := []struct {
+		name         string
+		au           [][]byte
+		wantS, wantP []byte
+	}{
+		{"both", [][]byte{sps, pps, idr}, sps, pps},
+		{"none", [][]byte{idr}, nil, nil},
+		{"empty nal skipped", [][]byte{{}, sps}, sps, nil},
+	}
+	for _, c := range cases {
+		s, p := H264Params(c.au)
+		if !bytes.Equal(s, c.wantS) || !bytes.Equal(p, c.wantP) {
+			t.Errorf("%s: got %x %x", c.name, s, p)
+		}
+	}
+	vps, sps5, pps5 := []byte{32 << 1, 1}, []byte{33 << 1, 1}, []byte{34 << 1, 1}
+	v, s, p := H265Params([][]byte{vps, sps5, pps5, {19 << 1, 1}})
+	if !bytes.Equal(v, vps) || !bytes.Equal(s, sps5) || !bytes.Equal(p, pps5) {
+		t.Errorf("h265: got %x %x %x", v, s, p)
+	}
+	if v, s, p := H265Params([][]byte{{1 << 1}}); v != nil || s != nil || p != nil {
+		t.Error("h265 params found in a slice NAL")
+	}
+}
