@@ -128,7 +128,7 @@ func Default() Config {
 		Role:              RoleAll,
 		Zone:              "local",
 		SegmentDuration:   60 * time.Second,
-		FragmentDuration:  time.Second,
+		FragmentDuration:  900 * time.Millisecond, // + the 100 ms group commit: RPO about 1 s
 		MaxSpoolBytes:     2 << 30,
 		MinFreeBytes:      1 << 30,
 		RetentionInterval: 5 * time.Minute,
