@@ -2,20 +2,18 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/camcloud/camcloud/internal/app"
-	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/apptest"
 )
 
-const adminEmail = "admin@example.com"
-const adminPW = "admin-password-1"
+const adminEmail = apptest.AdminEmail
+const adminPW = apptest.AdminPassword
 
 // env is a running camcloud API on 127.0.0.1 with a fresh data dir.
 type env struct {
@@ -24,27 +22,11 @@ type env struct {
 	app  *app.App
 }
 
+// start runs camcloud with all roles, so that the media routes exist too.
 func start(t testing.TB) *env {
 	t.Helper()
-	cfg, err := config.Load("serve", []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--rtsp-udp", ""}, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	vars := map[string]string{"CAMCLOUD_ADMIN_EMAIL": adminEmail, "CAMCLOUD_ADMIN_PASSWORD": adminPW}
-	a, err := app.New(context.Background(), cfg, log, app.Options{Out: io.Discard, Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	// All roles, so that the media routes exist too.
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = a.Serve(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; a.Close() })
-	return &env{t: t, base: "http://" + a.HTTPAddr(), app: a}
+	n := apptest.Start(t)
+	return &env{t: t, base: n.Base, app: n.App}
 }
 
 // resp is a decoded answer.

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -17,25 +15,25 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/app"
-	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/apptest"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
 const (
-	adminEmail = "admin@example.com"
-	adminPW    = "admin-password-1"
+	adminEmail = apptest.AdminEmail
+	adminPW    = apptest.AdminPassword
 )
 
-// node is one in-process camcloud (all roles) on 127.0.0.1 ports.
+// node is one in-process camcloud (all roles) on 127.0.0.1 ports, with the
+// admin logged in.
 type node struct {
-	t      *testing.T
-	app    *app.App
-	base   string
-	token  string
-	org    string
-	cancel context.CancelFunc
-	done   chan error
+	*apptest.Node
+	t     *testing.T
+	app   *app.App
+	base  string
+	token string
+	org   string
 }
 
 func repoFile(t testing.TB, rel string) string {
@@ -55,45 +53,15 @@ func loadSample(t testing.TB, name string) *sample.Sample {
 // startNode runs camcloud serve in-process with short segments.
 func startNode(t *testing.T, dataDir string, extra ...string) *node {
 	t.Helper()
-	args := append([]string{"--data-dir", dataDir, "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtmp", "127.0.0.1:0",
-		"--segment-duration", "6s", "--lease-ttl", "3s", "--rtsp-udp", ""}, extra...)
-	cfg, err := config.Load("serve", args, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	level := slog.LevelWarn
-	if os.Getenv("CAMCLOUD_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	vars := map[string]string{"CAMCLOUD_ADMIN_EMAIL": adminEmail, "CAMCLOUD_ADMIN_PASSWORD": adminPW}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log, app.Options{Out: io.Discard, Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	n := &node{t: t, app: a, base: "http://" + a.HTTPAddr(), cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- a.Serve(ctx) }()
-	t.Cleanup(func() { n.stop(); a.Close() })
+	an := apptest.Start(t, append([]string{"--data-dir", dataDir, "--segment-duration", "6s", "--lease-ttl", "3s"}, extra...)...)
+	n := &node{Node: an, t: t, app: an.App, base: an.Base}
 	n.token = n.login()
 	return n
 }
 
 // stop drains the node (uploads the spool) and stops serving; its
 // databases stay open for the test to read.
-func (n *node) stop() {
-	if n.cancel == nil {
-		return
-	}
-	n.cancel()
-	if err := <-n.done; err != nil {
-		n.t.Errorf("serve: %v", err)
-	}
-	n.cancel = nil
-}
+func (n *node) stop() { n.Stop() }
 
 func (n *node) call(method, path string, body, out any) int {
 	n.t.Helper()

@@ -6,23 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/app"
-	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/apptest"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
 )
 
 const (
-	adminEmail = "admin@example.com"
-	adminPW    = "admin-password-1"
+	adminEmail = apptest.AdminEmail
+	adminPW    = apptest.AdminPassword
 	userPW     = "user-password-1"
 )
 
@@ -42,36 +39,8 @@ func repoFile(rel string) string {
 // startServer runs camcloud serve with short segments and logs in the admin.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	args := []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0", "--rtmp", "127.0.0.1:0",
-		"--segment-duration", "4s", "--rtsp-udp", ""}
-	cfg, err := config.Load("serve", args, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	level := slog.LevelWarn
-	if os.Getenv("CAMCLOUD_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	vars := map[string]string{"CAMCLOUD_ADMIN_EMAIL": adminEmail, "CAMCLOUD_ADMIN_PASSWORD": adminPW}
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.New(ctx, cfg, log, app.Options{Out: io.Discard, Env: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-		a.Close()
-	})
-	s := &server{t: t, base: "http://" + a.HTTPAddr()}
+	n := apptest.Start(t, "--segment-duration", "4s")
+	s := &server{t: t, base: n.Base}
 	var r struct{ Token string }
 	if code := s.call("POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPW}, &r); code != 200 {
 		t.Fatalf("admin login: %d", code)
