@@ -86,6 +86,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		ServerID: a.Cfg.ServerID, AdvertiseURL: a.advertiseURL(), RTSPAddr: a.Cfg.RTSP, RTMPAddr: a.Cfg.RTMP,
 		SpoolDir:        filepath.Join(a.Cfg.DataDir, "spool", z.Name),
 		SegmentDuration: a.Cfg.SegmentDuration, FragmentDuration: a.Cfg.FragmentDuration, MaxSpoolBytes: a.Cfg.MaxSpoolBytes,
+		ReadBatch:    a.Cfg.IngestReadBatch,
 		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL,
 		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
 		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry,

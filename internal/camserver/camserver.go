@@ -36,6 +36,9 @@ type Config struct {
 	SegmentDuration  time.Duration
 	FragmentDuration time.Duration
 	MaxSpoolBytes    int64
+	// ReadBatch is the ingest connections' read batching interval; zero
+	// reads media as it arrives.
+	ReadBatch time.Duration
 
 	PullCapacity int
 	LeaseTTL     time.Duration
@@ -85,11 +88,12 @@ func New(c Config) (*Server, error) {
 	}
 	ev := &events{s: s}
 	s.ingest, err = ingest.NewServer(ingest.Config{RTSPAddr: c.RTSPAddr, RTMPAddr: c.RTMPAddr, UDPRTPAddr: c.UDPRTP, UDPRTCPAddr: c.UDPRTCP, Hub: c.Hub,
-		Auth: authorizer{s}, Events: ev, Log: s.log})
+		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: readBatch(c.ReadBatch)})
 	if err != nil {
 		return nil, err
 	}
 	s.puller = ingest.NewPuller(c.Hub, ev, s.log)
+	s.puller.ReadBatch = c.ReadBatch
 	s.sweeper = retention.New(retention.Config{Zone: c.Zone.Name, Dir: c.Dir, Index: c.Zone.DB, Blobs: c.Zone.Blobs,
 		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer})
 	return s, nil
@@ -262,4 +266,13 @@ func (e *events) Offline(cameraID string) {
 	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}
+}
+
+// readBatch maps the camera server's read batching (zero: off) to the
+// ingest server's (zero: its default, negative: off).
+func readBatch(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }

@@ -56,6 +56,10 @@ type Config struct {
 	FragmentDuration time.Duration `yaml:"fragment_duration"`
 	// MaxSpoolBytes bounds the local spool of not-yet-uploaded video.
 	MaxSpoolBytes int64 `yaml:"max_spool_bytes"`
+	// IngestReadBatch is how long a camera's TCP connection lets media
+	// gather between reads (fewer wake-ups and system calls per camera, at
+	// the cost of that much live latency); 0 reads as data arrives.
+	IngestReadBatch time.Duration `yaml:"ingest_read_batch"`
 	// MinFreeBytes: below this free space on a local store, the oldest
 	// recordings are deleted first.
 	MinFreeBytes int64 `yaml:"min_free_bytes"`
@@ -130,6 +134,7 @@ func Default() Config {
 		SegmentDuration:   60 * time.Second,
 		FragmentDuration:  900 * time.Millisecond, // + the 100 ms group commit: RPO about 1 s
 		MaxSpoolBytes:     2 << 30,
+		IngestReadBatch:   100 * time.Millisecond,
 		MinFreeBytes:      1 << 30,
 		RetentionInterval: 5 * time.Minute,
 		MaxClip:           2 * time.Hour,
@@ -221,6 +226,9 @@ func (c *Config) Finish() error {
 	}
 	if c.SegmentDuration < 2*time.Second || c.FragmentDuration <= 0 || c.FragmentDuration > c.SegmentDuration {
 		return fmt.Errorf("segment_duration %s must be >= 2s and fragment_duration %s in (0, segment]", c.SegmentDuration, c.FragmentDuration)
+	}
+	if c.IngestReadBatch < 0 || c.IngestReadBatch > time.Second {
+		return fmt.Errorf("ingest_read_batch %s must be in [0, 1s]", c.IngestReadBatch)
 	}
 	for _, a := range []struct{ name, v string }{{"http", c.HTTP}, {"rtsp", c.RTSP}, {"rtmp", c.RTMP}} {
 		if _, _, err := net.SplitHostPort(a.v); err != nil {

@@ -127,6 +127,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.SegmentDuration, "segment-duration", c.SegmentDuration, "target length of one recorded object")
 	fs.DurationVar(&c.FragmentDuration, "fragment-duration", c.FragmentDuration, "video flushed to the spool at once (the most a crash can lose)")
 	fs.Int64Var(&c.MaxSpoolBytes, "max-spool-bytes", c.MaxSpoolBytes, "bound on not-yet-uploaded video kept on local disk")
+	fs.DurationVar(&c.IngestReadBatch, "ingest-read-batch", c.IngestReadBatch, "let camera media gather this long between reads of a TCP connection (CPU for live latency); 0: read as it arrives")
 	fs.Int64Var(&c.MinFreeBytes, "min-free-bytes", c.MinFreeBytes, "local store: delete oldest recordings when free space falls below this")
 	fs.DurationVar(&c.RetentionInterval, "retention-interval", c.RetentionInterval, "how often the retention sweeper runs")
 	fs.DurationVar(&c.MaxClip, "max-clip", c.MaxClip, "longest clip an export may cover")

@@ -18,6 +18,8 @@ type gateListener struct {
 	// firstRead bounds the wait for a new connection's first bytes (the
 	// RTSP library sets no deadline before the first request).
 	firstRead time.Duration
+	// batch is the read batching interval of the connections (batchConn).
+	batch time.Duration
 
 	once    sync.Once
 	stopped chan struct{}
@@ -25,8 +27,8 @@ type gateListener struct {
 	cOnce   sync.Once
 }
 
-func newGateListener(ln net.Listener, maxConns int, firstRead time.Duration, name string, log *slog.Logger) *gateListener {
-	return &gateListener{Listener: ln, slots: make(chan struct{}, maxConns), firstRead: firstRead, log: log, name: name,
+func newGateListener(ln net.Listener, maxConns int, firstRead, batch time.Duration, name string, log *slog.Logger) *gateListener {
+	return &gateListener{Listener: ln, slots: make(chan struct{}, maxConns), firstRead: firstRead, batch: batch, log: log, name: name,
 		stopped: make(chan struct{}), closed: make(chan struct{})}
 }
 
@@ -47,7 +49,7 @@ func (g *gateListener) Accept() (net.Conn, error) {
 		select {
 		case g.slots <- struct{}{}:
 			c.SetReadDeadline(time.Now().Add(g.firstRead))
-			return &gateConn{Conn: c, release: func() { <-g.slots }}, nil
+			return &gateConn{batchConn: newBatchConn(c, g.batch), release: func() { <-g.slots }}, nil
 		default:
 			g.log.Warn("connection limit reached, refusing connection", "listener", g.name,
 				"limit", cap(g.slots), "remote", c.RemoteAddr().String())
@@ -71,46 +73,15 @@ func (g *gateListener) Close() error {
 	return nil
 }
 
-// readAhead is the read buffer of an ingest connection. The protocol
-// libraries read through 4 KiB bufio.Readers; a camera sends a video frame
-// as a burst of packets, often larger than that, so reading up to
-// readAhead bytes per system call takes a whole burst at once and saves
-// most of the read calls (and their scheduler wake-ups) of a stream.
-const readAhead = 32 << 10
-
-// gateConn frees its listener slot once closed, and reads ahead.
+// gateConn frees its listener slot once closed, and reads in batches.
 type gateConn struct {
-	net.Conn
+	*batchConn
 	once    sync.Once
 	release func()
-
-	buf        []byte // allocated at the first read
-	start, end int    // unread bytes are buf[start:end]
-}
-
-// Read serves p from the read-ahead buffer, refilling it with one read of
-// the connection when it is empty. Large reads bypass it.
-func (c *gateConn) Read(p []byte) (int, error) {
-	if c.start == c.end {
-		if len(p) >= readAhead {
-			return c.Conn.Read(p)
-		}
-		if c.buf == nil {
-			c.buf = make([]byte, readAhead)
-		}
-		n, err := c.Conn.Read(c.buf)
-		c.start, c.end = 0, n
-		if n == 0 {
-			return 0, err
-		}
-	}
-	n := copy(p, c.buf[c.start:c.end])
-	c.start += n
-	return n, nil
 }
 
 func (c *gateConn) Close() error {
-	err := c.Conn.Close()
+	err := c.batchConn.Close()
 	c.once.Do(c.release)
 	return err
 }

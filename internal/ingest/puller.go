@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"sort"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ type Puller struct {
 	hub *hub.Hub
 	ev  Events
 	log *slog.Logger
+	// ReadBatch batches the reads of pulled TCP streams (see batchConn);
+	// zero reads as data arrives. Set it before the first Start.
+	ReadBatch time.Duration
 
 	mu   sync.Mutex
 	jobs map[string]*pullJob
@@ -161,7 +165,7 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 		proto = gortsplib.ProtocolUDP
 	}
 	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: &proto,
-		ReadTimeout: pullTimeout, WriteTimeout: pullTimeout}
+		ReadTimeout: pullTimeout, WriteTimeout: pullTimeout, DialContext: p.dial}
 	if err := c.Start(); err != nil {
 		return false, err
 	}
@@ -212,4 +216,13 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	published = pub.stream != nil
 	pub.mu.Unlock()
 	return published, err
+}
+
+// dial connects to a pulled camera; its media is then read in batches.
+func (p *Puller) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	return newBatchConn(c, p.ReadBatch), nil
 }

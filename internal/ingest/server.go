@@ -43,6 +43,10 @@ type Config struct {
 	ReadTimeout time.Duration
 	// MaxConns bounds the open connections per protocol (default 4096).
 	MaxConns int
+	// ReadBatch is how long a TCP ingest connection lets media gather in
+	// the kernel between reads once its socket is empty (see batchConn):
+	// zero means DefaultReadBatch, a negative value reads as data arrives.
+	ReadBatch time.Duration
 }
 
 // Server accepts RTSP and RTMP publishers and feeds their streams to the hub.
@@ -85,6 +89,12 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
+	switch {
+	case cfg.ReadBatch == 0:
+		cfg.ReadBatch = DefaultReadBatch
+	case cfg.ReadBatch < 0:
+		cfg.ReadBatch = 0
+	}
 	return &Server{cfg: cfg, rtmpConns: map[net.Conn]struct{}{}}, nil
 }
 
@@ -104,7 +114,7 @@ func (s *Server) Start() error {
 				if err != nil {
 					return nil, err
 				}
-				s.rtspLn = newGateListener(ln, s.cfg.MaxConns, s.cfg.ReadTimeout, "rtsp", s.cfg.Log)
+				s.rtspLn = newGateListener(ln, s.cfg.MaxConns, s.cfg.ReadTimeout, s.cfg.ReadBatch, "rtsp", s.cfg.Log)
 				return s.rtspLn, nil
 			},
 		}
@@ -121,7 +131,7 @@ func (s *Server) Start() error {
 			}
 			return err
 		}
-		s.rtmpLn = newGateListener(ln, s.cfg.MaxConns, s.cfg.ReadTimeout, "rtmp", s.cfg.Log)
+		s.rtmpLn = newGateListener(ln, s.cfg.MaxConns, s.cfg.ReadTimeout, s.cfg.ReadBatch, "rtmp", s.cfg.Log)
 		s.wg.Add(1)
 		go s.acceptRTMP()
 		s.cfg.Log.Info("rtmp ingest listening", "addr", s.RTMPAddr())

@@ -1,0 +1,157 @@
+package ingest
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// countingConn is a net.Conn over a reader that counts Read calls.
+type countingConn struct {
+	net.Conn
+	r     io.Reader
+	reads int
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+func TestBatchConnReadAhead(t *testing.T) {
+	data := make([]byte, 3*readAhead+123)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	cases := []struct {
+		name  string
+		chunk int // size of each read the caller makes
+	}{
+		{"bufio-sized reads", 4096},
+		{"tiny reads", 13},
+		{"reads larger than the buffer", 2 * readAhead},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			under := &countingConn{r: bytes.NewReader(data)}
+			gc := newBatchConn(under, 0)
+			var got []byte
+			p := make([]byte, c.chunk)
+			for {
+				n, err := gc.Read(p)
+				got = append(got, p[:n]...)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatalf("read %d bytes that differ from the %d sent", len(got), len(data))
+			}
+			// Each read of the connection takes up to readAhead bytes (plus the
+			// final read that sees EOF), however small the caller's reads.
+			if max := len(data)/readAhead + 2; under.reads > max {
+				t.Fatalf("%d reads of the connection, want at most %d", under.reads, max)
+			}
+		})
+	}
+}
+
+func TestBatchConnKeepsDeadlineErrors(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	gc := newBatchConn(a, time.Hour) // batching starts after batchAfter bytes only
+	go b.Write([]byte("hello"))
+	p := make([]byte, 2)
+	if n, err := gc.Read(p); err != nil || string(p[:n]) != "he" {
+		t.Fatalf("first read: %q, %v", p[:n], err)
+	}
+	if n, err := gc.Read(p); err != nil || string(p[:n]) != "ll" {
+		t.Fatalf("buffered read: %q, %v", p[:n], err)
+	}
+	if n, _ := gc.Read(p); string(p[:n]) != "o" {
+		t.Fatalf("last buffered read: %q", p[:n])
+	}
+	gc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	var ne net.Error
+	if _, err := gc.Read(p); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("read past the deadline: %v, want a timeout", err)
+	}
+}
+
+// TestBatchConnBatchesMedia streams small bursts over real TCP, as a camera
+// sends its frames, and checks that once past the handshake the stream is
+// read about once per interval, and loses nothing.
+func TestBatchConnBatchesMedia(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const (
+		interval = 50 * time.Millisecond
+		burst    = 700
+		bursts   = 200 // every 5 ms: 1 s of "media"
+	)
+	sent := make([]byte, batchAfter+burst*bursts)
+	for i := range sent {
+		sent[i] = byte(i * 13)
+	}
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write(sent[:batchAfter]) // the "handshake": read at full speed
+		for i := range bursts {
+			off := batchAfter + i*burst
+			c.Write(sent[off : off+burst])
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	raw, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	under := &countingConn{Conn: raw, r: raw}
+	bc := newBatchConn(under, interval)
+	defer bc.Close()
+	bc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	got, err := io.ReadAll(readerFunc(func(p []byte) (int, error) { return bc.Read(p[:min(len(p), 4096)]) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, sent) {
+		t.Fatalf("read %d bytes that differ from the %d sent", len(got), len(sent))
+	}
+	// The media part lasts at least bursts*5 ms; read once per interval it
+	// takes about a twentieth of the reads of one per burst. Slower
+	// scheduling only lowers the count.
+	media := under.reads - batchAfter/readAhead - 2
+	if limit := bursts*5/int(interval/time.Millisecond) + 10; media > limit {
+		t.Fatalf("%d reads for %d bursts, want at most %d with %s batches", media, bursts, limit, interval)
+	}
+	t.Logf("%d reads of the connection for %d bursts", under.reads, bursts)
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+func TestUntilNextTick(t *testing.T) {
+	iv := 50 * time.Millisecond
+	for _, off := range []time.Duration{0, time.Millisecond, 49 * time.Millisecond} {
+		now := time.Unix(1700000000, 0).Add(off)
+		d := untilNextTick(now, iv)
+		if d <= 0 || d > iv || now.Add(d).UnixNano()%int64(iv) != 0 {
+			t.Errorf("at +%s: %s, want the time to the next multiple of %s", off, d, iv)
+		}
+	}
+}
