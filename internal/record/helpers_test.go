@@ -154,6 +154,9 @@ type feeder struct {
 	written int64
 	errc    chan error
 	cancel  context.CancelFunc
+	// every, when set, runs after every 256 units written (about 3.5 s of
+	// the sample), once the recorder consumed them.
+	every func()
 }
 
 // startRecording publishes smp's tracks as camera cam and starts Record.
@@ -186,7 +189,12 @@ func (f *feeder) write(from, loops int) {
 			f.stream.Write(u)
 			f.written++
 			if f.written%256 == 0 {
-				f.waitConsumed(f.written - 1024)
+				if f.every != nil {
+					f.waitConsumed(f.written)
+					f.every()
+				} else {
+					f.waitConsumed(f.written - 1024)
+				}
 			}
 		}
 	}

@@ -12,6 +12,7 @@ type metrics struct {
 	bytesUploaded    prometheus.Counter
 	spoolBytes       prometheus.Gauge
 	spoolDropped     prometheus.Counter
+	earlyCloses      prometheus.Counter
 	framesRecorded   prometheus.Counter
 	overflowDrops    prometheus.Counter
 	commitSeconds    prometheus.Histogram
@@ -30,6 +31,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "spool_bytes", Help: "Bytes in the local spool waiting for upload (open and closed segments)."}),
 		spoolDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
 			Name: "spool_dropped_segments_total", Help: "Spooled segments (or fragments) dropped because the spool was full."}),
+		earlyCloses: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
+			Name: "segments_closed_early_total", Help: "Segments closed before segment_duration because the spool was above 3/4 of max_spool_bytes."}),
 		framesRecorded: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
 			Name: "frames_recorded_total", Help: "Access units written to the spool and synced."}),
 		overflowDrops: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
@@ -40,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.segmentsUploaded, m.uploadFailures, m.bytesUploaded,
-			m.spoolBytes, m.spoolDropped, m.framesRecorded, m.overflowDrops, m.commitSeconds} {
+			m.spoolBytes, m.spoolDropped, m.earlyCloses, m.framesRecorded, m.overflowDrops, m.commitSeconds} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}

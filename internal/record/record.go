@@ -117,6 +117,10 @@ type Recorder struct {
 	known      map[string]bool        // data paths owned by this process
 	initRefs   map[string]int         // spooled init file -> segments using it
 	spoolBytes int64
+	// pressed is set while the spool is above pressureFraction of its
+	// bound: writers then close their segments early (see spoolPressed).
+	pressed    atomic.Bool
+	pressedLog time.Time // last "spool under pressure" log, under mu
 	sessions   int
 	draining   bool
 	drainCh    chan struct{}
@@ -239,4 +243,25 @@ func (r *Recorder) notifyLocked() {
 func (r *Recorder) setSpoolBytesLocked(delta int64) {
 	r.spoolBytes += delta
 	r.m.spoolBytes.Set(float64(r.spoolBytes))
+	pressed := r.spoolBytes > r.cfg.MaxSpoolBytes/pressureDivisor*(pressureDivisor-1)
+	if pressed && !r.pressed.Load() && time.Since(r.pressedLog) > time.Minute {
+		r.pressedLog = time.Now()
+		r.log.Warn("spool above 3/4 of max_spool_bytes: closing segments early so that they upload sooner",
+			"spool_bytes", r.spoolBytes, "max_spool_bytes", r.cfg.MaxSpoolBytes)
+	}
+	r.pressed.Store(pressed)
 }
+
+// The spool is under pressure above (pressureDivisor-1)/pressureDivisor of
+// MaxSpoolBytes. Open segments count against the bound (they are on disk),
+// so many cameras with long segments can fill it while the store is
+// healthy; closing segments early lets them upload and frees the room
+// before any video has to be dropped.
+const pressureDivisor = 4
+
+// minPressedSegment is the shortest segment closed because of spool
+// pressure, so that pressure never turns the index into tiny objects.
+const minPressedSegment = 10 * time.Second
+
+// spoolPressed reports whether segments should close early.
+func (r *Recorder) spoolPressed() bool { return r.pressed.Load() }

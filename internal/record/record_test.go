@@ -231,6 +231,61 @@ func TestSpoolBoundDropsOldest(t *testing.T) {
 	checkSegments(t, e.store, rows, []string{"h264", "aac"})
 }
 
+// TestSpoolPressureClosesSegmentsEarly: open segments count against the
+// spool bound, so with long segments a busy server could fill it while the
+// store is healthy. Above 3/4 of the bound segments close early (at 10 s at
+// least), upload, and nothing is dropped.
+func TestSpoolPressureClosesSegmentsEarly(t *testing.T) {
+	const max = 8_000_000 // pressure from 6 MB: about 24 s of the 2 Mbit/s sample
+	e := newEnv(t, func(c *Config) {
+		c.MaxSpoolBytes = max
+		c.SegmentDuration = time.Minute
+	})
+	e.run(t)
+	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
+	// 60 s, letting uploads catch up every 3.5 s as they would in real time.
+	f.every = func() {
+		f.rec.flush()
+		waitFor(t, "closed segments to upload", func() bool {
+			n, _ := e.rec.Pending()
+			return n <= 1
+		})
+	}
+	f.feed(0, 6)
+	if err := f.end(); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, e.rec)
+	if got := counter(t, e.reg, "camcloud_record_spool_dropped_segments_total"); got != 0 {
+		t.Errorf("spool_dropped_segments_total = %v, want 0", got)
+	}
+	rows := e.index.sorted()
+	if len(rows) < 3 {
+		t.Fatalf("%d rows for 60 s of 1 min segments under spool pressure, want at least 3", len(rows))
+	}
+	var total time.Duration
+	for i, row := range rows {
+		d := row.End.Sub(row.Start)
+		total += d
+		if i > 0 && !row.Start.Equal(rows[i-1].End) {
+			t.Errorf("row %d starts at %v, previous ended at %v", i, row.Start, rows[i-1].End)
+		}
+		if i < len(rows)-1 && (d < minPressedSegment || d >= time.Minute) {
+			t.Errorf("row %d lasts %v, want an early close within [%v, 1m)", i, d, minPressedSegment)
+		}
+		if row.Size > max*3/4+1_400_000 { // the mark, a fragment and a GOP
+			t.Errorf("row %d is %d bytes, more than the pressure mark plus two GOPs", i, row.Size)
+		}
+	}
+	if total != time.Minute {
+		t.Errorf("recorded %v, want 1m", total)
+	}
+	if got := counter(t, e.reg, "camcloud_record_segments_closed_early_total"); got < 2 {
+		t.Errorf("segments_closed_early_total = %v, want >= 2", got)
+	}
+	checkSegments(t, e.store, rows, []string{"h264", "aac"})
+}
+
 func TestOverflowReattaches(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.SegmentDuration = 60 * time.Second })
 	smp := loadSample(t, "sample-h264.ts")

@@ -128,7 +128,11 @@ func (w *writer) handleLead(u *hub.Unit) {
 			}
 			return
 		}
-		if ticksToDur(u.DTS-w.segDTS, t.clock) >= w.r.cfg.SegmentDuration {
+		if d := ticksToDur(u.DTS-w.segDTS, t.clock); d >= w.r.cfg.SegmentDuration ||
+			(d >= minPressedSegment && w.r.spoolPressed()) {
+			if d < w.r.cfg.SegmentDuration {
+				w.r.m.earlyCloses.Inc()
+			}
 			w.finishSegment(u.DTS, true)
 			if w.startSegment(u) {
 				w.addLead(u, true)
