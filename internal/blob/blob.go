@@ -30,3 +30,11 @@ type Store interface {
 	// Ping checks the store is reachable and writable, for readiness.
 	Ping(ctx context.Context) error
 }
+
+// FilePutter is a Store that can take a whole local file as an object more
+// cheaply than Put reading it (Local links it into place).
+type FilePutter interface {
+	// PutFile stores the size bytes of the file at path under key. The
+	// file must be synced and must not change afterwards.
+	PutFile(ctx context.Context, key, path string, size int64) error
+}

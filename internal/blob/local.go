@@ -86,6 +86,59 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64) er
 	return nil
 }
 
+// PutFile stores the file at path under key, as Put would with its
+// content. When the file is exactly size bytes long and on the store's
+// file system, it is hard-linked into place (then the directory synced):
+// no byte is copied, which for a recorder's minute-long segments saves
+// reading and writing every recorded byte a second time. The caller must
+// have synced the file and must not modify it afterwards (it may remove
+// its own name for it). Otherwise the file is copied.
+func (l *Local) PutFile(ctx context.Context, key, path string, size int64) error {
+	if err := ValidateKey(key); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(path); err != nil {
+		return fmt.Errorf("blob: put %q from file: %w", key, err)
+	} else if fi.Size() == size && fi.Mode().IsRegular() {
+		if err := l.link(key, path); err == nil {
+			return nil
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("blob: put %q from file: %w", key, err)
+	}
+	defer f.Close()
+	return l.Put(ctx, key, f, size)
+}
+
+// link makes path the object key: a hard link under a temporary name,
+// renamed over any previous object, then the directory synced.
+func (l *Local) link(key, path string) error {
+	dst := l.path(key)
+	dir := filepath.Dir(dst)
+	f, err := l.createTemp(dir) // reserves a temporary name
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	f.Close()
+	if err := os.Remove(tmp); err != nil {
+		return err
+	}
+	if err := os.Link(path, tmp); err != nil {
+		return err // another file system, or links not supported: copy
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return syncDir(dir)
+}
+
 // createTemp makes the parent directories and a temp file in dir. A Delete
 // may prune a just-made empty directory in between, so that is retried.
 func (l *Local) createTemp(dir string) (*os.File, error) {

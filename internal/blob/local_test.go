@@ -121,3 +121,61 @@ func TestNewLocalRejectsFile(t *testing.T) {
 		t.Fatal("NewLocal with an empty path succeeded")
 	}
 }
+
+func TestLocalPutFile(t *testing.T) {
+	ctx := context.Background()
+	l := newLocal(t)
+	src := filepath.Join(l.Dir(), "..", "spool.m4s") // same file system as the store
+	content := []byte("fragment fragment fragment")
+	if err := os.WriteFile(src, content, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	put(t, l, "cam/1/seg.m4s", []byte("an older object with this key"))
+
+	// Exactly the file's size: linked into place, replacing the old object.
+	if err := l.PutFile(ctx, "cam/1/seg.m4s", src, int64(len(content))); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, l, "cam/1/seg.m4s"); string(got) != string(content) {
+		t.Fatalf("object holds %q", got)
+	}
+	a, _ := os.Stat(src)
+	b, _ := os.Stat(filepath.Join(l.Dir(), "cam", "1", "seg.m4s"))
+	if !os.SameFile(a, b) {
+		t.Error("the object is a copy, want the file linked into place")
+	}
+	// The caller drops its own name; the object stays.
+	if err := os.Remove(src); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, l, "cam/1/seg.m4s"); string(got) != string(content) {
+		t.Fatalf("after removing the source the object holds %q", got)
+	}
+
+	// A file longer than size (say, bytes past the last committed
+	// fragment) is copied, only size bytes of it.
+	if err := os.WriteFile(src, content, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.PutFile(ctx, "cam/1/short.m4s", src, 8); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(t, l, "cam/1/short.m4s"); string(got) != "fragment" {
+		t.Fatalf("object holds %q, want the first 8 bytes", got)
+	}
+	c, _ := os.Stat(filepath.Join(l.Dir(), "cam", "1", "short.m4s"))
+	if os.SameFile(a, c) {
+		t.Error("a longer file was linked")
+	}
+
+	// Refused: a missing file, a bad key. Neither leaves anything behind.
+	if err := l.PutFile(ctx, "cam/1/missing.m4s", filepath.Join(t.TempDir(), "nope"), 1); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v, want ErrNotExist", err)
+	}
+	if err := l.PutFile(ctx, "../escape", src, int64(len(content))); err == nil {
+		t.Error("bad key accepted")
+	}
+	if got := strings.Join(listAll(t, l, ""), ","); got != "cam/1/seg.m4s=26,cam/1/short.m4s=8" {
+		t.Errorf("store lists %s", got)
+	}
+}

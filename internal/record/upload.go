@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -88,6 +89,14 @@ func (r *Recorder) upload(ctx context.Context, sg *spoolSeg) error {
 		return err
 	}
 	err := r.retry(ctx, log, "upload segment", func() error {
+		if fp, ok := r.cfg.Store.(blob.FilePutter); ok {
+			// The data file is synced fragment by fragment and closed.
+			err := fp.PutFile(ctx, sg.seg.Key, sg.dataPath, sg.seg.Size)
+			if errors.Is(err, fs.ErrNotExist) {
+				return permanent{err}
+			}
+			return err
+		}
 		f, err := os.Open(sg.dataPath)
 		if err != nil {
 			return permanent{err}
