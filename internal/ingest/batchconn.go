@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"net"
+	"sync"
 	"time"
 )
 
@@ -34,16 +35,18 @@ const DefaultReadBatch = 100 * time.Millisecond
 type batchConn struct {
 	net.Conn
 	interval time.Duration // 0 reads as data arrives
+	bufs     *readBuffers
 
-	buf        []byte // allocated at the first read
-	start, end int    // unread bytes are buf[start:end]
+	buf        *[]byte // from readBuffers while it holds unread bytes
+	start, end int     // unread bytes are (*buf)[start:end]
 	received   int64
 	drained    bool // the last read returned less than the buffer: the socket was empty
 }
 
-// newBatchConn wraps c; interval 0 turns batching off (read-ahead only).
-func newBatchConn(c net.Conn, interval time.Duration) *batchConn {
-	return &batchConn{Conn: c, interval: interval}
+// newBatchConn wraps c, taking its read-ahead buffers from bufs; interval
+// 0 turns batching off (read-ahead only).
+func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchConn {
+	return &batchConn{Conn: c, interval: interval, bufs: bufs}
 }
 
 // Read serves p from the read-ahead buffer, refilling it with one read of
@@ -54,24 +57,48 @@ func (c *batchConn) Read(p []byte) (int, error) {
 		if len(p) >= readAhead {
 			return c.Conn.Read(p)
 		}
-		if c.buf == nil {
-			c.buf = make([]byte, readAhead)
-		}
 		if c.drained && c.interval > 0 && c.received >= batchAfter {
 			time.Sleep(untilNextTick(time.Now(), c.interval))
 		}
-		n, err := c.Conn.Read(c.buf)
+		c.buf = c.bufs.get()
+		n, err := c.Conn.Read(*c.buf)
 		c.start, c.end = 0, n
 		c.received += int64(n)
-		c.drained = n < len(c.buf)
+		c.drained = n < readAhead
 		if n == 0 {
+			c.release()
 			return 0, err
 		}
 	}
-	n := copy(p, c.buf[c.start:c.end])
+	n := copy(p, (*c.buf)[c.start:c.end])
 	c.start += n
+	if c.start == c.end {
+		c.release()
+	}
 	return n, nil
 }
+
+// release gives the emptied read-ahead buffer back: between batches a
+// connection holds none, so the buffers in use follow the connections
+// being read at the moment, not every connection.
+func (c *batchConn) release() {
+	c.bufs.put(c.buf)
+	c.buf = nil
+}
+
+// readBuffers recycles the read-ahead buffers of a listener's (or a
+// puller's) connections.
+type readBuffers struct{ pool sync.Pool }
+
+func newReadBuffers() *readBuffers {
+	return &readBuffers{pool: sync.Pool{New: func() any {
+		b := make([]byte, readAhead)
+		return &b
+	}}}
+}
+
+func (r *readBuffers) get() *[]byte  { return r.pool.Get().(*[]byte) }
+func (r *readBuffers) put(b *[]byte) { r.pool.Put(b) }
 
 // untilNextTick returns the time from now to the next multiple of interval
 // since the Unix epoch.

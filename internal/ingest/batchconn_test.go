@@ -37,7 +37,7 @@ func TestBatchConnReadAhead(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			under := &countingConn{r: bytes.NewReader(data)}
-			gc := newBatchConn(under, 0)
+			gc := newBatchConn(under, 0, newReadBuffers())
 			var got []byte
 			p := make([]byte, c.chunk)
 			for {
@@ -66,7 +66,7 @@ func TestBatchConnKeepsDeadlineErrors(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	gc := newBatchConn(a, time.Hour) // batching starts after batchAfter bytes only
+	gc := newBatchConn(a, time.Hour, newReadBuffers()) // batching starts after batchAfter bytes only
 	go b.Write([]byte("hello"))
 	p := make([]byte, 2)
 	if n, err := gc.Read(p); err != nil || string(p[:n]) != "he" {
@@ -121,7 +121,7 @@ func TestBatchConnBatchesMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	under := &countingConn{Conn: raw, r: raw}
-	bc := newBatchConn(under, interval)
+	bc := newBatchConn(under, interval, newReadBuffers())
 	defer bc.Close()
 	bc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	got, err := io.ReadAll(readerFunc(func(p []byte) (int, error) { return bc.Read(p[:min(len(p), 4096)]) }))

@@ -20,6 +20,7 @@ type gateListener struct {
 	firstRead time.Duration
 	// batch is the read batching interval of the connections (batchConn).
 	batch time.Duration
+	bufs  *readBuffers
 
 	once    sync.Once
 	stopped chan struct{}
@@ -28,7 +29,7 @@ type gateListener struct {
 }
 
 func newGateListener(ln net.Listener, maxConns int, firstRead, batch time.Duration, name string, log *slog.Logger) *gateListener {
-	return &gateListener{Listener: ln, slots: make(chan struct{}, maxConns), firstRead: firstRead, batch: batch, log: log, name: name,
+	return &gateListener{Listener: ln, slots: make(chan struct{}, maxConns), firstRead: firstRead, batch: batch, bufs: newReadBuffers(), log: log, name: name,
 		stopped: make(chan struct{}), closed: make(chan struct{})}
 }
 
@@ -49,7 +50,7 @@ func (g *gateListener) Accept() (net.Conn, error) {
 		select {
 		case g.slots <- struct{}{}:
 			c.SetReadDeadline(time.Now().Add(g.firstRead))
-			return &gateConn{batchConn: newBatchConn(c, g.batch), release: func() { <-g.slots }}, nil
+			return &gateConn{batchConn: newBatchConn(c, g.batch, g.bufs), release: func() { <-g.slots }}, nil
 		default:
 			g.log.Warn("connection limit reached, refusing connection", "listener", g.name,
 				"limit", cap(g.slots), "remote", c.RemoteAddr().String())

@@ -36,6 +36,8 @@ type Puller struct {
 	// zero reads as data arrives. Set it before the first Start.
 	ReadBatch time.Duration
 
+	bufs *readBuffers
+
 	mu   sync.Mutex
 	jobs map[string]*pullJob
 }
@@ -55,7 +57,7 @@ func NewPuller(h *hub.Hub, ev Events, log *slog.Logger) *Puller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Puller{hub: h, ev: ev, log: log, jobs: map[string]*pullJob{}}
+	return &Puller{hub: h, ev: ev, log: log, jobs: map[string]*pullJob{}, bufs: newReadBuffers()}
 }
 
 // Start pulls url for cameraID until Stop. Starting a camera already pulled
@@ -224,5 +226,5 @@ func (p *Puller) dial(ctx context.Context, network, address string) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
-	return newBatchConn(c, p.ReadBatch), nil
+	return newBatchConn(c, p.ReadBatch, p.bufs), nil
 }
