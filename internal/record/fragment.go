@@ -32,7 +32,9 @@ const (
 )
 
 // fragSample is one buffered fMP4 sample: its timing, and the payload of the
-// hub unit it came from, referenced rather than copied.
+// hub unit it came from, referenced rather than copied; nil once the
+// payload was written to the spool ahead of the fragment (the lead track's,
+// see writer.stageLead).
 type fragSample struct {
 	dur     uint32
 	cto     int32 // PTS - DTS
@@ -64,6 +66,17 @@ func (t *fragTrack) add(dur uint32, cto int32, nonSync bool, payload [][]byte) i
 	}
 	t.samples = append(t.samples, fragSample{dur: dur, cto: cto, nonSync: nonSync, size: uint32(size), payload: payload})
 	return size
+}
+
+// appendPayload appends a sample's payload as it goes in mdat.
+func (t *fragTrack) appendPayload(dst []byte, payload [][]byte) []byte {
+	for _, b := range payload {
+		if t.lengthPrefixed {
+			dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
+		}
+		dst = append(dst, b...)
+	}
+	return dst
 }
 
 // reset empties the track, dropping its references to unit payloads.
@@ -121,12 +134,23 @@ func appendFragment(dst []byte, seq uint32, tracks []*fragTrack) []byte {
 		copy(grown, dst)
 		dst = grown
 	}
+	dst = appendFragmentHead(dst, seq, tracks, 0)
+	return appendPayloads(dst, tracks)
+}
+
+// appendFragmentHead appends the moof box and the mdat header of a fragment
+// whose payload starts pad bytes into the mdat: the samples of the tracks
+// in order, each track's contiguous. The pad bytes are not referenced by any
+// sample (players follow the trun data offsets); they let the header be
+// written into room reserved before the payload (see writer.stageLead).
+func appendFragmentHead(dst []byte, seq uint32, tracks []*fragTrack, pad int) []byte {
+	moofSize, dataSize := fragmentSize(tracks)
 	be := binary.BigEndian
 	dst = appendBoxHeader(dst, moofSize, "moof")
 	dst = appendBoxHeader(dst, mfhdSize, "mfhd")
 	dst = be.AppendUint32(dst, 0) // version 0, flags 0
 	dst = be.AppendUint32(dst, seq)
-	dataOffset := moofSize + boxHeaderSize // from the moof start to the first sample
+	dataOffset := moofSize + boxHeaderSize + pad // from the moof start to the first sample
 	for _, t := range tracks {
 		if len(t.samples) == 0 {
 			continue
@@ -161,15 +185,15 @@ func appendFragment(dst []byte, seq uint32, tracks []*fragTrack) []byte {
 			dataOffset += int(s.size)
 		}
 	}
-	dst = appendBoxHeader(dst, boxHeaderSize+dataSize, "mdat")
+	return appendBoxHeader(dst, boxHeaderSize+pad+dataSize, "mdat")
+}
+
+// appendPayloads appends the mdat payload of the samples still held in
+// memory, track after track.
+func appendPayloads(dst []byte, tracks []*fragTrack) []byte {
 	for _, t := range tracks {
 		for i := range t.samples {
-			for _, b := range t.samples[i].payload {
-				if t.lengthPrefixed {
-					dst = be.AppendUint32(dst, uint32(len(b)))
-				}
-				dst = append(dst, b...)
-			}
+			dst = t.appendPayload(dst, t.samples[i].payload)
 		}
 	}
 	return dst

@@ -76,8 +76,15 @@ func TestRecoverAfterCrash(t *testing.T) {
 			appendFile(t, idx, []byte("\x00\x01not json\n{\"o\":1,\"s\":2,\"t\":0,\"d\":0,\"k\":true}\n"))
 		}, frags},
 		{"last fragment torn", func(t *testing.T, idx, data string) {
-			st, _ := os.Stat(data)
-			if err := os.Truncate(data, st.Size()-1000); err != nil {
+			// The file may go on past the last fragment (payload written
+			// ahead of the next one): tear the fragment itself.
+			b, _ := os.ReadFile(idx)
+			sc, err := parseSidecar(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := sc.Fragments[len(sc.Fragments)-1]
+			if err := os.Truncate(data, last.Offset+last.Size-1000); err != nil {
 				t.Fatal(err)
 			}
 		}, frags - 1},

@@ -27,9 +27,12 @@ type spoolSeg struct {
 	data, idx *os.File // open while the segment is being written
 	uploading bool
 
-	// Written by the segment's writer only: bytes written to the data file
-	// (the next fragment's offset) and the end of the last written fragment.
+	// Written by the segment's writer only: the end of the last fragment
+	// (the next fragment's offset), the end of the data file (beyond
+	// written while a fragment is being written) and the end time of the
+	// last fragment.
 	written int64
+	fileEnd int64
 	end     time.Time
 	// failed is set when a fragment could not be made durable.
 	failed atomic.Bool
@@ -126,7 +129,9 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 	// Two publishes of one camera may start in the same microsecond: bump.
 	for i := 0; ; i++ {
 		dataPath = filepath.Join(dir, strconv.FormatInt(start.UnixMicro(), 10)+".m4s")
-		f, err := os.OpenFile(dataPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o640)
+		// Read-write and not O_APPEND: a fragment's header is written after
+		// its payload, into room left for it (see writer.stageLead).
+		f, err := os.OpenFile(dataPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 		if err == nil {
 			data = f
 			break
@@ -174,29 +179,58 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 	return sg, nil
 }
 
-// appendFragment writes one fragment (frames access units) to an open
-// segment and queues it for the group commit, which syncs it and only then
-// writes its sidecar line and counts it (see commit.go). It is called by
-// the segment's writer only.
-func (r *Recorder) appendFragment(sg *spoolSeg, frag []byte, f store.Fragment, frames int) error {
+// writeData writes b at off in an open segment's data file, taking spool
+// room for the bytes by which it grows the file, and returns that room.
+// It is called by the segment's writer only.
+func (r *Recorder) writeData(sg *spoolSeg, b []byte, off int64) (int64, error) {
 	if sg.failed.Load() {
-		return errCommitFailed
+		return 0, errCommitFailed
 	}
+	grow := max(0, off+int64(len(b))-sg.fileEnd)
+	if grow > 0 && !r.reserve(grow) {
+		return 0, errSpoolFull
+	}
+	if _, err := sg.data.WriteAt(b, off); err != nil {
+		r.releaseSpool(grow)
+		return 0, fmt.Errorf("writing spool: %w", err)
+	}
+	sg.fileEnd += grow
+	return grow, nil
+}
+
+// readData reads back len(b) bytes at off of an open segment's data file.
+func (r *Recorder) readData(sg *spoolSeg, b []byte, off int64) error {
+	if _, err := sg.data.ReadAt(b, off); err != nil {
+		return fmt.Errorf("reading spool: %w", err)
+	}
+	return nil
+}
+
+// commitFragment queues the fragment f (frames access units), whose bytes
+// are written and took taken bytes of spool room, for the group commit,
+// which syncs it and only then writes its sidecar line and counts it (see
+// commit.go). It is called by the segment's writer only.
+func (r *Recorder) commitFragment(sg *spoolSeg, f store.Fragment, frames int, taken int64) error {
 	line := encodeFragment(f)
-	n := int64(len(frag) + len(line))
-	if !r.reserve(n) {
+	if !r.reserve(int64(len(line))) {
+		r.releaseSpool(taken)
 		return errSpoolFull
 	}
-	if _, err := sg.data.Write(frag); err != nil {
-		r.mu.Lock()
-		r.setSpoolBytesLocked(-n)
-		r.mu.Unlock()
-		return fmt.Errorf("writing spool: %w", err)
-	}
-	sg.written += int64(len(frag))
+	sg.written = f.Offset + f.Size
 	sg.end = sg.seg.Start.Add(f.Start + f.Duration)
-	r.enqueue(commitEntry{sg: sg, frag: f, line: line, bytes: n, frames: frames})
+	r.enqueue(commitEntry{sg: sg, frag: f, line: line, bytes: taken + int64(len(line)), frames: frames})
 	return nil
+}
+
+// releaseSpool gives back n bytes of spool room taken for writes that will
+// not be committed.
+func (r *Recorder) releaseSpool(n int64) {
+	if n == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.setSpoolBytesLocked(-n)
+	r.mu.Unlock()
 }
 
 // reserve makes room for n more spool bytes, dropping the oldest queued

@@ -78,6 +78,9 @@ func (r *Recorder) consume(ctx context.Context, rd *hub.Reader, w *writer) error
 			}
 			r.consumed.Add(1)
 			w.handle(u)
+			if len(rd.C()) == 0 {
+				w.idle()
+			}
 		}
 	}
 }

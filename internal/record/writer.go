@@ -2,6 +2,7 @@ package record
 
 import (
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
@@ -58,6 +59,18 @@ type writer struct {
 	fragB   int // payload bytes buffered in the fragment
 	fragN   int // samples buffered in the fragment
 
+	// The lead track's payload (the video, nearly all the bytes) goes to
+	// the spool as it arrives rather than waiting in memory for the cut
+	// (see stageLead): room bytes are left at fragStart for the moof and
+	// mdat header, written at the cut.
+	stage     *[]byte // lead payload not written yet, from r.bufs
+	inFrag    bool    // the fragment has lead payload in the file or stage
+	fragStart int64   // file offset of the fragment
+	room      int     // bytes left at fragStart for the header
+	leadOut   int64   // lead payload bytes of the fragment, written or staged
+	taken     int64   // spool room taken by the fragment's writes
+	lastHead  int     // moof + mdat header size of the last fragment
+
 	initCodecs []codecs.Codec // codecs the cached init was built from
 	init       []byte
 	initHash   string
@@ -68,7 +81,8 @@ type writer struct {
 }
 
 func newWriter(r *Recorder, s *hub.Stream) *writer {
-	w := &writer{r: r, cam: s.CameraID, log: r.log.With("camera", s.CameraID), byID: map[int]*trackState{}}
+	w := &writer{r: r, cam: s.CameraID, log: r.log.With("camera", s.CameraID), byID: map[int]*trackState{},
+		lastHead: initialHead}
 	for _, t := range s.Tracks {
 		if !supported(t.Codec) || t.ClockRate <= 0 || t.ID < 1 {
 			w.log.Warn("not recording a track with an unsupported codec", "track", t.ID, "codec", codecName(t.Codec))
@@ -87,7 +101,95 @@ func newWriter(r *Recorder, s *hub.Stream) *writer {
 			w.lead = ts
 		}
 	}
+	// The lead track's samples come first in mdat: its payload is written
+	// ahead of the others'.
+	for i, f := range w.frags {
+		if w.lead != nil && f == &w.lead.frag {
+			copy(w.frags[1:i+1], w.frags[:i])
+			w.frags[0] = f
+			break
+		}
+	}
 	return w
+}
+
+// initialHead is the header size assumed for a writer's first fragment
+// (25 fps video with AAC in 0.9 s fragments needs about 850 bytes).
+const initialHead = 1024
+
+// stageLead appends a lead sample's payload to the stage, the first one of
+// a fragment leaving room for its header, and returns the sample's size.
+// Staged bytes reach the spool file at the next idle or cut.
+func (w *writer) stageLead(payload [][]byte) int {
+	if !w.inFrag {
+		w.inFrag = true
+		w.fragStart = w.seg.written
+		w.room = (w.lastHead + w.lastHead/4 + 64) &^ 3
+		w.leadOut, w.taken = 0, 0
+	}
+	if w.stage == nil {
+		w.stage = w.r.bufs.get()
+	}
+	n := len(*w.stage)
+	*w.stage = w.lead.frag.appendPayload(*w.stage, payload)
+	size := len(*w.stage) - n
+	w.leadOut += int64(size)
+	return size
+}
+
+// idle writes the staged lead payload out: the recorder has taken every
+// unit the hub had, so that each batch of frames costs one write and
+// nothing waits in memory.
+func (w *writer) idle() {
+	if w.stage != nil && len(*w.stage) > 0 {
+		w.flushLead()
+	}
+}
+
+// flushLead writes the stage to its place in the spool file. On a spool
+// error the segment is abandoned (see fail) and it reports false.
+func (w *writer) flushLead() bool {
+	if w.stage == nil {
+		return true
+	}
+	b := *w.stage
+	var err error
+	if len(b) > 0 && w.seg != nil {
+		var n int64
+		n, err = w.r.writeData(w.seg, b, w.fragStart+int64(w.room)+w.leadOut-int64(len(b)))
+		w.taken += n
+	}
+	w.r.bufs.put(w.stage)
+	w.stage = nil
+	if err != nil {
+		w.fail(err)
+		return false
+	}
+	return true
+}
+
+// fail abandons the open segment after a spool error: it is closed with
+// the fragments already committed, and recording resumes at the next
+// keyframe.
+func (w *writer) fail(err error) {
+	if err != errSpoolFull && err != errCommitFailed {
+		w.log.Error("cannot write the spool: video is being lost", "err", err)
+	}
+	w.r.releaseSpool(w.taken)
+	w.taken, w.inFrag = 0, false
+	if w.stage != nil {
+		w.r.bufs.put(w.stage)
+		w.stage = nil
+	}
+	for _, t := range w.tracks {
+		t.pending = nil
+		t.frag.reset()
+	}
+	w.fragB, w.fragN = 0, 0
+	if w.seg != nil {
+		w.r.closeSegment(w.seg)
+		w.seg = nil
+	}
 }
 
 // handle takes one unit from the hub.
@@ -198,8 +300,15 @@ func (w *writer) push(t *trackState, dur uint32) {
 		t.firstDTS = p.DTS
 		t.leadDur = 0
 	}
-	// The unit's payload is referenced, not copied: hub units are immutable.
-	size := t.frag.add(dur, int32(p.PTS-p.DTS), t.video && !p.Key, p.Payload)
+	var size int
+	if t == w.lead && w.seg != nil {
+		size = w.stageLead(p.Payload)
+		t.frag.samples = append(t.frag.samples, fragSample{dur: dur, cto: int32(p.PTS - p.DTS),
+			nonSync: t.video && !p.Key, size: uint32(size)})
+	} else {
+		// Referenced, not copied: hub units are immutable.
+		size = t.frag.add(dur, int32(p.PTS-p.DTS), t.video && !p.Key, p.Payload)
+	}
 	t.prevDur = dur
 	t.leadDur += int64(dur)
 	w.fragB += size
@@ -330,6 +439,9 @@ func (w *writer) finishSegment(nextDTS int64, exact bool) {
 // the open segment. On a write failure the segment is closed with what it
 // has and recording resumes at the next keyframe; it then reports false.
 func (w *writer) cutFragment() bool {
+	if w.seg == nil {
+		return false
+	}
 	lead := w.lead
 	n := 0
 	for _, t := range w.tracks {
@@ -345,34 +457,73 @@ func (w *writer) cutFragment() bool {
 	if len(lead.frag.samples) > 0 {
 		leadDur = lead.leadDur
 	}
+	if !w.flushLead() {
+		return false
+	}
 	frag := store.Fragment{
 		Offset:   w.seg.written,
 		Start:    ticksToDur(w.fragDTS-w.segDTS, lead.clock),
 		Duration: ticksToDur(leadDur, lead.clock),
 		Key:      w.fragKey,
 	}
-	buf := w.r.bufs.get()
-	*buf = appendFragment(*buf, w.seq+1, w.frags)
+	err := w.writeFragment(&frag)
 	for _, t := range w.tracks {
 		t.frag.reset()
 	}
-	w.fragB, w.fragN = 0, 0
-	frag.Size = int64(len(*buf))
-	err := w.r.appendFragment(w.seg, *buf, frag, n)
-	w.r.bufs.put(buf)
+	w.fragB, w.fragN, w.inFrag = 0, 0, false
+	if err == nil {
+		taken := w.taken
+		w.taken = 0 // commitFragment gives it back on failure
+		err = w.r.commitFragment(w.seg, frag, n, taken)
+	}
 	if err != nil {
-		if err != errSpoolFull && err != errCommitFailed {
-			w.log.Error("cannot write the spool: video is being lost", "err", err)
-		}
-		for _, t := range w.tracks {
-			t.pending = nil
-		}
-		w.r.closeSegment(w.seg)
-		w.seg = nil
+		w.fail(err)
 		return false
 	}
 	w.seq++
 	return true
+}
+
+// writeFragment writes what the spool file lacks of the fragment: all of
+// it when no lead payload was written ahead; otherwise the header into its
+// room and the other tracks' payload after the lead's, or, when the header
+// outgrew its room, the whole fragment again from its start with the lead
+// payload read back. It sets frag's offset and size.
+func (w *writer) writeFragment(frag *store.Fragment) error {
+	buf := w.r.bufs.get()
+	defer w.r.bufs.put(buf)
+	write := func(b []byte, off int64) error {
+		n, err := w.r.writeData(w.seg, b, off)
+		w.taken += n
+		return err
+	}
+	seq := w.seq + 1
+	if !w.inFrag {
+		*buf = appendFragment(*buf, seq, w.frags)
+		frag.Size = int64(len(*buf))
+		return write(*buf, frag.Offset)
+	}
+	moof, _ := fragmentSize(w.frags)
+	head := moof + boxHeaderSize
+	w.lastHead = head
+	frag.Offset = w.fragStart
+	if head <= w.room {
+		*buf = appendFragmentHead(*buf, seq, w.frags, w.room-head)
+		if err := write(*buf, w.fragStart); err != nil {
+			return err
+		}
+		*buf = appendPayloads((*buf)[:0], w.frags) // the other tracks
+		frag.Size = int64(w.room) + w.leadOut + int64(len(*buf))
+		return write(*buf, w.fragStart+int64(w.room)+w.leadOut)
+	}
+	*buf = appendFragmentHead(*buf, seq, w.frags, 0)
+	*buf = slices.Grow(*buf, int(w.leadOut))[:head+int(w.leadOut)]
+	if err := w.r.readData(w.seg, (*buf)[head:], w.fragStart+int64(w.room)); err != nil {
+		return err
+	}
+	*buf = appendPayloads(*buf, w.frags)
+	frag.Size = int64(len(*buf))
+	return write(*buf, w.fragStart)
 }
 
 // ticksToDur converts ticks of clock to a Duration without overflowing for
