@@ -81,9 +81,10 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// GCPercent is the Go garbage collector's target (GOGC), 10 to 1000;
-	// the GOGC environment variable wins when set. The default 50 (Go's is
-	// 100) holds about a quarter less memory per recorded camera for no
-	// measurable CPU (docs/benchmarks.md).
+	// the GOGC environment variable wins when set. The default is Go's,
+	// 100: since video no longer waits in the heap for its fragment, 50
+	// saves little memory (0.31 against 0.24 MiB per camera) for about a
+	// fifth more CPU (docs/benchmarks.md).
 	GCPercent int `yaml:"gc_percent"`
 }
 
@@ -142,7 +143,7 @@ func Default() Config {
 		LeaseTTL:          15 * time.Second,
 		SessionTTL:        12 * time.Hour,
 		LogLevel:          "info",
-		GCPercent:         50,
+		GCPercent:         100,
 	}
 }
 

@@ -285,14 +285,21 @@ type probeResult struct {
 	Starts   map[string]time.Duration // stream start_time by codec type
 }
 
+// mp4File writes init+segment to a temporary file for the ffmpeg tools.
+func mp4File(t testing.TB, init, seg []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "segment.mp4")
+	if err := os.WriteFile(path, append(append([]byte{}, init...), seg...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // probe writes init+segment to a file and runs ffprobe on it.
 func probe(t testing.TB, init, seg []byte) probeResult {
 	t.Helper()
 	ffprobe := testenv.Tool(t, "ffprobe")
-	path := filepath.Join(t.TempDir(), "probe.mp4")
-	if err := os.WriteFile(path, append(append([]byte{}, init...), seg...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	path := mp4File(t, init, seg)
 	out, err := exec.Command(ffprobe, "-v", "error", "-count_packets",
 		"-show_entries", "format=start_time,duration:stream=codec_name,codec_type,nb_read_packets,start_time",
 		"-of", "json", path).Output()

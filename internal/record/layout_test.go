@@ -3,9 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/binary"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,11 +17,7 @@ import (
 func decodeErrors(t testing.TB, init, seg []byte) string {
 	t.Helper()
 	ffmpeg := testenv.Tool(t, "ffmpeg")
-	path := filepath.Join(t.TempDir(), "decode.mp4")
-	if err := os.WriteFile(path, append(append([]byte{}, init...), seg...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	out, err := exec.Command(ffmpeg, "-v", "error", "-i", mp4File(t, init, seg), "-f", "null", "-").CombinedOutput()
 	if err != nil {
 		return strings.TrimSpace(string(out)) + " (" + err.Error() + ")"
 	}
