@@ -41,6 +41,54 @@ type batchConn struct {
 	start, end int     // unread bytes are (*buf)[start:end]
 	received   int64
 	drained    bool // the last read returned less than the buffer: the socket was empty
+
+	// Read deadlines far enough ahead are kept here and given to the socket
+	// only when it is read: the RTSP library sets one before every packet
+	// (about 200 a second per camera), each a timer update in the runtime,
+	// while only the reads of the socket can block.
+	mu       sync.Mutex
+	deadline time.Time
+	pending  bool // deadline is not applied to the socket yet
+}
+
+// deferDeadline is how far ahead a read deadline must be to be deferred;
+// nearer ones (and the zero time) are applied at once, so that a deadline
+// meant to interrupt a read still does.
+const deferDeadline = time.Second
+
+// SetReadDeadline sets the deadline of the reads of the socket.
+func (c *batchConn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.IsZero() || time.Until(t) < deferDeadline {
+		c.pending = false
+		return c.Conn.SetReadDeadline(t)
+	}
+	c.deadline, c.pending = t, true
+	return nil
+}
+
+// SetDeadline sets the read deadline as SetReadDeadline does and the write
+// deadline at once.
+func (c *batchConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// readSocket reads the socket, under the latest read deadline.
+func (c *batchConn) readSocket(p []byte) (int, error) {
+	c.mu.Lock()
+	if c.pending {
+		c.pending = false
+		if err := c.Conn.SetReadDeadline(c.deadline); err != nil {
+			c.mu.Unlock()
+			return 0, err
+		}
+	}
+	c.mu.Unlock()
+	return c.Conn.Read(p)
 }
 
 // newBatchConn wraps c, taking its read-ahead buffers from bufs; interval
@@ -55,13 +103,13 @@ func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchC
 func (c *batchConn) Read(p []byte) (int, error) {
 	if c.start == c.end {
 		if len(p) >= readAhead {
-			return c.Conn.Read(p)
+			return c.readSocket(p)
 		}
 		if c.drained && c.interval > 0 && c.received >= batchAfter {
 			time.Sleep(untilNextTick(time.Now(), c.interval))
 		}
 		c.buf = c.bufs.get()
-		n, err := c.Conn.Read(*c.buf)
+		n, err := c.readSocket(*c.buf)
 		c.start, c.end = 0, n
 		c.received += int64(n)
 		c.drained = n < readAhead

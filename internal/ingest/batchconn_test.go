@@ -12,13 +12,22 @@ import (
 // countingConn is a net.Conn over a reader that counts Read calls.
 type countingConn struct {
 	net.Conn
-	r     io.Reader
-	reads int
+	r         io.Reader
+	reads     int
+	deadlines int
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	c.reads++
 	return c.r.Read(p)
+}
+
+func (c *countingConn) SetReadDeadline(t time.Time) error {
+	c.deadlines++
+	if c.Conn == nil {
+		return nil
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func TestBatchConnReadAhead(t *testing.T) {
@@ -153,5 +162,32 @@ func TestUntilNextTick(t *testing.T) {
 		if d <= 0 || d > iv || now.Add(d).UnixNano()%int64(iv) != 0 {
 			t.Errorf("at +%s: %s, want the time to the next multiple of %s", off, d, iv)
 		}
+	}
+}
+
+// TestBatchConnDefersDeadlines: a deadline set before every packet reaches
+// the socket only when the socket is read; near deadlines apply at once.
+func TestBatchConnDefersDeadlines(t *testing.T) {
+	data := make([]byte, 3*readAhead)
+	under := &countingConn{r: bytes.NewReader(data)}
+	bc := newBatchConn(under, 0, newReadBuffers())
+	p := make([]byte, 1400)
+	for {
+		bc.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := bc.Read(p); err != nil {
+			break
+		}
+	}
+	if under.deadlines > under.reads {
+		t.Errorf("%d deadlines given to the socket for %d reads of it", under.deadlines, under.reads)
+	}
+	if under.deadlines == 0 {
+		t.Error("no deadline reached the socket")
+	}
+	before := under.deadlines
+	bc.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+	bc.SetReadDeadline(time.Time{})
+	if under.deadlines != before+2 {
+		t.Errorf("near and zero deadlines: %d given to the socket, want 2", under.deadlines-before)
 	}
 }
