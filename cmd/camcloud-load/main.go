@@ -1,7 +1,7 @@
 // Command camcloud-load is the recording load benchmark: for each camera
 // count N it starts a fresh `camcloud serve` child process (its own data
 // directory, ports on 127.0.0.1), creates N cameras through the API, pushes
-// the shipped 720p25 H.264 + AAC sample to each over RTSP from simulated
+// the shipped 720p25 H.264 + AAC sample to each over RTSP (or RTMP) from simulated
 // cameras running in this process, and measures the server alone: CPU from
 // /proc/<pid>/stat, resident memory from /proc/<pid>/status, and frames sent
 // against frames recorded (camcloud_record_frames_recorded_total), which
@@ -48,6 +48,7 @@ type options struct {
 	dataDir    string
 	samplePath string
 	keep       bool
+	protocol   string
 	serveArgs  []string
 }
 
@@ -63,6 +64,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.dataDir, "data-dir", "", "parent of the servers' data directories (default: a temporary directory)")
 	fs.StringVar(&o.samplePath, "sample", "", "MPEG-TS sample to loop (default: the built-in 720p25 H.264 + AAC sample)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the servers' data directories")
+	fs.StringVar(&o.protocol, "protocol", "rtsp", "how the simulated cameras push: rtsp (RTP over TCP) or rtmp")
 	fs.StringVar(&extra, "serve-args", "", "extra space-separated flags for camcloud serve")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -73,6 +75,9 @@ func parseFlags(args []string) (*options, error) {
 			return nil, fmt.Errorf("--cameras: %q is not a count within 1..%d", s, maxCameras)
 		}
 		o.counts = append(o.counts, n)
+	}
+	if o.protocol != "rtsp" && o.protocol != "rtmp" {
+		return nil, fmt.Errorf("--protocol: %q is not rtsp or rtmp", o.protocol)
 	}
 	if o.window < 5*time.Second || o.window > time.Hour {
 		return nil, errors.New("--window must be within 5s..1h")

@@ -58,7 +58,7 @@ func runOne(ctx context.Context, o *options, log *slog.Logger, smp *sample.Sampl
 	simCtx, stopSim := context.WithCancel(ctx)
 	defer stopSim()
 	runner, err := sim.NewRunner(sim.RunConfig{API: srv.base, Token: srv.token, OrgID: orgID, Cameras: n,
-		Protocol: "rtsp", Ingest: []string{srv.rtsp}, Sample: smp, StopGrace: 2 * time.Second, Log: log.With("component", "sim")})
+		Protocol: o.protocol, Ingest: []string{srv.ingest(o.protocol)}, Sample: smp, StopGrace: 2 * time.Second, Log: log.With("component", "sim")})
 	if err != nil {
 		return res, err
 	}

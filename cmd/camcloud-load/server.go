@@ -31,6 +31,7 @@ type server struct {
 	base  string // http://127.0.0.1:port
 	debug string // http://127.0.0.1:port of pprof
 	rtsp  string // 127.0.0.1:port
+	rtmp  string // 127.0.0.1:port
 	logf  *os.File
 	done  chan struct{}
 	http  *http.Client
@@ -71,7 +72,7 @@ func startServer(ctx context.Context, bin, dir string, extra []string) (*server,
 		logf.Close()
 		return nil, err
 	}
-	s := &server{cmd: cmd, base: "http://" + addrs[0], debug: "http://" + addrs[3], rtsp: addrs[1], logf: logf,
+	s := &server{cmd: cmd, base: "http://" + addrs[0], debug: "http://" + addrs[3], rtsp: addrs[1], rtmp: addrs[2], logf: logf,
 		done: make(chan struct{}), http: &http.Client{Timeout: 60 * time.Second}}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	deadline := time.Now().Add(60 * time.Second)
@@ -221,4 +222,12 @@ func (s *server) saveProfile(ctx context.Context, what, path string) error {
 		err = cerr
 	}
 	return err
+}
+
+// ingest returns the server's ingest address for protocol.
+func (s *server) ingest(protocol string) string {
+	if protocol == "rtmp" {
+		return s.rtmp
+	}
+	return s.rtsp
 }
