@@ -133,19 +133,22 @@ func TestBatchConnBatchesMedia(t *testing.T) {
 	bc := newBatchConn(under, interval, newReadBuffers())
 	defer bc.Close()
 	bc.SetReadDeadline(time.Now().Add(30 * time.Second))
+	start := time.Now()
 	got, err := io.ReadAll(readerFunc(func(p []byte) (int, error) { return bc.Read(p[:min(len(p), 4096)]) }))
 	if err != nil {
 		t.Fatal(err)
 	}
+	elapsed := time.Since(start)
 	if !bytes.Equal(got, sent) {
 		t.Fatalf("read %d bytes that differ from the %d sent", len(got), len(sent))
 	}
-	// The media part lasts at least bursts*5 ms; read once per interval it
-	// takes about a twentieth of the reads of one per burst. Slower
-	// scheduling only lowers the count.
+	// Read once per interval, the media part takes one read per tick it
+	// lasted (at least 20 for 1 s), however many bursts: a twentieth of
+	// the reads of one per burst. The limit follows the time it took, so
+	// that a slow machine (longer sleeps, more ticks) does not fail it.
 	media := under.reads - batchAfter/readAhead - 2
-	if limit := bursts*5/int(interval/time.Millisecond) + 10; media > limit {
-		t.Fatalf("%d reads for %d bursts, want at most %d with %s batches", media, bursts, limit, interval)
+	if limit := int(elapsed/interval) + 10; media > limit || media > bursts/2 {
+		t.Fatalf("%d reads for %d bursts in %v, want at most %d with %s batches", media, bursts, elapsed, min(limit, bursts/2), interval)
 	}
 	t.Logf("%d reads of the connection for %d bursts", under.reads, bursts)
 }
