@@ -36,6 +36,7 @@ type batchConn struct {
 	net.Conn
 	interval time.Duration // 0 reads as data arrives
 	bufs     *readBuffers
+	quiet    *quietReader // nil when not a TCP connection on Linux
 
 	buf        *[]byte // from readBuffers while it holds unread bytes
 	start, end int     // unread bytes are (*buf)[start:end]
@@ -88,13 +89,16 @@ func (c *batchConn) readSocket(p []byte) (int, error) {
 		}
 	}
 	c.mu.Unlock()
+	if c.quiet != nil && c.interval > 0 && c.received >= batchAfter {
+		return c.quiet.read(p)
+	}
 	return c.Conn.Read(p)
 }
 
 // newBatchConn wraps c, taking its read-ahead buffers from bufs; interval
 // 0 turns batching off (read-ahead only).
 func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchConn {
-	return &batchConn{Conn: c, interval: interval, bufs: bufs}
+	return &batchConn{Conn: c, interval: interval, bufs: bufs, quiet: newQuietReader(c)}
 }
 
 // Read serves p from the read-ahead buffer, refilling it with one read of
@@ -103,7 +107,9 @@ func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchC
 func (c *batchConn) Read(p []byte) (int, error) {
 	if c.start == c.end {
 		if len(p) >= readAhead {
-			return c.readSocket(p)
+			n, err := c.readSocket(p)
+			c.received += int64(n)
+			return n, err
 		}
 		if c.drained && c.interval > 0 && c.received >= batchAfter {
 			time.Sleep(untilNextTick(time.Now(), c.interval))
