@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -90,30 +89,6 @@ func waitReady(t *testing.T, base string) {
 	t.Fatal("camcloud did not become ready")
 }
 
-func apiCall(t *testing.T, base, token, method, path string, body, out any) {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // TestCrashRecovery kills camcloud with SIGKILL in the middle of a segment
 // and starts it again: what was spooled is recovered and uploaded, and the
 // gap in the index is no longer than the time the camera could not reach a
@@ -130,16 +105,16 @@ func TestCrashRecovery(t *testing.T) {
 	waitReady(t, base)
 
 	var login struct{ Token string }
-	apiCall(t, base, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
+	testenv.APICall(t, base, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
 	var org struct{ ID string }
-	apiCall(t, base, login.Token, "POST", "/api/v1/orgs", map[string]string{"name": "crash"}, &org)
+	testenv.APICall(t, base, login.Token, "POST", "/api/v1/orgs", map[string]string{"name": "crash"}, &org)
 	var cam struct {
 		ID     string
 		Ingest struct {
 			RTSP string `json:"rtsp_url"`
 		}
 	}
-	apiCall(t, base, login.Token, "POST", "/api/v1/cameras", map[string]any{"org_id": org.ID, "name": "c"}, &cam)
+	testenv.APICall(t, base, login.Token, "POST", "/api/v1/cameras", map[string]any{"org_id": org.ID, "name": "c"}, &cam)
 
 	_, file, _, _ := runtime.Caller(0)
 	smp, err := sample.Load(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample-h264.ts"))

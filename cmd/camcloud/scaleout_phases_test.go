@@ -48,7 +48,7 @@ func (d *deployment) checkAPI(ctx context.Context, a *node, cams []*soCam) {
 			}
 		}
 	}
-	apiCall(t, base, d.token, "GET", "/api/v1/cameras", nil, &list)
+	testenv.APICall(t, base, d.token, "GET", "/api/v1/cameras", nil, &list)
 	seen := map[string]bool{}
 	for _, c := range list.Cameras {
 		seen[c.ID] = true
@@ -71,7 +71,7 @@ func (d *deployment) checkAPI(ctx context.Context, a *node, cams []*soCam) {
 		var spans struct {
 			Spans []struct{ Start, End time.Time }
 		}
-		apiCall(t, base, d.token, "GET", "/api/v1/cameras/"+c.id+"/recordings"+q, nil, &spans)
+		testenv.APICall(t, base, d.token, "GET", "/api/v1/cameras/"+c.id+"/recordings"+q, nil, &spans)
 		if len(spans.Spans) == 0 {
 			t.Errorf("%s: camera %s: no spans", a.name, c.id)
 		}
@@ -79,7 +79,7 @@ func (d *deployment) checkAPI(ctx context.Context, a *node, cams []*soCam) {
 		var pb struct {
 			HLSURL string `json:"hls_url"`
 		}
-		apiCall(t, base, d.token, "POST", "/api/v1/cameras/"+c.id+"/playback", map[string]time.Time{"from": from, "to": to}, &pb)
+		testenv.APICall(t, base, d.token, "POST", "/api/v1/cameras/"+c.id+"/playback", map[string]time.Time{"from": from, "to": to}, &pb)
 		plURL, err := url.Parse(base)
 		if err != nil {
 			t.Fatal(err)
@@ -119,7 +119,7 @@ func (d *deployment) checkAPI(ctx context.Context, a *node, cams []*soCam) {
 		var lv struct {
 			HLSURL string `json:"hls_url"`
 		}
-		apiCall(t, base, d.token, "POST", "/api/v1/cameras/"+c.id+"/live", nil, &lv)
+		testenv.APICall(t, base, d.token, "POST", "/api/v1/cameras/"+c.id+"/live", nil, &lv)
 		h := d.server(holder(ctx, c))
 		if h == nil || !strings.HasPrefix(lv.HLSURL, "http://"+h.http+"/live/v1/") {
 			t.Fatalf("%s: camera %s: live URL %s is not at the holder %v", a.name, c.id, lv.HLSURL, h)

@@ -201,10 +201,10 @@ func (d *deployment) createCameras(ctx context.Context) []*soCam {
 	t.Cleanup(d.pull.Close)
 	api := "http://" + d.apis[0].http
 	var login struct{ Token string }
-	apiCall(t, api, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
+	testenv.APICall(t, api, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
 	d.token = login.Token
 	var org struct{ ID string }
-	apiCall(t, api, d.token, "POST", "/api/v1/orgs", map[string]string{"name": "scale-out"}, &org)
+	testenv.APICall(t, api, d.token, "POST", "/api/v1/orgs", map[string]string{"name": "scale-out"}, &org)
 	pctx, stop := context.WithCancel(ctx)
 	d.stop = stop
 	var cams []*soCam
@@ -224,7 +224,7 @@ func (d *deployment) createCameras(ctx context.Context) []*soCam {
 					RTSP string `json:"rtsp_url"`
 				}
 			}
-			apiCall(t, api, d.token, "POST", "/api/v1/cameras", body, &created)
+			testenv.APICall(t, api, d.token, "POST", "/api/v1/cameras", body, &created)
 			if created.Zone != z.name {
 				t.Fatalf("camera %d of %s placed in zone %q", k, z.name, created.Zone)
 			}

@@ -1,9 +1,7 @@
 package app
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // roleConfig loads the configuration of one process of a split deployment
@@ -129,9 +128,9 @@ func TestAPIRole(t *testing.T) {
 	}
 	base := "http://" + a.HTTPAddr()
 	var login struct{ Token string }
-	call(t, base, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
+	testenv.APICall(t, base, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
 	var org struct{ ID string }
-	call(t, base, login.Token, "POST", "/api/v1/orgs", map[string]string{"name": "o"}, &org)
+	testenv.APICall(t, base, login.Token, "POST", "/api/v1/orgs", map[string]string{"name": "o"}, &org)
 	_, busyPort, _ := net.SplitHostPort(busy.Addr().String())
 	for zone, want := range map[string]string{"a": "rtsp://ingest-a.example.net:8554/", "b": "rtsp://cams.example.net:" + busyPort + "/"} {
 		var cam struct {
@@ -141,34 +140,12 @@ func TestAPIRole(t *testing.T) {
 				RTMP string `json:"rtmp_url"`
 			}
 		}
-		call(t, base, login.Token, "POST", "/api/v1/cameras", map[string]any{"org_id": org.ID, "name": "c-" + zone, "zone": zone}, &cam)
+		testenv.APICall(t, base, login.Token, "POST", "/api/v1/cameras", map[string]any{"org_id": org.ID, "name": "c-" + zone, "zone": zone}, &cam)
 		if cam.Zone != zone || !strings.HasPrefix(cam.Ingest.RTSP, want) {
 			t.Errorf("zone %s camera: zone %q ingest %q, want prefix %q", zone, cam.Zone, cam.Ingest.RTSP, want)
 		}
 		if zone == "a" && !strings.HasPrefix(cam.Ingest.RTMP, "rtmp://ingest-a.example.net:1935/") {
 			t.Errorf("zone a camera: rtmp ingest %q", cam.Ingest.RTMP)
 		}
-	}
-}
-
-func call(t *testing.T, base, token, method, path string, body, out any) {
-	t.Helper()
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -88,7 +88,7 @@ func New(c Config) (*Server, error) {
 	}
 	ev := &events{s: s}
 	s.ingest, err = ingest.NewServer(ingest.Config{RTSPAddr: c.RTSPAddr, RTMPAddr: c.RTMPAddr, UDPRTPAddr: c.UDPRTP, UDPRTCPAddr: c.UDPRTCP, Hub: c.Hub,
-		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: readBatch(c.ReadBatch)})
+		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: c.ReadBatch})
 	if err != nil {
 		return nil, err
 	}
@@ -266,13 +266,4 @@ func (e *events) Offline(cameraID string) {
 	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}
-}
-
-// readBatch maps the camera server's read batching (zero: off) to the
-// ingest server's (zero: its default, negative: off).
-func readBatch(d time.Duration) time.Duration {
-	if d <= 0 {
-		return -1
-	}
-	return d
 }

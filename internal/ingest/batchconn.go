@@ -17,9 +17,6 @@ const readAhead = 32 << 10
 // for its answer) runs at full speed, the media that follows is batched.
 const batchAfter = 64 << 10
 
-// DefaultReadBatch is the default Config.ReadBatch.
-const DefaultReadBatch = 100 * time.Millisecond
-
 // batchConn reads a media connection in batches. A camera sends every
 // video frame and every audio frame as its own burst, 50 to 100 times a
 // second; reading each burst as it arrives costs a wake-up of the reading

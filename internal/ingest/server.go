@@ -44,8 +44,8 @@ type Config struct {
 	// MaxConns bounds the open connections per protocol (default 4096).
 	MaxConns int
 	// ReadBatch is how long a TCP ingest connection lets media gather in
-	// the kernel between reads once its socket is empty (see batchConn):
-	// zero means DefaultReadBatch, a negative value reads as data arrives.
+	// the kernel between reads once its socket is empty (see batchConn);
+	// zero reads as data arrives. The serve default is in config.
 	ReadBatch time.Duration
 }
 
@@ -88,12 +88,6 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
-	}
-	switch {
-	case cfg.ReadBatch == 0:
-		cfg.ReadBatch = DefaultReadBatch
-	case cfg.ReadBatch < 0:
-		cfg.ReadBatch = 0
 	}
 	return &Server{cfg: cfg, rtmpConns: map[net.Conn]struct{}{}}, nil
 }
