@@ -38,6 +38,9 @@ type spoolSeg struct {
 	failed atomic.Bool
 	// dirSynced is set by the committer once the directory entries are durable.
 	dirSynced bool
+	// uncached is where the committer's page cache drops reached: the data
+	// file's bytes before it are synced and out of the page cache.
+	uncached int64
 }
 
 // segmentKey is the object key of a segment: cam/<id>/<YYYY>/<MM>/<DD>/<start µs>.m4s (UTC).

@@ -21,6 +21,14 @@ func startWriteback(f *os.File) error {
 	return control(f, func(fd int) error { return unix.SyncFileRange(fd, 0, 0, unix.SYNC_FILE_RANGE_WRITE) })
 }
 
+// dropCache asks the kernel to drop the cached pages of f's bytes
+// [off, off+n) (posix_fadvise(2) POSIX_FADV_DONTNEED). The caller makes sure
+// they are clean (synced); dirty pages would only have their writeback
+// started. It is advice: an error changes nothing that matters.
+func dropCache(f *os.File, off, n int64) error {
+	return control(f, func(fd int) error { return unix.Fadvise(fd, off, n, unix.FADV_DONTNEED) })
+}
+
 // control runs fn on f's descriptor.
 func control(f *os.File, fn func(fd int) error) error {
 	rc, err := f.SyscallConn()
