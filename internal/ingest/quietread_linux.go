@@ -19,6 +19,15 @@ import (
 type quietReader struct {
 	raw  syscall.RawConn
 	high bool // SO_RCVLOWAT is quietLowat
+
+	// The state of the read in progress, and the callbacks given to raw,
+	// made once: closures capturing a read's variables would be allocated
+	// on every read (10 a second per camera).
+	p           []byte
+	n           int
+	rerr        error
+	readFn      func(fd uintptr) bool
+	raiseMarkFn func(fd uintptr)
 }
 
 // quietLowat is above what a camera sends between two batches (1 MiB is
@@ -35,30 +44,18 @@ func newQuietReader(c net.Conn) *quietReader {
 	if err != nil {
 		return nil
 	}
-	return &quietReader{raw: raw}
+	q := &quietReader{raw: raw}
+	q.readFn, q.raiseMarkFn = q.readFD, raiseMark
+	return q
 }
 
 // read reads what is queued into p, waiting (under the connection's read
 // deadline) only when nothing is.
 func (q *quietReader) read(p []byte) (int, error) {
-	var n int
-	var rerr error
-	err := q.raw.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = syscall.Read(int(fd), p)
-			if rerr != syscall.EINTR {
-				break
-			}
-		}
-		if rerr == syscall.EAGAIN {
-			if q.high {
-				q.high = false
-				_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, 1)
-			}
-			return false // wait until readable
-		}
-		return true
-	})
+	q.p, q.n, q.rerr = p, 0, nil
+	err := q.raw.Read(q.readFn)
+	n, rerr := q.n, q.rerr
+	q.p = nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -69,9 +66,31 @@ func (q *quietReader) read(p []byte) (int, error) {
 	}
 	if !q.high {
 		q.high = true
-		_ = q.raw.Control(func(fd uintptr) {
-			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, quietLowat)
-		})
+		_ = q.raw.Control(q.raiseMarkFn)
 	}
 	return n, nil
+}
+
+// readFD is one non-blocking read of the socket into q.p; it lowers the
+// mark and asks to wait when the socket is empty.
+func (q *quietReader) readFD(fd uintptr) bool {
+	for {
+		q.n, q.rerr = syscall.Read(int(fd), q.p)
+		if q.rerr != syscall.EINTR {
+			break
+		}
+	}
+	if q.rerr == syscall.EAGAIN {
+		if q.high {
+			q.high = false
+			_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, 1)
+		}
+		return false // wait until readable
+	}
+	return true
+}
+
+// raiseMark sets the socket's high low-water mark.
+func raiseMark(fd uintptr) {
+	_ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVLOWAT, quietLowat)
 }
