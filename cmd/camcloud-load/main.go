@@ -50,12 +50,13 @@ type options struct {
 	keep       bool
 	protocol   string
 	serveArgs  []string
+	pin        *pinning // nil: no pinning
 }
 
 func parseFlags(args []string) (*options, error) {
 	fs := flag.NewFlagSet("camcloud-load", flag.ContinueOnError)
 	o := &options{}
-	var counts, extra string
+	var counts, extra, serverCPUs string
 	fs.StringVar(&o.bin, "bin", "./camcloud", "camcloud binary to start as the server")
 	fs.StringVar(&counts, "cameras", "25,50,100,200", "comma-separated camera counts, one server run each")
 	fs.DurationVar(&o.warmup, "warmup", 20*time.Second, "time after every camera is up before measuring")
@@ -66,6 +67,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "keep the servers' data directories")
 	fs.StringVar(&o.protocol, "protocol", "rtsp", "how the simulated cameras push: rtsp (RTP over TCP) or rtmp")
 	fs.StringVar(&extra, "serve-args", "", "extra space-separated flags for camcloud serve")
+	fs.StringVar(&serverCPUs, "server-cpus", "", "when set (a CPU list such as 0 or 0-1), run the server on these CPUs (taskset) and the simulated cameras on the others")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -86,6 +88,11 @@ func parseFlags(args []string) (*options, error) {
 		return nil, errors.New("--warmup must be within 0..1h")
 	}
 	o.serveArgs = strings.Fields(extra)
+	pin, err := newPinning(serverCPUs)
+	if err != nil {
+		return nil, fmt.Errorf("--server-cpus: %w", err)
+	}
+	o.pin = pin
 	return o, nil
 }
 
@@ -108,6 +115,12 @@ func run(args []string) int {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "camcloud-load: sample:", err)
 		return 1
+	}
+	if o.pin != nil {
+		if err := o.pin.pinSelf(); err != nil {
+			fmt.Fprintln(os.Stderr, "camcloud-load: --server-cpus:", err)
+			return 1
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

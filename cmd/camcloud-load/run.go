@@ -42,7 +42,7 @@ func runOne(ctx context.Context, o *options, log *slog.Logger, smp *sample.Sampl
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return res, err
 	}
-	srv, err := startServer(ctx, o.bin, dir, o.serveArgs)
+	srv, err := startServer(ctx, o.pin, o.bin, dir, o.serveArgs)
 	if err != nil {
 		return res, err
 	}

@@ -48,9 +48,9 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-// startServer starts bin serve with a fresh data directory dir and waits
-// until it is ready.
-func startServer(ctx context.Context, bin, dir string, extra []string) (*server, error) {
+// startServer starts bin serve with a fresh data directory dir (on pin's
+// CPUs when pin is not nil) and waits until it is ready.
+func startServer(ctx context.Context, pin *pinning, bin, dir string, extra []string) (*server, error) {
 	var addrs [4]string
 	for i := range addrs {
 		a, err := freeAddr()
@@ -65,7 +65,8 @@ func startServer(ctx context.Context, bin, dir string, extra []string) (*server,
 	}
 	args := append([]string{"serve", "--data-dir", filepath.Join(dir, "data"), "--http", addrs[0], "--rtsp", addrs[1],
 		"--rtmp", addrs[2], "--rtsp-udp", "", "--debug-addr", addrs[3], "--log-level", "warn"}, extra...)
-	cmd := exec.Command(bin, args...)
+	name, args := pin.command(bin, args)
+	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), "CAMCLOUD_ADMIN_EMAIL="+adminEmail, "CAMCLOUD_ADMIN_PASSWORD="+adminPassword)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
