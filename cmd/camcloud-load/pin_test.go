@@ -47,3 +47,28 @@ func TestPinningCommand(t *testing.T) {
 		t.Errorf("pinned: %s %v", name, args)
 	}
 }
+
+// FuzzParseCPUList: any input either fails or gives distinct CPUs that
+// exist, and never panics.
+func FuzzParseCPUList(f *testing.F) {
+	for _, s := range []string{"0", "0-3", "0,2-3", "1-0", "", ",", "-", "9999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		const ncpu = 8
+		cpus, err := parseCPUList(s, ncpu)
+		if err != nil {
+			return
+		}
+		if len(cpus) == 0 {
+			t.Fatalf("%q: no CPUs and no error", s)
+		}
+		seen := map[int]bool{}
+		for _, c := range cpus {
+			if c < 0 || c >= ncpu || seen[c] {
+				t.Fatalf("%q: CPU %d out of range or repeated in %v", s, c, cpus)
+			}
+			seen[c] = true
+		}
+	})
+}
