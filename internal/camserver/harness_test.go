@@ -1,13 +1,10 @@
 package camserver_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -18,6 +15,7 @@ import (
 	"github.com/camcloud/camcloud/internal/apptest"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 const (
@@ -65,27 +63,7 @@ func (n *node) stop() { n.Stop() }
 
 func (n *node) call(method, path string, body, out any) int {
 	n.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, n.base+path, rd)
-	if n.token != "" {
-		req.Header.Set("Authorization", "Bearer "+n.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			n.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-		}
-	}
-	return res.StatusCode
+	return testenv.APIStatus(n.t, n.base, n.token, method, path, body, out)
 }
 
 func (n *node) login() string {

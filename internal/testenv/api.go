@@ -14,11 +14,47 @@ import (
 func APICall(t testing.TB, base, token, method, path string, body, out any) {
 	t.Helper()
 	b, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, base+path, bytes.NewReader(b))
+	status, raw := apiDo(t, base, token, method, path, bytes.NewReader(b))
+	if status >= 300 {
+		t.Fatalf("%s %s: %d %s", method, path, status, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// APIStatus is APICall for tests that check the status themselves: it
+// sends body as JSON (no body when nil), returns the status, and decodes
+// a non-empty answer into out (when not nil), failing the test when that
+// answer is not JSON.
+func APIStatus(t testing.TB, base, token, method, path string, body, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	status, raw := apiDo(t, base, token, method, path, rd)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d %s", method, path, status, raw)
+		}
+	}
+	return status
+}
+
+// apiDo sends one request and returns the status and the answer.
+func apiDo(t testing.TB, base, token, method, path string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -28,12 +64,5 @@ func APICall(t testing.TB, base, token, method, path string, body, out any) {
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return res.StatusCode, raw
 }

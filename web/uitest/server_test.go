@@ -1,12 +1,8 @@
 package uitest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -15,6 +11,7 @@ import (
 	"github.com/camcloud/camcloud/internal/apptest"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 const (
@@ -52,27 +49,7 @@ func startServer(t *testing.T) *server {
 // call sends one API request with the admin token and decodes the answer.
 func (s *server) call(method, path string, body, out any) int {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, s.base+path, rd)
-	if s.token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, raw)
-		}
-	}
-	return res.StatusCode
+	return testenv.APIStatus(s.t, s.base, s.token, method, path, body, out)
 }
 
 // must is call that fails the test unless the status is want.
