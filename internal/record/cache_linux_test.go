@@ -2,11 +2,15 @@ package record
 
 import (
 	"os"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/camcloud/camcloud/internal/blob"
 )
 
 // Recorded fragments leave the page cache once they are synced: a
@@ -48,6 +52,64 @@ func TestSyncedFragmentsLeaveThePageCache(t *testing.T) {
 	}
 	drain(t, e.rec)
 	checkSegments(t, e.store, e.index.sorted(), []string{"h264", "aac"})
+}
+
+// A data file is allocated ahead of its writes while it is recorded, and
+// what was allocated past its end is freed once it is stored: the stored
+// segment takes no more disk than its bytes.
+func TestSpoolPreallocatesAndTrims(t *testing.T) {
+	// The local store itself (not the test's wrapper), so that the spool
+	// file is linked into place as in production.
+	blobs := t.TempDir()
+	local, err := blob.NewLocal(blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) {
+		c.SegmentDuration = time.Minute
+		c.Store = local
+	})
+	e.run(t)
+	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
+	f.feed(0, 1)
+
+	e.rec.mu.Lock()
+	var path string
+	for sg := range e.rec.open {
+		if sg.cam == "cam1" {
+			path = sg.dataPath
+		}
+	}
+	e.rec.mu.Unlock()
+	size, disk := diskUse(t, path)
+	if disk < preallocChunk || disk <= size {
+		t.Errorf("while recording: %d bytes on disk for %d bytes of data, want a preallocation of at least %d past them",
+			disk, size, preallocChunk)
+	}
+
+	if err := f.end(); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, e.rec)
+	rows := e.index.sorted()
+	if len(rows) != 1 {
+		t.Fatalf("%d segments, want 1", len(rows))
+	}
+	size, disk = diskUse(t, filepath.Join(blobs, filepath.FromSlash(rows[0].Key)))
+	if size != rows[0].Size || disk > size+4096 {
+		t.Errorf("stored segment: %d bytes on disk for %d bytes (index: %d), want no block past its end", disk, size, rows[0].Size)
+	}
+	checkSegments(t, local, rows, []string{"h264", "aac"})
+}
+
+// diskUse returns a file's size and the bytes of disk it holds.
+func diskUse(t *testing.T, path string) (size, disk int64) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size(), st.Sys().(*syscall.Stat_t).Blocks * 512
 }
 
 // residentPages counts the pages of path's first n bytes that are in the

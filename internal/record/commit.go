@@ -203,8 +203,11 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 	// 4. Count what is durable, then retire the closed segments (their files
 	// are closed first, before anyone else can see them in the queue).
 	for i := range batch {
-		if batch[i].close {
-			batch[i].sg.closeFiles()
+		if sg := batch[i].sg; batch[i].close {
+			if err := sg.trim(); err != nil {
+				r.log.Warn("cannot free the blocks preallocated past a spooled segment", "path", sg.dataPath, "err", err)
+			}
+			sg.closeFiles()
 		}
 	}
 	frames := 0

@@ -147,10 +147,12 @@ func (r *Recorder) recoverSegment(cam, idxPath, dataPath string) (*spoolSeg, err
 		f.Close()
 		return discard("no complete fragment")
 	}
+	// Truncated even at its own size: that frees blocks preallocated past
+	// the end (spoolSeg.preallocate).
+	if err := f.Truncate(end); err != nil {
+		return nil, err
+	}
 	if end != st.Size() {
-		if err := f.Truncate(end); err != nil {
-			return nil, err
-		}
 		if err := datasync(f); err != nil {
 			return nil, err
 		}

@@ -41,6 +41,11 @@ type spoolSeg struct {
 	// uncached is where the committer's page cache drops reached: the data
 	// file's bytes before it are synced and out of the page cache.
 	uncached int64
+	// allocated is how far the writer has preallocated the data file
+	// (beyond its size, see preallocate); noPrealloc is set when the file
+	// system cannot.
+	allocated  int64
+	noPrealloc bool
 }
 
 // segmentKey is the object key of a segment: cam/<id>/<YYYY>/<MM>/<DD>/<start µs>.m4s (UTC).
@@ -193,6 +198,7 @@ func (r *Recorder) writeData(sg *spoolSeg, b []byte, off int64) (int64, error) {
 	if grow > 0 && !r.reserve(grow) {
 		return 0, errSpoolFull
 	}
+	sg.preallocate(off + int64(len(b)))
 	if _, err := sg.data.WriteAt(b, off); err != nil {
 		r.releaseSpool(grow)
 		return 0, fmt.Errorf("writing spool: %w", err)
@@ -329,6 +335,52 @@ func (r *Recorder) removeFiles(sg *spoolSeg) {
 		os.Remove(sg.initPath)
 	}
 	r.mu.Unlock()
+}
+
+// preallocChunk is how much of a data file is allocated ahead of the
+// writes: about 16 s of a 2 Mbit/s camera.
+const preallocChunk = 4 << 20
+
+// preallocate makes sure the data file's blocks up to end are allocated,
+// in preallocChunk steps past the file's size (fallocate(2) with
+// FALLOC_FL_KEEP_SIZE, so the size still says where the data ends).
+//
+// Why: hundreds of cameras append to hundreds of files at once. Allocated
+// as written, every 4 KiB block of every write goes through the file
+// system's delayed allocation, and the files' blocks interleave on disk;
+// allocated 4 MiB at a time, writes fill blocks that already exist and
+// each file lies in large extents. Measured (100 files, 25 KiB writes,
+// synced and dropped from the cache as the committer does): 4.1-4.4 s of
+// CPU per 2 GiB instead of 5.0-6.1 s (docs/benchmarks.md). The blocks
+// allocated past the end are freed when the segment closes (trim).
+// Called by the segment's writer only.
+func (sg *spoolSeg) preallocate(end int64) {
+	if end <= sg.allocated || sg.noPrealloc {
+		return
+	}
+	from := max(sg.allocated, sg.fileEnd)
+	n := (end - from + preallocChunk - 1) / preallocChunk * preallocChunk
+	if err := allocate(sg.data, from, n); err != nil {
+		sg.noPrealloc = true // unsupported here: write as before
+		return
+	}
+	sg.allocated = from + n
+}
+
+// trim frees the blocks preallocated past the data file's end (truncating
+// a file to its own size does), before the file is closed and stored.
+func (sg *spoolSeg) trim() error {
+	if sg.data == nil || sg.allocated == 0 {
+		return nil
+	}
+	st, err := sg.data.Stat()
+	if err != nil {
+		return err
+	}
+	if sg.allocated <= st.Size() {
+		return nil
+	}
+	return sg.data.Truncate(st.Size())
 }
 
 func (sg *spoolSeg) closeFiles() {

@@ -29,6 +29,12 @@ func dropCache(f *os.File, off, n int64) error {
 	return control(f, func(fd int) error { return unix.Fadvise(fd, off, n, unix.FADV_DONTNEED) })
 }
 
+// allocate allocates the blocks of f's bytes [off, off+n) without changing
+// its size (fallocate(2) with FALLOC_FL_KEEP_SIZE).
+func allocate(f *os.File, off, n int64) error {
+	return control(f, func(fd int) error { return unix.Fallocate(fd, unix.FALLOC_FL_KEEP_SIZE, off, n) })
+}
+
 // control runs fn on f's descriptor.
 func control(f *os.File, fn func(fd int) error) error {
 	rc, err := f.SyscallConn()
