@@ -86,11 +86,15 @@ func (c *batchConn) readSocket(p []byte) (int, error) {
 		}
 	}
 	c.mu.Unlock()
-	if c.quiet != nil && c.interval > 0 && c.received >= batchAfter {
+	if c.quiet != nil && c.batched() {
 		return c.quiet.read(p)
 	}
 	return c.Conn.Read(p)
 }
+
+// batched reports whether reads are batched now: batching is on and the
+// handshake is over.
+func (c *batchConn) batched() bool { return c.interval > 0 && c.received >= batchAfter }
 
 // newBatchConn wraps c, taking its read-ahead buffers from bufs; interval
 // 0 turns batching off (read-ahead only).
@@ -108,7 +112,7 @@ func (c *batchConn) Read(p []byte) (int, error) {
 			c.received += int64(n)
 			return n, err
 		}
-		if c.drained && c.interval > 0 && c.received >= batchAfter {
+		if c.drained && c.batched() {
 			time.Sleep(untilNextTick(time.Now(), c.interval))
 		}
 		c.buf = c.bufs.get()

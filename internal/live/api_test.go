@@ -3,9 +3,7 @@ package live
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestAPILive: POST /api/v1/cameras/{id}/live hands a member signed URLs
@@ -82,19 +81,9 @@ func TestAPILive(t *testing.T) {
 	defer ts.Close()
 
 	post := func(tok, id string) (int, map[string]any) {
-		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/api/v1/cameras/"+id+"/live", nil)
-		if tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
 		var v map[string]any
-		_ = json.Unmarshal(b, &v)
-		return res.StatusCode, v
+		status := testenv.APIStatus(t, ts.URL, tok, http.MethodPost, "/api/v1/cameras/"+id+"/live", nil, &v)
+		return status, v
 	}
 	code := func(v map[string]any) string {
 		e, _ := v["error"].(map[string]any)

@@ -3,6 +3,7 @@ package record
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/store"
 )
 
 // Recorded fragments leave the page cache once they are synced: a
@@ -28,16 +30,11 @@ func TestSyncedFragmentsLeaveThePageCache(t *testing.T) {
 	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
 	f.feed(0, 2) // 2 loops: several fragments, one open segment
 
-	e.rec.mu.Lock()
-	var path string
+	path, frags := openSegment(t, e.rec, "cam1")
 	var committed int64
-	for sg := range e.rec.open {
-		if frags := sg.seg.Fragments; sg.cam == "cam1" && len(frags) > 0 {
-			last := frags[len(frags)-1]
-			path, committed = sg.dataPath, last.Offset+last.Size
-		}
+	if len(frags) > 0 {
+		committed = frags[len(frags)-1].Offset + frags[len(frags)-1].Size
 	}
-	e.rec.mu.Unlock()
 	if committed < 1<<20 {
 		t.Fatalf("only %d bytes committed in the open segment, want over 1 MiB", committed)
 	}
@@ -73,14 +70,7 @@ func TestSpoolPreallocatesAndTrims(t *testing.T) {
 	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
 	f.feed(0, 1)
 
-	e.rec.mu.Lock()
-	var path string
-	for sg := range e.rec.open {
-		if sg.cam == "cam1" {
-			path = sg.dataPath
-		}
-	}
-	e.rec.mu.Unlock()
+	path, _ := openSegment(t, e.rec, "cam1")
 	size, disk := diskUse(t, path)
 	if disk < preallocChunk || disk <= size {
 		t.Errorf("while recording: %d bytes on disk for %d bytes of data, want a preallocation of at least %d past them",
@@ -100,6 +90,21 @@ func TestSpoolPreallocatesAndTrims(t *testing.T) {
 		t.Errorf("stored segment: %d bytes on disk for %d bytes (index: %d), want no block past its end", disk, size, rows[0].Size)
 	}
 	checkSegments(t, local, rows, []string{"h264", "aac"})
+}
+
+// openSegment returns the data file and the committed fragments of cam's
+// open segment.
+func openSegment(t *testing.T, rec *Recorder, cam string) (string, []store.Fragment) {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for sg := range rec.open {
+		if sg.cam == cam {
+			return sg.dataPath, slices.Clone(sg.seg.Fragments)
+		}
+	}
+	t.Fatalf("no open segment of %s", cam)
+	return "", nil
 }
 
 // diskUse returns a file's size and the bytes of disk it holds.

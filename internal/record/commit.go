@@ -156,15 +156,19 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 	var segs []*spoolSeg
 	seen := map[*spoolSeg]bool{}
 	for i := range batch {
-		sg := batch[i].sg
-		if !batch[i].close && !seen[sg] && !sg.failed.Load() {
-			seen[sg] = true
-			segs = append(segs, sg)
+		e := &batch[i]
+		if e.close {
+			continue
+		}
+		e.sg.synced = max(e.sg.synced, e.frag.Offset+e.frag.Size)
+		if !seen[e.sg] && !e.sg.failed.Load() {
+			seen[e.sg] = true
+			segs = append(segs, e.sg)
 		}
 	}
 	r.syncFiles(segs, func(sg *spoolSeg) error { return startWriteback(sg.data) },
 		func(sg *spoolSeg) error { return datasync(sg.data) }, "data")
-	dropSynced(batch)
+	dropSynced(segs)
 	// 2. Sidecar lines, after their data is durable.
 	for i := range batch {
 		e := &batch[i]
@@ -203,11 +207,8 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 	// 4. Count what is durable, then retire the closed segments (their files
 	// are closed first, before anyone else can see them in the queue).
 	for i := range batch {
-		if sg := batch[i].sg; batch[i].close {
-			if err := sg.trim(); err != nil {
-				r.log.Warn("cannot free the blocks preallocated past a spooled segment", "path", sg.dataPath, "err", err)
-			}
-			sg.closeFiles()
+		if batch[i].close {
+			batch[i].sg.closeFiles()
 		}
 	}
 	frames := 0
@@ -250,7 +251,7 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 	}
 }
 
-// dropSynced drops the just synced fragments of batch from the page cache.
+// dropSynced drops the just synced fragments of segs from the page cache.
 //
 // Why: recorded video is written once and read back rarely (an upload to a
 // remote store reads it once from disk; playback later). Left in the cache
@@ -261,19 +262,11 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 // dropping what was synced 3.4 s (docs/benchmarks.md). Only whole pages
 // below a fragment's end are dropped, so that the page the next fragment
 // starts in stays cached and is never read back from disk to be completed.
-func dropSynced(batch []commitEntry) {
+func dropSynced(segs []*spoolSeg) {
 	page := int64(os.Getpagesize())
-	ends := map[*spoolSeg]int64{}
-	for i := range batch {
-		e := &batch[i]
-		if e.close || e.sg.failed.Load() {
-			continue
-		}
-		ends[e.sg] = max(ends[e.sg], e.frag.Offset+e.frag.Size)
-	}
-	for sg, end := range ends {
-		end -= end % page
-		if end > sg.uncached && sg.data != nil {
+	for _, sg := range segs {
+		end := sg.synced - sg.synced%page
+		if end > sg.uncached && !sg.failed.Load() {
 			_ = dropCache(sg.data, sg.uncached, end-sg.uncached) // advice only
 			sg.uncached = end
 		}

@@ -38,9 +38,10 @@ type spoolSeg struct {
 	failed atomic.Bool
 	// dirSynced is set by the committer once the directory entries are durable.
 	dirSynced bool
-	// uncached is where the committer's page cache drops reached: the data
-	// file's bytes before it are synced and out of the page cache.
-	uncached int64
+	// Committer only: synced is the end of the last fragment queued for a
+	// commit, uncached where the page cache drops reached (the data file's
+	// bytes before it are synced and out of the page cache).
+	synced, uncached int64
 	// allocated is how far the writer has preallocated the data file
 	// (beyond its size, see preallocate); noPrealloc is set when the file
 	// system cannot.
@@ -301,6 +302,9 @@ func (r *Recorder) tryReserve(n int64) bool {
 // committer closes its files and queues it for upload, or deletes it when
 // it holds no fragment. The writer must not use sg afterwards.
 func (r *Recorder) closeSegment(sg *spoolSeg) {
+	if err := sg.trim(); err != nil {
+		r.log.Warn("cannot free the blocks preallocated past a spooled segment", "path", sg.dataPath, "err", err)
+	}
 	r.enqueue(commitEntry{sg: sg, close: true})
 }
 
@@ -368,19 +372,13 @@ func (sg *spoolSeg) preallocate(end int64) {
 }
 
 // trim frees the blocks preallocated past the data file's end (truncating
-// a file to its own size does), before the file is closed and stored.
+// a file to its own size does), before the segment is closed and stored.
+// Called by the segment's writer only.
 func (sg *spoolSeg) trim() error {
-	if sg.data == nil || sg.allocated == 0 {
+	if sg.allocated <= sg.fileEnd {
 		return nil
 	}
-	st, err := sg.data.Stat()
-	if err != nil {
-		return err
-	}
-	if sg.allocated <= st.Size() {
-		return nil
-	}
-	return sg.data.Truncate(st.Size())
+	return sg.data.Truncate(sg.fileEnd)
 }
 
 func (sg *spoolSeg) closeFiles() {
