@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -35,8 +36,11 @@ type batchConn struct {
 	bufs     *readBuffers
 	quiet    *quietReader // nil when not a TCP connection on Linux
 
-	buf        *[]byte // from readBuffers while it holds unread bytes
+	buf        *[]byte // from readBuffers (or own) while it holds unread bytes
+	own        bool    // buf is a one-off buffer, not from readBuffers
 	start, end int     // unread bytes are (*buf)[start:end]
+	need       int     // the splitter needs this many unread bytes to go on
+	split      *rtspSplitter
 	received   int64
 	drained    bool // the last read returned less than the buffer: the socket was empty
 
@@ -44,9 +48,10 @@ type batchConn struct {
 	// only when it is read: the RTSP library sets one before every packet
 	// (about 200 a second per camera), each a timer update in the runtime,
 	// while only the reads of the socket can block.
-	mu       sync.Mutex
-	deadline time.Time
-	pending  bool // deadline is not applied to the socket yet
+	mu         sync.Mutex
+	deadline   time.Time
+	pending    bool          // deadline is not applied to the socket yet
+	tapTimeout time.Duration // read deadline kept ahead while taps take frames
 }
 
 // deferDeadline is how far ahead a read deadline must be to be deferred;
@@ -104,41 +109,120 @@ func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchC
 
 // Read serves p from the read-ahead buffer, refilling it with one read of
 // the connection when it is empty (after waiting for the next batch when
-// the socket was emptied last time). Large reads bypass the buffer.
+// the socket was emptied last time). Large reads bypass the buffer. On an
+// RTSP connection the buffer goes through the splitter, which may keep
+// frames for itself.
 func (c *batchConn) Read(p []byte) (int, error) {
-	if c.start == c.end {
-		if len(p) >= readAhead {
-			n, err := c.readSocket(p)
-			c.received += int64(n)
-			return n, err
+	for {
+		if c.end-c.start < max(c.need, 1) {
+			if c.split == nil && c.start == c.end && len(p) >= readAhead {
+				n, err := c.readSocket(p)
+				c.received += int64(n)
+				return n, err
+			}
+			if err := c.fill(); err != nil {
+				return 0, err
+			}
+			continue
 		}
-		if c.drained && c.batched() {
-			time.Sleep(untilNextTick(time.Now(), c.interval))
+		in := (*c.buf)[c.start:c.end]
+		if c.split == nil {
+			n := copy(p, in)
+			c.consume(n)
+			return n, nil
 		}
-		c.buf = c.bufs.get()
-		n, err := c.readSocket(*c.buf)
-		c.start, c.end = 0, n
-		c.received += int64(n)
-		c.drained = n < readAhead
-		if n == 0 {
-			c.release()
-			return 0, err
+		tapped := c.split.tapped
+		n, used, need := c.split.step(p, in)
+		c.consume(used)
+		c.need = need
+		if c.split.tapped != tapped {
+			c.extendDeadline()
+		}
+		if n > 0 {
+			return n, nil
 		}
 	}
-	n := copy(p, (*c.buf)[c.start:c.end])
+}
+
+// fill reads the socket once into the read-ahead buffer, after the unread
+// bytes it still holds (moved to its front), in a buffer large enough for
+// c.need bytes.
+func (c *batchConn) fill() error {
+	if c.drained && c.batched() {
+		time.Sleep(untilNextTick(time.Now(), c.interval))
+	}
+	rest := c.end - c.start
+	switch {
+	case c.buf == nil:
+		c.buf = c.bufs.get()
+	case len(*c.buf) < c.need:
+		big := make([]byte, c.need) // a frame larger than the buffer: rare
+		copy(big, (*c.buf)[c.start:c.end])
+		c.release()
+		c.buf, c.own = &big, true
+	case c.start > 0:
+		copy(*c.buf, (*c.buf)[c.start:c.end])
+	}
+	c.start, c.end = 0, rest
+	n, err := c.readSocket((*c.buf)[rest:])
+	c.end += n
+	c.received += int64(n)
+	c.drained = n < len(*c.buf)-rest
+	if n == 0 {
+		if rest == 0 {
+			c.release()
+		}
+		if err == nil {
+			err = io.ErrNoProgress
+		}
+		return err
+	}
+	return nil
+}
+
+// consume drops n bytes from the front of the read-ahead buffer, giving
+// the buffer back once it is empty.
+func (c *batchConn) consume(n int) {
 	c.start += n
 	if c.start == c.end {
 		c.release()
 	}
-	return n, nil
 }
 
 // release gives the emptied read-ahead buffer back: between batches a
 // connection holds none, so the buffers in use follow the connections
 // being read at the moment, not every connection.
 func (c *batchConn) release() {
-	c.bufs.put(c.buf)
-	c.buf = nil
+	if !c.own {
+		c.bufs.put(c.buf)
+	}
+	c.buf, c.own = nil, false
+	c.start, c.end = 0, 0
+}
+
+// tap takes the interleaved frames of the given channels out of an RTSP
+// connection's stream (see rtspSplitter) and keeps the connection's read
+// deadline readTimeout ahead while they arrive, as the RTSP library does
+// for the frames it reads. It reports false when the connection is not
+// split.
+func (c *batchConn) tap(taps map[byte]frameTap, readTimeout time.Duration) bool {
+	if c.split == nil {
+		return false
+	}
+	c.mu.Lock()
+	c.tapTimeout = readTimeout
+	c.mu.Unlock()
+	c.split.tap(taps)
+	return true
+}
+
+// extendDeadline moves the (deferred) read deadline to tapTimeout from now.
+func (c *batchConn) extendDeadline() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tapTimeout > 0 {
+		c.deadline, c.pending = time.Now().Add(c.tapTimeout), true
+	}
 }
 
 // readBuffers recycles the read-ahead buffers of a listener's (or a

@@ -3,11 +3,13 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,3 +274,33 @@ func noPublish(h *hub.Hub) func() []string {
 
 // parseBaseURL parses an RTSP URL for the gortsplib client.
 func parseBaseURL(s string) (*base.URL, error) { return base.ParseURL(s) }
+
+// logLines is a logger for a test server that also keeps its messages.
+type logLines struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// logger returns a logger writing to t.Log and to l.
+func (l *logLines) logger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, l), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (l *logLines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, string(p))
+	return len(p), nil
+}
+
+// has reports whether a logged line contains s.
+func (l *logLines) has(s string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.msgs {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -21,6 +21,9 @@ type gateListener struct {
 	// batch is the read batching interval of the connections (batchConn).
 	batch time.Duration
 	bufs  *readBuffers
+	// splitRTSP follows the RTSP structure of the connections' streams,
+	// so that video frames can be tapped (rtspSplitter).
+	splitRTSP bool
 
 	once    sync.Once
 	stopped chan struct{}
@@ -50,7 +53,11 @@ func (g *gateListener) Accept() (net.Conn, error) {
 		select {
 		case g.slots <- struct{}{}:
 			c.SetReadDeadline(time.Now().Add(g.firstRead))
-			return &gateConn{batchConn: newBatchConn(c, g.batch, g.bufs), release: func() { <-g.slots }}, nil
+			bc := newBatchConn(c, g.batch, g.bufs)
+			if g.splitRTSP {
+				bc.split = &rtspSplitter{}
+			}
+			return &gateConn{batchConn: bc, release: func() { <-g.slots }}, nil
 		default:
 			g.log.Warn("connection limit reached, refusing connection", "listener", g.name,
 				"limit", cap(g.slots), "remote", c.RemoteAddr().String())

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"context"
+	"math"
 	"testing"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
 )
 
@@ -24,7 +27,8 @@ func TestPublishReachesHub(t *testing.T) {
 	for _, proto := range []string{"rtsp", "rtmp"} {
 		t.Run(proto, func(t *testing.T) {
 			t.Parallel()
-			e := startServer(t, nil)
+			var logs logLines
+			e := startServer(t, func(c *ingest.Config) { c.Log = logs.logger(t) })
 			rtspURL, rtmpURL := e.urls(camID, secret)
 			u := rtspURL
 			if proto == "rtmp" {
@@ -60,6 +64,12 @@ func TestPublishReachesHub(t *testing.T) {
 					t.Fatalf("key flag %v does not match the IDR presence", u.Key)
 				}
 			}
+			checkAVSync(t, s, units)
+			// Over RTSP/TCP the video is read by camcloud's own fast path
+			// (rtsp_tap.go), the audio by the RTSP library.
+			if tapped := logs.has("rtsp video read straight from the connection"); tapped != (proto == "rtsp") {
+				t.Fatalf("video fast path used: %v", tapped)
+			}
 			on, off, info := e.ev.counts(camID)
 			if on < 1 || off != 0 || info.Protocol != proto || info.Codec != "H264/AAC" {
 				t.Fatalf("events: online=%d offline=%d info=%+v", on, off, info)
@@ -85,6 +95,25 @@ func TestPublishReachesHub(t *testing.T) {
 	}
 }
 
+// checkAVSync checks that audio and video share one time base: units
+// that arrive next to each other are less than a second apart.
+func checkAVSync(t *testing.T, s *hub.Stream, units []*hub.Unit) {
+	t.Helper()
+	var last [2]float64
+	var seen [2]bool
+	for _, u := range units {
+		tr := s.Tracks[u.Track-1]
+		k := 0
+		if !tr.IsVideo() {
+			k = 1
+		}
+		last[k], seen[k] = float64(u.PTS)/float64(tr.ClockRate), true
+		if seen[0] && seen[1] && math.Abs(last[0]-last[1]) > 1 {
+			t.Fatalf("audio at %.2f s and video at %.2f s arrive together", last[1], last[0])
+		}
+	}
+}
+
 func isIDR(au [][]byte) bool {
 	for _, n := range au {
 		if len(n) > 0 && n[0]&0x1f == 5 {
@@ -103,36 +132,7 @@ func TestRTSPParamsInBand(t *testing.T) {
 	e := startServer(t, nil)
 	u, _ := e.urls(camID, secret)
 
-	f := &format.H264{PayloadTyp: 96, PacketizationMode: 1}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{f}}}}
-	tcp := gortsplib.ProtocolTCP
-	c := &gortsplib.Client{Protocol: &tcp}
-	if err := c.StartRecording(u, desc); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	enc, err := f.CreateEncoder()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go smp.Play(ctx, func(un *hub.Unit) error {
-		if un.Track != 1 {
-			return nil
-		}
-		pkts, err := enc.Encode(un.Payload)
-		if err != nil {
-			return err
-		}
-		for _, p := range pkts {
-			p.Timestamp += uint32(un.PTS)
-			if err := c.WritePacketRTP(desc.Medias[0], p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	pushH264(t, u, smp, nil)
 	s := waitStream(t, e.hub, camID, 10*time.Second)
 	got := s.Tracks[0].Codec.(*codecs.H264)
 	if !bytes.Equal(got.SPS, want.SPS) || !bytes.Equal(got.PPS, want.PPS) {
@@ -199,4 +199,55 @@ func TestSecondPublisherReplaces(t *testing.T) {
 	if _, off, info := e.ev.counts(camID); off != 0 || info.Protocol != "rtmp" {
 		t.Fatalf("offline=%d info=%+v; want no offline and rtmp current", off, info)
 	}
+}
+
+// pushH264 publishes the video of smp over RTSP/TCP with the RTSP
+// library's client, announcing H.264 without parameter sets, until the
+// test ends. glue, when set, rewrites each access unit before it is
+// packetised.
+func pushH264(t *testing.T, u string, smp *sample.Sample, glue func(au [][]byte, key bool) ([][]byte, error)) {
+	t.Helper()
+	f := &format.H264{PayloadTyp: 96, PacketizationMode: 1}
+	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{f}}}}
+	tcp := gortsplib.ProtocolTCP
+	c := &gortsplib.Client{Protocol: &tcp}
+	if err := c.StartRecording(u, desc); err != nil {
+		t.Fatal(err)
+	}
+	enc, err := f.CreateEncoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		c.Close()
+	})
+	go func() {
+		defer close(done)
+		_ = smp.Play(ctx, func(un *hub.Unit) error {
+			if un.Track != 1 {
+				return nil
+			}
+			au := un.Payload
+			if glue != nil {
+				if au, err = glue(au, un.Key); err != nil {
+					return err
+				}
+			}
+			pkts, err := enc.Encode(au)
+			if err != nil {
+				return err
+			}
+			for _, p := range pkts {
+				p.Timestamp += uint32(un.PTS)
+				if err := c.WritePacketRTP(desc.Medias[0], p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}()
 }

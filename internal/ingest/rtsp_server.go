@@ -18,6 +18,9 @@ type rtspSession struct {
 	remote   string
 	tracks   []rtspTrack
 	pub      *publication
+	// setupChannels holds the interleaved RTP channel of every accepted
+	// SETUP, in order (-1: not known), for tapVideo.
+	setupChannels []int
 }
 
 func remoteOf(c *gortsplib.ServerConn) string {
@@ -62,10 +65,12 @@ func (h *rtspHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*ba
 // OnSetup accepts the transports of an announced session; reading is
 // refused (live viewing is HLS and WebRTC).
 func (h *rtspHandler) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
-	if _, ok := ctx.Session.UserData().(*rtspSession); !ok {
+	rs, ok := ctx.Session.UserData().(*rtspSession)
+	if !ok {
 		h.s.cfg.Log.Debug("rtsp read refused", "remote", remoteOf(ctx.Conn))
 		return &base.Response{StatusCode: base.StatusMethodNotValidInThisState}, nil, errors.New("reading is not served")
 	}
+	rs.setupChannels = append(rs.setupChannels, setupChannel(ctx.Request, ctx.Transport))
 	return &base.Response{StatusCode: base.StatusOK}, nil, nil
 }
 
@@ -99,6 +104,7 @@ func (h *rtspHandler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.R
 		return &base.Response{StatusCode: base.StatusUnsupportedMediaType}, err
 	}
 	rs.pub.start()
+	h.tapVideo(ss, ctx.Conn, rs)
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 

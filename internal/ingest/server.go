@@ -109,6 +109,7 @@ func (s *Server) Start() error {
 					return nil, err
 				}
 				s.rtspLn = newGateListener(ln, s.cfg.MaxConns, s.cfg.ReadTimeout, s.cfg.ReadBatch, "rtsp", s.cfg.Log)
+				s.rtspLn.splitRTSP = true
 				return s.rtspLn, nil
 			},
 		}

@@ -1,0 +1,139 @@
+package ingest
+
+import (
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/gortsplib/v5/pkg/headers"
+	"github.com/camcloud/camcloud/internal/depack"
+	"github.com/pion/rtp"
+)
+
+// Video over RTSP/TCP skips the RTSP library's packet path. Profiling 200
+// recorded cameras put half of the server's CPU in that path: every
+// interleaved packet read into a new buffer, parsed into a new rtp.Packet,
+// checked by the receiver statistics and depacketised (fragments joined
+// into another new buffer), with the garbage collector a fifth of the
+// total. Here, once a publisher is recording over TCP, the connection's
+// splitter hands its video frames straight from the read buffer to a
+// videoTap: the packet header is parsed in place and depack copies the
+// NAL units once into the access unit. The library still runs the
+// session: requests, RTCP (sender reports give the NTP times), audio, and
+// the video too when the stream uses a packetisation depack leaves to it.
+
+// setupChannel returns the interleaved RTP channel a SETUP request asks
+// for, or -1 when it asks for none (or more than one), is not plain RTP
+// over TCP, or the channel is out of a byte's range.
+func setupChannel(req *base.Request, tr *gortsplib.SessionTransport) int {
+	if tr == nil || tr.Protocol != gortsplib.ProtocolTCP || tr.Profile != headers.TransportProfileAVP {
+		return -1
+	}
+	var ths headers.Transports
+	if err := ths.Unmarshal(req.Header["Transport"]); err != nil {
+		return -1
+	}
+	ch := -1
+	for _, th := range ths {
+		if th.Protocol != headers.TransportProtocolTCP || th.InterleavedIDs == nil {
+			continue
+		}
+		if ch >= 0 && ch != th.InterleavedIDs[0] {
+			return -1
+		}
+		ch = th.InterleavedIDs[0]
+	}
+	if ch < 0 || ch > 254 {
+		return -1
+	}
+	return ch
+}
+
+// tapper is the connection side of a tap (batchConn).
+type tapper interface {
+	tap(map[byte]frameTap, time.Duration) bool
+}
+
+// tapVideo has the session's connection hand the video track's RTP frames
+// to a videoTap. It does nothing (the library keeps the video) when the
+// channel of the video track is not known for sure.
+func (h *rtspHandler) tapVideo(ss *gortsplib.ServerSession, conn *gortsplib.ServerConn, rs *rtspSession) {
+	medias := ss.Medias()
+	video := rs.tracks[0]
+	i := slices.Index(medias, video.media)
+	if len(medias) != len(rs.setupChannels) || i < 0 || rs.setupChannels[i] < 0 || conn == nil {
+		return
+	}
+	c, ok := conn.NetConn().(tapper)
+	if !ok {
+		return
+	}
+	v := &videoTap{src: ss, track: video, pub: rs.pub, log: h.s.cfg.Log, cameraID: rs.cameraID,
+		dec: depack.New(isH265Format(video.format))}
+	if c.tap(map[byte]frameTap{byte(rs.setupChannels[i]): v.frame}, h.s.cfg.ReadTimeout) {
+		h.s.cfg.Log.Debug("rtsp video read straight from the connection", "camera", rs.cameraID, "channel", rs.setupChannels[i])
+	}
+}
+
+func isH265Format(f format.Format) bool {
+	_, ok := f.(*format.H265)
+	return ok
+}
+
+// videoTap turns the RTP packets of a video track into access units for
+// the publication. It runs on the connection's reading goroutine.
+type videoTap struct {
+	src      rtpSession
+	track    rtspTrack
+	pub      *publication
+	log      *slog.Logger
+	cameraID string
+
+	dec     *depack.Depacketizer
+	pkt     rtp.Packet // reused: its payload points into the read buffer
+	prevTS  uint32     // timestamp and PTS of the previous packet
+	prevPTS int64
+	started bool
+}
+
+// frame handles one RTP packet; it declines (giving the track back to the
+// library for good) only when the packetisation needs the library's
+// decoder.
+func (v *videoTap) frame(b []byte) bool {
+	if err := v.pkt.Unmarshal(b); err != nil {
+		v.log.Debug("rtp decode error", "camera", v.cameraID, "error", err)
+		return true
+	}
+	if v.pkt.PayloadType != v.track.format.PayloadType() {
+		return true // another format of the media: not recorded
+	}
+	pts, ok := v.src.PacketPTS(v.track.media, &v.pkt)
+	if !ok {
+		return true // no time base yet: the stream starts at a key frame
+	}
+	au, err := v.dec.Decode(&v.pkt)
+	auPTS := pts
+	if au != nil && v.started && v.pkt.Timestamp != v.prevTS {
+		auPTS = v.prevPTS // the packet ended the previous access unit
+	}
+	v.prevTS, v.prevPTS, v.started = v.pkt.Timestamp, pts, true
+	if au != nil {
+		ntp, ok := v.src.PacketNTP(v.track.media, &v.pkt)
+		if !ok {
+			ntp = time.Now()
+		}
+		v.pub.writeVideo(auPTS, 0, false, au, ntp)
+	}
+	switch {
+	case errors.Is(err, depack.ErrUnsupported):
+		v.log.Info("rtsp video packetisation needs the general decoder; switching to it", "camera", v.cameraID)
+		return false
+	case err != nil && !depack.IsNoStart(err):
+		v.log.Debug("rtp decode error", "camera", v.cameraID, "error", err)
+	}
+	return true
+}

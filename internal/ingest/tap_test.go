@@ -1,0 +1,48 @@
+package ingest_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+
+	"github.com/camcloud/camcloud/internal/ingest"
+)
+
+// TestRTSPGluedNALUnitsFallBack publishes key frames whose NAL units are
+// glued into one with Annex-B start codes (a vendor quirk camcloud's fast
+// path leaves to the RTSP library): the video still reaches the hub as
+// separate NAL units, and the switch is logged.
+func TestRTSPGluedNALUnitsFallBack(t *testing.T) {
+	t.Parallel()
+	smp := loadSample(t, "sample-h264.ts")
+	var logs logLines
+	e := startServer(t, func(c *ingest.Config) { c.Log = logs.logger(t) })
+	u, _ := e.urls(camID, secret)
+
+	pushH264(t, u, smp, func(au [][]byte, key bool) ([][]byte, error) {
+		if !key || len(au) < 2 {
+			return au, nil
+		}
+		// The parameter sets and the picture glued into one NAL unit.
+		rest, err := h264.AnnexB(au[1:]).Marshal()
+		if err != nil {
+			return nil, err
+		}
+		return [][]byte{append(append([]byte(nil), au[0]...), rest...)}, nil
+	})
+	s := waitStream(t, e.hub, camID, 10*time.Second)
+	units := readUnits(t, s, 120, 15*time.Second)
+	video, _, keys := checkUnits(t, s, units)
+	if video < 30 || keys < 1 {
+		t.Fatalf("video units = %d, key frames = %d", video, keys)
+	}
+	for _, un := range units {
+		if un.Key != isIDR(un.Payload) {
+			t.Fatal("key flag does not match the IDR presence: NAL units not split")
+		}
+	}
+	if !logs.has("needs the general decoder") {
+		t.Fatal("the switch to the library's decoder was not logged")
+	}
+}
