@@ -104,8 +104,8 @@ func (d *Depacketizer) finish() [][]byte {
 		return nil
 	}
 	size := d.ends[len(d.ends)-1]
-	out := make([]byte, size)
-	copy(out, d.buf[:size])
+	// append, unlike make and copy, does not clear the memory first.
+	out := append([]byte(nil), d.buf[:size]...)
 	au := make([][]byte, len(d.ends))
 	start := 0
 	for i, end := range d.ends {
