@@ -46,3 +46,24 @@ func TestRTSPGluedNALUnitsFallBack(t *testing.T) {
 		t.Fatal("the switch to the library's decoder was not logged")
 	}
 }
+
+// TestRTSPVideoOnlyOutlivesReadTimeout: with the video read by the fast
+// path, the RTSP library sees almost nothing of a video-only publisher;
+// the connection must still not time out while video flows.
+func TestRTSPVideoOnlyOutlivesReadTimeout(t *testing.T) {
+	t.Parallel()
+	smp := loadSample(t, "sample-h264.ts")
+	e := startServer(t, func(c *ingest.Config) { c.ReadTimeout = time.Second })
+	u, _ := e.urls(camID, secret)
+	pushH264(t, u, smp, nil)
+	s := waitStream(t, e.hub, camID, 10*time.Second)
+	units := readUnits(t, s, 125, 15*time.Second) // 5 s of video
+	if video, _, _ := checkUnits(t, s, units); video < 100 {
+		t.Fatalf("video units = %d", video)
+	}
+	select {
+	case <-s.Done():
+		t.Fatal("the stream ended while the camera was sending")
+	default:
+	}
+}
