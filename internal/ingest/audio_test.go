@@ -12,6 +12,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/ingest"
 )
 
 // TestRTSPAudioCodecs publishes H.264 with Opus or G.711 audio and checks
@@ -117,7 +118,7 @@ func TestRTSPAudioCodecs(t *testing.T) {
 					t.Fatalf("audio unit payload %d x %d bytes, key=%v", len(un.Payload), len(un.Payload[0]), un.Key)
 				}
 			}
-			if _, _, info := e.ev.counts(camID); info.Codec == "" {
+			if info := e.ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Codec != "" }); info.Codec == "" {
 				t.Fatal("no codec in StreamInfo")
 			}
 		})

@@ -83,7 +83,7 @@ func TestFFmpegPublish(t *testing.T) {
 				mu.Lock()
 				t.Fatalf("video=%d audio=%d keys=%d; ffmpeg: %s", video, audio, keys, out.String())
 			}
-			if _, _, info := e.ev.counts(camID); info.Protocol != c.proto {
+			if info := e.ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Protocol == c.proto }); info.Protocol != c.proto {
 				t.Fatalf("protocol %q", info.Protocol)
 			}
 		})

@@ -304,3 +304,17 @@ func (l *logLines) has(s string) bool {
 	}
 	return false
 }
+
+// waitInfo waits (up to 5 s) until the last Online event of id satisfies
+// ok and returns it: events are sent from a goroutine of their own, so
+// they may trail the media a test has already read.
+func (e *events) waitInfo(id string, ok func(ingest.StreamInfo) bool) ingest.StreamInfo {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, _, info := e.counts(id)
+		if ok(info) || time.Now().After(deadline) {
+			return info
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

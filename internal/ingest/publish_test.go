@@ -70,6 +70,7 @@ func TestPublishReachesHub(t *testing.T) {
 			if tapped := logs.has("rtsp video read straight from the connection"); tapped != (proto == "rtsp") {
 				t.Fatalf("video fast path used: %v", tapped)
 			}
+			e.ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Protocol == proto })
 			on, off, info := e.ev.counts(camID)
 			if on < 1 || off != 0 || info.Protocol != proto || info.Codec != "H264/AAC" {
 				t.Fatalf("events: online=%d offline=%d info=%+v", on, off, info)
@@ -196,6 +197,7 @@ func TestSecondPublisherReplaces(t *testing.T) {
 		t.Fatal("same stream")
 	}
 	readUnits(t, s2, 10, 10*time.Second)
+	e.ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Protocol == "rtmp" })
 	if _, off, info := e.ev.counts(camID); off != 0 || info.Protocol != "rtmp" {
 		t.Fatalf("offline=%d info=%+v; want no offline and rtmp current", off, info)
 	}

@@ -39,7 +39,7 @@ func TestPullerReconnects(t *testing.T) {
 	if video, _, keys := checkUnits(t, s1, units); video < 10 || keys < 1 {
 		t.Fatalf("video=%d keys=%d", video, keys)
 	}
-	if _, _, info := ev.counts(camID); info.Protocol != "rtsp-pull" {
+	if info := ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Protocol == "rtsp-pull" }); info.Protocol != "rtsp-pull" {
 		t.Fatalf("info %+v", info)
 	}
 
