@@ -96,10 +96,21 @@ func (d *Depacketizer) reset() {
 	d.buf, d.ends, d.inFU = d.buf[:0], d.ends[:0], false
 }
 
+// keepScratch bounds the scratch buffer a depacketiser keeps between
+// access units: one as large as a camera's key frames is kept (40 KB at
+// 2 Mbit/s, about 1 MiB for 4K), a larger one is given back, so that a
+// stream with huge access units costs allocations, not memory held.
+const keepScratch = 1 << 20
+
 // finish copies out the complete NAL units assembled so far (a fragment
 // still open is dropped) and starts a new access unit.
 func (d *Depacketizer) finish() [][]byte {
-	defer d.reset()
+	defer func() {
+		d.reset()
+		if cap(d.buf) > keepScratch {
+			d.buf = nil
+		}
+	}()
 	if len(d.ends) == 0 {
 		return nil
 	}

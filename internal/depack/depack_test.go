@@ -1,6 +1,7 @@
 package depack
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"reflect"
@@ -269,18 +270,18 @@ func BenchmarkDecode(b *testing.B) {
 	r := rand.New(rand.NewPCG(9, 10))
 	enc := newEncoder(b, false)
 	var pkts []*rtp.Packet
-	var bytes int
+	var total int
 	for i := range 50 {
 		au := randomAU(r, false, i == 0)
 		p, _ := enc.Encode(au)
 		for _, pkt := range p {
 			pkt.Timestamp = uint32(i * 3600)
-			bytes += len(pkt.Payload)
+			total += len(pkt.Payload)
 		}
 		pkts = append(pkts, p...)
 	}
 	b.Run("camcloud", func(b *testing.B) {
-		b.SetBytes(int64(bytes))
+		b.SetBytes(int64(total))
 		b.ReportAllocs()
 		d := New(false)
 		for b.Loop() {
@@ -292,7 +293,7 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	})
 	b.Run("gortsplib", func(b *testing.B) {
-		b.SetBytes(int64(bytes))
+		b.SetBytes(int64(total))
 		b.ReportAllocs()
 		d := &rtph264.Decoder{PacketizationMode: 1}
 		if err := d.Init(); err != nil {
@@ -341,5 +342,32 @@ func TestGluedKeyFrameRefusedLate(t *testing.T) {
 	glued := append(append(append([]byte(nil), key[0]...), 0, 0, 0, 1), key[2]...)
 	if err := decode([][]byte{glued}, 1000); !errors.Is(err, ErrUnsupported) {
 		t.Fatalf("glued key frame: error %v, want ErrUnsupported", err)
+	}
+}
+
+// TestHugeAccessUnitScratchNotKept: the depacketiser does not keep a
+// scratch buffer larger than keepScratch after a huge access unit.
+func TestHugeAccessUnitScratchNotKept(t *testing.T) {
+	enc := newEncoder(t, false)
+	d := New(false)
+	for _, size := range []int{keepScratch / 2, 2 * keepScratch} {
+		au := [][]byte{bytes.Repeat([]byte{0x65}, size)}
+		pkts, _ := enc.Encode(au)
+		var got [][]byte
+		for _, pkt := range pkts {
+			out, err := d.Decode(pkt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != nil {
+				got = out
+			}
+		}
+		if !reflect.DeepEqual(got, au) {
+			t.Fatalf("%d-byte access unit not decoded", size)
+		}
+		if kept := cap(d.buf); (size <= keepScratch) != (kept >= size) {
+			t.Fatalf("after a %d-byte access unit the scratch keeps %d bytes", size, kept)
+		}
 	}
 }

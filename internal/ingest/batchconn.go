@@ -113,6 +113,9 @@ func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchC
 // RTSP connection the buffer goes through the splitter, which may keep
 // frames for itself.
 func (c *batchConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
 		if c.end-c.start < max(c.need, 1) {
 			if c.split == nil && c.start == c.end && len(p) >= readAhead {
