@@ -48,10 +48,12 @@ type batchConn struct {
 	// only when it is read: the RTSP library sets one before every packet
 	// (about 200 a second per camera), each a timer update in the runtime,
 	// while only the reads of the socket can block.
-	mu         sync.Mutex
-	deadline   time.Time
-	pending    bool          // deadline is not applied to the socket yet
-	tapTimeout time.Duration // read deadline kept ahead while taps take frames
+	mu       sync.Mutex
+	deadline time.Time
+	pending  bool // deadline is not applied to the socket yet
+
+	libraryRead time.Time     // when Read last returned bytes (see keepAliveFrame)
+	keepAlive   time.Duration // keepAliveAfter; tests change it
 }
 
 // deferDeadline is how far ahead a read deadline must be to be deferred;
@@ -104,7 +106,8 @@ func (c *batchConn) batched() bool { return c.interval > 0 && c.received >= batc
 // newBatchConn wraps c, taking its read-ahead buffers from bufs; interval
 // 0 turns batching off (read-ahead only).
 func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchConn {
-	return &batchConn{Conn: c, interval: interval, bufs: bufs, quiet: newQuietReader(c)}
+	return &batchConn{Conn: c, interval: interval, bufs: bufs, quiet: newQuietReader(c),
+		libraryRead: time.Now(), keepAlive: keepAliveAfter}
 }
 
 // Read serves p from the read-ahead buffer, refilling it with one read of
@@ -138,14 +141,28 @@ func (c *batchConn) Read(p []byte) (int, error) {
 		n, used, need := c.split.step(p, in)
 		c.consume(used)
 		c.need = need
-		if c.split.tapped != tapped {
-			c.extendDeadline()
-		}
 		if n > 0 {
+			c.libraryRead = time.Now()
 			return n, nil
+		}
+		if c.split.tapped != tapped && c.split.state == atBoundary && len(p) >= len(keepAliveFrame) &&
+			time.Since(c.libraryRead) >= c.keepAlive {
+			c.libraryRead = time.Now()
+			return copy(p, keepAliveFrame), nil
 		}
 	}
 }
+
+// keepAliveFrame is an empty interleaved frame on channel 255, which no
+// media uses: the RTSP library renews its read deadline (server) or its
+// inbound-traffic clock (client) on every frame it reads and ignores
+// frames of unknown channels. While taps take every frame of a stream
+// (a camera without audio, say), the library is given one of these every
+// keepAliveAfter (well under any read timeout) so that it does not take
+// the connection for dead.
+var keepAliveFrame = []byte{'$', 255, 0, 0}
+
+const keepAliveAfter = 250 * time.Millisecond
 
 // fill reads the socket once into the read-ahead buffer, after the unread
 // bytes it still holds (moved to its front), in a buffer large enough for
@@ -204,28 +221,14 @@ func (c *batchConn) release() {
 }
 
 // tap takes the interleaved frames of the given channels out of an RTSP
-// connection's stream (see rtspSplitter) and keeps the connection's read
-// deadline readTimeout ahead while they arrive, as the RTSP library does
-// for the frames it reads. It reports false when the connection is not
-// split.
-func (c *batchConn) tap(taps map[byte]frameTap, readTimeout time.Duration) bool {
+// connection's stream (see rtspSplitter). It reports false when the
+// connection is not split.
+func (c *batchConn) tap(taps map[byte]frameTap) bool {
 	if c.split == nil {
 		return false
 	}
-	c.mu.Lock()
-	c.tapTimeout = readTimeout
-	c.mu.Unlock()
 	c.split.tap(taps)
 	return true
-}
-
-// extendDeadline moves the (deferred) read deadline to tapTimeout from now.
-func (c *batchConn) extendDeadline() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tapTimeout > 0 {
-		c.deadline, c.pending = time.Now().Add(c.tapTimeout), true
-	}
 }
 
 // readBuffers recycles the read-ahead buffers of a listener's (or a

@@ -166,8 +166,14 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	if useUDP {
 		proto = gortsplib.ProtocolUDP
 	}
+	var conn net.Conn // the last one dialled; read after SETUP, which dialled it
 	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: &proto,
-		ReadTimeout: pullTimeout, WriteTimeout: pullTimeout, DialContext: p.dial}
+		ReadTimeout: pullTimeout, WriteTimeout: pullTimeout,
+		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
+			nc, err := p.dial(ctx, network, address)
+			conn = nc
+			return nc, err
+		}}
 	if err := c.Start(); err != nil {
 		return false, err
 	}
@@ -196,8 +202,15 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 			medias = append(medias, t.media)
 		}
 	}
-	if err := c.SetupAll(desc.BaseURL, medias); err != nil {
-		return false, err
+	videoChannel := -1
+	for _, m := range medias {
+		res, err := c.Setup(desc.BaseURL, m, 0, 0)
+		if err != nil {
+			return false, err
+		}
+		if m == tracks[0].media && !useUDP {
+			videoChannel = responseChannel(res)
+		}
 	}
 	specs := rtspSpecs(tracks)
 	pub := newPublication(pubConfig{
@@ -209,6 +222,7 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	if err := attachRTSP(c, pub, tracks); err != nil {
 		return false, err
 	}
+	startVideoTap(conn, videoChannel, c, tracks[0], pub, p.log, cameraID)
 	if _, err := c.Play(nil); err != nil {
 		return false, err
 	}
@@ -226,5 +240,7 @@ func (p *Puller) dial(ctx context.Context, network, address string) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
-	return newBatchConn(c, p.ReadBatch, p.bufs), nil
+	bc := newBatchConn(c, p.ReadBatch, p.bufs)
+	bc.split = &rtspSplitter{}
+	return bc, nil
 }

@@ -24,7 +24,8 @@ func TestPullerReconnects(t *testing.T) {
 	addr := ps.Addr()
 	h := hub.New()
 	ev := newEvents()
-	p := ingest.NewPuller(h, ev, testLog(t))
+	var logs logLines
+	p := ingest.NewPuller(h, ev, logs.logger(t))
 	defer p.StopAll()
 	p.Start(camID, ps.URL(0))
 	if got := p.Active(); !slices.Equal(got, []string{camID}) {
@@ -38,6 +39,10 @@ func TestPullerReconnects(t *testing.T) {
 	units := readUnits(t, s1, 40, 10*time.Second)
 	if video, _, keys := checkUnits(t, s1, units); video < 10 || keys < 1 {
 		t.Fatalf("video=%d keys=%d", video, keys)
+	}
+	checkAVSync(t, s1, units)
+	if !logs.has("rtsp video read straight from the connection") {
+		t.Fatal("pulled video not read by the fast path")
 	}
 	if info := ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Protocol == "rtsp-pull" }); info.Protocol != "rtsp-pull" {
 		t.Fatalf("info %+v", info)

@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"log/slog"
+	"net"
 	"slices"
 	"time"
 
@@ -27,8 +28,8 @@ import (
 // the video too when the stream uses a packetisation depack leaves to it.
 
 // setupChannel returns the interleaved RTP channel a SETUP request asks
-// for, or -1 when it asks for none (or more than one), is not plain RTP
-// over TCP, or the channel is out of a byte's range.
+// for, or -1 when it asks for none (or more than one), or is not plain RTP
+// over TCP.
 func setupChannel(req *base.Request, tr *gortsplib.SessionTransport) int {
 	if tr == nil || tr.Protocol != gortsplib.ProtocolTCP || tr.Profile != headers.TransportProfileAVP {
 		return -1
@@ -39,23 +40,39 @@ func setupChannel(req *base.Request, tr *gortsplib.SessionTransport) int {
 	}
 	ch := -1
 	for _, th := range ths {
-		if th.Protocol != headers.TransportProtocolTCP || th.InterleavedIDs == nil {
-			continue
-		}
-		if ch >= 0 && ch != th.InterleavedIDs[0] {
+		switch c := rtpChannel(th); {
+		case c < 0:
+		case ch >= 0 && c != ch:
 			return -1
+		default:
+			ch = c
 		}
-		ch = th.InterleavedIDs[0]
-	}
-	if ch < 0 || ch > 254 {
-		return -1
 	}
 	return ch
 }
 
+// responseChannel returns the interleaved RTP channel a server's answer to
+// SETUP gives, or -1 as setupChannel does.
+func responseChannel(res *base.Response) int {
+	var th headers.Transport
+	if res == nil || th.Unmarshal(res.Header["Transport"]) != nil || th.Profile != headers.TransportProfileAVP {
+		return -1
+	}
+	return rtpChannel(th)
+}
+
+// rtpChannel is the RTP channel of a plain TCP transport header, or -1
+// (none, or beyond what one byte of an interleaved frame names).
+func rtpChannel(th headers.Transport) int {
+	if th.Protocol != headers.TransportProtocolTCP || th.InterleavedIDs == nil || th.InterleavedIDs[0] < 0 || th.InterleavedIDs[0] > 254 {
+		return -1
+	}
+	return th.InterleavedIDs[0]
+}
+
 // tapper is the connection side of a tap (batchConn).
 type tapper interface {
-	tap(map[byte]frameTap, time.Duration) bool
+	tap(map[byte]frameTap) bool
 }
 
 // tapVideo has the session's connection hand the video track's RTP frames
@@ -63,20 +80,23 @@ type tapper interface {
 // channel of the video track is not known for sure.
 func (h *rtspHandler) tapVideo(ss *gortsplib.ServerSession, conn *gortsplib.ServerConn, rs *rtspSession) {
 	medias := ss.Medias()
-	video := rs.tracks[0]
-	i := slices.Index(medias, video.media)
-	if len(medias) != len(rs.setupChannels) || i < 0 || rs.setupChannels[i] < 0 || conn == nil {
+	i := slices.Index(medias, rs.tracks[0].media)
+	if len(medias) != len(rs.setupChannels) || i < 0 || conn == nil {
 		return
 	}
-	c, ok := conn.NetConn().(tapper)
-	if !ok {
+	startVideoTap(conn.NetConn(), rs.setupChannels[i], ss, rs.tracks[0], rs.pub, h.s.cfg.Log, rs.cameraID)
+}
+
+// startVideoTap has conn hand the RTP frames of interleaved channel ch
+// (-1: not known) to a videoTap that feeds track's access units to pub.
+func startVideoTap(conn net.Conn, ch int, src rtpSession, track rtspTrack, pub *publication, log *slog.Logger, cameraID string) {
+	c, ok := conn.(tapper)
+	if !ok || ch < 0 {
 		return
 	}
-	v := &videoTap{src: ss, track: video, pub: rs.pub, log: h.s.cfg.Log, cameraID: rs.cameraID,
-		dec: depack.New(isH265Format(video.format))}
-	if c.tap(map[byte]frameTap{byte(rs.setupChannels[i]): v.frame}, h.s.cfg.ReadTimeout) {
-		h.s.cfg.Log.Debug("rtsp video read straight from the connection", "camera", rs.cameraID, "channel", rs.setupChannels[i])
-	}
+	v := &videoTap{src: src, track: track, pub: pub, log: log, cameraID: cameraID,
+		dec: depack.New(isH265Format(track.format))}
+	c.tap(map[byte]frameTap{byte(ch): v.frame})
 }
 
 func isH265Format(f format.Format) bool {
@@ -98,12 +118,17 @@ type videoTap struct {
 	prevTS  uint32     // timestamp and PTS of the previous packet
 	prevPTS int64
 	started bool
+	logged  bool
 }
 
 // frame handles one RTP packet; it declines (giving the track back to the
 // library for good) only when the packetisation needs the library's
 // decoder.
 func (v *videoTap) frame(b []byte) bool {
+	if !v.logged {
+		v.logged = true
+		v.log.Debug("rtsp video read straight from the connection", "camera", v.cameraID)
+	}
 	if err := v.pkt.Unmarshal(b); err != nil {
 		v.log.Debug("rtp decode error", "camera", v.cameraID, "error", err)
 		return true

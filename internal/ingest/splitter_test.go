@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // chunkReader returns r's bytes in reads of random sizes.
@@ -74,22 +76,32 @@ func readSplit(t *testing.T, stream []byte, seed uint64, bufSize int, tap frameT
 	rnd := rand.New(rand.NewPCG(seed, 1))
 	c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rnd, max: 3 * readAhead}}, 0, newReadBuffers())
 	c.split = &rtspSplitter{}
-	if !c.tap(map[byte]frameTap{0: tap}, 0) {
+	c.keepAlive = time.Hour
+	if !c.tap(map[byte]frameTap{0: tap}) {
 		t.Fatal("tap refused on a split connection")
 	}
-	var got []byte
-	p := make([]byte, bufSize)
+	got, err := drain(c, bufSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// drain reads c to its end in reads of size bytes; io.EOF is not an
+// error.
+func drain(c *batchConn, size int) ([]byte, error) {
+	var into []byte
+	p := make([]byte, size)
 	for {
 		n, err := c.Read(p)
-		got = append(got, p[:n]...)
-		if err == io.EOF {
-			return got
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			t.Fatal("Read returned nothing and no error")
+		into = append(into, p[:n]...)
+		switch {
+		case err == io.EOF:
+			return into, nil
+		case err != nil:
+			return into, err
+		case n == 0:
+			return into, errors.New("Read returned nothing and no error")
 		}
 	}
 }
@@ -187,13 +199,15 @@ func FuzzSplitter(f *testing.F) {
 		var rebuilt []byte
 		c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rand.New(rand.NewPCG(seed, 1)), max: 5000}}, 0, newReadBuffers())
 		c.split = &rtspSplitter{}
+		c.keepAlive = time.Hour
 		c.tap(map[byte]frameTap{0: func(p []byte) bool {
 			if len(p) == 3 {
 				return false // declined: the library reads it (and the rest)
 			}
 			rebuilt = append(rebuilt, interleaved(0, p)...)
 			return true
-		}}, 0)
+		}})
+		// The tap appends to rebuilt too: read here, not with drain.
 		p := make([]byte, 1)
 		for {
 			n, err := c.Read(p)
@@ -211,4 +225,30 @@ func FuzzSplitter(f *testing.F) {
 			t.Fatalf("%d bytes lost at the end", len(stream)-len(rebuilt))
 		}
 	})
+}
+
+// TestSplitterKeepsTheLibraryAwake: when taps take every frame, the
+// library is given an empty frame on channel 255 now and then, at a
+// message boundary, and nothing else.
+func TestSplitterKeepsTheLibraryAwake(t *testing.T) {
+	var stream []byte
+	for i := range 50 {
+		stream = append(stream, interleaved(0, bytes.Repeat([]byte{byte(i)}, 100+i))...)
+	}
+	rnd := rand.New(rand.NewPCG(6, 6))
+	c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rnd, max: 700}}, 0, newReadBuffers())
+	c.split = &rtspSplitter{}
+	c.keepAlive = time.Nanosecond
+	tapped := 0
+	c.tap(map[byte]frameTap{0: func([]byte) bool { tapped++; return true }})
+	lib, err := drain(c, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tapped != 50 {
+		t.Fatalf("tapped %d frames, want 50", tapped)
+	}
+	if len(lib) == 0 || !bytes.Equal(lib, bytes.Repeat(keepAliveFrame, len(lib)/len(keepAliveFrame))) {
+		t.Fatalf("the library read %q, want keep-alive frames only", lib)
+	}
 }
