@@ -20,9 +20,9 @@ import (
 // interleaved packet read into a new buffer, parsed into a new rtp.Packet,
 // checked by the receiver statistics and depacketised (fragments joined
 // into another new buffer), with the garbage collector a fifth of the
-// total. Here, once a publisher is recording over TCP, the connection's
-// splitter hands its video frames straight from the read buffer to a
-// videoTap: the packet header is parsed in place and depack copies the
+// total. Here, once a publisher records over TCP (or a pulled camera is
+// set up over TCP), the connection's splitter hands its video frames
+// straight from the read buffer to a videoTap: the packet header is parsed in place and depack copies the
 // NAL units once into the access unit. The library still runs the
 // session: requests, RTCP (sender reports give the NTP times), audio, and
 // the video too when the stream uses a packetisation depack leaves to it.
