@@ -73,13 +73,7 @@ func (d *Depacketizer) Decode(pkt *rtp.Packet) ([][]byte, error) {
 		done = d.finish()
 	}
 	d.ts = pkt.Timestamp
-	var err error
-	if d.h265 {
-		err = d.add265(pkt)
-	} else {
-		err = d.add264(pkt)
-	}
-	if err != nil {
+	if err := d.add(pkt); err != nil {
 		d.reset()
 		return done, err
 	}
@@ -87,6 +81,29 @@ func (d *Depacketizer) Decode(pkt *rtp.Packet) ([][]byte, error) {
 		done = d.finish()
 	}
 	return done, nil
+}
+
+// add adds the NAL unit data of one packet to the access unit.
+func (d *Depacketizer) add(pkt *rtp.Packet) error {
+	p := pkt.Payload
+	read := layout264
+	if d.h265 {
+		read = layout265
+	}
+	l, err := read(p)
+	if err != nil {
+		return err
+	}
+	if d.inFU && l.packing != fragment {
+		return fmt.Errorf("depack: NAL unit inside a fragmentation unit")
+	}
+	switch l.packing {
+	case aggregated:
+		return d.aggregated(p[l.offset:])
+	case fragment:
+		return d.addFragment(p[l.offset], p[l.offset+1:], l.header[:l.hlen], pkt.SequenceNumber)
+	}
+	return d.appendNALU(p)
 }
 
 // open reports whether an access unit is being assembled.
@@ -137,19 +154,20 @@ func (d *Depacketizer) appendNALU(n []byte) error {
 	if err := d.checkStartCodes(n); err != nil {
 		return err
 	}
-	if err := d.grow(len(n)); err != nil {
+	if err := d.room(len(n), true); err != nil {
 		return err
-	}
-	if len(d.ends) >= d.maxNALUs {
-		return fmt.Errorf("depack: more than %d NAL units in an access unit", d.maxNALUs)
 	}
 	d.buf = append(d.buf, n...)
 	d.ends = append(d.ends, len(d.buf))
 	return nil
 }
 
-// grow checks that n more bytes keep the access unit within bounds.
-func (d *Depacketizer) grow(n int) error {
+// room checks that n more bytes, and one more NAL unit when newNALU,
+// keep the access unit within bounds.
+func (d *Depacketizer) room(n int, newNALU bool) error {
+	if newNALU && len(d.ends) >= d.maxNALUs {
+		return fmt.Errorf("depack: more than %d NAL units in an access unit", d.maxNALUs)
+	}
 	if len(d.buf)+n > d.maxSize {
 		return fmt.Errorf("depack: access unit larger than %d bytes", d.maxSize)
 	}
@@ -182,17 +200,27 @@ func (d *Depacketizer) keyOrParams(n []byte) bool {
 	return false
 }
 
-// startFU opens a fragmented NAL unit with the given reconstructed header.
-func (d *Depacketizer) startFU(header []byte, data []byte, seq uint16) error {
-	if len(d.ends) >= d.maxNALUs {
-		return fmt.Errorf("depack: more than %d NAL units in an access unit", d.maxNALUs)
+// addFragment adds a fragmentation unit: FU header fu, then data; header
+// is the NAL unit header the fragments rebuild. A unit with both the start
+// and the end bit (not allowed by the RFCs, sent by some cameras for small
+// frames) is a whole NAL unit.
+func (d *Depacketizer) addFragment(fu byte, data, header []byte, seq uint16) error {
+	start, end := fu&0x80 != 0, fu&0x40 != 0
+	if !start {
+		return d.continueFU(data, seq, end)
 	}
-	if err := d.grow(len(header) + len(data)); err != nil {
+	if d.inFU {
+		return fmt.Errorf("depack: fragmentation unit started before the previous one ended")
+	}
+	if err := d.room(len(header)+len(data), true); err != nil {
 		return err
 	}
 	d.buf = append(d.buf, header...)
 	d.buf = append(d.buf, data...)
 	d.inFU, d.nextSeq = true, seq+1
+	if end {
+		return d.closeFU()
+	}
 	return nil
 }
 
@@ -206,7 +234,7 @@ func (d *Depacketizer) continueFU(data []byte, seq uint16, end bool) error {
 	if seq != d.nextSeq {
 		return fmt.Errorf("depack: packet lost inside a fragmented NAL unit (sequence %d, expected %d)", seq, d.nextSeq)
 	}
-	if err := d.grow(len(data)); err != nil {
+	if err := d.room(len(data), false); err != nil {
 		return err
 	}
 	d.buf = append(d.buf, data...)

@@ -229,19 +229,7 @@ func TestLostFragmentDropsOnlyItsAccessUnit(t *testing.T) {
 		t.Fatal("a lost fragment went unnoticed")
 	}
 	next := randomAU(r, false, false)
-	pkts, _ = enc.Encode(next)
-	var got [][]byte
-	for _, pkt := range pkts {
-		pkt.Timestamp = 9000
-		out, err := d.Decode(pkt)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if out != nil {
-			got = out
-		}
-	}
-	if !reflect.DeepEqual(got, next) {
+	if got := decodeAU(t, d, enc, next, 9000); !reflect.DeepEqual(got, next) {
 		t.Fatal("the access unit after the loss was not decoded")
 	}
 }
@@ -352,22 +340,33 @@ func TestHugeAccessUnitScratchNotKept(t *testing.T) {
 	d := New(false)
 	for _, size := range []int{keepScratch / 2, 2 * keepScratch} {
 		au := [][]byte{bytes.Repeat([]byte{0x65}, size)}
-		pkts, _ := enc.Encode(au)
-		var got [][]byte
-		for _, pkt := range pkts {
-			out, err := d.Decode(pkt)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out != nil {
-				got = out
-			}
-		}
-		if !reflect.DeepEqual(got, au) {
+		if got := decodeAU(t, d, enc, au, 0); !reflect.DeepEqual(got, au) {
 			t.Fatalf("%d-byte access unit not decoded", size)
 		}
 		if kept := cap(d.buf); (size <= keepScratch) != (kept >= size) {
 			t.Fatalf("after a %d-byte access unit the scratch keeps %d bytes", size, kept)
 		}
 	}
+}
+
+// decodeAU packetises au with enc at timestamp ts and decodes the packets
+// with d, failing on an error; it returns the access unit d gave back.
+func decodeAU(t *testing.T, d *Depacketizer, enc encoder, au [][]byte, ts uint32) [][]byte {
+	t.Helper()
+	pkts, err := enc.Encode(au)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for _, pkt := range pkts {
+		pkt.Timestamp = ts
+		out, err := d.Decode(pkt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != nil {
+			got = out
+		}
+	}
+	return got
 }

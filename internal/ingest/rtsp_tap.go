@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"slices"
-	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
@@ -147,11 +146,7 @@ func (v *videoTap) frame(b []byte) bool {
 	}
 	v.prevTS, v.prevPTS, v.started = v.pkt.Timestamp, pts, true
 	if au != nil {
-		ntp, ok := v.src.PacketNTP(v.track.media, &v.pkt)
-		if !ok {
-			ntp = time.Now()
-		}
-		v.pub.writeVideo(auPTS, 0, false, au, ntp)
+		v.pub.writeVideo(auPTS, 0, false, au, packetNTP(v.src, v.track.media, &v.pkt))
 	}
 	switch {
 	case errors.Is(err, depack.ErrUnsupported):

@@ -113,12 +113,7 @@ func attachRTSP(src rtpSession, p *publication, tracks []rtspTrack) error {
 // rtpHandler builds the packet callback of track i.
 func rtpHandler(src rtpSession, p *publication, i int, t rtspTrack) (gortsplib.OnPacketRTPFunc, error) {
 	m := t.media
-	ntpOf := func(pkt *rtp.Packet) time.Time {
-		if ntp, ok := src.PacketNTP(m, pkt); ok {
-			return ntp
-		}
-		return time.Now()
-	}
+	ntpOf := func(pkt *rtp.Packet) time.Time { return packetNTP(src, m, pkt) }
 	// video hands the access units an H.264 or H.265 depacketiser yields
 	// to the publication.
 	video := func(dec interface {
@@ -199,6 +194,15 @@ func rtpHandler(src rtpSession, p *publication, i int, t rtspTrack) (gortsplib.O
 		}, nil
 	}
 	return nil, fmt.Errorf("unsupported format %s", formatName(t.format))
+}
+
+// packetNTP is the wall-clock time of pkt from the sender's reports, or
+// now when there has been none yet.
+func packetNTP(src rtpSession, m *description.Media, pkt *rtp.Packet) time.Time {
+	if ntp, ok := src.PacketNTP(m, pkt); ok {
+		return ntp
+	}
+	return time.Now()
 }
 
 // g711ToLPCM widens G.711 samples to 16-bit big-endian LPCM.
