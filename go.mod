@@ -2,6 +2,8 @@ module github.com/camcloud/camcloud
 
 go 1.26.8
 
+toolchain go1.26.11
+
 require (
 	github.com/bluenviron/gohlslib/v2 v2.3.2
 	github.com/bluenviron/gortmplib v1.0.1
@@ -38,7 +40,7 @@ require (
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect
-	github.com/klauspost/compress v1.20.1 // indirect
+	github.com/klauspost/compress v1.20.2 // indirect
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
 	github.com/klauspost/crc32 v1.3.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

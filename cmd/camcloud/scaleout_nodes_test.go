@@ -33,9 +33,9 @@ type node struct {
 	dataDir string
 	http    string // host:port
 	rtsp    string // host:port, camera servers only
-	id      string // camera-server id, read from the data directory
 
 	mu    sync.Mutex
+	id    string // camera-server id, read from the data directory once ready
 	cmd   *exec.Cmd
 	out   *syncBuffer
 	done  chan struct{}
@@ -106,7 +106,9 @@ func (n *node) waitReady() {
 					if err != nil {
 						n.t.Fatalf("%s: server id: %v", n.name, err)
 					}
+					n.mu.Lock()
 					n.id = strings.TrimSpace(string(b))
+					n.mu.Unlock()
 				}
 				return
 			}
@@ -117,6 +119,14 @@ func (n *node) waitReady() {
 }
 
 // up reports whether the node runs and is not draining.
+// serverID is the camera-server id read when the node became ready; the
+// outage monitor reads it from its own goroutine.
+func (n *node) serverID() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.id
+}
+
 func (n *node) up() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()

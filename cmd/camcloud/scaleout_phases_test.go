@@ -163,7 +163,7 @@ func (d *deployment) killOne(ctx context.Context, cams []*soCam, mon *monitor, t
 	}
 	moved := map[string]bool{}
 	for _, c := range cams {
-		if c.zone == za && holder(ctx, c) == victim.id {
+		if c.zone == za && holder(ctx, c) == victim.serverID() {
 			moved[c.id] = true
 		}
 	}
@@ -239,7 +239,7 @@ func (d *deployment) rollingRestart(ctx context.Context, cams []*soCam, mon *mon
 		for _, n := range order {
 			moved := map[string]bool{}
 			for _, c := range cams {
-				if holder(ctx, c) == n.id {
+				if holder(ctx, c) == n.serverID() {
 					moved[c.id] = true
 				}
 			}
@@ -294,7 +294,7 @@ func (d *deployment) rollingRestart(ctx context.Context, cams []*soCam, mon *mon
 func (d *deployment) held(ctx context.Context, cams []*soCam, n *node) int {
 	k := 0
 	for _, c := range cams {
-		if holder(ctx, c) == n.id {
+		if holder(ctx, c) == n.serverID() {
 			k++
 		}
 	}

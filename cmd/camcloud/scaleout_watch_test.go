@@ -58,8 +58,8 @@ func (m *monitor) run(ctx context.Context, zones []*soZone, cams []*soCam) {
 		status := map[string]store.CameraStatus{}
 		for _, z := range zones {
 			for _, n := range z.servers {
-				if n.up() && n.id != "" {
-					up[n.id] = true
+				if id := n.serverID(); n.up() && id != "" {
+					up[id] = true
 				}
 			}
 			qctx, cancel := context.WithTimeout(ctx, 2*time.Second)
