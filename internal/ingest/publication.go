@@ -28,6 +28,9 @@ type pubConfig struct {
 	log      *slog.Logger
 	cameraID string
 	info     StreamInfo
+	// discontinuity, if set, counts a break in the source's timestamps that
+	// the publication spliced over.
+	discontinuity func()
 	// dropSession closes the network session when the hub stream ends without
 	// the session asking (replaced by another publisher, or drained).
 	dropSession func()
@@ -60,13 +63,16 @@ type pubTrack struct {
 	clockRate int
 	lastDTS   int64
 	written   bool
+	// tl maps the source's timestamps onto the stream's, across restarts
+	// and leaps of the source's clock.
+	tl timeline
 }
 
 // newPublication prepares a publication; specs[0] must be a video track.
 func newPublication(cfg pubConfig, specs []trackSpec) *publication {
 	p := &publication{cfg: cfg, done: make(chan struct{})}
 	for i, s := range specs {
-		p.tracks = append(p.tracks, &pubTrack{id: i + 1, codec: s.codec, clockRate: s.clockRate})
+		p.tracks = append(p.tracks, &pubTrack{id: i + 1, codec: s.codec, clockRate: s.clockRate, tl: timeline{clock: s.clockRate}})
 	}
 	p.video = newVideoTrack(p.tracks[0].codec)
 	return p
@@ -89,6 +95,7 @@ func (p *publication) publishLocked() {
 	for i, t := range p.tracks {
 		tracks[i] = hub.Track{ID: t.id, Codec: t.codec, ClockRate: t.clockRate}
 		t.written = false
+		t.tl = timeline{clock: t.clockRate}
 	}
 	first := p.stream == nil
 	p.started = false
@@ -181,14 +188,25 @@ func (p *publication) writeVideo(pts, dts int64, haveDTS bool, au [][]byte, ntp 
 			return
 		}
 	}
+	now := time.Now()
 	if !p.started {
 		if !key {
 			return
 		}
 		p.started = true
 		p.base = ticksToDur(dts, t.clockRate)
+		t.tl.start(dts, 0, now)
+	} else if t.tl.jumped(dts, now, 0) {
+		if !key {
+			// Frames after the break cannot be decoded on their own:
+			// resume at the next key frame.
+			p.video.needKey = true
+			return
+		}
+		p.spliceLocked(t, dts, now)
 	}
-	off := durToTicks(p.base, t.clockRate)
+	off := t.tl.offset
+	t.tl.apply(dts, now)
 	p.writeLocked(t, &hub.Unit{PTS: pts - off, DTS: dts - off, NTP: ntp, Key: key, Payload: au})
 }
 
@@ -200,11 +218,32 @@ func (p *publication) writeAudio(i int, pts int64, frame []byte, ntp time.Time) 
 		return
 	}
 	t := p.tracks[i]
-	pts -= durToTicks(p.base, t.clockRate)
-	if pts < 0 {
-		return
+	now := time.Now()
+	switch {
+	case !t.tl.have:
+		// The audio clock shares the video's origin, so that the tracks
+		// stay in sync from the first key frame.
+		out := pts - durToTicks(p.base, t.clockRate)
+		if out < 0 {
+			return
+		}
+		t.tl.start(pts, out, now)
+	case t.tl.jumped(pts, now, audioReorder):
+		p.spliceLocked(t, pts, now)
 	}
-	p.writeLocked(t, &hub.Unit{PTS: pts, DTS: pts, NTP: ntp, Key: true, Payload: [][]byte{frame}})
+	out := t.tl.apply(pts, now)
+	p.writeLocked(t, &hub.Unit{PTS: out, DTS: out, NTP: ntp, Key: true, Payload: [][]byte{frame}})
+}
+
+// spliceLocked continues track t after a break in the source's clock at
+// input time in, and logs and counts it.
+func (p *publication) spliceLocked(t *pubTrack, in int64, now time.Time) {
+	jump := t.tl.splice(in, now)
+	p.cfg.log.Info("source timestamps jumped; the stream continues from here",
+		"camera", p.cfg.cameraID, "track", t.id, "jump", jump.Round(time.Millisecond).String())
+	if p.cfg.discontinuity != nil {
+		p.cfg.discontinuity()
+	}
 }
 
 // writeLocked keeps DTS monotonic per track and hands the unit to the hub.

@@ -88,3 +88,80 @@ func TestTimeConversions(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceClockBreakIsSpliced restarts the source's clock mid-GOP (as a
+// shared gst-rtsp-server factory does when a second client connects) and
+// leaps it an hour ahead (a camera's clock reset): the stream resumes at
+// the next key frame, with timestamps that run on from where they were, and
+// the break is counted once; nothing waits for the old clock to catch up.
+func TestSourceClockBreakIsSpliced(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	smp, err := sample.Load(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample-h264.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var video []*hub.Unit
+	var keys []int
+	for _, u := range smp.Units {
+		if u.Track == 1 {
+			if u.Key {
+				keys = append(keys, len(video))
+			}
+			video = append(video, u)
+		}
+	}
+	if len(keys) < 3 {
+		t.Fatalf("sample has %d key frames, need 3", len(keys))
+	}
+	breakAt := keys[1] + 3 // inside the second GOP
+	cases := []struct {
+		name   string
+		before int64 // added to the source's timestamps before the break
+		after  int64 // and after it
+	}{
+		{"restart", 6_657_390, 990},
+		{"leap ahead", 1_000_000, 1_000_000 + 3600*90000},
+		{"wrap to zero", 1<<32 - 90000, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := hub.New()
+			breaks := 0
+			p := newPublication(pubConfig{hub: h, events: nopEvents{}, log: slog.New(slog.DiscardHandler),
+				cameraID: "c", dropSession: func() {}, discontinuity: func() { breaks++ }},
+				[]trackSpec{{codec: smp.Tracks[0].Codec, clockRate: 90000, name: "H264"}})
+			p.start()
+			r, _ := h.Get("c").NewReader(len(video) + 1)
+			for i, u := range video {
+				off := tc.before
+				if i >= breakAt {
+					off = tc.after - video[breakAt].PTS // the new clock starts near zero
+				}
+				p.writeVideo(u.PTS+off, 0, false, u.Payload, time.Now())
+			}
+			var got []*hub.Unit
+			for len(r.C()) > 0 {
+				got = append(got, <-r.C())
+			}
+			// Everything but the frames from the break to the next key frame.
+			want := len(video) - (keys[2] - breakAt)
+			if len(got) != want {
+				t.Fatalf("got %d units, want %d (the break loses only the rest of its GOP)", len(got), want)
+			}
+			if breaks != 1 {
+				t.Fatalf("counted %d breaks, want 1", breaks)
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i].DTS <= got[i-1].DTS {
+					t.Fatalf("unit %d: DTS %d after %d: not monotonic", i, got[i].DTS, got[i-1].DTS)
+				}
+				if step := got[i].DTS - got[i-1].DTS; step > 90000 {
+					t.Fatalf("unit %d: DTS leaps %d ticks", i, step)
+				}
+			}
+			if first := got[breakAt]; !first.Key {
+				t.Fatal("the stream did not resume at a key frame")
+			}
+		})
+	}
+}
