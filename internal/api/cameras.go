@@ -9,7 +9,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/cameras"
-	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -73,7 +73,7 @@ func (s *Server) ingestURLs(r *http.Request, c store.Camera, secret string) *ing
 		zr, zm := s.ZoneIngest(c.Zone)
 		rtspAddr, rtmpAddr = cmp.Or(zr, rtspAddr), cmp.Or(zm, rtmpAddr)
 	}
-	rtsp, rtmp := ingest.URLs("rtsp://"+rtspAddr, "rtmp://"+rtmpAddr, c.ID, secret)
+	rtsp, rtmp := ingesturl.URLs("rtsp://"+rtspAddr, "rtmp://"+rtmpAddr, c.ID, secret)
 	return &ingestJSON{RTSPURL: rtsp, RTMPURL: rtmp}
 }
 
