@@ -35,12 +35,12 @@ func (s *server) createOrg(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 }
 
 func (s *server) listOrgs(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
-	os, err := s.Orgs.List(r.Context(), rq.P)
+	list, err := s.Orgs.List(r.Context(), rq.P)
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"orgs": listJSON(os, orgJSON)})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"orgs": listJSON(list, orgJSON)})
 }
 
 // orgFor checks the org path value and that rq may do action in it.
