@@ -49,7 +49,12 @@ func New(c Config) *Router {
 }
 
 // Handle registers an authenticated route (pattern as for http.ServeMux).
+// The router must have Accounts: a route that could never authenticate
+// anybody is a wiring mistake, refused at start.
 func (rt *Router) Handle(pattern string, h HandlerFunc) {
+	if rt.cfg.Accounts == nil {
+		panic("httpapi: Handle(" + pattern + ") on a router without Accounts")
+	}
 	rt.mux.HandleFunc(pattern, rt.authed(h))
 }
 
