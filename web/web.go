@@ -18,7 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/httpapi"
 )
 
 //go:embed static
@@ -113,11 +113,10 @@ func Handler() http.Handler {
 	})
 }
 
-// Register adds the UI to an API server's mux; it has the shape of
-// api.Deps.Extra. The pattern has no method so that it does not collide
-// with the API's catch-all "/api/" route.
-func Register(mux *http.ServeMux, _ *api.Server) {
-	mux.Handle("/", Handler())
+// Register adds the UI to an api node's router. The pattern has no method
+// so that it does not collide with the API's catch-all "/api/" route.
+func Register(rt *httpapi.Router) {
+	rt.HandlePublic("/", Handler())
 }
 
 // gzipped compresses b once at start; small or incompressible files stay as

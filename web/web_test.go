@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/web"
 )
 
@@ -151,9 +152,9 @@ func TestModulesResolve(t *testing.T) {
 }
 
 func TestRegisterKeepsAPIRoutes(t *testing.T) {
-	mux := http.NewServeMux()
+	mux := httpapi.New(httpapi.Config{})
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	web.Register(mux, nil) // must not panic next to the API's catch-all
+	web.Register(mux) // must not panic next to the API's catch-all
 	if res := get(t, mux, "GET", "/api/v1/anything", nil); res.StatusCode != http.StatusTeapot {
 		t.Errorf("API route answered %d through the UI", res.StatusCode)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -286,4 +287,41 @@ func (s *Service) CreateAPIKey(ctx context.Context, u store.User, name string) (
 		return store.APIKey{}, "", err
 	}
 	return k, token, nil
+}
+
+// Principal loads what authorisation needs to know of an authenticated
+// user: their roles, their camera grants and, for a platform admin on
+// support duty, the role the session assumes.
+func (s *Service) Principal(ctx context.Context, u store.User, sess store.Session) (*authz.Principal, error) {
+	ms, err := s.dir.ListMemberships(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := s.dir.ListGrantsForUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := &authz.Principal{UserID: u.ID, Email: u.Email, PlatformAdmin: u.PlatformAdmin,
+		Roles: map[string]string{}, Grants: map[string][]string{},
+		ActingOrgID: sess.ActingOrgID, ActingRole: sess.ActingRole}
+	for _, m := range ms {
+		p.Roles[m.OrgID] = m.Role
+	}
+	for _, g := range gs {
+		p.Grants[g.CameraID] = g.Permissions
+	}
+	if !u.PlatformAdmin {
+		p.ActingOrgID, p.ActingRole = "", ""
+	}
+	return p, nil
+}
+
+// ListAPIKeys returns u's API keys (never the keys themselves).
+func (s *Service) ListAPIKeys(ctx context.Context, userID string) ([]store.APIKey, error) {
+	return s.dir.ListAPIKeys(ctx, userID)
+}
+
+// DeleteAPIKey revokes one of userID's keys; ErrNotFound for another's.
+func (s *Service) DeleteAPIKey(ctx context.Context, userID, id string) error {
+	return s.dir.DeleteAPIKey(ctx, userID, id)
 }

@@ -5,27 +5,29 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/cameras"
-	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/httpapi"
+	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
 // cameraJSON is a camera as the API shows it.
 type cameraJSON struct {
-	ID            string             `json:"id"`
-	OrgID         string             `json:"org_id"`
-	Name          string             `json:"name"`
-	Zone          string             `json:"zone"`
-	Source        cameras.Source     `json:"source"`
-	RetentionDays int                `json:"retention_days"`
-	Recording     string             `json:"recording"`
-	CreatedAt     time.Time          `json:"created_at"`
-	Status        store.CameraStatus `json:"status"`
-	Permissions   []string           `json:"permissions"`
-	Ingest        *ingestJSON        `json:"ingest,omitempty"`
+	ID            string         `json:"id"`
+	OrgID         string         `json:"org_id"`
+	Name          string         `json:"name"`
+	Zone          string         `json:"zone"`
+	Source        cameras.Source `json:"source"`
+	RetentionDays int            `json:"retention_days"`
+	Recording     string         `json:"recording"`
+	CreatedAt     time.Time      `json:"created_at"`
+	Status        statusWire     `json:"status"`
+	Permissions   []string       `json:"permissions"`
+	Ingest        *ingestJSON    `json:"ingest,omitempty"`
 }
 
 type ingestJSON struct {
@@ -46,7 +48,7 @@ func (c cameraReq) spec() cameras.Spec {
 	return cameras.Spec{Name: c.Name, Source: c.Source, RetentionDays: c.RetentionDays, Recording: c.Recording, Zone: c.Zone}
 }
 
-func (s *Server) toJSON(rq *Request, c store.Camera, st store.CameraStatus) cameraJSON {
+func toJSON(rq *httpapi.Request, c store.Camera, st store.CameraStatus) cameraJSON {
 	src := cameras.Source{Type: c.SourceType}
 	if c.SourceType == "pull" {
 		src.URL = cameras.RedactURL(c.SourceURL)
@@ -56,11 +58,11 @@ func (s *Server) toJSON(rq *Request, c store.Camera, st store.CameraStatus) came
 		perms = []string{}
 	}
 	return cameraJSON{ID: c.ID, OrgID: c.OrgID, Name: c.Name, Zone: c.Zone, Source: src, RetentionDays: c.RetentionDays,
-		Recording: c.Recording, CreatedAt: c.CreatedAt, Status: st, Permissions: perms}
+		Recording: c.Recording, CreatedAt: c.CreatedAt, Status: statusJSON(st), Permissions: perms}
 }
 
 // ingestURLs builds the URLs, carrying the secret, a camera pushes to.
-func (s *Server) ingestURLs(r *http.Request, c store.Camera, secret string) *ingestJSON {
+func (s *server) ingestURLs(r *http.Request, c store.Camera, secret string) *ingestJSON {
 	host := s.PublicHost
 	if host == "" {
 		host = r.Host
@@ -73,53 +75,27 @@ func (s *Server) ingestURLs(r *http.Request, c store.Camera, secret string) *ing
 		zr, zm := s.ZoneIngest(c.Zone)
 		rtspAddr, rtmpAddr = cmp.Or(zr, rtspAddr), cmp.Or(zm, rtmpAddr)
 	}
-	rtsp, rtmp := ingest.URLs("rtsp://"+rtspAddr, "rtmp://"+rtmpAddr, c.ID, secret)
+	rtsp, rtmp := ingesturl.URLs("rtsp://"+rtspAddr, "rtmp://"+rtmpAddr, c.ID, secret)
 	return &ingestJSON{RTSPURL: rtsp, RTMPURL: rtmp}
 }
 
-// status reads a camera's status from its zone; a zone that cannot answer
-// yields an empty status rather than failing the request.
-func (s *Server) status(r *http.Request, c store.Camera) store.CameraStatus {
-	z, err := s.Zones.Get(c.Zone)
-	if err != nil {
-		return store.CameraStatus{}
-	}
-	st, err := z.DB.GetStatus(r.Context(), c.ID)
-	if err != nil {
-		s.log.Warn("camera status unavailable", "camera", c.ID, "zone", c.Zone, "err", err)
-	}
-	return st
+// camera loads the {id} camera for rq, who must be allowed perm on it.
+func (s *server) camera(r *http.Request, rq *httpapi.Request, perm string) (store.Camera, error) {
+	return httpapi.PathCamera(r, rq, s.Cameras, perm)
 }
 
-// Camera loads the camera in the {id} path value and checks that rq may do
-// perm on it. Other organisations' cameras are not found.
-func (s *Server) Camera(r *http.Request, rq *Request, perm string) (store.Camera, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return store.Camera{}, err
-	}
-	c, err := s.Dir.GetCamera(r.Context(), id)
-	if err != nil {
-		return store.Camera{}, err
-	}
-	if err := authz.Camera(rq.P, c, perm); err != nil {
-		return store.Camera{}, err
-	}
-	return c, nil
-}
-
-func (s *Server) createCamera(w http.ResponseWriter, r *http.Request, rq *Request) {
+func (s *server) createCamera(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	var req cameraReq
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if err := httpapi.Decode(w, r, &req); err != nil {
+		httpapi.Fail(w, r, err)
 		return
 	}
-	if !idRE.MatchString(req.OrgID) {
-		s.fail(w, r, badRequest("org_id is required and must be an id"))
+	if !httpapi.IsID(req.OrgID) {
+		httpapi.Fail(w, r, httpapi.BadRequest("org_id is required and must be an id"))
 		return
 	}
 	if err := authz.Org(rq.P, req.OrgID, authz.OrgCreateCamera); err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
 	if req.Source == nil {
@@ -127,222 +103,185 @@ func (s *Server) createCamera(w http.ResponseWriter, r *http.Request, rq *Reques
 	}
 	c, secret, err := s.Cameras.Create(r.Context(), req.OrgID, req.spec())
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	s.record(r, rq, "camera.create", "camera:"+c.ID, c.OrgID, c.ID, c.Name)
-	out := s.toJSON(rq, c, store.CameraStatus{})
+	httpapi.Record(r, rq, "camera.create", "camera:"+c.ID, c.OrgID, c.ID, c.Name)
+	out := toJSON(rq, c, store.CameraStatus{})
 	out.Ingest = s.ingestURLs(r, c, secret)
-	writeJSON(w, http.StatusCreated, out)
+	httpapi.WriteJSON(w, http.StatusCreated, out)
 }
 
-func (s *Server) listCameras(w http.ResponseWriter, r *http.Request, rq *Request) {
+func (s *server) listCameras(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	orgs := rq.P.Orgs()
 	if o := r.URL.Query().Get("org_id"); o != "" {
 		if authz.Org(rq.P, o, authz.OrgView) != nil {
-			writeJSON(w, http.StatusOK, map[string]any{"cameras": []cameraJSON{}})
+			httpapi.WriteJSON(w, http.StatusOK, map[string]any{"cameras": []cameraJSON{}})
 			return
 		}
 		orgs = []string{o}
 	}
-	cams, err := s.Dir.ListCameras(r.Context(), orgs)
+	cams, status, err := s.Cameras.List(r.Context(), rq.P, orgs)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
-	}
-	byZone := map[string][]string{}
-	for _, c := range cams {
-		byZone[c.Zone] = append(byZone[c.Zone], c.ID)
-	}
-	status := map[string]store.CameraStatus{}
-	for zn, ids := range byZone {
-		z, err := s.Zones.Get(zn)
-		if err != nil {
-			continue
-		}
-		m, err := z.DB.ListStatus(r.Context(), ids)
-		if err != nil {
-			s.log.Warn("camera status unavailable", "zone", zn, "err", err)
-			continue
-		}
-		for k, v := range m {
-			status[k] = v
-		}
 	}
 	out := make([]cameraJSON, 0, len(cams))
 	for _, c := range cams {
-		if authz.Camera(rq.P, c, authz.PermView) != nil {
-			continue
-		}
-		out = append(out, s.toJSON(rq, c, status[c.ID]))
+		out = append(out, toJSON(rq, c, status[c.ID]))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cameras": out})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"cameras": out})
 }
 
-func (s *Server) getCamera(w http.ResponseWriter, r *http.Request, rq *Request) {
-	c, err := s.Camera(r, rq, authz.PermView)
+func (s *server) getCamera(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
+	c, err := s.camera(r, rq, authz.PermView)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.toJSON(rq, c, s.status(r, c)))
+	httpapi.WriteJSON(w, http.StatusOK, toJSON(rq, c, s.Cameras.Status(r.Context(), c)))
 }
 
-func (s *Server) patchCamera(w http.ResponseWriter, r *http.Request, rq *Request) {
-	c, err := s.Camera(r, rq, authz.PermManage)
+func (s *server) patchCamera(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
+	c, err := s.camera(r, rq, authz.PermManage)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
 	var req cameraReq
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if err := httpapi.Decode(w, r, &req); err != nil {
+		httpapi.Fail(w, r, err)
 		return
 	}
 	if req.OrgID != "" && req.OrgID != c.OrgID {
-		s.fail(w, r, badRequest("a camera cannot move to another organisation"))
+		httpapi.Fail(w, r, httpapi.BadRequest("a camera cannot move to another organisation"))
 		return
 	}
 	c, err = s.Cameras.Update(r.Context(), c, req.spec())
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	s.record(r, rq, "camera.update", "camera:"+c.ID, c.OrgID, c.ID, "")
-	writeJSON(w, http.StatusOK, s.toJSON(rq, c, s.status(r, c)))
+	httpapi.Record(r, rq, "camera.update", "camera:"+c.ID, c.OrgID, c.ID, "")
+	httpapi.WriteJSON(w, http.StatusOK, toJSON(rq, c, s.Cameras.Status(r.Context(), c)))
 }
 
-func (s *Server) deleteCamera(w http.ResponseWriter, r *http.Request, rq *Request) {
-	c, err := s.Camera(r, rq, authz.PermManage)
+func (s *server) deleteCamera(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
+	c, err := s.camera(r, rq, authz.PermManage)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	if err := s.Dir.DeleteCamera(r.Context(), c.ID); err != nil {
-		s.fail(w, r, err)
+	if err := s.Cameras.Delete(r.Context(), c); err != nil {
+		httpapi.Fail(w, r, err)
 		return
 	}
-	s.record(r, rq, "camera.delete", "camera:"+c.ID, c.OrgID, c.ID, c.Name)
+	httpapi.Record(r, rq, "camera.delete", "camera:"+c.ID, c.OrgID, c.ID, c.Name)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) rotateKey(w http.ResponseWriter, r *http.Request, rq *Request) {
-	c, err := s.Camera(r, rq, authz.PermManage)
+func (s *server) rotateKey(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
+	c, err := s.camera(r, rq, authz.PermManage)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
 	c, secret, err := s.Cameras.RotateKey(r.Context(), c)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	s.record(r, rq, "camera.rotate_key", "camera:"+c.ID, c.OrgID, c.ID, "")
-	out := s.toJSON(rq, c, s.status(r, c))
+	httpapi.Record(r, rq, "camera.rotate_key", "camera:"+c.ID, c.OrgID, c.ID, "")
+	out := toJSON(rq, c, s.Cameras.Status(r.Context(), c))
 	out.Ingest = s.ingestURLs(r, c, secret)
-	writeJSON(w, http.StatusOK, out)
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) listGrants(w http.ResponseWriter, r *http.Request, rq *Request) {
-	c, err := s.Camera(r, rq, authz.PermView)
+func (s *server) listGrants(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
+	c, err := s.grantCamera(r, rq)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	if err := authz.Grant(rq.P, c); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ms, err := s.Dir.ListMembers(r.Context(), c.OrgID)
+	gs, err := s.Cameras.Grants(r.Context(), c)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	out := []store.Grant{}
-	for _, m := range ms {
-		g, err := s.Dir.GetGrant(r.Context(), c.ID, m.UserID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		out = append(out, g)
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"grants": listJSON(gs, grantJSON)})
+}
+
+// grantCamera loads the {id} camera, whose grants rq must be allowed to manage.
+func (s *server) grantCamera(r *http.Request, rq *httpapi.Request) (store.Camera, error) {
+	id, err := httpapi.PathID(r, "id")
+	if err != nil {
+		return store.Camera{}, err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"grants": out})
+	return s.Cameras.GrantsFor(r.Context(), rq.P, id)
 }
 
 // grantTarget loads the camera and the user of a grant route, and checks rq
 // may manage grants and that the user is a member of the camera's org.
-func (s *Server) grantTarget(r *http.Request, rq *Request) (store.Camera, string, error) {
-	c, err := s.Camera(r, rq, authz.PermView)
+func (s *server) grantTarget(r *http.Request, rq *httpapi.Request) (store.Camera, string, error) {
+	c, err := s.grantCamera(r, rq)
 	if err != nil {
 		return c, "", err
 	}
-	if err := authz.Grant(rq.P, c); err != nil {
+	notMember := httpapi.Errorf(http.StatusNotFound, "not_found", "%s", cameras.ErrNotMember.Error())
+	uid, err := httpapi.PathID(r, "user")
+	if err != nil {
+		return c, "", notMember
+	}
+	if err := s.Cameras.CheckGrantee(r.Context(), c, uid); errors.Is(err, cameras.ErrNotMember) {
+		return c, "", notMember
+	} else if err != nil {
 		return c, "", err
 	}
-	m, err := s.member(r, c.OrgID)
-	if err != nil {
-		return c, "", errf(http.StatusNotFound, "not_found", "user is not a member of the camera's organisation")
-	}
-	return c, m.UserID, nil
+	return c, uid, nil
 }
 
-func (s *Server) putGrant(w http.ResponseWriter, r *http.Request, rq *Request) {
+func (s *server) putGrant(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	c, uid, err := s.grantTarget(r, rq)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
 	var req struct {
 		Permissions []string `json:"permissions"`
 	}
-	if err := decode(w, r, &req); err != nil {
-		s.fail(w, r, err)
+	if err := httpapi.Decode(w, r, &req); err != nil {
+		httpapi.Fail(w, r, err)
 		return
 	}
 	if len(req.Permissions) == 0 || len(req.Permissions) > len(authz.GrantablePerms) {
-		s.fail(w, r, badRequest("permissions must list some of live, playback, export, manage"))
+		httpapi.Fail(w, r, httpapi.BadRequest("permissions must list some of live, playback, export, manage"))
 		return
 	}
 	for _, p := range req.Permissions {
 		if !authz.ValidPerm(p) {
-			s.fail(w, r, badRequest("permission %q is not one of live, playback, export, manage", p))
+			httpapi.Fail(w, r, httpapi.BadRequest("permission %q is not one of live, playback, export, manage", p))
 			return
 		}
 	}
-	g := store.Grant{CameraID: c.ID, UserID: uid, Permissions: req.Permissions}
-	if err := s.Dir.PutGrant(r.Context(), g); err != nil {
-		s.fail(w, r, err)
+	g, err := s.Cameras.PutGrant(r.Context(), c, uid, req.Permissions)
+	if err != nil {
+		httpapi.Fail(w, r, err)
 		return
 	}
-	s.record(r, rq, "grant.put", "user:"+uid, c.OrgID, c.ID, joinPerms(req.Permissions))
-	writeJSON(w, http.StatusOK, g)
+	httpapi.Record(r, rq, "grant.put", "user:"+uid, c.OrgID, c.ID, strings.Join(req.Permissions, ","))
+	httpapi.WriteJSON(w, http.StatusOK, grantJSON(g))
 }
 
-func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request, rq *Request) {
+func (s *server) deleteGrant(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	c, uid, err := s.grantTarget(r, rq)
 	if err != nil {
-		s.fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
-	if err := s.Dir.DeleteGrant(r.Context(), c.ID, uid); err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.fail(w, r, err)
+	if err := s.Cameras.DeleteGrant(r.Context(), c, uid); err != nil {
+		httpapi.Fail(w, r, err)
 		return
 	}
-	s.record(r, rq, "grant.delete", "user:"+uid, c.OrgID, c.ID, "")
+	httpapi.Record(r, rq, "grant.delete", "user:"+uid, c.OrgID, c.ID, "")
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func joinPerms(ps []string) string {
-	out := ""
-	for i, p := range ps {
-		if i > 0 {
-			out += ","
-		}
-		out += p
-	}
-	return out
 }

@@ -24,12 +24,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/camcloud/camcloud/internal/account"
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/audit"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -42,9 +43,11 @@ type App struct {
 	Zones    *zone.Registry
 	Accounts *account.Service
 	Cameras  *cameras.Service
+	Orgs     *orgs.Service
 	Audit    *audit.Log
 	Registry *prometheus.Registry
-	API      *api.Server
+	// HTTP is the router of every route this process serves.
+	HTTP *httpapi.Router
 	// Hub and CamServer are set when the process runs the camera-server role.
 	Hub       *hub.Hub
 	CamServer *camserver.Server
@@ -101,7 +104,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		a.Close()
 		return nil, err
 	}
-	a.Cameras = cameras.New(a.Dir, a.Zones.Names())
+	a.Cameras = cameras.New(a.Dir, a.Zones, log)
+	a.Orgs = orgs.New(a.Dir, a.Accounts)
 	a.Audit = audit.New(a.Dir, log)
 
 	if cfg.Role == config.RoleCameraServer {
@@ -177,29 +181,25 @@ func (a *App) Ready(ctx context.Context) error {
 	return a.Zones.Ping(ctx)
 }
 
-// Listen binds the HTTP address and builds the API server.
-func (a *App) Listen(extra ...func(*http.ServeMux, *api.Server)) error {
-	rtspAddr, rtmpAddr := a.Cfg.RTSP, a.Cfg.RTMP
-	if a.CamServer != nil { // the bound ports, when configured as :0
-		rtspAddr, rtmpAddr = a.CamServer.RTSPAddr(), a.CamServer.RTMPAddr()
+// Listen binds the HTTP address and builds the router: health, readiness
+// and metrics for every role, the API's resource routes on api nodes, and
+// routes, which each register their own (media, UI).
+func (a *App) Listen(routes ...func(*httpapi.Router)) error {
+	a.HTTP = httpapi.New(httpapi.Config{Accounts: a.Accounts, Audit: a.Audit, Log: a.Log})
+	a.HTTP.Probes(a.Ready, promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
+	if a.Cfg.Role != config.RoleCameraServer {
+		a.registerAPI(a.HTTP)
 	}
-	_, rtspPort, _ := net.SplitHostPort(rtspAddr)
-	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
-	a.API = api.New(api.Deps{
-		Dir: a.Dir, Zones: a.Zones, Accounts: a.Accounts, Cameras: a.Cameras, Audit: a.Audit, Log: a.Log,
-		Ready:      a.Ready,
-		Metrics:    promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}),
-		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
-		Extra: extra,
-	})
+	for _, fn := range routes {
+		fn(a.HTTP)
+	}
+	if a.Cfg.Role == config.RoleCameraServer {
+		a.HTTP.HandleFunc("/", cameraServerOnly)
+	}
 	if err := a.bindHTTP(); err != nil {
 		return err
 	}
-	var h http.Handler = a.API
-	if a.Cfg.Role == config.RoleCameraServer {
-		h = cameraServerRoutes(a.API)
-	}
-	a.httpSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+	a.httpSrv = &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		MaxHeaderBytes: 64 << 10}
 	return nil
 }

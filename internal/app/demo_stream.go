@@ -5,7 +5,7 @@ import (
 	"net"
 
 	camcloud "github.com/camcloud/camcloud"
-	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
 )
@@ -20,7 +20,7 @@ func (a *App) startDemoCameras(ctx context.Context) {
 	}
 	_, port, _ := net.SplitHostPort(a.CamServer.RTSPAddr())
 	for _, c := range a.demo {
-		rtsp, _ := ingest.URLs("rtsp://"+net.JoinHostPort("127.0.0.1", port), "rtmp://unused", c.Camera.ID, c.Secret)
+		rtsp, _ := ingesturl.URLs("rtsp://"+net.JoinHostPort("127.0.0.1", port), "rtmp://unused", c.Camera.ID, c.Secret)
 		go func() { _ = sim.Push(ctx, []string{rtsp}, smp, a.Log.With("demo_camera", c.Camera.Name)) }()
 	}
 	a.Log.Info("demo: simulated cameras streaming", "cameras", len(a.demo))

@@ -1,26 +1,34 @@
 package app
 
 import (
+	"net"
 	"net/http"
-	"strings"
+
+	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/httpapi"
 )
 
-// cameraServerRoutes lets through what a camera-server-only process serves:
-// health, readiness, metrics and live media of the cameras it holds. The
-// rest of the public API (logins, accounts, cameras) is the api role's, so a
-// camera server that is reachable by viewers for live media does not also
-// expose it.
-func cameraServerRoutes(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := r.URL.Path
-		if p == "/healthz" || p == "/readyz" || p == "/metrics" || strings.HasPrefix(p, "/live/v1/") {
-			h.ServeHTTP(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte(`{"error":{"code":"not_found","message":"this is a camera server: use an api node"}}` + "\n"))
+// registerAPI adds the API's resource routes (accounts, organisations,
+// cameras, audit) of an api node.
+func (a *App) registerAPI(rt *httpapi.Router) {
+	rtspAddr, rtmpAddr := a.Cfg.RTSP, a.Cfg.RTMP
+	if a.CamServer != nil { // the bound ports, when configured as :0
+		rtspAddr, rtmpAddr = a.CamServer.RTSPAddr(), a.CamServer.RTMPAddr()
+	}
+	_, rtspPort, _ := net.SplitHostPort(rtspAddr)
+	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
+	api.Register(rt, api.Deps{
+		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit,
+		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
 	})
+}
+
+// cameraServerOnly answers every path a camera-server-only process does not
+// serve. It serves health, readiness, metrics and live media of the cameras
+// it holds; the public API (logins, accounts, cameras) is the api role's, so
+// a camera server reachable by viewers for live media does not expose it.
+func cameraServerOnly(w http.ResponseWriter, r *http.Request) {
+	httpapi.Fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "this is a camera server: use an api node"))
 }
 
 // zoneIngest is the configured public ingest address of a zone's cameras.

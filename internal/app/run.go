@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
 )
 
@@ -46,7 +45,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.warnSplitDefaults()
-	var extra []func(*http.ServeMux, *api.Server)
+	var extra []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleAPI {
 		if err := a.startCameraServer(ctx); err != nil {
 			return err

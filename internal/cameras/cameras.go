@@ -1,6 +1,8 @@
 // Package cameras is the camera registry service: creation with an ingest
-// secret and a zone, key rotation, edits, and the check that a pushed stream
-// carries the camera's secret.
+// secret and a zone, key rotation, edits, deletion, the lookup of a camera
+// for a principal ("load this camera, may this principal do X"), status,
+// per-camera grants, and the check that a pushed stream carries the
+// camera's secret.
 package cameras
 
 import (
@@ -8,6 +10,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -16,6 +19,7 @@ import (
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
 )
 
 // Errors for ingest authorisation; the ingest servers log them.
@@ -24,6 +28,9 @@ var (
 	ErrWrongSecret   = errors.New("wrong ingest secret")
 	ErrRecordingOff  = errors.New("camera is not a push camera or recording is off")
 )
+
+// errNoZones is the zone error of a service built without zones.
+var errNoZones = errors.New("cameras: no zones")
 
 // ValidationError is a bad field in a request; handlers answer 400.
 type ValidationError struct{ Msg string }
@@ -34,14 +41,34 @@ func invalid(format string, a ...any) error { return &ValidationError{fmt.Sprint
 
 // Service manages cameras in the directory DB.
 type Service struct {
-	dir   store.Directory
-	zones []string
-	now   func() time.Time
+	dir      store.Directory
+	registry *zone.Registry
+	zones    []string
+	log      *slog.Logger
+	now      func() time.Time
 }
 
-// New returns the service; zones are the configured zone names.
-func New(dir store.Directory, zones []string) *Service {
-	return &Service{dir: dir, zones: zones, now: time.Now}
+// New returns the service; zones are the zones this process opened (their
+// names are where new cameras may go, their databases tell camera status);
+// log receives status read failures (nil discards them). With no zones
+// (nil) cameras are found but none is created and none has a status.
+func New(dir store.Directory, zones *zone.Registry, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{dir: dir, registry: zones, log: log, now: time.Now}
+	if zones != nil {
+		s.zones = zones.Names()
+	}
+	return s
+}
+
+// zone opens a camera's zone; an error when this process does not serve it.
+func (s *Service) zone(name string) (*zone.Zone, error) {
+	if s.registry == nil {
+		return nil, errNoZones
+	}
+	return s.registry.Get(name)
 }
 
 // Source is where a camera's video comes from.
@@ -128,6 +155,9 @@ func (s *Service) AuthorizePublish(ctx context.Context, cameraID, secret string)
 }
 
 func (s *Service) emptiestZone(ctx context.Context) (string, error) {
+	if len(s.zones) == 0 {
+		return "", errNoZones
+	}
 	if len(s.zones) == 1 {
 		return s.zones[0], nil
 	}

@@ -80,7 +80,13 @@ type camResp struct {
 		RTSP string `json:"rtsp_url"`
 		RTMP string `json:"rtmp_url"`
 	} `json:"ingest"`
-	Status store.CameraStatus `json:"status"`
+	Status struct {
+		Online      bool      `json:"online"`
+		Codec       string    `json:"codec"`
+		BitrateKbps int       `json:"bitrate_kbps"`
+		LastSeen    time.Time `json:"last_seen"`
+		Server      string    `json:"server"`
+	} `json:"status"`
 }
 
 // camera creates a camera (an org first if needed) and returns it with its

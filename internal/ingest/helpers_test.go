@@ -18,6 +18,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/sample"
 )
 
@@ -112,7 +113,7 @@ func startServer(t *testing.T, mod func(*ingest.Config)) *env {
 }
 
 func (e *env) urls(id, sec string) (rtsp, rtmp string) {
-	return ingest.URLs("rtsp://"+e.srv.RTSPAddr(), "rtmp://"+e.srv.RTMPAddr(), id, sec)
+	return ingesturl.URLs("rtsp://"+e.srv.RTSPAddr(), "rtmp://"+e.srv.RTMPAddr(), id, sec)
 }
 
 // loadSample loads a sample shipped in testdata/.

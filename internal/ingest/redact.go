@@ -3,11 +3,13 @@ package ingest
 import (
 	"net/url"
 	"regexp"
+
+	"github.com/camcloud/camcloud/internal/ingesturl"
 )
 
 var (
 	// secretInPath matches the secret of an ingest path.
-	secretInPath = regexp.MustCompile(`(/` + PathPrefix + `/[A-Za-z0-9_-]{1,64}/)[^/\s?'"]+`)
+	secretInPath = regexp.MustCompile(`(/` + ingesturl.PathPrefix + `/[A-Za-z0-9_-]{1,64}/)[^/\s?'"]+`)
 	// userinfoInURL matches the credentials of any URL in a text.
 	userinfoInURL = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@`)
 )

@@ -11,6 +11,8 @@ import (
 	"github.com/bluenviron/gortmplib"
 	rtmpcodecs "github.com/bluenviron/gortmplib/pkg/codecs"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/camcloud/camcloud/internal/ingesturl"
 )
 
 // maxRTMPSetupBytes bounds what a connection may send before its tracks are
@@ -74,7 +76,7 @@ func (s *Server) serveRTMP(nc net.Conn) {
 		_ = sc.RejectAction()
 		return
 	}
-	cameraID, secret, err := ParsePath(sc.URL.Path)
+	cameraID, secret, err := ingesturl.ParsePath(sc.URL.Path)
 	if err != nil {
 		log.Warn("rtmp publish refused: not an ingest path", "remote", remote)
 		_ = sc.RejectAction()

@@ -5,6 +5,8 @@ import (
 
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
+
+	"github.com/camcloud/camcloud/internal/ingesturl"
 )
 
 // rtspHandler implements the gortsplib server callbacks: publish only.
@@ -40,7 +42,7 @@ func (h *rtspHandler) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 func (h *rtspHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Response, error) {
 	log := h.s.cfg.Log
 	remote := remoteOf(ctx.Conn)
-	cameraID, secret, err := ParsePath(ctx.Path)
+	cameraID, secret, err := ingesturl.ParsePath(ctx.Path)
 	if err != nil {
 		log.Warn("rtsp publish refused: not an ingest path", "remote", remote)
 		return &base.Response{StatusCode: base.StatusNotFound}, err

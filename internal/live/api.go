@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/httpapi"
 )
 
 // liveURLs is the answer of POST /api/v1/cameras/{id}/live.
@@ -19,49 +20,50 @@ type liveURLs struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// RegisterAPI adds POST /api/v1/cameras/{id}/live to the API server (it
-// fits api.Deps.Extra). The answer carries URLs on the camera server that
-// holds the camera, signed for the caller; 409 "offline" when no server
-// holds it.
-func (s *Service) RegisterAPI(mux *http.ServeMux, srv *api.Server) {
-	srv.Handle("POST /api/v1/cameras/{id}/live", func(w http.ResponseWriter, r *http.Request, rq *api.Request) {
-		s.apiLive(w, r, rq, srv)
+// RegisterAPI adds POST /api/v1/cameras/{id}/live to an api node's
+// router: cams finds the camera for the caller, publicHost (may be empty)
+// names this node in URLs when it holds the camera itself. The answer
+// carries URLs on the camera server that holds the camera, signed for the
+// caller; 409 "offline" when no server holds it.
+func (s *Service) RegisterAPI(rt *httpapi.Router, cams *cameras.Service, publicHost string) {
+	rt.Handle("POST /api/v1/cameras/{id}/live", func(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
+		s.apiLive(w, r, rq, cams, publicHost)
 	})
 }
 
-func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *api.Request, srv *api.Server) {
-	cam, err := srv.Camera(r, rq, "live")
+func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *httpapi.Request, cams *cameras.Service, publicHost string) {
+	cam, err := httpapi.PathCamera(r, rq, cams, "live")
 	if err != nil {
-		srv.Fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
 	if s.d.Locate == nil {
-		srv.Fail(w, r, errors.New("live: no Locate function configured"))
+		httpapi.Fail(w, r, errors.New("live: no Locate function configured"))
 		return
 	}
 	base, err := s.d.Locate(r.Context(), cam)
 	if errors.Is(err, ErrOffline) {
-		srv.Fail(w, r, api.Errorf(http.StatusConflict, "offline", "camera %s is not streaming right now", cam.ID))
+		httpapi.Fail(w, r, httpapi.Errorf(http.StatusConflict, "offline", "camera %s is not streaming right now", cam.ID))
 		return
 	}
 	if err != nil {
-		srv.Fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
 	if base == "" {
-		base = requestBase(r, srv.PublicHost)
+		base = requestBase(r, publicHost)
 	}
 	base = strings.TrimRight(base, "/")
 	exp := s.d.Now().Add(s.d.TokenTTL).UTC().Truncate(time.Second)
 	tok, err := s.d.Signer.Sign(auth.MediaClaims{CameraID: cam.ID, Perm: "live", Subject: rq.User.ID, Expires: exp})
 	if err != nil {
-		srv.Fail(w, r, err)
+		httpapi.Fail(w, r, err)
 		return
 	}
 	q := "?token=" + url.QueryEscape(tok)
 	path := base + "/live/v1/" + url.PathEscape(cam.ID)
-	srv.Record(r, rq, "media.live", "camera:"+cam.ID, cam.OrgID, cam.ID, "")
-	api.WriteJSON(w, http.StatusOK, liveURLs{HLSURL: path + "/index.m3u8" + q, WHEPURL: path + "/whep" + q, ExpiresAt: exp})
+	httpapi.Record(r, rq, "media.live", "camera:"+cam.ID, cam.OrgID, cam.ID, "")
+	httpapi.WriteJSON(w, http.StatusOK, liveURLs{HLSURL: path + "/index.m3u8" + q, WHEPURL: path + "/whep" + q, ExpiresAt: exp})
 }
 
 // requestBase is the scheme and host this request reached, for a camera

@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/account"
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/audit"
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/testenv"
@@ -75,8 +76,9 @@ func TestAPILive(t *testing.T) {
 		return "", nil
 	}})
 	defer svc.Close()
-	srv := api.New(api.Deps{Dir: dir, Accounts: accts, Audit: audit.New(dir, log), Log: log,
-		Extra: []func(*http.ServeMux, *api.Server){svc.RegisterAPI, func(m *http.ServeMux, _ *api.Server) { svc.RegisterMedia(m) }}})
+	srv := httpapi.New(httpapi.Config{Accounts: accts, Audit: audit.New(dir, log), Log: log})
+	svc.RegisterAPI(srv, cameras.New(dir, nil, log), "")
+	svc.RegisterMedia(srv)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 

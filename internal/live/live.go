@@ -142,7 +142,12 @@ func (s *Service) Close() {
 //	DELETE /live/v1/{camera}/whep/{session}      end a WHEP session
 //	PATCH  /live/v1/{camera}/whep/{session}      405 (no trickle ICE)
 //	OPTIONS /live/v1/...                          CORS preflight
-func (s *Service) RegisterMedia(mux *http.ServeMux) {
+//
+// The routes are public on mux (an http.ServeMux or an httpapi.Router):
+// each checks the media token itself.
+func (s *Service) RegisterMedia(mux interface {
+	HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request))
+}) {
 	mux.HandleFunc("GET /live/v1/{camera}/{file}", s.serveHLS)
 	mux.HandleFunc("POST /live/v1/{camera}/whep", s.serveWHEP)
 	mux.HandleFunc("DELETE /live/v1/{camera}/whep/{session}", s.deleteWHEP)

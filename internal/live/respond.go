@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/httpapi"
 )
 
 // maxCameraID bounds the camera path segment before anything looks at it.
@@ -16,7 +16,7 @@ const maxCameraID = 128
 
 // fail answers an error in the contract's shape: {"error":{code,message}}.
 func fail(w http.ResponseWriter, status int, code, msg string) {
-	api.WriteJSON(w, status, map[string]*api.Error{"error": {Code: code, Message: msg}})
+	httpapi.WriteJSON(w, status, map[string]*httpapi.Error{"error": {Code: code, Message: msg}})
 }
 
 // cors lets browser players on another origin (the web UI served by an api

@@ -1,4 +1,4 @@
-package playback
+package playback_test
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ type benchEnv struct {
 
 func startBench(b *testing.B) benchEnv {
 	b.Helper()
-	e := start(b, "")
+	e := start(b, newConf(b))
 	tok := e.login(adminEmail, adminPW)
 	org := e.must(e.do("POST", "/api/v1/orgs", tok, map[string]string{"name": "bench"}), 201).str("id")
 	cam := e.must(e.do("POST", "/api/v1/cameras", tok, map[string]any{"org_id": org, "name": "bench"}), 201).str("id")

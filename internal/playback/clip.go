@@ -16,9 +16,9 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/blob"
+	api "github.com/camcloud/camcloud/internal/httpapi" // named api until clip.go and object.go are next edited
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -65,7 +65,7 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *api.Request) 
 			from.Format(time.RFC3339), to.Format(time.RFC3339)))
 		return
 	}
-	s.d.API.Record(r, rq, "media.export", "camera:"+cam.ID, cam.OrgID, cam.ID,
+	s.record(r, rq, "media.export", "camera:"+cam.ID, cam.OrgID, cam.ID,
 		fmt.Sprintf("%s..%s", plan.start.Format(time.RFC3339), plan.end.Format(time.RFC3339)))
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")

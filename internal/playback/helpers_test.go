@@ -1,4 +1,4 @@
-package playback
+package playback_test
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,33 +16,28 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/camcloud/camcloud/internal/account"
-	"github.com/camcloud/camcloud/internal/api"
-	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/apptest"
 	"github.com/camcloud/camcloud/internal/auth"
-	"github.com/camcloud/camcloud/internal/cameras"
-	"github.com/camcloud/camcloud/internal/config"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/record"
 	"github.com/camcloud/camcloud/internal/sample"
-	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
 const (
-	adminEmail = "admin@example.com"
-	adminPW    = "admin-password-1"
+	adminEmail = apptest.AdminEmail
+	adminPW    = apptest.AdminPassword
 )
 
 // testKey signs media tokens in tests.
 var testKey = []byte("0123456789abcdef0123456789abcdef-test")
 
-// env is a running camcloud API with the playback routes on 127.0.0.1.
+// env is a running camcloud api node (the role that serves playback) on
+// 127.0.0.1, whose media key is testKey.
 type env struct {
 	t      testing.TB
 	base   string
-	app    *stack
-	svc    *Service
+	node   *apptest.Node
 	signer *auth.Signer
 	zone   *zone.Zone
 }
@@ -55,56 +49,36 @@ func testLog() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// stack is the part of a camcloud process the playback routes need, built
-// here directly (package app imports this package, so tests cannot use it).
-type stack struct {
-	Dir      store.Directory
-	Zones    *zone.Registry
-	Accounts *account.Service
-	Cameras  *cameras.Service
-	Audit    *audit.Log
-}
-
-// start runs an API server with the playback service (clips up to 2 h;
-// ffmpeg may be "").
-func start(t testing.TB, ffmpeg string) *env {
+// start runs an api node (clips up to 2 h) whose databases and zone
+// "local" are named by the configuration file conf (see newConf); it
+// serves images when ffmpeg is on PATH.
+func start(t testing.TB, conf string) *env {
 	t.Helper()
-	cfg, err := config.Load("serve", []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0"}, func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := testLog()
-	ctx := context.Background()
-	dir, err := store.OpenDirectory(ctx, cfg.Directory, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zones, err := zone.Open(ctx, cfg.Zones, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	accts, err := account.New(dir, log, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := accts.Bootstrap(ctx, adminEmail, adminPW); err != nil {
-		t.Fatal(err)
-	}
-	a := &stack{Dir: dir, Zones: zones, Accounts: accts, Cameras: cameras.New(dir, zones.Names()), Audit: audit.New(dir, log)}
+	n := apptest.Start(t, "--config", conf, "--role", "api", "--max-clip", "2h", "--media-key", string(testKey))
 	signer, err := auth.NewSigner(testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	z, err := zones.Get("local")
+	z, err := n.App.Zones.Get("local")
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := New(Deps{Zones: zones, Signer: signer, Log: log, MaxClip: 2 * time.Hour, FFmpeg: ffmpeg})
-	srv := api.New(api.Deps{Dir: dir, Zones: zones, Accounts: accts, Cameras: a.Cameras, Audit: a.Audit, Log: log,
-		Extra: []func(*http.ServeMux, *api.Server){svc.Register}})
-	hs := httptest.NewServer(srv)
-	t.Cleanup(func() { hs.Close(); zones.Close(); _ = dir.Close() })
-	return &env{t: t, base: hs.URL, app: a, svc: svc, signer: signer, zone: z}
+	return &env{t: t, base: n.Base, node: n, signer: signer, zone: z}
+}
+
+// newConf writes the configuration of a deployment with one zone "local"
+// whose databases and objects live in a new directory, and returns its path;
+// every node started with it shares them.
+func newConf(t testing.TB) string {
+	t.Helper()
+	d := t.TempDir()
+	y := "directory: \"sqlite:" + filepath.Join(d, "directory.db") + "\"\nzones:\n  - name: local\n    db: \"sqlite:" +
+		filepath.Join(d, "local.db") + "\"\n    store: {type: local, dir: \"" + filepath.Join(d, "blobs") + "\"}\n"
+	p := filepath.Join(d, "camcloud.yaml")
+	if err := os.WriteFile(p, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // resp is a decoded answer.

@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -27,7 +27,7 @@ const (
 
 // image answers GET /api/v1/cameras/{id}/image?at: the keyframe at or
 // before at, decoded to JPEG by ffmpeg.
-func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *api.Request) {
+func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	cam, z, err := s.camera(r, rq, authz.PermPlayback)
 	if err != nil {
 		s.fail(w, r, err)
@@ -39,12 +39,12 @@ func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *api.Request)
 		return
 	}
 	if s.d.FFmpeg == "" {
-		s.fail(w, r, api.Errorf(http.StatusNotImplemented, "not_implemented", "images need ffmpeg, which is not installed on this server"))
+		s.fail(w, r, httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "images need ffmpeg, which is not installed on this server"))
 		return
 	}
 	seg, err := z.DB.SegmentAt(r.Context(), cam.ID, at)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !at.Before(seg.End)) {
-		s.fail(w, r, api.Errorf(http.StatusNotFound, "not_found", "nothing is recorded at %s", at.Format(time.RFC3339Nano)))
+		s.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "nothing is recorded at %s", at.Format(time.RFC3339Nano)))
 		return
 	}
 	if err != nil {
@@ -57,7 +57,7 @@ func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *api.Request)
 		s.fail(w, r, err)
 		return
 	}
-	s.d.API.Record(r, rq, "media.image", "camera:"+cam.ID, cam.OrgID, cam.ID, fragAt.Format(time.RFC3339Nano))
+	s.record(r, rq, "media.image", "camera:"+cam.ID, cam.OrgID, cam.ID, fragAt.Format(time.RFC3339Nano))
 	jpeg, err := s.decode(r.Context(), z.Blobs, init, &seg, frag)
 	if err != nil {
 		s.fail(w, r, err)
@@ -97,7 +97,7 @@ func (s *Service) decode(ctx context.Context, st blob.Store, init []byte, seg *s
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-time.After(ffmpegTimeout):
-		return nil, api.Errorf(http.StatusServiceUnavailable, "busy", "too many images are being made; try again")
+		return nil, httpapi.Errorf(http.StatusServiceUnavailable, "busy", "too many images are being made; try again")
 	}
 	rc, err := st.GetRange(ctx, seg.Key, f.Offset, f.Size)
 	if err != nil {

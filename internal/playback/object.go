@@ -10,9 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/blob"
+	api "github.com/camcloud/camcloud/internal/httpapi" // named api until clip.go and object.go are next edited
 	"github.com/camcloud/camcloud/internal/store"
 )
 

@@ -1,11 +1,10 @@
-package playback
+package playback_test
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
@@ -33,17 +31,19 @@ type recorded struct {
 	*env
 	w      world
 	ffmpeg string
+	conf   string // configuration file of the node, to start more
 }
 
 func startRecorded(t *testing.T) recorded {
 	t.Helper()
 	ffmpeg := testenv.Tool(t, "ffmpeg")
-	e := start(t, ffmpeg)
+	conf := newConf(t)
+	e := start(t, conf)
 	w := e.world()
 	recordSessions(t, e.zone, w.camA, 10*time.Second,
 		session{at: epoch, loops: 4},
 		session{at: epoch.Add(60 * time.Second), loops: 3})
-	return recorded{env: e, w: w, ffmpeg: ffmpeg}
+	return recorded{env: e, w: w, ffmpeg: ffmpeg, conf: conf}
 }
 
 func ts(d time.Duration) string { return epoch.Add(d).Format(time.RFC3339Nano) }
@@ -349,12 +349,9 @@ func TestPlayback(t *testing.T) {
 	})
 
 	t.Run("image without ffmpeg", func(t *testing.T) {
-		svc := New(Deps{Zones: r.app.Zones, Signer: r.signer, Log: testLog()})
-		srv := api.New(api.Deps{Dir: r.app.Dir, Zones: r.app.Zones, Accounts: r.app.Accounts, Cameras: r.app.Cameras,
-			Audit: r.app.Audit, Log: testLog(), Extra: []func(*http.ServeMux, *api.Server){svc.Register}})
-		hs := httptest.NewServer(srv)
-		defer hs.Close()
-		res := r.do("GET", hs.URL+"/api/v1/cameras/"+camA+"/image?at="+ts(7*time.Second), r.w.tok["viewer"], nil)
+		t.Setenv("PATH", "") // the second node finds no ffmpeg
+		bare := start(t, r.conf)
+		res := r.do("GET", bare.base+"/api/v1/cameras/"+camA+"/image?at="+ts(7*time.Second), r.w.tok["viewer"], nil)
 		if res.Status != 501 || res.errCode() != "not_implemented" {
 			t.Errorf("%d %s, want 501 not_implemented", res.Status, res.Raw)
 		}

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -126,7 +126,7 @@ func (s *Service) playlist(w http.ResponseWriter, r *http.Request) {
 	}
 	runs := mergeRuns(keyRuns(segs, c.From, c.To), minHLSSegment)
 	if len(runs) == 0 {
-		s.fail(w, r, api.Errorf(http.StatusNotFound, "not_found", "nothing is recorded between %s and %s",
+		s.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "nothing is recorded between %s and %s",
 			c.From.Format(time.RFC3339), c.To.Format(time.RFC3339)))
 		return
 	}

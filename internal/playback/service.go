@@ -17,9 +17,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/authz"
+	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -46,9 +47,8 @@ const (
 
 // Deps is what the playback service needs.
 type Deps struct {
-	// API is the server the routes are registered on; Register fills it
-	// when nil.
-	API *api.Server
+	// Cameras finds the camera of a route for the caller, or of a token.
+	Cameras *cameras.Service
 	// Zones opens each camera's zone: index rows and object store.
 	Zones *zone.Registry
 	// Signer signs and checks playback media tokens.
@@ -76,8 +76,7 @@ type Service struct {
 	ffmpegs chan struct{} // semaphore of running ffmpeg processes
 }
 
-// New builds the service; call Register (or pass it in api.Deps.Extra) to
-// serve it.
+// New builds the service; call Register to serve it.
 func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.Default()
@@ -91,37 +90,39 @@ func New(d Deps) *Service {
 	return &Service{d: d, log: d.Log.With("component", "playback"), ffmpegs: make(chan struct{}, maxFFmpeg)}
 }
 
-// Register adds the playback routes to mux; srv authenticates the session
-// routes. Its signature fits api.Deps.Extra.
-func (s *Service) Register(mux *http.ServeMux, srv *api.Server) {
-	if s.d.API == nil {
-		s.d.API = srv
-	}
-	srv.Handle("GET /api/v1/cameras/{id}/recordings", s.recordings)
-	srv.Handle("POST /api/v1/cameras/{id}/playback", s.session)
-	srv.Handle("GET /api/v1/cameras/{id}/clip.mp4", s.clip)
-	srv.Handle("GET /api/v1/cameras/{id}/image", s.image)
-	mux.HandleFunc("GET /media/v1/playback/{camera}/index.m3u8", s.playlist)
-	mux.HandleFunc("GET /media/v1/playback/{camera}/obj/{key...}", s.object)
+// Register adds the playback routes to rt: the session routes
+// authenticated, the media routes public (they check their token).
+func (s *Service) Register(rt *httpapi.Router) {
+	rt.Handle("GET /api/v1/cameras/{id}/recordings", s.recordings)
+	rt.Handle("POST /api/v1/cameras/{id}/playback", s.session)
+	rt.Handle("GET /api/v1/cameras/{id}/clip.mp4", s.clip)
+	rt.Handle("GET /api/v1/cameras/{id}/image", s.image)
+	rt.HandleFunc("GET /media/v1/playback/{camera}/index.m3u8", s.playlist)
+	rt.HandleFunc("GET /media/v1/playback/{camera}/obj/{key...}", s.object)
 }
 
 // fail answers err in the API's error shape.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	s.d.API.Fail(w, r, err)
+	httpapi.Fail(w, r, err)
+}
+
+// record audits what rq did through r.
+func (s *Service) record(r *http.Request, rq *httpapi.Request, action, target, orgID, cameraID, detail string) {
+	httpapi.Record(r, rq, action, target, orgID, cameraID, detail)
 }
 
 // zoneOf returns the zone a camera lives in.
 func (s *Service) zoneOf(c store.Camera) (*zone.Zone, error) {
 	z, err := s.d.Zones.Get(c.Zone)
 	if err != nil {
-		return nil, api.Errorf(http.StatusServiceUnavailable, "zone_unavailable", "the camera's zone %q is not served by this node", c.Zone)
+		return nil, httpapi.Errorf(http.StatusServiceUnavailable, "zone_unavailable", "the camera's zone %q is not served by this node", c.Zone)
 	}
 	return z, nil
 }
 
 // camera loads the {id} camera, checks rq may do perm on it and opens its zone.
-func (s *Service) camera(r *http.Request, rq *api.Request, perm string) (store.Camera, *zone.Zone, error) {
-	c, err := s.d.API.Camera(r, rq, perm)
+func (s *Service) camera(r *http.Request, rq *httpapi.Request, perm string) (store.Camera, *zone.Zone, error) {
+	c, err := httpapi.PathCamera(r, rq, s.d.Cameras, perm)
 	if err != nil {
 		return store.Camera{}, nil, err
 	}
@@ -134,16 +135,16 @@ func parseTime(r *http.Request, name string, def time.Time) (time.Time, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		if def.IsZero() {
-			return time.Time{}, api.Errorf(http.StatusBadRequest, "bad_request", "%s is required (RFC 3339, e.g. 2026-11-25T13:00:00Z)", name)
+			return time.Time{}, httpapi.Errorf(http.StatusBadRequest, "bad_request", "%s is required (RFC 3339, e.g. 2026-11-25T13:00:00Z)", name)
 		}
 		return def, nil
 	}
 	if len(v) > 64 {
-		return time.Time{}, api.Errorf(http.StatusBadRequest, "bad_request", "%s is too long", name)
+		return time.Time{}, httpapi.Errorf(http.StatusBadRequest, "bad_request", "%s is too long", name)
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil || t.Year() < 1970 || t.Year() > 2199 {
-		return time.Time{}, api.Errorf(http.StatusBadRequest, "bad_request", "%s must be an RFC 3339 time, e.g. 2026-11-25T13:00:00Z", name)
+		return time.Time{}, httpapi.Errorf(http.StatusBadRequest, "bad_request", "%s must be an RFC 3339 time, e.g. 2026-11-25T13:00:00Z", name)
 	}
 	return t, nil
 }
@@ -151,10 +152,10 @@ func parseTime(r *http.Request, name string, def time.Time) (time.Time, error) {
 // checkRange validates [from, to) against a maximum length.
 func checkRange(from, to time.Time, maxLen time.Duration, what string) error {
 	if !to.After(from) {
-		return api.Errorf(http.StatusBadRequest, "bad_request", "to must be after from")
+		return httpapi.Errorf(http.StatusBadRequest, "bad_request", "to must be after from")
 	}
 	if to.Sub(from) > maxLen {
-		return api.Errorf(http.StatusBadRequest, "range_too_long", "%s may cover at most %s, asked for %s", what, maxLen, to.Sub(from).Round(time.Second))
+		return httpapi.Errorf(http.StatusBadRequest, "range_too_long", "%s may cover at most %s, asked for %s", what, maxLen, to.Sub(from).Round(time.Second))
 	}
 	return nil
 }
@@ -169,14 +170,14 @@ func (s *Service) verifyToken(r *http.Request) (auth.MediaClaims, error) {
 	cam := r.PathValue("camera")
 	tok := r.URL.Query().Get("token")
 	if tok == "" {
-		return auth.MediaClaims{}, api.Errorf(http.StatusUnauthorized, "unauthorized", "a media token is required")
+		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "a media token is required")
 	}
 	c, err := s.d.Signer.VerifyFor(tok, cam, authz.PermPlayback, s.d.Now())
 	if err != nil {
-		return auth.MediaClaims{}, api.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: %s", tokenReason(err))
+		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: %s", tokenReason(err))
 	}
 	if c.From.IsZero() {
-		return auth.MediaClaims{}, api.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: it carries no playback range")
+		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: it carries no playback range")
 	}
 	return c, nil
 }
@@ -191,7 +192,7 @@ func tokenReason(err error) string {
 
 // mediaZone opens the zone of the token's camera; a deleted camera is gone.
 func (s *Service) mediaZone(r *http.Request, cam string) (*zone.Zone, error) {
-	c, err := s.d.API.Dir.GetCamera(r.Context(), cam)
+	c, err := s.d.Cameras.Get(r.Context(), cam)
 	if err != nil {
 		return nil, err
 	}

@@ -6,15 +6,14 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/authz"
-	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/httpapi"
 )
 
 // recordings answers GET /api/v1/cameras/{id}/recordings?from&to: the
 // recorded spans of [from, to) (default: the last 24 hours).
-func (s *Service) recordings(w http.ResponseWriter, r *http.Request, rq *api.Request) {
+func (s *Service) recordings(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	cam, z, err := s.camera(r, rq, authz.PermPlayback)
 	if err != nil {
 		s.fail(w, r, err)
@@ -39,10 +38,17 @@ func (s *Service) recordings(w http.ResponseWriter, r *http.Request, rq *api.Req
 		s.fail(w, r, err)
 		return
 	}
-	if spans == nil {
-		spans = []store.Span{}
+	out := make([]spanJSON, 0, len(spans))
+	for _, sp := range spans {
+		out = append(out, spanJSON{Start: sp.Start, End: sp.End})
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"spans": spans})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"spans": out})
+}
+
+// spanJSON is a recorded range in the answer of .../recordings.
+type spanJSON struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // sessionReq is the body of POST .../playback.
@@ -53,24 +59,24 @@ type sessionReq struct {
 
 // session answers POST /api/v1/cameras/{id}/playback {from,to}: the URL of
 // an HLS VOD playlist of the range, signed for this camera.
-func (s *Service) session(w http.ResponseWriter, r *http.Request, rq *api.Request) {
+func (s *Service) session(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	cam, z, err := s.camera(r, rq, authz.PermPlayback)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	var req sessionReq
-	if err := api.Decode(w, r, &req); err != nil {
+	if err := httpapi.Decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if req.From == nil || req.To == nil {
-		s.fail(w, r, api.Errorf(http.StatusBadRequest, "bad_request", "from and to are required (RFC 3339)"))
+		s.fail(w, r, httpapi.Errorf(http.StatusBadRequest, "bad_request", "from and to are required (RFC 3339)"))
 		return
 	}
 	from, to := req.From.UTC(), req.To.UTC()
 	if from.Year() < 1970 || to.Year() > 2199 {
-		s.fail(w, r, api.Errorf(http.StatusBadRequest, "bad_request", "from and to must be between 1970 and 2199"))
+		s.fail(w, r, httpapi.Errorf(http.StatusBadRequest, "bad_request", "from and to must be between 1970 and 2199"))
 		return
 	}
 	if err := checkRange(from, to, MaxPlaybackRange, "a playback session"); err != nil {
@@ -83,7 +89,7 @@ func (s *Service) session(w http.ResponseWriter, r *http.Request, rq *api.Reques
 		return
 	}
 	if len(segs) == 0 {
-		s.fail(w, r, api.Errorf(http.StatusNotFound, "not_found", "nothing is recorded between %s and %s",
+		s.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "nothing is recorded between %s and %s",
 			from.Format(time.RFC3339), to.Format(time.RFC3339)))
 		return
 	}
@@ -95,11 +101,11 @@ func (s *Service) session(w http.ResponseWriter, r *http.Request, rq *api.Reques
 		s.fail(w, r, err)
 		return
 	}
-	s.d.API.Record(r, rq, "media.playback", "camera:"+cam.ID, cam.OrgID, cam.ID,
+	s.record(r, rq, "media.playback", "camera:"+cam.ID, cam.OrgID, cam.ID,
 		fmt.Sprintf("%s..%s", from.Format(time.RFC3339), to.Format(time.RFC3339)))
 	u := "/media/v1/playback/" + url.PathEscape(cam.ID) + "/index.m3u8?token=" + url.QueryEscape(tok)
 	if s.d.PublicBase != nil {
 		u = s.d.PublicBase(r) + u
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"hls_url": u, "expires_at": expires})
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"hls_url": u, "expires_at": expires})
 }

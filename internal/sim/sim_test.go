@@ -16,6 +16,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
 )
@@ -117,7 +118,7 @@ func TestPushFailsOver(t *testing.T) {
 	for _, proto := range []string{"rtsp", "rtmp"} {
 		t.Run(proto, func(t *testing.T) {
 			id := "c-" + proto
-			rtspURL, rtmpURL := ingest.URLs("rtsp://"+srv.RTSPAddr(), "rtmp://"+srv.RTMPAddr(), id, "secret-"+id)
+			rtspURL, rtmpURL := ingesturl.URLs("rtsp://"+srv.RTSPAddr(), "rtmp://"+srv.RTMPAddr(), id, "secret-"+id)
 			good := rtspURL
 			if proto == "rtmp" {
 				good = rtmpURL
@@ -149,8 +150,8 @@ func TestPushMovesAfterDrain(t *testing.T) {
 	a, ha := startIngest(t)
 	b, hb := startIngest(t)
 	id := "moving"
-	ua, _ := ingest.URLs("rtsp://"+a.RTSPAddr(), "", id, "secret-"+id)
-	ub, _ := ingest.URLs("rtsp://"+b.RTSPAddr(), "", id, "secret-"+id)
+	ua, _ := ingesturl.URLs("rtsp://"+a.RTSPAddr(), "", id, "secret-"+id)
+	ub, _ := ingesturl.URLs("rtsp://"+b.RTSPAddr(), "", id, "secret-"+id)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st := &sim.Stats{}
@@ -222,7 +223,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.reqs = append(f.reqs, body)
 	id := fmt.Sprintf("cam%d", len(f.reqs))
-	rtspURL, rtmpURL := ingest.URLs("rtsp://"+f.srv.RTSPAddr(), "rtmp://"+f.srv.RTMPAddr(), id, "secret-"+id)
+	rtspURL, rtmpURL := ingesturl.URLs("rtsp://"+f.srv.RTSPAddr(), "rtmp://"+f.srv.RTMPAddr(), id, "secret-"+id)
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(map[string]any{"id": id, "ingest": map[string]string{"rtsp_url": rtspURL, "rtmp_url": rtmpURL}})
 }

@@ -154,3 +154,18 @@ func collect[T any](rows *sql.Rows, mapErr func(error) error, scan func(*sql.Row
 	}
 	return out, nil
 }
+
+// inTx runs fn in a transaction and commits when fn returns nil. On SQLite
+// BEGIN takes the write lock (the DSN's _txlock=immediate), so transactions
+// run one at a time; on MySQL fn locks what it reads with d.forUpdate.
+func (b *base) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := b.db.BeginTx(ctx, nil)
+	if err != nil {
+		return b.mapErr(err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return b.mapErr(err)
+	}
+	return b.mapErr(tx.Commit())
+}

@@ -25,6 +25,10 @@ type dialect struct {
 	// distinctCameras lists the distinct camera ids of the segments table
 	// without scanning it.
 	distinctCameras string
+	// forUpdate ends a SELECT that must lock the rows it reads until the
+	// transaction ends (MySQL); SQLite needs none, its transactions begin
+	// IMMEDIATE (see sqlitePragmas) and so run one at a time.
+	forUpdate string
 	// classify tells what a driver error means for callers.
 	classify func(error) errKind
 }
@@ -80,6 +84,7 @@ var mysqlDialect = &dialect{
 	// Binary collation: ids and keys compare byte for byte, as in SQLite.
 	tableSuffix:   " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
 	inlineIndexes: true,
+	forUpdate:     " FOR UPDATE",
 	// MySQL and MariaDB answer this with a loose index scan on the primary key.
 	distinctCameras: `SELECT DISTINCT camera_id FROM segments ORDER BY camera_id`,
 	classify: func(err error) errKind {

@@ -121,16 +121,21 @@ func (r *directory) CountUsers(ctx context.Context) (int, error) {
 // PutMembership adds a user to an organisation or changes their role;
 // ErrNotFound when the organisation or the user does not exist.
 func (r *directory) PutMembership(ctx context.Context, m Membership) error {
-	var c check
-	c.id("org id", m.OrgID)
-	c.id("user id", m.UserID)
-	c.id("role", m.Role)
-	if c.err != nil {
-		return c.err
+	if err := checkMembership(m); err != nil {
+		return err
 	}
 	_, err := r.exec(ctx, r.d.upsert("memberships", []string{"org_id", "user_id"}, []string{"org_id", "user_id", "role"}, []string{"role"}),
 		m.OrgID, m.UserID, m.Role)
 	return err
+}
+
+// checkMembership validates the fields of a membership row.
+func checkMembership(m Membership) error {
+	var c check
+	c.id("org id", m.OrgID)
+	c.id("user id", m.UserID)
+	c.id("role", m.Role)
+	return c.err
 }
 
 // DeleteMembership removes a user from an organisation, or ErrNotFound.

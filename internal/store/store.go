@@ -23,7 +23,19 @@ type Directory interface {
 	// one) already was, which refuses replayed codes.
 	UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 
+	// CreateOrgWithOwner stores a new organisation and makes ownerID its
+	// owner, in one transaction: an organisation never exists ownerless.
+	CreateOrgWithOwner(ctx context.Context, o Org, ownerID string) error
 	PutMembership(ctx context.Context, m Membership) error // insert or update role
+	// AddMembership adds a member; ErrConflict when already one.
+	AddMembership(ctx context.Context, m Membership) error
+	// ChangeMember sets userID's role in orgID (role "" removes them) in one
+	// transaction that locks the organisation's memberships: allow, when
+	// set, sees the current membership first and may refuse with an error;
+	// demoting or removing the last owner fails with ErrLastOwner, also when
+	// two owners are demoted at once. It returns the membership as it was
+	// (Email filled); ErrNotFound when userID is no member.
+	ChangeMember(ctx context.Context, orgID, userID, role string, allow func(current Membership) error) (Membership, error)
 	DeleteMembership(ctx context.Context, orgID, userID string) error
 	ListMembers(ctx context.Context, orgID string) ([]Membership, error) // Email filled
 	ListMemberships(ctx context.Context, userID string) ([]Membership, error)

@@ -12,6 +12,10 @@ var ErrNotFound = errors.New("store: not found")
 // (duplicate email, organisation name, ...).
 var ErrConflict = errors.New("store: conflict")
 
+// ErrLastOwner is returned when a change would leave an organisation
+// without an owner.
+var ErrLastOwner = errors.New("store: an organisation must keep at least one owner")
+
 // Roles a member can hold in an organisation, strongest first.
 const (
 	RoleOwner    = "owner"
@@ -22,49 +26,49 @@ const (
 
 // Org is an organisation: it owns cameras and has members.
 type Org struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string
+	Name      string
+	CreatedAt time.Time
 }
 
 // User is an account. PasswordHash and TOTPSecret never leave the server.
 type User struct {
-	ID            string    `json:"id"`
-	Email         string    `json:"email"`
-	PasswordHash  string    `json:"-"`
-	TOTPSecret    string    `json:"-"`
-	TOTPEnabled   bool      `json:"totp_enabled"`
-	PlatformAdmin bool      `json:"platform_admin"`
-	CreatedAt     time.Time `json:"created_at"`
+	ID            string
+	Email         string
+	PasswordHash  string
+	TOTPSecret    string
+	TOTPEnabled   bool
+	PlatformAdmin bool
+	CreatedAt     time.Time
 }
 
 // Membership ties a user to an organisation with a role.
 type Membership struct {
-	OrgID  string `json:"org_id"`
-	UserID string `json:"user_id"`
-	Email  string `json:"email,omitempty"`
-	Role   string `json:"role"`
+	OrgID  string
+	UserID string
+	Email  string
+	Role   string
 }
 
 // Camera is a registered camera. IngestSecretHash never leaves the server.
 type Camera struct {
-	ID               string    `json:"id"`
-	OrgID            string    `json:"org_id"`
-	Name             string    `json:"name"`
-	Zone             string    `json:"zone"`
-	SourceType       string    `json:"-"` // "push" or "pull"
-	SourceURL        string    `json:"-"` // pull URL (may carry camera credentials)
-	RetentionDays    int       `json:"retention_days"`
-	Recording        string    `json:"recording"` // "continuous" or "off"
-	IngestSecretHash string    `json:"-"`
-	CreatedAt        time.Time `json:"created_at"`
+	ID               string
+	OrgID            string
+	Name             string
+	Zone             string
+	SourceType       string // "push" or "pull"
+	SourceURL        string // pull URL (may carry camera credentials)
+	RetentionDays    int
+	Recording        string // "continuous" or "off"
+	IngestSecretHash string
+	CreatedAt        time.Time
 }
 
 // Grant adds per-camera permissions to a user.
 type Grant struct {
-	CameraID    string   `json:"camera_id"`
-	UserID      string   `json:"user_id"`
-	Permissions []string `json:"permissions"`
+	CameraID    string
+	UserID      string
+	Permissions []string
 }
 
 // Session is a login session; the token itself is only stored hashed.
@@ -81,29 +85,29 @@ type Session struct {
 
 // APIKey is an integration key; the key itself is only stored hashed.
 type APIKey struct {
-	ID        string     `json:"id"`
-	UserID    string     `json:"user_id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Hash      string     `json:"-"`
-	CreatedAt time.Time  `json:"created_at"`
-	LastUsed  *time.Time `json:"last_used,omitempty"`
+	ID        string
+	UserID    string
+	Name      string
+	Prefix    string
+	Hash      string
+	CreatedAt time.Time
+	LastUsed  *time.Time
 }
 
 // AuditEntry is one hash-chained audit record.
 type AuditEntry struct {
-	Seq      int64     `json:"seq"`
-	Time     time.Time `json:"time"`
-	Actor    string    `json:"actor"`
-	ActorAs  string    `json:"actor_as,omitempty"`
-	Address  string    `json:"address"`
-	Action   string    `json:"action"`
-	Target   string    `json:"target"`
-	OrgID    string    `json:"org_id,omitempty"`
-	CameraID string    `json:"camera_id,omitempty"`
-	Detail   string    `json:"detail,omitempty"`
-	PrevHash string    `json:"prev_hash"`
-	Hash     string    `json:"hash"`
+	Seq      int64
+	Time     time.Time
+	Actor    string
+	ActorAs  string
+	Address  string
+	Action   string
+	Target   string
+	OrgID    string
+	CameraID string
+	Detail   string
+	PrevHash string
+	Hash     string
 }
 
 // AuditFilter selects audit entries; zero fields do not filter.
@@ -114,6 +118,10 @@ type AuditFilter struct {
 	OrgIDs   []string // nil: all organisations (platform admin)
 	Limit    int
 }
+
+// The row types carry no JSON tags: the API answers with its own wire types.
+// Fragment is the exception, its tags are the compact form the recorder's
+// sidecar files and the index store it in.
 
 // Fragment locates one fMP4 fragment (moof+mdat) inside a segment object, so
 // players can fetch byte ranges instead of whole objects.
@@ -139,27 +147,27 @@ type Segment struct {
 
 // Span is a contiguous recorded range.
 type Span struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
+	Start time.Time
+	End   time.Time
 }
 
 // CameraStatus is what the zone knows of a camera right now.
 type CameraStatus struct {
-	CameraID    string    `json:"-"`
-	Online      bool      `json:"online"`
-	Codec       string    `json:"codec,omitempty"`
-	BitrateKbps int       `json:"bitrate_kbps"`
-	LastSeen    time.Time `json:"last_seen,omitempty"`
-	Server      string    `json:"server,omitempty"`
+	CameraID    string
+	Online      bool
+	Codec       string
+	BitrateKbps int
+	LastSeen    time.Time
+	Server      string
 }
 
 // Server is a camera server registered in a zone.
 type Server struct {
-	ID       string    `json:"id"`
-	Addr     string    `json:"addr"`      // base URL of its HTTP (live) endpoint
-	Capacity int       `json:"capacity"`  // pulled cameras it may lease
-	Seen     time.Time `json:"last_seen"` // last heartbeat
-	Draining bool      `json:"draining"`
+	ID       string
+	Addr     string    // base URL of its HTTP (live) endpoint
+	Capacity int       // pulled cameras it may lease
+	Seen     time.Time // last heartbeat
+	Draining bool
 }
 
 // Lease is a camera server's claim on a pulled camera.

@@ -1,9 +1,8 @@
-// Package ingest receives camera streams and hands them to the stream hub:
-// an RTSP server (ANNOUNCE/RECORD over TCP or UDP), an RTMP server (publish)
-// and RTSP pull clients for cameras the server connects to itself. Every
-// publish is authorised before any media is accepted, and every connection is
-// bounded so that a dead or hostile peer never affects the other cameras.
-package ingest
+// Package ingesturl is the format of the URLs cameras push to:
+// "/cam/<cameraID>/<secret>" on the RTSP and RTMP servers. It is a leaf, so
+// that the api role formats these URLs without linking the ingest servers
+// (and their RTSP and RTMP libraries) that parse them.
+package ingesturl
 
 import (
 	"errors"
@@ -18,7 +17,7 @@ const PathPrefix = "cam"
 const maxIDLen = 64
 
 // ErrBadPath is returned by ParsePath for a path that is not an ingest path.
-var ErrBadPath = errors.New("ingest: path is not /cam/<cameraID>/<secret>")
+var ErrBadPath = errors.New("ingesturl: path is not /cam/<cameraID>/<secret>")
 
 // ParsePath splits an ingest URL path "/cam/<cameraID>/<secret>" (a leading
 // or trailing slash is optional; a query string must already be removed).

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"time"
+
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// The types below are the JSON answers of the API (docs/api.md). They are
+// kept apart from the store's rows so that a column added to the directory
+// never leaks into an answer, and an answer's shape never depends on how
+// rows are stored.
+
+type orgWire struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func orgJSON(o store.Org) orgWire { return orgWire{ID: o.ID, Name: o.Name, CreatedAt: o.CreatedAt} }
+
+type userWire struct {
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	TOTPEnabled   bool      `json:"totp_enabled"`
+	PlatformAdmin bool      `json:"platform_admin"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+func userJSON(u store.User) userWire {
+	return userWire{ID: u.ID, Email: u.Email, TOTPEnabled: u.TOTPEnabled, PlatformAdmin: u.PlatformAdmin, CreatedAt: u.CreatedAt}
+}
+
+type memberWire struct {
+	OrgID  string `json:"org_id"`
+	UserID string `json:"user_id"`
+	Email  string `json:"email,omitempty"`
+	Role   string `json:"role"`
+}
+
+func memberJSON(m store.Membership) memberWire {
+	return memberWire{OrgID: m.OrgID, UserID: m.UserID, Email: m.Email, Role: m.Role}
+}
+
+type grantWire struct {
+	CameraID    string   `json:"camera_id"`
+	UserID      string   `json:"user_id"`
+	Permissions []string `json:"permissions"`
+}
+
+func grantJSON(g store.Grant) grantWire {
+	return grantWire{CameraID: g.CameraID, UserID: g.UserID, Permissions: g.Permissions}
+}
+
+type apiKeyWire struct {
+	ID        string     `json:"id"`
+	UserID    string     `json:"user_id"`
+	Name      string     `json:"name"`
+	Prefix    string     `json:"prefix"`
+	CreatedAt time.Time  `json:"created_at"`
+	LastUsed  *time.Time `json:"last_used,omitempty"`
+}
+
+func apiKeyJSON(k store.APIKey) apiKeyWire {
+	return apiKeyWire{ID: k.ID, UserID: k.UserID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsed: k.LastUsed}
+}
+
+type auditWire struct {
+	Seq      int64     `json:"seq"`
+	Time     time.Time `json:"time"`
+	Actor    string    `json:"actor"`
+	ActorAs  string    `json:"actor_as,omitempty"`
+	Address  string    `json:"address"`
+	Action   string    `json:"action"`
+	Target   string    `json:"target"`
+	OrgID    string    `json:"org_id,omitempty"`
+	CameraID string    `json:"camera_id,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+	PrevHash string    `json:"prev_hash"`
+	Hash     string    `json:"hash"`
+}
+
+func auditJSON(e store.AuditEntry) auditWire {
+	return auditWire{Seq: e.Seq, Time: e.Time, Actor: e.Actor, ActorAs: e.ActorAs, Address: e.Address, Action: e.Action,
+		Target: e.Target, OrgID: e.OrgID, CameraID: e.CameraID, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash}
+}
+
+// statusWire is a camera's status. The "omitempty" of LastSeen never omits
+// (it is a struct); it is kept so that the answer stays as it always was.
+type statusWire struct {
+	Online      bool      `json:"online"`
+	Codec       string    `json:"codec,omitempty"`
+	BitrateKbps int       `json:"bitrate_kbps"`
+	LastSeen    time.Time `json:"last_seen,omitempty"`
+	Server      string    `json:"server,omitempty"`
+}
+
+func statusJSON(st store.CameraStatus) statusWire {
+	return statusWire{Online: st.Online, Codec: st.Codec, BitrateKbps: st.BitrateKbps, LastSeen: st.LastSeen, Server: st.Server}
+}
+
+// listJSON converts a list of rows to their answers; nil stays nil (null),
+// an empty list stays empty ([]), as the answers always did.
+func listJSON[T, W any](rows []T, conv func(T) W) []W {
+	if rows == nil {
+		return nil
+	}
+	out := make([]W, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, conv(r))
+	}
+	return out
+}
