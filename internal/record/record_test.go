@@ -11,6 +11,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/store"
 )
@@ -31,7 +32,7 @@ func checkSegments(t *testing.T, st blob.Store, rows []store.Segment, wantCodecs
 		if int64(len(seg)) != row.Size {
 			t.Errorf("row %d size %d, object has %d bytes", i, row.Size, len(seg))
 		}
-		offs, sizes := scanFragments(bytesReaderAt(seg), int64(len(seg)))
+		offs, sizes := fmp4.ScanFragments(bytesReaderAt(seg), int64(len(seg)))
 		if len(offs) != len(row.Fragments) {
 			t.Fatalf("row %d: %d fragments in the table, %d moof+mdat in the object", i, len(row.Fragments), len(offs))
 		}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -208,7 +209,7 @@ func (r *Recorder) recoverSegment(cam, idxPath, dataPath string) (*spoolSeg, err
 func completeFragments(data io.ReaderAt, size int64, table []store.Fragment) ([]store.Fragment, int64) {
 	var end int64
 	for i, f := range table {
-		if f.Offset != end || f.Size > size-end || checkFragment(data, f.Offset, f.Size) != nil {
+		if f.Offset != end || f.Size > size-end || fmp4.CheckFragment(data, f.Offset, f.Size) != nil {
 			return table[:i], end
 		}
 		end += f.Size

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/store"
 )
@@ -34,9 +35,9 @@ type trackState struct {
 
 	pending  *hub.Unit // last unit, waiting for the next DTS to get its duration
 	prevDur  uint32
-	frag     fragTrack // samples of the fragment being built
-	firstDTS int64     // DTS of frag.samples[0]
-	leadDur  int64     // sum of sample durations in the fragment
+	frag     fmp4.Track // samples of the fragment being built
+	firstDTS int64      // DTS of frag.samples[0]
+	leadDur  int64      // sum of sample durations in the fragment
 }
 
 // writer turns the units of one stream into spooled segments. It is used by
@@ -48,7 +49,7 @@ type writer struct {
 	tracks []*trackState
 	byID   map[int]*trackState
 	lead   *trackState
-	frags  []*fragTrack // &tracks[i].frag
+	frags  []*fmp4.Track // &tracks[i].frag
 
 	started bool
 	seq     uint32
@@ -93,7 +94,7 @@ func newWriter(r *Recorder, s *hub.Stream) *writer {
 			continue
 		}
 		ts := &trackState{id: t.ID, clock: t.ClockRate, codec: t.Codec, video: t.IsVideo()}
-		ts.frag = fragTrack{id: t.ID, lengthPrefixed: ts.video}
+		ts.frag = fmp4.Track{ID: t.ID, LengthPrefixed: ts.video}
 		w.tracks = append(w.tracks, ts)
 		w.frags = append(w.frags, &ts.frag)
 		w.byID[t.ID] = ts
@@ -131,7 +132,7 @@ func (w *writer) stageLead(payload [][]byte) int {
 		w.stage = w.r.bufs.get()
 	}
 	n := len(*w.stage)
-	*w.stage = w.lead.frag.appendPayload(*w.stage, payload)
+	*w.stage = w.lead.frag.AppendPayload(*w.stage, payload)
 	size := len(*w.stage) - n
 	w.leadOut += int64(size)
 	return size
@@ -183,7 +184,7 @@ func (w *writer) fail(err error) {
 	}
 	for _, t := range w.tracks {
 		t.pending = nil
-		t.frag.reset()
+		t.frag.Reset()
 	}
 	w.fragB, w.fragN = 0, 0
 	if w.seg != nil {
@@ -296,18 +297,18 @@ func (w *writer) push(t *trackState, dur uint32) {
 	if dur == 0 {
 		dur = defaultDuration(t)
 	}
-	if len(t.frag.samples) == 0 {
+	if len(t.frag.Samples) == 0 {
 		t.firstDTS = p.DTS
 		t.leadDur = 0
 	}
 	var size int
 	if t == w.lead && w.seg != nil {
 		size = w.stageLead(p.Payload)
-		t.frag.samples = append(t.frag.samples, fragSample{dur: dur, cto: int32(p.PTS - p.DTS),
-			nonSync: t.video && !p.Key, size: uint32(size)})
+		t.frag.Samples = append(t.frag.Samples, fmp4.Sample{Duration: dur, CTO: int32(p.PTS - p.DTS),
+			NonSync: t.video && !p.Key, Size: uint32(size)})
 	} else {
 		// Referenced, not copied: hub units are immutable.
-		size = t.frag.add(dur, int32(p.PTS-p.DTS), t.video && !p.Key, p.Payload)
+		size = t.frag.Add(dur, int32(p.PTS-p.DTS), t.video && !p.Key, p.Payload)
 	}
 	t.prevDur = dur
 	t.leadDur += int64(dur)
@@ -377,7 +378,7 @@ func (w *writer) startSegment(u *hub.Unit) bool {
 	}
 	for _, tr := range w.tracks {
 		tr.pending = nil
-		tr.frag.reset()
+		tr.frag.Reset()
 	}
 	w.fragB, w.fragN = 0, 0
 	w.seg, w.segDTS = sg, u.DTS
@@ -445,16 +446,16 @@ func (w *writer) cutFragment() bool {
 	lead := w.lead
 	n := 0
 	for _, t := range w.tracks {
-		if len(t.frag.samples) > 0 {
-			t.frag.baseTime = uint64(max(0, t.firstDTS-t.base))
-			n += len(t.frag.samples)
+		if len(t.frag.Samples) > 0 {
+			t.frag.BaseTime = uint64(max(0, t.firstDTS-t.base))
+			n += len(t.frag.Samples)
 		}
 	}
 	if n == 0 {
 		return true
 	}
 	var leadDur int64
-	if len(lead.frag.samples) > 0 {
+	if len(lead.frag.Samples) > 0 {
 		leadDur = lead.leadDur
 	}
 	if !w.flushLead() {
@@ -468,7 +469,7 @@ func (w *writer) cutFragment() bool {
 	}
 	err := w.writeFragment(&frag)
 	for _, t := range w.tracks {
-		t.frag.reset()
+		t.frag.Reset()
 	}
 	w.fragB, w.fragN, w.inFrag = 0, 0, false
 	if err == nil {
@@ -499,29 +500,29 @@ func (w *writer) writeFragment(frag *store.Fragment) error {
 	}
 	seq := w.seq + 1
 	if !w.inFrag {
-		*buf = appendFragment(*buf, seq, w.frags)
+		*buf = fmp4.AppendFragment(*buf, seq, w.frags)
 		frag.Size = int64(len(*buf))
 		return write(*buf, frag.Offset)
 	}
-	moof, _ := fragmentSize(w.frags)
-	head := moof + boxHeaderSize
+	moof, _ := fmp4.FragmentSize(w.frags)
+	head := moof + fmp4.BoxHeaderSize
 	w.lastHead = head
 	frag.Offset = w.fragStart
 	if head <= w.room {
-		*buf = appendFragmentHead(*buf, seq, w.frags, w.room-head)
+		*buf = fmp4.AppendFragmentHead(*buf, seq, w.frags, w.room-head)
 		if err := write(*buf, w.fragStart); err != nil {
 			return err
 		}
-		*buf = appendPayloads((*buf)[:0], w.frags) // the other tracks
+		*buf = fmp4.AppendPayloads((*buf)[:0], w.frags) // the other tracks
 		frag.Size = int64(w.room) + w.leadOut + int64(len(*buf))
 		return write(*buf, w.fragStart+int64(w.room)+w.leadOut)
 	}
-	*buf = appendFragmentHead(*buf, seq, w.frags, 0)
+	*buf = fmp4.AppendFragmentHead(*buf, seq, w.frags, 0)
 	*buf = slices.Grow(*buf, int(w.leadOut))[:head+int(w.leadOut)]
 	if err := w.r.readData(w.seg, (*buf)[head:], w.fragStart+int64(w.room)); err != nil {
 		return err
 	}
-	*buf = appendPayloads(*buf, w.frags)
+	*buf = fmp4.AppendPayloads(*buf, w.frags)
 	frag.Size = int64(len(*buf))
 	return write(*buf, w.fragStart)
 }
