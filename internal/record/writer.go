@@ -9,6 +9,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -53,9 +54,9 @@ type writer struct {
 
 	started bool
 	seq     uint32
-	seg     *spoolSeg // nil while waiting for a keyframe
-	segDTS  int64     // lead DTS of the segment's first sample
-	fragDTS int64     // lead DTS of the fragment's first sample
+	seg     segmentFile // nil while waiting for a keyframe
+	segDTS  int64       // lead DTS of the segment's first sample
+	fragDTS int64       // lead DTS of the fragment's first sample
 	fragKey bool
 	fragB   int // payload bytes buffered in the fragment
 	fragN   int // samples buffered in the fragment
@@ -124,7 +125,7 @@ const initialHead = 1024
 func (w *writer) stageLead(payload [][]byte) int {
 	if !w.inFrag {
 		w.inFrag = true
-		w.fragStart = w.seg.written
+		w.fragStart = w.seg.Written()
 		w.room = (w.lastHead + w.lastHead/4 + 64) &^ 3
 		w.leadOut, w.taken = 0, 0
 	}
@@ -157,7 +158,7 @@ func (w *writer) flushLead() bool {
 	var err error
 	if len(b) > 0 && w.seg != nil {
 		var n int64
-		n, err = w.r.writeData(w.seg, b, w.fragStart+int64(w.room)+w.leadOut-int64(len(b)))
+		n, err = w.seg.WriteAt(b, w.fragStart+int64(w.room)+w.leadOut-int64(len(b)))
 		w.taken += n
 	}
 	w.r.bufs.put(w.stage)
@@ -173,10 +174,12 @@ func (w *writer) flushLead() bool {
 // the fragments already committed, and recording resumes at the next
 // keyframe.
 func (w *writer) fail(err error) {
-	if err != errSpoolFull && err != errCommitFailed {
+	if err != spool.ErrFull && err != spool.ErrCommitFailed {
 		w.log.Error("cannot write the spool: video is being lost", "err", err)
 	}
-	w.r.releaseSpool(w.taken)
+	if w.seg != nil {
+		w.seg.Release(w.taken)
+	}
 	w.taken, w.inFrag = 0, false
 	if w.stage != nil {
 		w.r.bufs.put(w.stage)
@@ -188,7 +191,7 @@ func (w *writer) fail(err error) {
 	}
 	w.fragB, w.fragN = 0, 0
 	if w.seg != nil {
-		w.r.closeSegment(w.seg)
+		w.seg.Close()
 		w.seg = nil
 	}
 }
@@ -232,7 +235,7 @@ func (w *writer) handleLead(u *hub.Unit) {
 			return
 		}
 		if d := ticksToDur(u.DTS-w.segDTS, t.clock); d >= w.r.cfg.SegmentDuration ||
-			(d >= minPressedSegment && w.r.spoolPressed()) {
+			(d >= minPressedSegment && w.r.segs.Pressed()) {
 			if d < w.r.cfg.SegmentDuration {
 				w.r.m.earlyCloses.Inc()
 			}
@@ -371,7 +374,7 @@ func (w *writer) startSegment(u *hub.Unit) bool {
 		start = w.prevEnd
 	}
 	w.prevEnd = time.Time{}
-	sg, err := w.r.openSegment(w.cam, start, w.init, w.initHash, w.codecStr)
+	sg, err := w.r.segs.Open(w.cam, start, w.init, w.initHash, w.codecStr)
 	if err != nil {
 		w.log.Error("cannot open a spool segment: video is being lost", "err", err)
 		return false
@@ -430,9 +433,9 @@ func (w *writer) finishSegment(nextDTS int64, exact bool) {
 		return
 	}
 	if exact {
-		w.prevEnd = w.seg.end
+		w.prevEnd = w.seg.End()
 	}
-	w.r.closeSegment(w.seg)
+	w.seg.Close()
 	w.seg = nil
 }
 
@@ -462,7 +465,7 @@ func (w *writer) cutFragment() bool {
 		return false
 	}
 	frag := store.Fragment{
-		Offset:   w.seg.written,
+		Offset:   w.seg.Written(),
 		Start:    ticksToDur(w.fragDTS-w.segDTS, lead.clock),
 		Duration: ticksToDur(leadDur, lead.clock),
 		Key:      w.fragKey,
@@ -474,8 +477,8 @@ func (w *writer) cutFragment() bool {
 	w.fragB, w.fragN, w.inFrag = 0, 0, false
 	if err == nil {
 		taken := w.taken
-		w.taken = 0 // commitFragment gives it back on failure
-		err = w.r.commitFragment(w.seg, frag, n, taken)
+		w.taken = 0 // Commit gives it back on failure
+		err = w.seg.Commit(frag, n, taken)
 	}
 	if err != nil {
 		w.fail(err)
@@ -494,7 +497,7 @@ func (w *writer) writeFragment(frag *store.Fragment) error {
 	buf := w.r.bufs.get()
 	defer w.r.bufs.put(buf)
 	write := func(b []byte, off int64) error {
-		n, err := w.r.writeData(w.seg, b, off)
+		n, err := w.seg.WriteAt(b, off)
 		w.taken += n
 		return err
 	}
@@ -519,7 +522,7 @@ func (w *writer) writeFragment(frag *store.Fragment) error {
 	}
 	*buf = fmp4.AppendFragmentHead(*buf, seq, w.frags, 0)
 	*buf = slices.Grow(*buf, int(w.leadOut))[:head+int(w.leadOut)]
-	if err := w.r.readData(w.seg, (*buf)[head:], w.fragStart+int64(w.room)); err != nil {
+	if err := w.seg.ReadBack((*buf)[head:], w.fragStart+int64(w.room)); err != nil {
 		return err
 	}
 	*buf = fmp4.AppendPayloads(*buf, w.frags)

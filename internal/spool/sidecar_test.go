@@ -1,4 +1,4 @@
-package record
+package spool
 
 import (
 	"bytes"
@@ -53,14 +53,14 @@ func TestParseSidecar(t *testing.T) {
 
 func TestKeysAndIDs(t *testing.T) {
 	start := time.Date(2026, 1, 2, 23, 59, 59, 123456789, time.FixedZone("JST", 9*3600))
-	if got, want := segmentKey("c1", start), "cam/c1/2026/01/02/1767365999123456.m4s"; got != want {
+	if got, want := SegmentKey("c1", start), "cam/c1/2026/01/02/1767365999123456.m4s"; got != want {
 		t.Errorf("segmentKey = %q, want %q", got, want)
 	}
-	if got, want := initKey("c1", "0123456789abcdef"), "cam/c1/init/0123456789abcdef.mp4"; got != want {
+	if got, want := InitKey("c1", "0123456789abcdef"), "cam/c1/init/0123456789abcdef.mp4"; got != want {
 		t.Errorf("initKey = %q, want %q", got, want)
 	}
 	for id, ok := range map[string]bool{"cam-1_A.b": true, "": false, ".x": false, "a/b": false, "a b": false, "é": false} {
-		if err := validCameraID(id); (err == nil) != ok {
+		if err := ValidCameraID(id); (err == nil) != ok {
 			t.Errorf("validCameraID(%q) = %v", id, err)
 		}
 	}
