@@ -74,7 +74,7 @@ type Config struct {
 	RetryBackoff time.Duration
 	// CommitInterval is how long written fragments of all cameras gather
 	// before one group commit syncs them (default 100 ms): what a crash may
-	// lose on top of the fragment being built (see commit.go).
+	// lose on top of the fragment being built (see internal/spool, commit.go).
 	CommitInterval time.Duration
 }
 

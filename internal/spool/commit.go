@@ -26,9 +26,9 @@ import (
 // writers and the hub drops them. Started together, the writebacks land in
 // one journal transaction that the batch's first sync commits.
 //
-// Recovery point: a crash loses the fragment being built (at most
-// the recorder's fragment duration, 1 s by default) plus the fragments written but
-// not yet committed: at most Config.CommitInterval (100 ms by default, the
+// Recovery point: a crash loses the fragment being built (at most the
+// recorder's fragment duration, 1 s by default) plus the fragments written
+// but not yet committed: at most Config.CommitInterval (100 ms by default, the
 // gathering time counted from the start of the previous commit) plus the
 // time one commit takes, so about 1.1 s of video with the defaults on a
 // healthy disk (camcloud_record_commit_seconds shows the commit time).
