@@ -41,8 +41,8 @@ func (s *Spool) Done(sg *Segment, keep bool) {
 // file when no other spooled segment uses it.
 func (s *Spool) Delete(sg *Segment) { s.removeFiles(sg) }
 
-// Row is the segment's index row: complete once the segment is closed and
-// committed (as Next returns it).
+// Row is the segment's index row. Call it on a segment taken with Next
+// (closed and committed: the row is complete and no longer changes).
 func (sg *Segment) Row() store.Segment { return sg.seg }
 
 // DataPath is the segment's data file: the segment object, once closed.
