@@ -2,9 +2,7 @@ package playback
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -14,11 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
-
 	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/blob"
-	api "github.com/camcloud/camcloud/internal/httpapi" // named api until clip.go and object.go are next edited
+	"github.com/camcloud/camcloud/internal/fmp4"
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -30,7 +27,7 @@ const maxInit = 1 << 20
 // at or before from and ends with the fragment holding to. When the init
 // segment (codec) changes within the range, the clip stops before the
 // change; X-Camcloud-Clip-Start and -End tell the wall-clock range it covers.
-func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *api.Request) {
+func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	cam, z, err := s.camera(r, rq, authz.PermExport)
 	if err != nil {
 		s.fail(w, r, err)
@@ -61,7 +58,7 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *api.Request) 
 		return
 	}
 	if plan == nil {
-		s.fail(w, r, api.Errorf(http.StatusNotFound, "not_found", "nothing is recorded between %s and %s",
+		s.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "nothing is recorded between %s and %s",
 			from.Format(time.RFC3339), to.Format(time.RFC3339)))
 		return
 	}
@@ -114,17 +111,18 @@ func planClip(ctx context.Context, st blob.Store, runs []run) (*clipPlan, error)
 	if err != nil {
 		return nil, err
 	}
-	var init fmp4.Init
-	if err := init.Unmarshal(bytes.NewReader(b)); err != nil {
+	tracks, err := fmp4.ParseInit(b)
+	if err != nil {
 		return nil, fmt.Errorf("init segment %s: %w", initKey, err)
 	}
-	for _, t := range init.Tracks {
+	leadVideo := false
+	for _, t := range tracks {
 		if t.ID <= 0 || t.TimeScale == 0 {
 			return nil, fmt.Errorf("init segment %s: track %d has no timescale", initKey, t.ID)
 		}
 		p.clocks[uint32(t.ID)] = t.TimeScale
-		if p.lead == 0 || (t.Codec != nil && t.Codec.IsVideo() && !isVideo(init, p.lead)) {
-			p.lead = uint32(t.ID)
+		if p.lead == 0 || (isVideo(t) && !leadVideo) {
+			p.lead, leadVideo = uint32(t.ID), isVideo(t)
 		}
 	}
 	p.init = b
@@ -135,15 +133,8 @@ func planClip(ctx context.Context, st blob.Store, runs []run) (*clipPlan, error)
 	return p, nil
 }
 
-// isVideo reports whether track id of init is video.
-func isVideo(init fmp4.Init, id uint32) bool {
-	for _, t := range init.Tracks {
-		if uint32(t.ID) == id {
-			return t.Codec != nil && t.Codec.IsVideo()
-		}
-	}
-	return false
-}
+// isVideo reports whether an init segment's track is video.
+func isVideo(t fmp4.InitTrack) bool { return t.Codec != nil && t.Codec.IsVideo() }
 
 // readInit reads a whole init segment, bounded.
 func readInit(ctx context.Context, st blob.Store, key string) ([]byte, error) {
@@ -180,8 +171,8 @@ func (p *clipPlan) stream(ctx context.Context, w io.Writer, st blob.Store) error
 
 // fragWriter copies fragments, rewriting their moof boxes.
 type fragWriter struct {
-	rb  *rebaser
-	buf []byte // moof buffer, reused
+	rb *rebaser
+	cp fmp4.Copier
 }
 
 // copyRun copies the fragments of one run from one ranged read.
@@ -199,65 +190,10 @@ func (fw *fragWriter) copyRun(ctx context.Context, w io.Writer, st blob.Store, r
 	return nil
 }
 
-// copyFragment copies one moof+mdat pair of size bytes from src to w.
+// copyFragment copies one moof+mdat pair of size bytes from src to w,
+// renumbering and re-basing the moof.
 func (fw *fragWriter) copyFragment(w io.Writer, src io.Reader, size int64) error {
-	moofSize, hdr, err := readHeader(src, "moof")
-	if err != nil {
-		return err
-	}
-	if moofSize > maxMoof || moofSize >= size {
-		return fmt.Errorf("%w: moof of %d bytes in a fragment of %d", errBox, moofSize, size)
-	}
-	if int64(cap(fw.buf)) < moofSize {
-		fw.buf = make([]byte, moofSize)
-	}
-	b := fw.buf[:moofSize]
-	n := copy(b, hdr)
-	if _, err := io.ReadFull(src, b[n:]); err != nil {
-		return err
-	}
-	if err := fw.rb.rewrite(b); err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		return err
-	}
-	mdatSize, hdr, err := readHeader(src, "mdat")
-	if err != nil {
-		return err
-	}
-	if moofSize+mdatSize != size {
-		return fmt.Errorf("%w: fragment boxes span %d bytes, the index says %d", errBox, moofSize+mdatSize, size)
-	}
-	if _, err := w.Write(hdr); err != nil {
-		return err
-	}
-	_, err = io.CopyN(w, src, mdatSize-int64(len(hdr)))
-	return err
-}
-
-// readHeader reads a box header of the wanted type and returns the box size
-// and the header bytes.
-func readHeader(src io.Reader, want string) (int64, []byte, error) {
-	hdr := make([]byte, 8, 16)
-	if _, err := io.ReadFull(src, hdr); err != nil {
-		return 0, nil, err
-	}
-	if string(hdr[4:8]) != want {
-		return 0, nil, fmt.Errorf("%w: found %q where %s was expected", errBox, hdr[4:8], want)
-	}
-	size := uint64(binary.BigEndian.Uint32(hdr))
-	if size == 1 {
-		hdr = hdr[:16]
-		if _, err := io.ReadFull(src, hdr[8:]); err != nil {
-			return 0, nil, err
-		}
-		size = binary.BigEndian.Uint64(hdr[8:])
-	}
-	if size < uint64(len(hdr)) || size > math.MaxInt64/2 {
-		return 0, nil, fmt.Errorf("%w: %s box of size %d", errBox, want, size)
-	}
-	return int64(size), hdr, nil
+	return fw.cp.Copy(w, src, size, fw.rb.rewrite)
 }
 
 // clipName is the download file name: camera name and start time.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/blob"
-	api "github.com/camcloud/camcloud/internal/httpapi" // named api until clip.go and object.go are next edited
+	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -38,7 +38,7 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	}
 	size, err := z.Blobs.Stat(r.Context(), key)
 	if errors.Is(err, blob.ErrNotFound) {
-		s.fail(w, r, api.Errorf(http.StatusNotFound, "not_found", "no such object"))
+		s.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "no such object"))
 		return
 	}
 	if err != nil {
@@ -58,7 +58,7 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 func allowedKey(c auth.MediaClaims, key string) error {
 	prefix := "cam/" + c.CameraID + "/"
 	if !strings.HasPrefix(key, prefix) || path.Clean(key) != key || blob.ValidateKey(key) != nil {
-		return api.Errorf(http.StatusForbidden, "forbidden", "this token does not grant that object")
+		return httpapi.Errorf(http.StatusForbidden, "forbidden", "this token does not grant that object")
 	}
 	base := path.Base(key)
 	if digits, ok := strings.CutSuffix(base, ".m4s"); ok {
@@ -66,7 +66,7 @@ func allowedKey(c auth.MediaClaims, key string) error {
 		if err == nil {
 			start := time.UnixMicro(us)
 			if !start.After(c.From.Add(-store.MaxSegmentDuration)) || !start.Before(c.To) {
-				return api.Errorf(http.StatusForbidden, "forbidden", "this object is outside the token's time range")
+				return httpapi.Errorf(http.StatusForbidden, "forbidden", "this object is outside the token's time range")
 			}
 		}
 	}

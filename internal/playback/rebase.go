@@ -2,6 +2,8 @@ package playback
 
 import (
 	"fmt"
+
+	"github.com/camcloud/camcloud/internal/fmp4"
 )
 
 // rebaser renumbers moof boxes and re-bases their decode times so that a
@@ -30,44 +32,44 @@ func newRebaser(lead uint32, clocks map[uint32]uint32) *rebaser {
 
 // rewrite patches the moof box b (exactly one box) in place.
 func (rb *rebaser) rewrite(b []byte) error {
-	m, err := parseMoof(b)
+	m, err := fmp4.ParseMoof(b)
 	if err != nil {
 		return err
 	}
-	for _, t := range m.trafs {
-		if rb.clocks[t.trackID] == 0 {
-			return fmt.Errorf("%w: track %d is not in the init segment", errBox, t.trackID)
+	for _, t := range m.Trafs {
+		if rb.clocks[t.TrackID] == 0 {
+			return fmt.Errorf("%w: track %d is not in the init segment", fmp4.ErrMalformed, t.TrackID)
 		}
 	}
 	leadAt := -1
-	for i, t := range m.trafs {
-		if t.trackID == rb.lead {
+	for i, t := range m.Trafs {
+		if t.TrackID == rb.lead {
 			leadAt = i
 		}
 	}
 	switch {
 	case leadAt >= 0:
-		t := m.trafs[leadAt]
-		if !rb.started || t.base != rb.expectIn {
-			rb.shift = int64(rb.nextOut[rb.lead]) - int64(t.base)
+		t := m.Trafs[leadAt]
+		if !rb.started || t.Base != rb.expectIn {
+			rb.shift = int64(rb.nextOut[rb.lead]) - int64(t.Base)
 		}
-		rb.expectIn = t.base + t.dur
+		rb.expectIn = t.Base + t.Dur
 		rb.started = true
-	case !rb.started && len(m.trafs) > 0:
-		t := m.trafs[0]
-		rb.shift = -convert(int64(t.base), rb.clocks[t.trackID], rb.clocks[rb.lead])
+	case !rb.started && len(m.Trafs) > 0:
+		t := m.Trafs[0]
+		rb.shift = -convert(int64(t.Base), rb.clocks[t.TrackID], rb.clocks[rb.lead])
 		rb.started = true
 	}
-	for i, t := range m.trafs {
-		out := int64(t.base) + convert(rb.shift, rb.clocks[rb.lead], rb.clocks[t.trackID])
+	for i, t := range m.Trafs {
+		out := int64(t.Base) + convert(rb.shift, rb.clocks[rb.lead], rb.clocks[t.TrackID])
 		out = max(out, 0)
-		if err := m.setBase(b, i, uint64(out)); err != nil {
+		if err := m.SetBase(b, i, uint64(out)); err != nil {
 			return err
 		}
-		rb.nextOut[t.trackID] = uint64(out) + t.dur
+		rb.nextOut[t.TrackID] = uint64(out) + t.Dur
 	}
 	rb.seq++
-	m.setSeq(b, rb.seq)
+	m.SetSeq(b, rb.seq)
 	return nil
 }
 

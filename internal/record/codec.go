@@ -11,10 +11,9 @@ import (
 	hlscodecs "github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4"
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/fmp4/seekablebuffer"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/nalu"
 )
 
@@ -69,20 +68,16 @@ func codecsString(tracks []*trackState) string {
 // buildInit marshals the fMP4 init segment for tracks and returns it with
 // its content hash (first 16 hex digits of SHA-256), which names it.
 func buildInit(tracks []*trackState) ([]byte, string, error) {
-	init := fmp4.Init{}
+	its := make([]fmp4.InitTrack, 0, len(tracks))
 	for _, t := range tracks {
-		init.Tracks = append(init.Tracks, &fmp4.InitTrack{
-			ID:        t.id,
-			TimeScale: uint32(t.clock),
-			Codec:     t.codec,
-		})
+		its = append(its, fmp4.InitTrack{ID: t.id, TimeScale: uint32(t.clock), Codec: t.codec})
 	}
-	var buf seekablebuffer.Buffer
-	if err := init.Marshal(&buf); err != nil {
-		return nil, "", fmt.Errorf("building init segment: %w", err)
+	b, err := fmp4.MarshalInit(its)
+	if err != nil {
+		return nil, "", err
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return buf.Bytes(), hex.EncodeToString(sum[:])[:16], nil
+	sum := sha256.Sum256(b)
+	return b, hex.EncodeToString(sum[:])[:16], nil
 }
 
 // hasParams reports whether a video codec carries its parameter sets.

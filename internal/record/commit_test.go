@@ -55,7 +55,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Errorf("frames_recorded_total = %v before the commit, want 0", got)
 	}
 
-	e.rec.flush()
+	e.rec.spool.Flush()
 	if got := counter(t, e.reg, "camcloud_record_commit_seconds"); got != 1 {
 		t.Errorf("%v commits for %d cameras, want 1", got, len(cams))
 	}
@@ -94,38 +94,5 @@ func TestGroupCommit(t *testing.T) {
 		if off != row.Size {
 			t.Errorf("%s: fragments end at %d, size %d", row.Key, off, row.Size)
 		}
-	}
-}
-
-// TestCommitAfterIdle: the committer stops when nothing is queued and
-// starts again on the next fragment, many times, without losing or mixing
-// up fragments.
-func TestCommitAfterIdle(t *testing.T) {
-	e := newEnv(t, func(c *Config) {
-		c.SegmentDuration = time.Minute
-		c.CommitInterval = time.Millisecond
-	})
-	idle := func() bool {
-		e.rec.commit.mu.Lock()
-		defer e.rec.commit.mu.Unlock()
-		return !e.rec.commit.running
-	}
-	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
-	const loops = 3
-	for k := range loops {
-		f.write(k, 1)
-		waitFor(t, "the committer to go idle", idle)
-	}
-	if err := f.end(); err != nil {
-		t.Fatal(err)
-	}
-	e.run(t)
-	drain(t, e.rec)
-	rows := e.index.sorted()
-	if len(rows) != 1 {
-		t.Fatalf("%d rows, want 1", len(rows))
-	}
-	if got := checkSegments(t, e.store, rows, []string{"h264", "aac"}); got != loops*250 {
-		t.Errorf("%d video frames stored, want %d", got, loops*250)
 	}
 }

@@ -167,7 +167,7 @@ func startRecording(t testing.TB, rec *Recorder, cam string, smp *sample.Sample)
 		errc: make(chan error, 1), cancel: cancel}
 	base := rec.readers.Load()
 	go func() { f.errc <- rec.Record(ctx, f.stream) }()
-	waitFor(t, "the recorder to attach", func() bool { return rec.readers.Load() > base })
+	testenv.WaitFor(t, "the recorder to attach", func() bool { return rec.readers.Load() > base })
 	return f
 }
 
@@ -177,7 +177,7 @@ func startRecording(t testing.TB, rec *Recorder, cam string, smp *sample.Sample)
 func (f *feeder) feed(from, loops int) {
 	f.t.Helper()
 	f.write(from, loops)
-	f.rec.flush() // what was written is synced and counted
+	f.rec.spool.Flush() // what was written is synced and counted
 }
 
 // write is feed without waiting for the commit.
@@ -203,7 +203,7 @@ func (f *feeder) write(from, loops int) {
 
 func (f *feeder) waitConsumed(n int64) {
 	f.t.Helper()
-	waitFor(f.t, "the recorder to consume", func() bool { return f.rec.consumed.Load() >= n })
+	testenv.WaitFor(f.t, "the recorder to consume", func() bool { return f.rec.consumed.Load() >= n })
 }
 
 // end closes the stream and waits for Record to return.
@@ -216,17 +216,6 @@ func (f *feeder) end() error {
 	case <-time.After(20 * time.Second):
 		f.t.Fatal("Record did not return after the stream closed")
 		return nil
-	}
-}
-
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -342,36 +331,37 @@ func probe(t testing.TB, init, seg []byte) probeResult {
 	return pr
 }
 
-// spoolFiles lists the files left in a spool directory tree.
-func spoolFiles(t testing.TB, dir string) []string {
-	t.Helper()
-	var out []string
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out
+// stallSpool makes every spool write of rec's writers wait while the
+// returned mutex is held, as a stuck disk would. Call it before recording.
+func stallSpool(rec *Recorder) *sync.Mutex {
+	mu := &sync.Mutex{}
+	rec.segs = stalledSpool{segmentSpool: rec.segs, mu: mu}
+	return mu
 }
 
-func copyDir(t testing.TB, src, dst string) {
-	t.Helper()
-	filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o750)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return os.WriteFile(target, b, 0o640)
-	})
+// stalledSpool wraps the real spool; its segments' writes take mu.
+type stalledSpool struct {
+	segmentSpool
+	mu *sync.Mutex
+}
+
+func (s stalledSpool) Open(cam string, start time.Time, init []byte, initHash, codec string) (segmentFile, error) {
+	sg, err := s.segmentSpool.Open(cam, start, init, initHash, codec)
+	if err != nil {
+		return nil, err
+	}
+	return stalledSegment{segmentFile: sg, mu: s.mu}, nil
+}
+
+type stalledSegment struct {
+	segmentFile
+	mu *sync.Mutex
+}
+
+func (s stalledSegment) WriteAt(b []byte, off int64) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.segmentFile.WriteAt(b, off)
 }
 
 // bytesReaderAt reads from a byte slice.

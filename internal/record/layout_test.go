@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
@@ -58,7 +59,7 @@ func TestLeadPayloadWrittenAhead(t *testing.T) {
 			t.Errorf("segment %s does not decode cleanly: %s", row.Key, msg)
 		}
 		for _, f := range row.Fragments {
-			moof, err := readBoxHeader(bytesReaderAt(seg), f.Offset, f.Offset+f.Size)
+			moof, err := fmp4.ReadHeaderAt(bytesReaderAt(seg), f.Offset, f.Offset+f.Size)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,9 +69,9 @@ func TestLeadPayloadWrittenAhead(t *testing.T) {
 				t.Fatalf("fragment at %d has no trun", f.Offset)
 			}
 			switch off := int64(binary.BigEndian.Uint32(b[at+12:])); {
-			case off == moof.Size+boxHeaderSize:
+			case off == moof.Size+fmp4.BoxHeaderSize:
 				whole++
-			case off > moof.Size+boxHeaderSize:
+			case off > moof.Size+fmp4.BoxHeaderSize:
 				padded++
 			default:
 				t.Fatalf("fragment at %d: first sample at %d, inside the header", f.Offset, off)

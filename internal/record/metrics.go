@@ -2,11 +2,15 @@ package record
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/camcloud/camcloud/internal/spool"
 )
 
-// metrics are the recorder's Prometheus series (namespace camcloud_record).
-// They exist even without a Registerer, so the code never checks for nil.
+// metrics are the recorder's Prometheus series (namespace camcloud_record),
+// the spool's among them. They exist even without a Registerer, so the code
+// never checks for nil.
 type metrics struct {
+	spool            spool.Metrics
 	segmentsUploaded prometheus.Counter
 	uploadFailures   prometheus.Counter
 	bytesUploaded    prometheus.Counter
@@ -41,6 +45,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "commit_seconds", Help: "Duration of one group commit (sync of the fragments written since the previous one).",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10}}),
 	}
+	m.spool = spool.Metrics{Bytes: m.spoolBytes, Dropped: m.spoolDropped, Frames: m.framesRecorded, CommitSeconds: m.commitSeconds}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.segmentsUploaded, m.uploadFailures, m.bytesUploaded,
 			m.spoolBytes, m.spoolDropped, m.earlyCloses, m.framesRecorded, m.overflowDrops, m.commitSeconds} {

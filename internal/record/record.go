@@ -1,17 +1,10 @@
 // Package record is the camera-server recorder: it turns each hub stream
-// into keyframe-aligned fragmented MP4, appends every ~1 s fragment to a
-// local spool file, makes the fragments of every camera durable together
-// every 100 ms (group commit: a crash loses at most the fragment in flight
-// plus about 100 ms, see commit.go), closes a segment at the first keyframe after its
-// target duration, uploads closed segments to the object store with retry,
-// and only then writes their index rows. Leftover spool files are recovered
-// at start.
-//
-// Spool layout, one directory per camera under Config.SpoolDir:
-//
-//	<cam>/<start µs>.m4s     fragments (moof+mdat pairs), appended, fdatasync'd by the group commit
-//	<cam>/<start µs>.idx     sidecar: JSON header line, then one line per fragment, written once its data is synced
-//	<cam>/<init hash>.init   init segment bytes, shared by that camera's segments
+// into keyframe-aligned fragmented MP4 (writer.go, boxes by internal/fmp4),
+// writes every ~1 s fragment to its segment in the durable local spool
+// (internal/spool: files, room, group commit every 100 ms, sidecar,
+// recovery), closes a segment at the first keyframe after its target
+// duration, and uploads closed segments to the object store with retry,
+// then writes their index rows (upload.go).
 //
 // Timeline: each track's tfdt counts from the first keyframe of the
 // recording (one Record call), so the segments of one recording play
@@ -24,13 +17,11 @@
 // rebase timestamps. Init segments are content-addressed,
 // so a codec change (new SPS/PPS) gives a new InitKey.
 //
-// The spool is bounded by Config.MaxSpoolBytes. When it is full the oldest
-// closed segment still waiting for upload is dropped (logged at Error and
-// counted), so that recording of what happens now continues: during a long
-// store outage the newest video is the most valuable, and the oldest is the
-// one the outage already made stale. If nothing can be dropped (everything is
-// being written or uploaded), the new fragment is dropped instead and the
-// segment restarts at the next keyframe.
+// The spool is bounded by Config.MaxSpoolBytes: when it is full the oldest
+// segment waiting for upload is dropped (see internal/spool); if nothing can
+// be dropped, the new fragment is, and the segment restarts at the next
+// keyframe. Above 3/4 of the bound, segments close early so that they
+// upload sooner.
 package record
 
 import (
@@ -38,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +36,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -83,7 +74,7 @@ type Config struct {
 	RetryBackoff time.Duration
 	// CommitInterval is how long written fragments of all cameras gather
 	// before one group commit syncs them (default 100 ms): what a crash may
-	// lose on top of the fragment being built (see commit.go).
+	// lose on top of the fragment being built (see internal/spool, commit.go).
 	CommitInterval time.Duration
 }
 
@@ -91,46 +82,33 @@ type Config struct {
 const (
 	DefaultSegmentDuration  = 60 * time.Second
 	DefaultFragmentDuration = time.Second
-	DefaultMaxSpoolBytes    = 2 << 30
+	DefaultMaxSpoolBytes    = spool.DefaultMaxBytes
 	DefaultUploadWorkers    = 4
 	DefaultRetryBackoff     = 250 * time.Millisecond
-	DefaultCommitInterval   = 100 * time.Millisecond
+	DefaultCommitInterval   = spool.DefaultCommitInterval
 	maxRetryBackoff         = 10 * time.Second
 )
 
 // ErrDraining is returned by Record once Drain was called.
 var ErrDraining = errors.New("record: draining")
 
-// errSpoolFull is returned when a fragment does not fit in the spool.
-var errSpoolFull = errors.New("record: spool full")
-
 // Recorder records hub streams to the spool and uploads them. One Recorder
 // serves every camera of a camera server.
 type Recorder struct {
-	cfg Config
-	log *slog.Logger
-	m   *metrics
+	cfg   Config
+	log   *slog.Logger
+	m     *metrics
+	spool *spool.Spool
+	segs  segmentSpool // what writers reach the spool through
+	up    *uploader
 
-	mu         sync.Mutex
-	open       map[*spoolSeg]struct{} // being written
-	queue      []*spoolSeg            // closed, waiting for upload, oldest first
-	known      map[string]bool        // data paths owned by this process
-	initRefs   map[string]int         // spooled init file -> segments using it
-	spoolBytes int64
-	// pressed is set while the spool is above pressureFraction of its
-	// bound: writers then close their segments early (see spoolPressed).
-	pressed    atomic.Bool
-	pressedLog time.Time // last "spool under pressure" log, under mu
-	sessions   int
-	draining   bool
-	drainCh    chan struct{}
-	changed    chan struct{} // closed and replaced on every state change
+	mu       sync.Mutex
+	sessions int
+	draining bool
+	drainCh  chan struct{}
+	changed  chan struct{} // closed and replaced when sessions end
 
-	bufs   *fragmentBuffers // fragment assembly buffers, shared by all cameras
-	commit *committer       // group commit of written fragments
-
-	initMu       sync.Mutex
-	initUploaded map[string]bool // init object keys known to be in the store
+	bufs *fragmentBuffers // fragment assembly buffers, shared by all cameras
 
 	// test hooks: units taken from hub readers, and readers attached.
 	consumed atomic.Int64
@@ -172,35 +150,41 @@ func New(cfg Config) (*Recorder, error) {
 	if cfg.CommitInterval <= 0 {
 		cfg.CommitInterval = DefaultCommitInterval
 	}
-	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
-		return nil, fmt.Errorf("record: creating spool: %w", err)
-	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, fmt.Errorf("record: registering metrics: %w", err)
 	}
+	log := cfg.Log.With("component", "record")
+	sp, err := spool.New(spool.Config{Dir: cfg.SpoolDir, MaxBytes: cfg.MaxSpoolBytes, CommitInterval: cfg.CommitInterval,
+		Log: log, Metrics: m.spool})
+	if err != nil {
+		return nil, fmt.Errorf("record: %w", err)
+	}
 	return &Recorder{
-		cfg:          cfg,
-		log:          cfg.Log.With("component", "record"),
-		m:            m,
-		open:         map[*spoolSeg]struct{}{},
-		known:        map[string]bool{},
-		initRefs:     map[string]int{},
-		drainCh:      make(chan struct{}),
-		changed:      make(chan struct{}),
-		initUploaded: map[string]bool{},
-		bufs:         newFragmentBuffers(),
-		commit:       newCommitter(),
+		cfg:     cfg,
+		log:     log,
+		m:       m,
+		spool:   sp,
+		segs:    spoolSegments{sp},
+		up:      newUploader(cfg, sp, m, log),
+		drainCh: make(chan struct{}),
+		changed: make(chan struct{}),
+		bufs:    newFragmentBuffers(),
 	}, nil
 }
 
+// Recover queues for upload the segments an earlier process left in the
+// spool, cut back to their last complete fragment (see spool.Recover). Call
+// it at start, before Record.
+func (r *Recorder) Recover(ctx context.Context) error { return r.spool.Recover(ctx) }
+
+// Run uploads closed segments with Config.UploadWorkers workers until ctx
+// ends. Segments not yet uploaded then stay in the spool for the next start.
+func (r *Recorder) Run(ctx context.Context) { r.up.run(ctx) }
+
 // Pending reports the segments in the spool (being written or waiting for
 // upload) and their bytes on disk.
-func (r *Recorder) Pending() (segments int, bytes int64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.open) + len(r.queue), r.spoolBytes
-}
+func (r *Recorder) Pending() (segments int, bytes int64) { return r.spool.Pending() }
 
 // Drain stops every recording (closing its open segment, which goes to the
 // upload queue) and waits until the spool is empty, for rolling restarts.
@@ -216,20 +200,20 @@ func (r *Recorder) Drain(ctx context.Context) error {
 	r.mu.Unlock()
 	for {
 		r.mu.Lock()
-		done := r.sessions == 0 && len(r.open) == 0 && len(r.queue) == 0
-		closing := r.sessions == 0 && len(r.open) > 0 // closed, not yet committed
-		ch := r.changed
+		sessions, ch := r.sessions, r.changed
 		r.mu.Unlock()
-		if done {
+		open, queued, spoolCh := r.spool.State()
+		if sessions == 0 && open == 0 && queued == 0 {
 			return nil
 		}
-		if closing {
-			r.flush() // commit them now rather than at the next interval
+		if sessions == 0 && open > 0 { // closed, not yet committed
+			r.spool.Flush() // commit them now rather than at the next interval
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-ch:
+		case <-spoolCh:
 		}
 	}
 }
@@ -240,28 +224,6 @@ func (r *Recorder) notifyLocked() {
 	r.changed = make(chan struct{})
 }
 
-func (r *Recorder) setSpoolBytesLocked(delta int64) {
-	r.spoolBytes += delta
-	r.m.spoolBytes.Set(float64(r.spoolBytes))
-	pressed := r.spoolBytes > r.cfg.MaxSpoolBytes/pressureDivisor*(pressureDivisor-1)
-	if pressed && !r.pressed.Load() && time.Since(r.pressedLog) > time.Minute {
-		r.pressedLog = time.Now()
-		r.log.Warn("spool above 3/4 of max_spool_bytes: closing segments early so that they upload sooner",
-			"spool_bytes", r.spoolBytes, "max_spool_bytes", r.cfg.MaxSpoolBytes)
-	}
-	r.pressed.Store(pressed)
-}
-
-// The spool is under pressure above (pressureDivisor-1)/pressureDivisor of
-// MaxSpoolBytes. Open segments count against the bound (they are on disk),
-// so many cameras with long segments can fill it while the store is
-// healthy; closing segments early lets them upload and frees the room
-// before any video has to be dropped.
-const pressureDivisor = 4
-
 // minPressedSegment is the shortest segment closed because of spool
 // pressure, so that pressure never turns the index into tiny objects.
 const minPressedSegment = 10 * time.Second
-
-// spoolPressed reports whether segments should close early.
-func (r *Recorder) spoolPressed() bool { return r.pressed.Load() }

@@ -11,8 +11,11 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // checkSegments verifies stored objects against their index rows: objects
@@ -24,14 +27,14 @@ func checkSegments(t *testing.T, st blob.Store, rows []store.Segment, wantCodecs
 	keyRe := regexp.MustCompile(`^cam/cam1/\d{4}/\d{2}/\d{2}/\d+\.m4s$`)
 	videoPackets := 0
 	for i, row := range rows {
-		if !keyRe.MatchString(row.Key) || row.Key != segmentKey("cam1", row.Start) {
+		if !keyRe.MatchString(row.Key) || row.Key != spool.SegmentKey("cam1", row.Start) {
 			t.Errorf("row %d key %q", i, row.Key)
 		}
 		seg := getObject(t, st, row.Key)
 		if int64(len(seg)) != row.Size {
 			t.Errorf("row %d size %d, object has %d bytes", i, row.Size, len(seg))
 		}
-		offs, sizes := scanFragments(bytesReaderAt(seg), int64(len(seg)))
+		offs, sizes := fmp4.ScanFragments(bytesReaderAt(seg), int64(len(seg)))
 		if len(offs) != len(row.Fragments) {
 			t.Fatalf("row %d: %d fragments in the table, %d moof+mdat in the object", i, len(row.Fragments), len(offs))
 		}
@@ -125,7 +128,7 @@ func TestRecordH264(t *testing.T) {
 	if n, b := e.rec.Pending(); n != 0 || b != 0 {
 		t.Errorf("Pending() = %d, %d after drain", n, b)
 	}
-	if left := spoolFiles(t, e.spool); len(left) != 0 {
+	if left := testenv.Files(t, e.spool); len(left) != 0 {
 		t.Errorf("spool not empty after upload: %v", left)
 	}
 	if got := counter(t, e.reg, "camcloud_record_segments_uploaded_total"); got != 8 {
@@ -182,7 +185,7 @@ func TestUploadRetriesWhileStoreAndIndexAreDown(t *testing.T) {
 	if err := f.end(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "failed uploads", func() bool { return e.store.failures.Load() >= 10 })
+	testenv.WaitFor(t, "failed uploads", func() bool { return e.store.failures.Load() >= 10 })
 	if n, _ := e.rec.Pending(); n != 5 {
 		t.Errorf("%d segments pending while the store is down, want 5", n)
 	}
@@ -245,8 +248,8 @@ func TestSpoolPressureClosesSegmentsEarly(t *testing.T) {
 	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
 	// 60 s, letting uploads catch up every 3.5 s as they would in real time.
 	f.every = func() {
-		f.rec.flush()
-		waitFor(t, "closed segments to upload", func() bool {
+		f.rec.spool.Flush()
+		testenv.WaitFor(t, "closed segments to upload", func() bool {
 			n, _ := e.rec.Pending()
 			return n <= 1
 		})
@@ -288,23 +291,24 @@ func TestSpoolPressureClosesSegmentsEarly(t *testing.T) {
 
 func TestOverflowReattaches(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.SegmentDuration = 60 * time.Second })
+	stall := stallSpool(e.rec)
 	smp := loadSample(t, "sample-h264.ts")
 	f := startRecording(t, e.rec, "cam1", smp)
 	f.feed(0, 1)
 	// Stall the recorder (its next spool write waits for the lock) and
 	// write more than its hub buffer holds.
-	e.rec.mu.Lock()
+	stall.Lock()
 	for k := 1; k < 5; k++ {
 		for _, u := range smp.Loop(k) {
 			u.NTP = epoch.Add(ticksToDur(u.DTS, smp.Tracks[u.Track-1].ClockRate))
 			f.stream.Write(u)
 		}
 	}
-	e.rec.mu.Unlock()
-	waitFor(t, "the overflow to be counted", func() bool {
+	stall.Unlock()
+	testenv.WaitFor(t, "the overflow to be counted", func() bool {
 		return counter(t, e.reg, "camcloud_record_overflow_drops_total") == 1
 	})
-	waitFor(t, "the recorder to reattach", func() bool { return e.rec.readers.Load() == 1 })
+	testenv.WaitFor(t, "the recorder to reattach", func() bool { return e.rec.readers.Load() == 1 })
 	f.written = e.rec.consumed.Load()
 	f.feed(5, 1)
 	if err := f.end(); err != nil {
@@ -485,14 +489,14 @@ func TestRecordAudioOnlyLPCM(t *testing.T) {
 	s := hub.New().Publish("cam1", tracks)
 	errc := make(chan error, 1)
 	go func() { errc <- e.rec.Record(context.Background(), s) }()
-	waitFor(t, "the recorder to attach", func() bool { return e.rec.readers.Load() == 1 })
+	testenv.WaitFor(t, "the recorder to attach", func() bool { return e.rec.readers.Load() == 1 })
 	frame := make([]byte, 320) // 20 ms of silence
 	for i := range 500 {       // 10 s
 		dts := int64(i * 160)
 		s.Write(&hub.Unit{Track: 1, DTS: dts, PTS: dts, Key: true, NTP: epoch.Add(ticksToDur(dts, 8000)),
 			Payload: [][]byte{frame}})
 	}
-	waitFor(t, "the recorder to consume", func() bool { return e.rec.consumed.Load() == 500 })
+	testenv.WaitFor(t, "the recorder to consume", func() bool { return e.rec.consumed.Load() == 500 })
 	s.Close()
 	if err := <-errc; err != nil {
 		t.Fatal(err)

@@ -5,156 +5,50 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
-// crashSpool records 10 s into an open 60 s segment and returns a copy of
-// the spool as it is on disk at that moment, as a crash would leave it, and
-// the number of fragments its sidecar lists.
-func crashSpool(t *testing.T) (string, int) {
-	t.Helper()
+// TestRecoverUploadsCrashedRecording: what a recorder left in its spool
+// when it stopped mid-segment (the torn tail of a crash included) is
+// uploaded by the next recorder as playable video, from its start. The
+// cases of torn spools are internal/spool's recovery tests.
+func TestRecoverUploadsCrashedRecording(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.SegmentDuration = time.Minute })
 	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
-	f.feed(0, 1)
-	snap := t.TempDir()
-	copyDir(t, e.spool, snap)
+	f.feed(0, 1) // 10 s
+	dir := t.TempDir()
+	testenv.CopyDir(t, e.spool, dir)
 	f.cancel() // the recorder stops mid-segment
 	<-f.errc
-	idx, data := spoolPaths(t, snap)
-	b, err := os.ReadFile(idx)
+	data, _ := filepath.Glob(filepath.Join(dir, "cam1", "*.m4s"))
+	if len(data) != 1 {
+		t.Fatalf("spooled data files %v, want one", data)
+	}
+	torn, err := os.OpenFile(data[0], os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(data); err != nil {
+	torn.Write(bytes.Repeat([]byte{0, 0, 0x10, 0, 'm', 'o', 'o', 'f', 0xde, 0xad}, 300))
+	torn.Close()
+
+	next := newEnv(t, func(cfg *Config) { cfg.SpoolDir = dir })
+	if err := next.rec.Recover(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	n := bytes.Count(b, []byte{'\n'}) - 1
-	if n < 8 {
-		t.Fatalf("only %d fragments spooled after 10 s of 1 s fragments", n)
+	next.run(t)
+	drain(t, next.rec)
+	rows := next.index.sorted()
+	if len(rows) != 1 || !rows[0].Start.Equal(epoch) {
+		t.Fatalf("rows %+v, want one from %v", rows, epoch)
 	}
-	return snap, n
-}
-
-// spoolPaths returns the sidecar and data file of the only spooled segment.
-func spoolPaths(t *testing.T, dir string) (idx, data string) {
-	t.Helper()
-	m, _ := filepath.Glob(filepath.Join(dir, "cam1", "*.idx"))
-	if len(m) != 1 {
-		t.Fatalf("spooled sidecars %v, want one", m)
+	frames := checkSegments(t, next.store, rows, []string{"h264", "aac"})
+	if want := int(rows[0].End.Sub(rows[0].Start).Seconds() * 25); frames != want || frames < 8*24 {
+		t.Errorf("%d frames recovered for %d fragments", frames, len(rows[0].Fragments))
 	}
-	return m[0], strings.TrimSuffix(m[0], ".idx") + ".m4s"
-}
-
-func appendFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := f.Write(b); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestRecoverAfterCrash(t *testing.T) {
-	snap, frags := crashSpool(t)
-	garbage := bytes.Repeat([]byte{0, 0, 0x10, 0, 'm', 'o', 'o', 'f', 0xde, 0xad}, 300)
-	cases := []struct {
-		name  string
-		crash func(t *testing.T, idx, data string)
-		want  int // fragments recovered; 0: nothing to upload
-	}{
-		{"clean", func(*testing.T, string, string) {}, frags},
-		{"torn data tail and sidecar line", func(t *testing.T, idx, data string) {
-			appendFile(t, data, garbage)
-			appendFile(t, idx, []byte(`{"o":123456,"s":99`))
-		}, frags},
-		{"garbage sidecar line", func(t *testing.T, idx, data string) {
-			appendFile(t, idx, []byte("\x00\x01not json\n{\"o\":1,\"s\":2,\"t\":0,\"d\":0,\"k\":true}\n"))
-		}, frags},
-		{"last fragment torn", func(t *testing.T, idx, data string) {
-			// The file may go on past the last fragment (payload written
-			// ahead of the next one): tear the fragment itself.
-			b, _ := os.ReadFile(idx)
-			sc, err := parseSidecar(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			last := sc.Fragments[len(sc.Fragments)-1]
-			if err := os.Truncate(data, last.Offset+last.Size-1000); err != nil {
-				t.Fatal(err)
-			}
-		}, frags - 1},
-		{"fragment bytes overwritten", func(t *testing.T, idx, data string) {
-			f, _ := os.OpenFile(data, os.O_WRONLY, 0)
-			defer f.Close()
-			// The third fragment's moof header: the rest cannot be trusted.
-			b, _ := os.ReadFile(idx)
-			sc, err := parseSidecar(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.WriteAt([]byte("xxxxxxxx"), sc.Fragments[2].Offset)
-		}, 2},
-		{"torn sidecar header", func(t *testing.T, idx, data string) {
-			b, _ := os.ReadFile(idx)
-			os.WriteFile(idx, b[:20], 0o640)
-		}, 0},
-		{"no data file", func(t *testing.T, idx, data string) { os.Remove(data) }, 0},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			copyDir(t, snap, dir)
-			idx, data := spoolPaths(t, dir)
-			c.crash(t, idx, data)
-			// A stray temporary file and a data file without sidecar are cleaned up.
-			os.WriteFile(filepath.Join(dir, "cam1", "x.init.tmp"), []byte("junk"), 0o640)
-			os.WriteFile(filepath.Join(dir, "cam1", "1.m4s"), []byte("junk"), 0o640)
-
-			e := newEnv(t, func(cfg *Config) { cfg.SpoolDir = dir })
-			if err := e.rec.Recover(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			n, _ := e.rec.Pending()
-			if c.want == 0 {
-				if n != 0 {
-					t.Errorf("%d segments recovered, want none", n)
-				}
-				if left := spoolFiles(t, dir); len(left) != 0 {
-					t.Errorf("spool files left: %v", left)
-				}
-				return
-			}
-			if n != 1 {
-				t.Fatalf("%d segments recovered, want 1", n)
-			}
-			// Recover twice is harmless.
-			if err := e.rec.Recover(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			e.run(t)
-			drain(t, e.rec)
-			rows := e.index.sorted()
-			if len(rows) != 1 {
-				t.Fatalf("%d rows, want 1", len(rows))
-			}
-			if len(rows[0].Fragments) != c.want {
-				t.Errorf("%d fragments recovered, want %d", len(rows[0].Fragments), c.want)
-			}
-			if !rows[0].Start.Equal(epoch) {
-				t.Errorf("recovered segment starts at %v, want %v", rows[0].Start, epoch)
-			}
-			frames := checkSegments(t, e.store, rows, []string{"h264", "aac"})
-			if want := int(rows[0].End.Sub(rows[0].Start).Seconds() * 25); frames != want || frames < c.want*24 {
-				t.Errorf("%d frames recovered for %d fragments", frames, c.want)
-			}
-			if left := spoolFiles(t, dir); len(left) != 0 {
-				t.Errorf("spool files left after upload: %v", left)
-			}
-		})
+	if left := testenv.Files(t, dir); len(left) != 0 {
+		t.Errorf("spool files left after upload: %v", left)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/spool"
 )
 
 // readerBuffer is the hub reader's room, in units: about 40 s of 25 fps
@@ -19,7 +20,7 @@ const readerBuffer = 2048
 // It returns nil when the stream ended, ctx.Err() when ctx ended, an error
 // when the stream cannot be recorded at all, and ErrDraining after Drain.
 func (r *Recorder) Record(ctx context.Context, s *hub.Stream) error {
-	if err := validCameraID(s.CameraID); err != nil {
+	if err := spool.ValidCameraID(s.CameraID); err != nil {
 		return err
 	}
 	r.mu.Lock()

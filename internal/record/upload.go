@@ -13,25 +13,46 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/spool"
 )
 
-// Run uploads closed segments with Config.UploadWorkers workers until ctx
-// ends. Segments not yet uploaded then stay in the spool for the next start.
-func (r *Recorder) Run(ctx context.Context) {
+// uploader stores the spool's closed segments: the init segment when the
+// store lacks it, the segment object, then its index row, each retried
+// with backoff; then it deletes the segment from the spool.
+type uploader struct {
+	spool   *spool.Spool
+	store   blob.Store
+	index   Index
+	log     *slog.Logger
+	m       *metrics
+	workers int
+	backoff time.Duration
+
+	initMu       sync.Mutex
+	initUploaded map[string]bool // init object keys known to be in the store
+}
+
+func newUploader(cfg Config, sp *spool.Spool, m *metrics, log *slog.Logger) *uploader {
+	return &uploader{spool: sp, store: cfg.Store, index: cfg.Index, log: log, m: m,
+		workers: cfg.UploadWorkers, backoff: cfg.RetryBackoff, initUploaded: map[string]bool{}}
+}
+
+// run uploads with the configured number of workers until ctx ends.
+func (u *uploader) run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range r.cfg.UploadWorkers {
+	for range u.workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.uploadLoop(ctx)
+			u.loop(ctx)
 		}()
 	}
 	wg.Wait()
 }
 
-func (r *Recorder) uploadLoop(ctx context.Context) {
+func (u *uploader) loop(ctx context.Context) {
 	for {
-		sg, ch := r.next()
+		sg, ch := u.spool.Next()
 		if sg == nil {
 			select {
 			case <-ctx.Done():
@@ -40,107 +61,83 @@ func (r *Recorder) uploadLoop(ctx context.Context) {
 				continue
 			}
 		}
-		err := r.upload(ctx, sg)
-		r.mu.Lock()
-		sg.uploading = false
-		if err == nil || !errors.Is(err, ctx.Err()) {
-			// Done, or permanently broken: take it out of the queue.
-			for i, q := range r.queue {
-				if q == sg {
-					r.queue = append(r.queue[:i], r.queue[i+1:]...)
-					break
-				}
-			}
-			r.forgetLocked(sg)
-		}
-		r.notifyLocked()
-		r.mu.Unlock()
+		err := u.upload(ctx, sg)
+		// Done, or permanently broken: it leaves the queue. Stopped: it
+		// stays in the spool for the next start.
+		u.spool.Done(sg, err != nil && errors.Is(err, ctx.Err()))
 		if err != nil && ctx.Err() != nil {
-			return // stays in the spool for the next start
+			return
 		}
 		if err != nil {
-			r.log.Error("dropping a spooled segment that cannot be uploaded", "camera", sg.cam,
-				"start", sg.seg.Start, "err", err)
+			row := sg.Row()
+			u.log.Error("dropping a spooled segment that cannot be uploaded", "camera", row.CameraID,
+				"start", row.Start, "err", err)
 		}
-		r.removeFiles(sg)
+		u.spool.Delete(sg)
 	}
-}
-
-// next takes the oldest queued segment nobody uploads yet, or returns the
-// channel to wait on for a change.
-func (r *Recorder) next() (*spoolSeg, <-chan struct{}) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, sg := range r.queue {
-		if !sg.uploading {
-			sg.uploading = true
-			return sg, nil
-		}
-	}
-	return nil, r.changed
 }
 
 // upload stores the segment's init segment (when missing), the segment
 // object, then its index row, each retried until it succeeds or ctx ends.
 // Only local errors (an unreadable spool file) end it early.
-func (r *Recorder) upload(ctx context.Context, sg *spoolSeg) error {
-	log := r.log.With("camera", sg.cam, "key", sg.seg.Key)
-	if err := r.retry(ctx, log, "upload init segment", func() error { return r.ensureInit(ctx, sg) }); err != nil {
+func (u *uploader) upload(ctx context.Context, sg *spool.Segment) error {
+	row := sg.Row()
+	log := u.log.With("camera", row.CameraID, "key", row.Key)
+	if err := u.retry(ctx, log, "upload init segment", func() error { return u.ensureInit(ctx, row.InitKey, sg.InitPath()) }); err != nil {
 		return err
 	}
-	err := r.retry(ctx, log, "upload segment", func() error {
-		if fp, ok := r.cfg.Store.(blob.FilePutter); ok {
+	err := u.retry(ctx, log, "upload segment", func() error {
+		if fp, ok := u.store.(blob.FilePutter); ok {
 			// The data file is synced fragment by fragment and closed.
-			err := fp.PutFile(ctx, sg.seg.Key, sg.dataPath, sg.seg.Size)
+			err := fp.PutFile(ctx, row.Key, sg.DataPath(), row.Size)
 			if errors.Is(err, fs.ErrNotExist) {
 				return permanent{err}
 			}
 			return err
 		}
-		f, err := os.Open(sg.dataPath)
+		f, err := os.Open(sg.DataPath())
 		if err != nil {
 			return permanent{err}
 		}
 		defer f.Close()
-		return r.cfg.Store.Put(ctx, sg.seg.Key, f, sg.seg.Size)
+		return u.store.Put(ctx, row.Key, f, row.Size)
 	})
 	if err != nil {
 		return err
 	}
-	if err := r.retry(ctx, log, "write index row", func() error {
-		return r.cfg.Index.InsertSegment(ctx, sg.seg)
+	if err := u.retry(ctx, log, "write index row", func() error {
+		return u.index.InsertSegment(ctx, row)
 	}); err != nil {
 		return err
 	}
-	r.m.segmentsUploaded.Inc()
-	r.m.bytesUploaded.Add(float64(sg.seg.Size))
-	log.Debug("segment uploaded", "bytes", sg.seg.Size, "duration", sg.seg.End.Sub(sg.seg.Start))
+	u.m.segmentsUploaded.Inc()
+	u.m.bytesUploaded.Add(float64(row.Size))
+	log.Debug("segment uploaded", "bytes", row.Size, "duration", row.End.Sub(row.Start))
 	return nil
 }
 
-// ensureInit uploads the segment's init segment unless the store has it.
-func (r *Recorder) ensureInit(ctx context.Context, sg *spoolSeg) error {
-	key := sg.seg.InitKey
-	r.initMu.Lock()
-	done := r.initUploaded[key]
-	r.initMu.Unlock()
+// ensureInit uploads the init segment at path as key unless the store has it.
+func (u *uploader) ensureInit(ctx context.Context, key, path string) error {
+	u.initMu.Lock()
+	done := u.initUploaded[key]
+	u.initMu.Unlock()
 	if done {
 		return nil
 	}
-	_, err := r.cfg.Store.Stat(ctx, key)
+	_, err := u.store.Stat(ctx, key)
 	if errors.Is(err, blob.ErrNotFound) {
-		b, rerr := os.ReadFile(sg.initPath)
+		b, rerr := os.ReadFile(path)
 		if rerr != nil {
 			return permanent{rerr}
 		}
-		err = r.cfg.Store.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
+		err = u.store.Put(ctx, key, bytes.NewReader(b), int64(len(b)))
 	}
 	if err != nil {
 		return err
 	}
-	r.initMu.Lock()
-	r.initUploaded[key] = true
-	r.initMu.Unlock()
+	u.initMu.Lock()
+	u.initUploaded[key] = true
+	u.initMu.Unlock()
 	return nil
 }
 
@@ -151,8 +148,8 @@ func (p permanent) Unwrap() error { return p.error }
 
 // retry calls fn until it succeeds, fails permanently or ctx ends, waiting
 // with exponential backoff (with jitter, capped at 10 s) between attempts.
-func (r *Recorder) retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
-	delay := r.cfg.RetryBackoff
+func (u *uploader) retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
+	delay := u.backoff
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil {
@@ -165,7 +162,7 @@ func (r *Recorder) retry(ctx context.Context, log *slog.Logger, what string, fn 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		r.m.uploadFailures.Inc()
+		u.m.uploadFailures.Inc()
 		log.Warn("failed, will retry", "what", what, "attempt", attempt, "retry_in", delay, "err", err)
 		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
 		select {

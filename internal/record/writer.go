@@ -7,7 +7,9 @@ import (
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -34,9 +36,9 @@ type trackState struct {
 
 	pending  *hub.Unit // last unit, waiting for the next DTS to get its duration
 	prevDur  uint32
-	frag     fragTrack // samples of the fragment being built
-	firstDTS int64     // DTS of frag.samples[0]
-	leadDur  int64     // sum of sample durations in the fragment
+	frag     fmp4.Track // samples of the fragment being built
+	firstDTS int64      // DTS of frag.samples[0]
+	leadDur  int64      // sum of sample durations in the fragment
 }
 
 // writer turns the units of one stream into spooled segments. It is used by
@@ -48,13 +50,13 @@ type writer struct {
 	tracks []*trackState
 	byID   map[int]*trackState
 	lead   *trackState
-	frags  []*fragTrack // &tracks[i].frag
+	frags  []*fmp4.Track // &tracks[i].frag
 
 	started bool
 	seq     uint32
-	seg     *spoolSeg // nil while waiting for a keyframe
-	segDTS  int64     // lead DTS of the segment's first sample
-	fragDTS int64     // lead DTS of the fragment's first sample
+	seg     segmentFile // nil while waiting for a keyframe
+	segDTS  int64       // lead DTS of the segment's first sample
+	fragDTS int64       // lead DTS of the fragment's first sample
 	fragKey bool
 	fragB   int // payload bytes buffered in the fragment
 	fragN   int // samples buffered in the fragment
@@ -93,7 +95,7 @@ func newWriter(r *Recorder, s *hub.Stream) *writer {
 			continue
 		}
 		ts := &trackState{id: t.ID, clock: t.ClockRate, codec: t.Codec, video: t.IsVideo()}
-		ts.frag = fragTrack{id: t.ID, lengthPrefixed: ts.video}
+		ts.frag = fmp4.Track{ID: t.ID, LengthPrefixed: ts.video}
 		w.tracks = append(w.tracks, ts)
 		w.frags = append(w.frags, &ts.frag)
 		w.byID[t.ID] = ts
@@ -123,7 +125,7 @@ const initialHead = 1024
 func (w *writer) stageLead(payload [][]byte) int {
 	if !w.inFrag {
 		w.inFrag = true
-		w.fragStart = w.seg.written
+		w.fragStart = w.seg.Written()
 		w.room = (w.lastHead + w.lastHead/4 + 64) &^ 3
 		w.leadOut, w.taken = 0, 0
 	}
@@ -131,7 +133,7 @@ func (w *writer) stageLead(payload [][]byte) int {
 		w.stage = w.r.bufs.get()
 	}
 	n := len(*w.stage)
-	*w.stage = w.lead.frag.appendPayload(*w.stage, payload)
+	*w.stage = w.lead.frag.AppendPayload(*w.stage, payload)
 	size := len(*w.stage) - n
 	w.leadOut += int64(size)
 	return size
@@ -156,7 +158,7 @@ func (w *writer) flushLead() bool {
 	var err error
 	if len(b) > 0 && w.seg != nil {
 		var n int64
-		n, err = w.r.writeData(w.seg, b, w.fragStart+int64(w.room)+w.leadOut-int64(len(b)))
+		n, err = w.seg.WriteAt(b, w.fragStart+int64(w.room)+w.leadOut-int64(len(b)))
 		w.taken += n
 	}
 	w.r.bufs.put(w.stage)
@@ -172,10 +174,12 @@ func (w *writer) flushLead() bool {
 // the fragments already committed, and recording resumes at the next
 // keyframe.
 func (w *writer) fail(err error) {
-	if err != errSpoolFull && err != errCommitFailed {
+	if err != spool.ErrFull && err != spool.ErrCommitFailed {
 		w.log.Error("cannot write the spool: video is being lost", "err", err)
 	}
-	w.r.releaseSpool(w.taken)
+	if w.seg != nil {
+		w.seg.Release(w.taken)
+	}
 	w.taken, w.inFrag = 0, false
 	if w.stage != nil {
 		w.r.bufs.put(w.stage)
@@ -183,11 +187,11 @@ func (w *writer) fail(err error) {
 	}
 	for _, t := range w.tracks {
 		t.pending = nil
-		t.frag.reset()
+		t.frag.Reset()
 	}
 	w.fragB, w.fragN = 0, 0
 	if w.seg != nil {
-		w.r.closeSegment(w.seg)
+		w.seg.Close()
 		w.seg = nil
 	}
 }
@@ -231,7 +235,7 @@ func (w *writer) handleLead(u *hub.Unit) {
 			return
 		}
 		if d := ticksToDur(u.DTS-w.segDTS, t.clock); d >= w.r.cfg.SegmentDuration ||
-			(d >= minPressedSegment && w.r.spoolPressed()) {
+			(d >= minPressedSegment && w.r.segs.Pressed()) {
 			if d < w.r.cfg.SegmentDuration {
 				w.r.m.earlyCloses.Inc()
 			}
@@ -296,18 +300,18 @@ func (w *writer) push(t *trackState, dur uint32) {
 	if dur == 0 {
 		dur = defaultDuration(t)
 	}
-	if len(t.frag.samples) == 0 {
+	if len(t.frag.Samples) == 0 {
 		t.firstDTS = p.DTS
 		t.leadDur = 0
 	}
 	var size int
 	if t == w.lead && w.seg != nil {
 		size = w.stageLead(p.Payload)
-		t.frag.samples = append(t.frag.samples, fragSample{dur: dur, cto: int32(p.PTS - p.DTS),
-			nonSync: t.video && !p.Key, size: uint32(size)})
+		t.frag.Samples = append(t.frag.Samples, fmp4.Sample{Duration: dur, CTO: int32(p.PTS - p.DTS),
+			NonSync: t.video && !p.Key, Size: uint32(size)})
 	} else {
 		// Referenced, not copied: hub units are immutable.
-		size = t.frag.add(dur, int32(p.PTS-p.DTS), t.video && !p.Key, p.Payload)
+		size = t.frag.Add(dur, int32(p.PTS-p.DTS), t.video && !p.Key, p.Payload)
 	}
 	t.prevDur = dur
 	t.leadDur += int64(dur)
@@ -370,14 +374,14 @@ func (w *writer) startSegment(u *hub.Unit) bool {
 		start = w.prevEnd
 	}
 	w.prevEnd = time.Time{}
-	sg, err := w.r.openSegment(w.cam, start, w.init, w.initHash, w.codecStr)
+	sg, err := w.r.segs.Open(w.cam, start, w.init, w.initHash, w.codecStr)
 	if err != nil {
 		w.log.Error("cannot open a spool segment: video is being lost", "err", err)
 		return false
 	}
 	for _, tr := range w.tracks {
 		tr.pending = nil
-		tr.frag.reset()
+		tr.frag.Reset()
 	}
 	w.fragB, w.fragN = 0, 0
 	w.seg, w.segDTS = sg, u.DTS
@@ -429,9 +433,9 @@ func (w *writer) finishSegment(nextDTS int64, exact bool) {
 		return
 	}
 	if exact {
-		w.prevEnd = w.seg.end
+		w.prevEnd = w.seg.End()
 	}
-	w.r.closeSegment(w.seg)
+	w.seg.Close()
 	w.seg = nil
 }
 
@@ -445,36 +449,36 @@ func (w *writer) cutFragment() bool {
 	lead := w.lead
 	n := 0
 	for _, t := range w.tracks {
-		if len(t.frag.samples) > 0 {
-			t.frag.baseTime = uint64(max(0, t.firstDTS-t.base))
-			n += len(t.frag.samples)
+		if len(t.frag.Samples) > 0 {
+			t.frag.BaseTime = uint64(max(0, t.firstDTS-t.base))
+			n += len(t.frag.Samples)
 		}
 	}
 	if n == 0 {
 		return true
 	}
 	var leadDur int64
-	if len(lead.frag.samples) > 0 {
+	if len(lead.frag.Samples) > 0 {
 		leadDur = lead.leadDur
 	}
 	if !w.flushLead() {
 		return false
 	}
 	frag := store.Fragment{
-		Offset:   w.seg.written,
+		Offset:   w.seg.Written(),
 		Start:    ticksToDur(w.fragDTS-w.segDTS, lead.clock),
 		Duration: ticksToDur(leadDur, lead.clock),
 		Key:      w.fragKey,
 	}
 	err := w.writeFragment(&frag)
 	for _, t := range w.tracks {
-		t.frag.reset()
+		t.frag.Reset()
 	}
 	w.fragB, w.fragN, w.inFrag = 0, 0, false
 	if err == nil {
 		taken := w.taken
-		w.taken = 0 // commitFragment gives it back on failure
-		err = w.r.commitFragment(w.seg, frag, n, taken)
+		w.taken = 0 // Commit gives it back on failure
+		err = w.seg.Commit(frag, n, taken)
 	}
 	if err != nil {
 		w.fail(err)
@@ -493,35 +497,35 @@ func (w *writer) writeFragment(frag *store.Fragment) error {
 	buf := w.r.bufs.get()
 	defer w.r.bufs.put(buf)
 	write := func(b []byte, off int64) error {
-		n, err := w.r.writeData(w.seg, b, off)
+		n, err := w.seg.WriteAt(b, off)
 		w.taken += n
 		return err
 	}
 	seq := w.seq + 1
 	if !w.inFrag {
-		*buf = appendFragment(*buf, seq, w.frags)
+		*buf = fmp4.AppendFragment(*buf, seq, w.frags)
 		frag.Size = int64(len(*buf))
 		return write(*buf, frag.Offset)
 	}
-	moof, _ := fragmentSize(w.frags)
-	head := moof + boxHeaderSize
+	moof, _ := fmp4.FragmentSize(w.frags)
+	head := moof + fmp4.BoxHeaderSize
 	w.lastHead = head
 	frag.Offset = w.fragStart
 	if head <= w.room {
-		*buf = appendFragmentHead(*buf, seq, w.frags, w.room-head)
+		*buf = fmp4.AppendFragmentHead(*buf, seq, w.frags, w.room-head)
 		if err := write(*buf, w.fragStart); err != nil {
 			return err
 		}
-		*buf = appendPayloads((*buf)[:0], w.frags) // the other tracks
+		*buf = fmp4.AppendPayloads((*buf)[:0], w.frags) // the other tracks
 		frag.Size = int64(w.room) + w.leadOut + int64(len(*buf))
 		return write(*buf, w.fragStart+int64(w.room)+w.leadOut)
 	}
-	*buf = appendFragmentHead(*buf, seq, w.frags, 0)
+	*buf = fmp4.AppendFragmentHead(*buf, seq, w.frags, 0)
 	*buf = slices.Grow(*buf, int(w.leadOut))[:head+int(w.leadOut)]
-	if err := w.r.readData(w.seg, (*buf)[head:], w.fragStart+int64(w.room)); err != nil {
+	if err := w.seg.ReadBack((*buf)[head:], w.fragStart+int64(w.room)); err != nil {
 		return err
 	}
-	*buf = appendPayloads(*buf, w.frags)
+	*buf = fmp4.AppendPayloads(*buf, w.frags)
 	frag.Size = int64(len(*buf))
 	return write(*buf, w.fragStart)
 }

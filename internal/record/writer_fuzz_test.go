@@ -40,6 +40,6 @@ func FuzzWriter(f *testing.F) {
 			data = data[6+n:]
 		}
 		w.finishSegment(0, false)
-		e.rec.flush() // the commit is done before the spool is removed
+		e.rec.spool.Flush() // the commit is done before the spool is removed
 	})
 }

@@ -1,7 +1,6 @@
-package record
+package spool
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 
 // Group commit. A camera's writer only write(2)s each fragment into its
 // spool data file and hands it to the committer; one committer goroutine
-// per Recorder then makes a whole batch durable at once: it starts the
+// per Spool then makes a whole batch durable at once: it starts the
 // writeback of every dirty data file, fdatasyncs them, appends the
 // fragments' sidecar lines, and syncs the sidecars (and the directories of
 // new segments) the same way. Only then does a fragment count: it joins its
@@ -27,9 +26,9 @@ import (
 // writers and the hub drops them. Started together, the writebacks land in
 // one journal transaction that the batch's first sync commits.
 //
-// Recovery point: a crash loses the fragment being built (at most
-// Config.FragmentDuration, 1 s by default) plus the fragments written but
-// not yet committed: at most Config.CommitInterval (100 ms by default, the
+// Recovery point: a crash loses the fragment being built (at most the
+// recorder's fragment duration, 1 s by default) plus the fragments written
+// but not yet committed: at most Config.CommitInterval (100 ms by default, the
 // gathering time counted from the start of the previous commit) plus the
 // time one commit takes, so about 1.1 s of video with the defaults on a
 // healthy disk (camcloud_record_commit_seconds shows the commit time).
@@ -37,14 +36,10 @@ import (
 // commitBatch starts a commit early when this many entries wait.
 const commitBatch = 1024
 
-// errCommitFailed is returned for a fragment of a segment whose earlier
-// fragment could not be made durable (the committer logged why).
-var errCommitFailed = errors.New("record: spool sync failed")
-
 // commitEntry is one written fragment waiting for its commit, or (when
 // close is set) the end of a segment, queued behind its fragments.
 type commitEntry struct {
-	sg     *spoolSeg
+	sg     *Segment
 	frag   store.Fragment
 	line   []byte // sidecar line of frag
 	bytes  int64  // spool bytes of the fragment and its line
@@ -71,11 +66,11 @@ func newCommitter() *committer {
 	return &committer{kick: make(chan struct{}, 1), done: make(chan struct{})}
 }
 
-// flush starts a commit at once and waits until every entry queued before
+// Flush starts a commit at once and waits until every entry queued before
 // the call is committed (when the spool is full, closed segments only become
-// evictable once committed).
-func (r *Recorder) flush() {
-	c := r.commit
+// evictable once committed; a drain commits the last fragments at once).
+func (s *Spool) Flush() {
+	c := s.commit
 	c.mu.Lock()
 	target := c.queued
 	c.mu.Unlock()
@@ -95,15 +90,15 @@ func (r *Recorder) flush() {
 }
 
 // enqueue queues e and makes sure the commit goroutine runs.
-func (r *Recorder) enqueue(e commitEntry) {
-	c := r.commit
+func (s *Spool) enqueue(e commitEntry) {
+	c := s.commit
 	c.mu.Lock()
 	c.pending = append(c.pending, e)
 	c.queued++
 	full := len(c.pending) >= commitBatch
 	if !c.running {
 		c.running = true
-		go r.commitLoop()
+		go s.commitLoop()
 	}
 	c.mu.Unlock()
 	if full {
@@ -115,9 +110,9 @@ func (r *Recorder) enqueue(e commitEntry) {
 }
 
 // commitLoop commits batches every commitInterval until the queue is empty.
-func (r *Recorder) commitLoop() {
-	c := r.commit
-	interval := r.cfg.CommitInterval
+func (s *Spool) commitLoop() {
+	c := s.commit
+	interval := s.cfg.CommitInterval
 	t := time.NewTimer(interval)
 	defer t.Stop()
 	for {
@@ -135,8 +130,8 @@ func (r *Recorder) commitLoop() {
 		}
 		c.pending, c.spare = c.spare[:0], nil // the writers never share batch's array
 		c.mu.Unlock()
-		r.commitBatch(batch)
-		r.m.commitSeconds.Observe(time.Since(start).Seconds())
+		s.commitBatch(batch)
+		s.m.CommitSeconds.Observe(time.Since(start).Seconds())
 		n := len(batch)
 		clear(batch) // drop references to segments and lines
 		c.mu.Lock()
@@ -151,10 +146,10 @@ func (r *Recorder) commitLoop() {
 
 // commitBatch makes the batch's fragments durable, counts those that are,
 // then retires the segments closed in it.
-func (r *Recorder) commitBatch(batch []commitEntry) {
+func (s *Spool) commitBatch(batch []commitEntry) {
 	// 1. Data files: start every writeback, then wait for each.
-	var segs []*spoolSeg
-	seen := map[*spoolSeg]bool{}
+	var segs []*Segment
+	seen := map[*Segment]bool{}
 	for i := range batch {
 		e := &batch[i]
 		if e.close {
@@ -166,8 +161,8 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 			segs = append(segs, e.sg)
 		}
 	}
-	r.syncFiles(segs, func(sg *spoolSeg) error { return startWriteback(sg.data) },
-		func(sg *spoolSeg) error { return datasync(sg.data) }, "data")
+	s.syncFiles(segs, func(sg *Segment) error { return startWriteback(sg.data) },
+		func(sg *Segment) error { return datasync(sg.data) }, "data")
 	dropSynced(segs)
 	// 2. Sidecar lines, after their data is durable.
 	for i := range batch {
@@ -176,14 +171,14 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 			continue
 		}
 		if _, err := e.sg.idx.Write(e.line); err != nil {
-			r.failSegment(e.sg, "sidecar", err)
+			s.failSegment(e.sg, "sidecar", err)
 			continue
 		}
 		e.ok = true
 	}
 	// 3. Sidecars, and the directories of segments committed the first time.
-	r.syncFiles(segs, func(sg *spoolSeg) error { return startWriteback(sg.idx) },
-		func(sg *spoolSeg) error { return datasync(sg.idx) }, "sidecar")
+	s.syncFiles(segs, func(sg *Segment) error { return startWriteback(sg.idx) },
+		func(sg *Segment) error { return datasync(sg.idx) }, "sidecar")
 	dirs := map[string]bool{}
 	for _, sg := range segs {
 		if sg.dirSynced || sg.failed.Load() {
@@ -193,10 +188,10 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 		if !dirs[dir] {
 			dirs[dir] = true
 			if err := syncDir(dir); err != nil {
-				r.log.Error("cannot sync a spool directory: video is being lost", "dir", dir, "err", err)
-				for _, s := range segs {
-					if filepath.Dir(s.dataPath) == dir {
-						r.failSegment(s, "directory", err)
+				s.log.Error("cannot sync a spool directory: video is being lost", "dir", dir, "err", err)
+				for _, o := range segs {
+					if filepath.Dir(o.dataPath) == dir {
+						s.failSegment(o, "directory", err)
 					}
 				}
 				continue
@@ -212,17 +207,17 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 		}
 	}
 	frames := 0
-	var closed, empty []*spoolSeg
-	r.mu.Lock()
+	var closed, empty []*Segment
+	s.mu.Lock()
 	for i := range batch {
 		e := &batch[i]
 		if e.close {
-			delete(r.open, e.sg)
+			delete(s.open, e.sg)
 			if len(e.sg.seg.Fragments) == 0 {
-				r.forgetLocked(e.sg)
+				s.forgetLocked(e.sg)
 				empty = append(empty, e.sg)
 			} else {
-				r.queue = append(r.queue, e.sg)
+				s.queue = append(s.queue, e.sg)
 				closed = append(closed, e.sg)
 			}
 			continue
@@ -238,15 +233,15 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 		frames += e.frames
 	}
 	if len(closed)+len(empty) > 0 {
-		r.notifyLocked()
+		s.notifyLocked()
 	}
-	r.mu.Unlock()
-	r.m.framesRecorded.Add(float64(frames))
+	s.mu.Unlock()
+	s.m.Frames.Add(float64(frames))
 	for _, sg := range empty {
-		r.removeFiles(sg)
+		s.removeFiles(sg)
 	}
 	for _, sg := range closed {
-		r.log.Debug("segment closed", "camera", sg.cam, "start", sg.seg.Start,
+		s.log.Debug("segment closed", "camera", sg.cam, "start", sg.seg.Start,
 			"duration", sg.seg.End.Sub(sg.seg.Start), "bytes", sg.seg.Size, "fragments", len(sg.seg.Fragments))
 	}
 }
@@ -262,7 +257,7 @@ func (r *Recorder) commitBatch(batch []commitEntry) {
 // dropping what was synced 3.4 s (docs/benchmarks.md). Only whole pages
 // below a fragment's end are dropped, so that the page the next fragment
 // starts in stays cached and is never read back from disk to be completed.
-func dropSynced(segs []*spoolSeg) {
+func dropSynced(segs []*Segment) {
 	page := int64(os.Getpagesize())
 	for _, sg := range segs {
 		end := sg.synced - sg.synced%page
@@ -275,13 +270,13 @@ func dropSynced(segs []*spoolSeg) {
 
 // syncFiles runs start on every healthy segment, then wait on each, failing
 // the segments where either errs.
-func (r *Recorder) syncFiles(segs []*spoolSeg, start, wait func(*spoolSeg) error, what string) {
+func (s *Spool) syncFiles(segs []*Segment, start, wait func(*Segment) error, what string) {
 	for _, sg := range segs {
 		if sg.failed.Load() {
 			continue
 		}
 		if err := start(sg); err != nil {
-			r.failSegment(sg, what, err)
+			s.failSegment(sg, what, err)
 		}
 	}
 	for _, sg := range segs {
@@ -289,17 +284,17 @@ func (r *Recorder) syncFiles(segs []*spoolSeg, start, wait func(*spoolSeg) error
 			continue
 		}
 		if err := wait(sg); err != nil {
-			r.failSegment(sg, what, err)
+			s.failSegment(sg, what, err)
 		}
 	}
 }
 
 // failSegment marks sg as failed: none of its later fragments count, and
 // its writer closes it and restarts at the next keyframe.
-func (r *Recorder) failSegment(sg *spoolSeg, what string, err error) {
+func (s *Spool) failSegment(sg *Segment, what string, err error) {
 	if sg.failed.Swap(true) {
 		return
 	}
-	r.log.Error("cannot sync the spool: video is being lost", "camera", sg.cam,
+	s.log.Error("cannot sync the spool: video is being lost", "camera", sg.cam,
 		"file", what, "err", fmt.Errorf("%s: %w", sg.dataPath, err))
 }

@@ -1,4 +1,4 @@
-package record
+package spool
 
 import (
 	"errors"
@@ -13,16 +13,18 @@ import (
 	"github.com/camcloud/camcloud/internal/store"
 )
 
-// spoolSeg is one segment in the spool: open (being written by one Record
-// session) or closed (queued for upload).
-type spoolSeg struct {
+// Segment is one segment in the spool: open (being written by one writer)
+// or closed (queued for upload). Its writing methods (WriteAt, ReadBack,
+// Commit, Release, Close) are for its one writer; the uploader reads it.
+type Segment struct {
+	sp       *Spool
 	cam      string
 	dataPath string
 	idxPath  string
 	initPath string
 	initHash string
 	seg      store.Segment
-	bytes    int64 // data + sidecar bytes counted in Recorder.spoolBytes
+	bytes    int64 // data + sidecar bytes counted in Spool.bytes
 
 	data, idx *os.File // open while the segment is being written
 	uploading bool
@@ -49,84 +51,44 @@ type spoolSeg struct {
 	noPrealloc bool
 }
 
-// segmentKey is the object key of a segment: cam/<id>/<YYYY>/<MM>/<DD>/<start µs>.m4s (UTC).
-func segmentKey(cam string, start time.Time) string {
+// SegmentKey is the object key of a segment: cam/<id>/<YYYY>/<MM>/<DD>/<start µs>.m4s (UTC).
+func SegmentKey(cam string, start time.Time) string {
 	u := start.UTC()
 	return fmt.Sprintf("cam/%s/%04d/%02d/%02d/%d.m4s", cam, u.Year(), int(u.Month()), u.Day(), start.UnixMicro())
 }
 
-// initKey is the object key of an init segment: cam/<id>/init/<hash>.mp4.
-func initKey(cam, hash string) string {
+// InitKey is the object key of an init segment: cam/<id>/init/<hash>.mp4.
+func InitKey(cam, hash string) string {
 	return "cam/" + cam + "/init/" + hash + ".mp4"
 }
 
-func (r *Recorder) camDir(cam string) string { return filepath.Join(r.cfg.SpoolDir, cam) }
+func (s *Spool) camDir(cam string) string { return filepath.Join(s.cfg.Dir, cam) }
 
-// writeFileSync writes b to path atomically (temporary file, fsync, rename,
-// directory fsync), unless path already exists.
-func writeFileSync(path string, b []byte) error {
-	if _, err := os.Stat(path); err == nil {
-		return nil
+// Open creates the spool files of a new segment of camera cam starting at
+// start (the wall-clock time of its first sample), with the given init
+// segment, its content hash (which names it) and its codec string. Its
+// start is bumped by a microsecond at a time while another segment of the
+// camera has it.
+func (s *Spool) Open(cam string, start time.Time, init []byte, hash, codec string) (*Segment, error) {
+	if err := ValidCameraID(cam); err != nil {
+		return nil, err
 	}
-	return replaceFileSync(path, b)
-}
-
-// replaceFileSync writes b to path atomically: temporary file, fsync,
-// rename, directory fsync.
-func replaceFileSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// openSegment creates the spool files of a new segment starting at start
-// (the wall-clock time of its first sample), with the given init segment.
-func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, codec string) (*spoolSeg, error) {
-	dir := r.camDir(cam)
+	dir := s.camDir(cam)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	initPath := filepath.Join(dir, hash+".init")
 	// Take the reference first so that removeFiles cannot delete the file
 	// between its write and the segment's registration.
-	r.mu.Lock()
-	r.initRefs[initPath]++
-	r.mu.Unlock()
+	s.mu.Lock()
+	s.initRefs[initPath]++
+	s.mu.Unlock()
 	ok := false
 	defer func() {
 		if !ok {
-			r.mu.Lock()
-			r.releaseInitLocked(initPath)
-			r.mu.Unlock()
+			s.mu.Lock()
+			s.releaseInitLocked(initPath)
+			s.mu.Unlock()
 		}
 	}()
 	if err := writeFileSync(initPath, init); err != nil {
@@ -139,7 +101,7 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 	for i := 0; ; i++ {
 		dataPath = filepath.Join(dir, strconv.FormatInt(start.UnixMicro(), 10)+".m4s")
 		// Read-write and not O_APPEND: a fragment's header is written after
-		// its payload, into room left for it (see writer.stageLead).
+		// its payload, into room left for it.
 		f, err := os.OpenFile(dataPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 		if err == nil {
 			data = f
@@ -150,7 +112,8 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 		}
 		start = start.Add(time.Microsecond)
 	}
-	sg := &spoolSeg{
+	sg := &Segment{
+		sp:       s,
 		cam:      cam,
 		dataPath: dataPath,
 		idxPath:  dataPath[:len(dataPath)-len(".m4s")] + ".idx",
@@ -161,8 +124,8 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 			CameraID: cam,
 			Start:    start,
 			End:      start,
-			Key:      segmentKey(cam, start),
-			InitKey:  initKey(cam, hash),
+			Key:      SegmentKey(cam, start),
+			InitKey:  InitKey(cam, hash),
 			Codec:    codec,
 		},
 	}
@@ -179,166 +142,174 @@ func (r *Recorder) openSegment(cam string, start time.Time, init []byte, hash, c
 		return nil, fmt.Errorf("creating spool segment: %w", err)
 	}
 	ok = true
-	r.mu.Lock()
-	r.open[sg] = struct{}{}
-	r.known[sg.dataPath] = true
+	s.mu.Lock()
+	s.open[sg] = struct{}{}
+	s.known[sg.dataPath] = true
 	sg.bytes = int64(len(hdr))
-	r.setSpoolBytesLocked(sg.bytes)
-	r.mu.Unlock()
+	s.setBytesLocked(sg.bytes)
+	s.mu.Unlock()
 	return sg, nil
 }
 
-// writeData writes b at off in an open segment's data file, taking spool
-// room for the bytes by which it grows the file, and returns that room.
-// It is called by the segment's writer only.
-func (r *Recorder) writeData(sg *spoolSeg, b []byte, off int64) (int64, error) {
+// WriteAt writes b at off in the segment's data file, taking spool room for
+// the bytes by which it grows the file, and returns that room: the writer
+// gives it back with Release when the bytes will not be committed, or
+// hands it to Commit.
+func (sg *Segment) WriteAt(b []byte, off int64) (int64, error) {
 	if sg.failed.Load() {
-		return 0, errCommitFailed
+		return 0, ErrCommitFailed
 	}
 	grow := max(0, off+int64(len(b))-sg.fileEnd)
-	if grow > 0 && !r.reserve(grow) {
-		return 0, errSpoolFull
+	if grow > 0 && !sg.sp.reserve(grow) {
+		return 0, ErrFull
 	}
 	sg.preallocate(off + int64(len(b)))
 	if _, err := sg.data.WriteAt(b, off); err != nil {
-		r.releaseSpool(grow)
+		sg.Release(grow)
 		return 0, fmt.Errorf("writing spool: %w", err)
 	}
 	sg.fileEnd += grow
 	return grow, nil
 }
 
-// readData reads back len(b) bytes at off of an open segment's data file.
-func (r *Recorder) readData(sg *spoolSeg, b []byte, off int64) error {
+// ReadBack reads back len(b) bytes at off of the segment's data file.
+func (sg *Segment) ReadBack(b []byte, off int64) error {
 	if _, err := sg.data.ReadAt(b, off); err != nil {
 		return fmt.Errorf("reading spool: %w", err)
 	}
 	return nil
 }
 
-// commitFragment queues the fragment f (frames access units), whose bytes
-// are written and took taken bytes of spool room, for the group commit,
-// which syncs it and only then writes its sidecar line and counts it (see
-// commit.go). It is called by the segment's writer only.
-func (r *Recorder) commitFragment(sg *spoolSeg, f store.Fragment, frames int, taken int64) error {
+// Commit queues the fragment f (frames access units), whose bytes are
+// written and took taken bytes of spool room, for the group commit, which
+// syncs it and only then writes its sidecar line and counts it (see
+// commit.go). f.Start is relative to the segment's start.
+func (sg *Segment) Commit(f store.Fragment, frames int, taken int64) error {
 	line := encodeFragment(f)
-	if !r.reserve(int64(len(line))) {
-		r.releaseSpool(taken)
-		return errSpoolFull
+	if !sg.sp.reserve(int64(len(line))) {
+		sg.Release(taken)
+		return ErrFull
 	}
 	sg.written = f.Offset + f.Size
 	sg.end = sg.seg.Start.Add(f.Start + f.Duration)
-	r.enqueue(commitEntry{sg: sg, frag: f, line: line, bytes: taken + int64(len(line)), frames: frames})
+	sg.sp.enqueue(commitEntry{sg: sg, frag: f, line: line, bytes: taken + int64(len(line)), frames: frames})
 	return nil
 }
 
-// releaseSpool gives back n bytes of spool room taken for writes that will
-// not be committed.
-func (r *Recorder) releaseSpool(n int64) {
+// Release gives back n bytes of spool room taken by writes (WriteAt) that
+// will not be committed.
+func (sg *Segment) Release(n int64) {
 	if n == 0 {
 		return
 	}
-	r.mu.Lock()
-	r.setSpoolBytesLocked(-n)
-	r.mu.Unlock()
+	sg.sp.mu.Lock()
+	sg.sp.setBytesLocked(-n)
+	sg.sp.mu.Unlock()
 }
+
+// Written is where the segment's last committed fragment ends: the next
+// fragment's offset.
+func (sg *Segment) Written() int64 { return sg.written }
+
+// End is the wall-clock time the segment's last committed fragment ends.
+func (sg *Segment) End() time.Time { return sg.end }
 
 // reserve makes room for n more spool bytes, dropping the oldest queued
 // segments if needed. It reports false when the room cannot be made.
-func (r *Recorder) reserve(n int64) bool {
-	if r.tryReserve(n) {
+func (s *Spool) reserve(n int64) bool {
+	if s.tryReserve(n) {
 		return true
 	}
 	// Segments closed but not yet committed cannot be dropped: commit them.
-	r.flush()
-	if r.tryReserve(n) {
+	s.Flush()
+	if s.tryReserve(n) {
 		return true
 	}
-	r.m.spoolDropped.Inc()
-	r.mu.Lock()
-	open, queued := len(r.open), len(r.queue)
-	r.mu.Unlock()
-	r.log.Error("spool full and nothing left to drop: dropping new video "+
+	s.m.Dropped.Inc()
+	s.mu.Lock()
+	open, queued := len(s.open), len(s.queue)
+	s.mu.Unlock()
+	s.log.Error("spool full and nothing left to drop: dropping new video "+
 		"(max_spool_bytes must hold at least one segment per camera being recorded)",
-		"bytes", n, "max_spool_bytes", r.cfg.MaxSpoolBytes, "open_segments", open, "queued_segments", queued)
+		"bytes", n, "max_spool_bytes", s.cfg.MaxBytes, "open_segments", open, "queued_segments", queued)
 	return false
 }
 
 // tryReserve is reserve without the commit.
-func (r *Recorder) tryReserve(n int64) bool {
-	var victims []*spoolSeg
-	r.mu.Lock()
-	for r.spoolBytes+n > r.cfg.MaxSpoolBytes {
+func (s *Spool) tryReserve(n int64) bool {
+	var victims []*Segment
+	s.mu.Lock()
+	for s.bytes+n > s.cfg.MaxBytes {
 		i := 0
-		for i < len(r.queue) && r.queue[i].uploading {
+		for i < len(s.queue) && s.queue[i].uploading {
 			i++
 		}
-		if i == len(r.queue) {
+		if i == len(s.queue) {
 			break
 		}
-		v := r.queue[i]
-		r.queue = append(r.queue[:i], r.queue[i+1:]...)
-		r.forgetLocked(v)
+		v := s.queue[i]
+		s.queue = append(s.queue[:i], s.queue[i+1:]...)
+		s.forgetLocked(v)
 		victims = append(victims, v)
 	}
-	ok := r.spoolBytes+n <= r.cfg.MaxSpoolBytes
+	ok := s.bytes+n <= s.cfg.MaxBytes
 	if ok {
-		r.setSpoolBytesLocked(n)
+		s.setBytesLocked(n)
 	}
 	if len(victims) > 0 {
-		r.notifyLocked()
+		s.notifyLocked()
 	}
-	r.mu.Unlock()
+	s.mu.Unlock()
 	for _, v := range victims {
-		r.m.spoolDropped.Inc()
-		r.log.Error("spool full: dropped the oldest segment waiting for upload",
-			"camera", v.cam, "start", v.seg.Start, "bytes", v.bytes, "max_spool_bytes", r.cfg.MaxSpoolBytes)
-		r.removeFiles(v)
+		s.m.Dropped.Inc()
+		s.log.Error("spool full: dropped the oldest segment waiting for upload",
+			"camera", v.cam, "start", v.seg.Start, "bytes", v.bytes, "max_spool_bytes", s.cfg.MaxBytes)
+		s.removeFiles(v)
 	}
 	return ok
 }
 
-// closeSegment ends an open segment: once its fragments are committed, the
+// Close ends an open segment: once its fragments are committed, the
 // committer closes its files and queues it for upload, or deletes it when
 // it holds no fragment. The writer must not use sg afterwards.
-func (r *Recorder) closeSegment(sg *spoolSeg) {
+func (sg *Segment) Close() {
 	if err := sg.trim(); err != nil {
-		r.log.Warn("cannot free the blocks preallocated past a spooled segment", "path", sg.dataPath, "err", err)
+		sg.sp.log.Warn("cannot free the blocks preallocated past a spooled segment", "path", sg.dataPath, "err", err)
 	}
-	r.enqueue(commitEntry{sg: sg, close: true})
+	sg.sp.enqueue(commitEntry{sg: sg, close: true})
 }
 
 // forgetLocked removes sg from the accounting (not from open or queue).
-// r.mu is held.
-func (r *Recorder) forgetLocked(sg *spoolSeg) {
-	delete(r.known, sg.dataPath)
-	r.setSpoolBytesLocked(-sg.bytes)
-	r.releaseInitLocked(sg.initPath)
+// s.mu is held.
+func (s *Spool) forgetLocked(sg *Segment) {
+	delete(s.known, sg.dataPath)
+	s.setBytesLocked(-sg.bytes)
+	s.releaseInitLocked(sg.initPath)
 }
 
-func (r *Recorder) releaseInitLocked(path string) {
-	r.initRefs[path]--
-	if r.initRefs[path] <= 0 {
-		delete(r.initRefs, path)
+func (s *Spool) releaseInitLocked(path string) {
+	s.initRefs[path]--
+	if s.initRefs[path] <= 0 {
+		delete(s.initRefs, path)
 	}
 }
 
 // removeFiles deletes a segment's spool files, and its init file when no
 // other spooled segment uses it.
-func (r *Recorder) removeFiles(sg *spoolSeg) {
+func (s *Spool) removeFiles(sg *Segment) {
 	sg.closeFiles()
 	for _, p := range []string{sg.dataPath, sg.idxPath} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			r.log.Warn("removing spool file", "path", p, "err", err)
+			s.log.Warn("removing spool file", "path", p, "err", err)
 		}
 	}
-	r.mu.Lock()
-	unused := r.initRefs[sg.initPath] == 0
+	s.mu.Lock()
+	unused := s.initRefs[sg.initPath] == 0
 	if unused {
-		// Removed under the lock so that openSegment cannot count on it meanwhile.
+		// Removed under the lock so that Open cannot count on it meanwhile.
 		os.Remove(sg.initPath)
 	}
-	r.mu.Unlock()
+	s.mu.Unlock()
 }
 
 // preallocChunk is how much of a data file is allocated ahead of the
@@ -358,7 +329,7 @@ const preallocChunk = 4 << 20
 // CPU per 2 GiB instead of 5.0-6.1 s (docs/benchmarks.md). The blocks
 // allocated past the end are freed when the segment closes (trim).
 // Called by the segment's writer only.
-func (sg *spoolSeg) preallocate(end int64) {
+func (sg *Segment) preallocate(end int64) {
 	if end <= sg.allocated || sg.noPrealloc {
 		return
 	}
@@ -374,14 +345,14 @@ func (sg *spoolSeg) preallocate(end int64) {
 // trim frees the blocks preallocated past the data file's end (truncating
 // a file to its own size does), before the segment is closed and stored.
 // Called by the segment's writer only.
-func (sg *spoolSeg) trim() error {
+func (sg *Segment) trim() error {
 	if sg.allocated <= sg.fileEnd {
 		return nil
 	}
 	return sg.data.Truncate(sg.fileEnd)
 }
 
-func (sg *spoolSeg) closeFiles() {
+func (sg *Segment) closeFiles() {
 	if sg.data != nil {
 		sg.data.Close()
 		sg.data = nil

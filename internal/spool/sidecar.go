@@ -1,4 +1,4 @@
-package record
+package spool
 
 import (
 	"bytes"
@@ -86,7 +86,7 @@ func validHeader(h sidecarHeader) error {
 	if h.V != sidecarVersion {
 		return fmt.Errorf("sidecar: unknown version %d", h.V)
 	}
-	if err := validCameraID(h.Camera); err != nil {
+	if err := ValidCameraID(h.Camera); err != nil {
 		return fmt.Errorf("sidecar: %w", err)
 	}
 	if len(h.Init) != 16 || !isHex(h.Init) {
@@ -112,10 +112,10 @@ func isHex(s string) bool {
 	return true
 }
 
-// validCameraID bounds camera IDs, which name spool directories and object
+// ValidCameraID bounds camera IDs, which name spool directories and object
 // keys: 1 to 128 characters of letters, digits, '-', '_' and '.', not
 // starting with '.'.
-func validCameraID(id string) error {
+func ValidCameraID(id string) error {
 	if id == "" || len(id) > 128 || id[0] == '.' {
 		return fmt.Errorf("invalid camera id %q", id)
 	}

@@ -1,62 +1,13 @@
-package record
+package spool
 
 import (
 	"bytes"
-	"encoding/binary"
 	"testing"
 	"time"
 
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/store"
 )
-
-// box builds an ISO BMFF box with a 32-bit size.
-func box(typ string, payload []byte) []byte {
-	b := make([]byte, 8, 8+len(payload))
-	binary.BigEndian.PutUint32(b, uint32(8+len(payload)))
-	copy(b[4:], typ)
-	return append(b, payload...)
-}
-
-// largeBox builds a box with a 64-bit size.
-func largeBox(typ string, payload []byte) []byte {
-	b := make([]byte, 16, 16+len(payload))
-	binary.BigEndian.PutUint32(b, 1)
-	copy(b[4:], typ)
-	binary.BigEndian.PutUint64(b[8:], uint64(16+len(payload)))
-	return append(b, payload...)
-}
-
-func TestCheckFragment(t *testing.T) {
-	frag := append(box("moof", []byte("trafdata")), box("mdat", []byte("media"))...)
-	cases := []struct {
-		name string
-		data []byte
-		ok   bool
-	}{
-		{"moof+mdat", frag, true},
-		{"64-bit mdat", append(box("moof", nil), largeBox("mdat", []byte("xyz"))...), true},
-		{"mdat to the end", append(box("moof", nil), 0, 0, 0, 0, 'm', 'd', 'a', 't', 1, 2, 3), true},
-		{"torn mdat", frag[:len(frag)-1], false},
-		{"mdat first", append(box("mdat", nil), box("moof", nil)...), false},
-		{"moof only", box("moof", []byte("x")), false},
-		{"size smaller than header", append([]byte{0, 0, 0, 4, 'm', 'o', 'o', 'f'}, box("mdat", nil)...), false},
-		{"extra box", append(append([]byte{}, frag...), box("free", nil)...), false},
-		{"empty", nil, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			err := checkFragment(bytes.NewReader(c.data), 0, int64(len(c.data)))
-			if (err == nil) != c.ok {
-				t.Errorf("checkFragment = %v, want ok=%v", err, c.ok)
-			}
-		})
-	}
-	stream := append(append(append([]byte{}, frag...), frag...), 0, 0, 0)
-	offs, sizes := scanFragments(bytes.NewReader(stream), int64(len(stream)))
-	if len(offs) != 2 || offs[1] != int64(len(frag)) || sizes[0] != int64(len(frag)) {
-		t.Errorf("scanFragments = %v %v", offs, sizes)
-	}
-}
 
 func TestParseSidecar(t *testing.T) {
 	hdr := encodeHeader(sidecarHeader{V: 1, Camera: "cam1", Start: 1772366400000000, Init: "0123456789abcdef", Codec: "avc1.4d401f"})
@@ -102,14 +53,14 @@ func TestParseSidecar(t *testing.T) {
 
 func TestKeysAndIDs(t *testing.T) {
 	start := time.Date(2026, 1, 2, 23, 59, 59, 123456789, time.FixedZone("JST", 9*3600))
-	if got, want := segmentKey("c1", start), "cam/c1/2026/01/02/1767365999123456.m4s"; got != want {
+	if got, want := SegmentKey("c1", start), "cam/c1/2026/01/02/1767365999123456.m4s"; got != want {
 		t.Errorf("segmentKey = %q, want %q", got, want)
 	}
-	if got, want := initKey("c1", "0123456789abcdef"), "cam/c1/init/0123456789abcdef.mp4"; got != want {
+	if got, want := InitKey("c1", "0123456789abcdef"), "cam/c1/init/0123456789abcdef.mp4"; got != want {
 		t.Errorf("initKey = %q, want %q", got, want)
 	}
 	for id, ok := range map[string]bool{"cam-1_A.b": true, "": false, ".x": false, "a/b": false, "a b": false, "é": false} {
-		if err := validCameraID(id); (err == nil) != ok {
+		if err := ValidCameraID(id); (err == nil) != ok {
 			t.Errorf("validCameraID(%q) = %v", id, err)
 		}
 	}
@@ -138,19 +89,21 @@ func FuzzParseSidecar(f *testing.F) {
 }
 
 func FuzzFragments(f *testing.F) {
-	frag := append(box("moof", []byte("traf")), box("mdat", []byte("media"))...)
+	tr := &fmp4.Track{ID: 1}
+	tr.Add(1024, 0, false, [][]byte{{1, 2, 3}})
+	frag := fmp4.AppendFragment(nil, 1, []*fmp4.Track{tr})
 	f.Add(frag, int64(0), int64(len(frag)))
-	f.Add(append(box("moof", nil), largeBox("mdat", nil)...), int64(0), int64(24))
+	f.Add(append(frag, frag...), int64(len(frag)), int64(len(frag)))
 	f.Add([]byte{0, 0, 0, 1, 'm', 'o', 'o', 'f', 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, int64(0), int64(16))
 	f.Add([]byte{0, 0, 0, 0, 'm', 'o', 'o', 'f'}, int64(-5), int64(1<<62))
 	f.Fuzz(func(t *testing.T, data []byte, off, size int64) {
 		r := bytes.NewReader(data)
 		end := int64(len(data))
-		_ = checkFragment(r, off, size)
-		offs, sizes := scanFragments(r, end)
+		_ = fmp4.CheckFragment(r, off, size)
+		offs, sizes := fmp4.ScanFragments(r, end)
 		var table []store.Fragment
 		for i := range offs {
-			if checkFragment(r, offs[i], sizes[i]) != nil {
+			if fmp4.CheckFragment(r, offs[i], sizes[i]) != nil {
 				t.Fatalf("scanned fragment %d at %d+%d does not check", i, offs[i], sizes[i])
 			}
 			table = append(table, store.Fragment{Offset: offs[i], Size: sizes[i]})

@@ -1,4 +1,4 @@
-package record
+package spool
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -21,49 +22,49 @@ const maxSidecarBytes = 32 << 20
 // Recover finds segments left in the spool by an earlier process (crashed
 // or stopped before uploading), cuts each back to its last complete
 // fragment (a torn tail of the data file, a half-written sidecar line) and
-// queues them for upload, oldest first. Call it at start, before Record;
-// segments this Recorder is writing or has queued are left alone. Spool
+// queues them for upload, oldest first. Call it at start, before recording;
+// segments this Spool is writing or has queued are left alone. Spool
 // files that hold nothing recoverable are deleted.
-func (r *Recorder) Recover(ctx context.Context) error {
-	cams, err := os.ReadDir(r.cfg.SpoolDir)
+func (s *Spool) Recover(ctx context.Context) error {
+	cams, err := os.ReadDir(s.cfg.Dir)
 	if err != nil {
-		return fmt.Errorf("record: reading spool: %w", err)
+		return fmt.Errorf("spool: reading the directory: %w", err)
 	}
-	var found []*spoolSeg
+	var found []*Segment
 	for _, c := range cams {
-		if !c.IsDir() || validCameraID(c.Name()) != nil {
+		if !c.IsDir() || ValidCameraID(c.Name()) != nil {
 			continue
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		found = append(found, r.recoverCamera(c.Name())...)
+		found = append(found, s.recoverCamera(c.Name())...)
 	}
 	sort.Slice(found, func(i, j int) bool { return found[i].seg.Start.Before(found[j].seg.Start) })
-	r.mu.Lock()
-	r.queue = append(found, r.queue...)
-	r.notifyLocked()
-	r.mu.Unlock()
+	s.mu.Lock()
+	s.queue = append(found, s.queue...)
+	s.notifyLocked()
+	s.mu.Unlock()
 	if len(found) > 0 {
-		r.log.Info("recovered spooled segments", "segments", len(found))
+		s.log.Info("recovered spooled segments", "segments", len(found))
 	}
 	return nil
 }
 
 // recoverCamera recovers one camera's spool directory and removes its
 // leftovers: temporary files, data files without a sidecar, unused inits.
-func (r *Recorder) recoverCamera(cam string) []*spoolSeg {
-	dir := r.camDir(cam)
+func (s *Spool) recoverCamera(cam string) []*Segment {
+	dir := s.camDir(cam)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		r.log.Warn("reading spool directory", "dir", dir, "err", err)
+		s.log.Warn("reading spool directory", "dir", dir, "err", err)
 		return nil
 	}
 	names := map[string]bool{}
 	for _, e := range entries {
 		names[e.Name()] = true
 	}
-	var out []*spoolSeg
+	var out []*Segment
 	for _, e := range entries {
 		name := e.Name()
 		path := filepath.Join(dir, name)
@@ -71,18 +72,18 @@ func (r *Recorder) recoverCamera(cam string) []*spoolSeg {
 		case strings.HasSuffix(name, ".tmp"):
 			os.Remove(path)
 		case strings.HasSuffix(name, ".m4s"):
-			if !names[strings.TrimSuffix(name, ".m4s")+".idx"] && !r.isKnown(path) {
-				r.log.Warn("removing a spool data file without its sidecar", "path", path)
+			if !names[strings.TrimSuffix(name, ".m4s")+".idx"] && !s.isKnown(path) {
+				s.log.Warn("removing a spool data file without its sidecar", "path", path)
 				os.Remove(path)
 			}
 		case strings.HasSuffix(name, ".idx"):
 			dataPath := strings.TrimSuffix(path, ".idx") + ".m4s"
-			if r.isKnown(dataPath) {
+			if s.isKnown(dataPath) {
 				continue
 			}
-			sg, err := r.recoverSegment(cam, path, dataPath)
+			sg, err := s.recoverSegment(cam, path, dataPath)
 			if err != nil {
-				r.log.Error("cannot recover a spooled segment", "path", dataPath, "err", err)
+				s.log.Error("cannot recover a spooled segment", "path", dataPath, "err", err)
 				continue
 			}
 			if sg != nil {
@@ -91,29 +92,29 @@ func (r *Recorder) recoverCamera(cam string) []*spoolSeg {
 		}
 	}
 	// Inits no spooled segment refers to any more.
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
-		if strings.HasSuffix(e.Name(), ".init") && r.initRefs[p] == 0 {
+		if strings.HasSuffix(e.Name(), ".init") && s.initRefs[p] == 0 {
 			os.Remove(p)
 		}
 	}
 	return out
 }
 
-func (r *Recorder) isKnown(dataPath string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.known[dataPath]
+func (s *Spool) isKnown(dataPath string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.known[dataPath]
 }
 
 // recoverSegment validates one spooled segment, truncates it to its last
 // complete fragment and registers it. It returns nil (and deletes the files)
 // when nothing in it can be recovered.
-func (r *Recorder) recoverSegment(cam, idxPath, dataPath string) (*spoolSeg, error) {
-	discard := func(why string) (*spoolSeg, error) {
-		r.log.Warn("discarding a spooled segment with nothing to recover", "path", dataPath, "why", why)
+func (s *Spool) recoverSegment(cam, idxPath, dataPath string) (*Segment, error) {
+	discard := func(why string) (*Segment, error) {
+		s.log.Warn("discarding a spooled segment with nothing to recover", "path", dataPath, "why", why)
 		os.Remove(dataPath)
 		os.Remove(idxPath)
 		return nil, nil
@@ -148,7 +149,7 @@ func (r *Recorder) recoverSegment(cam, idxPath, dataPath string) (*spoolSeg, err
 		return discard("no complete fragment")
 	}
 	// Truncated even at its own size: that frees blocks preallocated past
-	// the end (spoolSeg.preallocate).
+	// the end (Segment.preallocate).
 	if err := f.Truncate(end); err != nil {
 		return nil, err
 	}
@@ -166,13 +167,14 @@ func (r *Recorder) recoverSegment(cam, idxPath, dataPath string) (*spoolSeg, err
 			return nil, err
 		}
 	}
-	initPath := filepath.Join(r.camDir(cam), h.Init+".init")
+	initPath := filepath.Join(s.camDir(cam), h.Init+".init")
 	if _, err := os.Stat(initPath); err != nil {
 		return nil, fmt.Errorf("its init segment: %w", err)
 	}
 	start := time.UnixMicro(h.Start)
 	last := frags[len(frags)-1]
-	sg := &spoolSeg{
+	sg := &Segment{
+		sp:       s,
 		cam:      cam,
 		dataPath: dataPath,
 		idxPath:  idxPath,
@@ -184,19 +186,19 @@ func (r *Recorder) recoverSegment(cam, idxPath, dataPath string) (*spoolSeg, err
 			Start:     start,
 			End:       start.Add(last.Start + last.Duration),
 			Size:      end,
-			Key:       segmentKey(cam, start),
-			InitKey:   initKey(cam, h.Init),
+			Key:       SegmentKey(cam, start),
+			InitKey:   InitKey(cam, h.Init),
 			Codec:     h.Codec,
 			Fragments: frags,
 		},
 	}
-	r.mu.Lock()
-	r.known[dataPath] = true
-	r.initRefs[initPath]++
-	r.setSpoolBytesLocked(sg.bytes)
-	r.mu.Unlock()
+	s.mu.Lock()
+	s.known[dataPath] = true
+	s.initRefs[initPath]++
+	s.setBytesLocked(sg.bytes)
+	s.mu.Unlock()
 	if dropped := len(sc.Fragments) - len(frags); dropped > 0 || end != st.Size() {
-		r.log.Warn("recovered a torn spooled segment", "path", dataPath, "fragments", len(frags),
+		s.log.Warn("recovered a torn spooled segment", "path", dataPath, "fragments", len(frags),
 			"dropped_fragments", dropped, "dropped_bytes", st.Size()-end)
 	}
 	return sg, nil
@@ -208,27 +210,10 @@ func (r *Recorder) recoverSegment(cam, idxPath, dataPath string) (*spoolSeg, err
 func completeFragments(data io.ReaderAt, size int64, table []store.Fragment) ([]store.Fragment, int64) {
 	var end int64
 	for i, f := range table {
-		if f.Offset != end || f.Size > size-end || checkFragment(data, f.Offset, f.Size) != nil {
+		if f.Offset != end || f.Size > size-end || fmp4.CheckFragment(data, f.Offset, f.Size) != nil {
 			return table[:i], end
 		}
 		end += f.Size
 	}
 	return table, end
-}
-
-// readFileMax reads a whole file of at most limit bytes.
-func readFileMax(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is over %d bytes", path, limit)
-	}
-	return b, nil
 }
