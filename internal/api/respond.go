@@ -52,7 +52,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &e):
 	case errors.As(err, &ve):
-		e = badRequest("%s", ve.Msg)
+		e = errf(http.StatusBadRequest, ve.ErrCode(), "%s", ve.Msg)
 	case errors.Is(err, authz.ErrNotFound), errors.Is(err, store.ErrNotFound):
 		e = errNotFound
 	case errors.Is(err, authz.ErrForbidden):

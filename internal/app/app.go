@@ -30,6 +30,7 @@ import (
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -44,7 +45,10 @@ type App struct {
 	Cameras  *cameras.Service
 	Audit    *audit.Log
 	Registry *prometheus.Registry
-	API      *api.Server
+	// PullPolicy decides where pulled cameras may be reached (pull_allow,
+	// and this process's own listeners refused).
+	PullPolicy *netpolicy.Policy
+	API        *api.Server
 	// Hub and CamServer are set when the process runs the camera-server role.
 	Hub       *hub.Hub
 	CamServer *camserver.Server
@@ -101,7 +105,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		a.Close()
 		return nil, err
 	}
+	allow, err := netpolicy.ParseAllow(cfg.PullAllow)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("pull_allow: %w", err)
+	}
+	a.PullPolicy = netpolicy.New(allow)
 	a.Cameras = cameras.New(a.Dir, a.Zones.Names())
+	a.Cameras.PullPolicy = a.PullPolicy
 	a.Audit = audit.New(a.Dir, log)
 
 	if cfg.Role == config.RoleCameraServer {
@@ -215,6 +226,7 @@ func (a *App) bindHTTP() error {
 		return fmt.Errorf("http listen: %w", err)
 	}
 	a.httpLn = ln
+	a.PullPolicy.AddSelf(ln.Addr().String())
 	a.closers = append(a.closers, func() { _ = ln.Close() })
 	return nil
 }

@@ -87,7 +87,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		SpoolDir:        filepath.Join(a.Cfg.DataDir, "spool", z.Name),
 		SegmentDuration: a.Cfg.SegmentDuration, FragmentDuration: a.Cfg.FragmentDuration, MaxSpoolBytes: a.Cfg.MaxSpoolBytes,
 		ReadBatch:    a.Cfg.IngestReadBatch,
-		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL,
+		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL, PullPolicy: a.PullPolicy,
 		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
 		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry,
 	})

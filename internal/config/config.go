@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/netpolicy"
 )
 
 // Roles a process can run.
@@ -71,6 +73,11 @@ type Config struct {
 	PullCapacity int `yaml:"pull_capacity"`
 	// LeaseTTL is how long a pulled camera's lease lasts without renewal.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// PullAllow lists CIDR prefixes (or addresses) that pulled cameras may
+	// be reached at although the destination policy refuses them by
+	// default: private ranges of an on-premises network, or 127.0.0.0/8
+	// for tests. Empty: public addresses only (internal/netpolicy).
+	PullAllow []string `yaml:"pull_allow"`
 	// MediaKey signs media URLs; all nodes must share it. Default: a key
 	// generated once into DataDir.
 	MediaKey string `yaml:"media_key"`
@@ -243,6 +250,9 @@ func (c *Config) Finish() error {
 	}
 	if c.ServerID != "" && !validServerID(c.ServerID) {
 		return fmt.Errorf("server_id %q must be 1-64 of A-Z a-z 0-9 . _ : -", c.ServerID)
+	}
+	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
+		return fmt.Errorf("pull_allow: %w", err)
 	}
 	if c.MediaKey != "" && len(c.MediaKey) < 32 {
 		return errors.New("media_key must be at least 32 characters")

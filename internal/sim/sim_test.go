@@ -18,6 +18,7 @@ import (
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 func samplePath() string {
@@ -178,6 +179,7 @@ func TestServePullWithPuller(t *testing.T) {
 	}
 	h := hub.New()
 	p := ingest.NewPuller(h, nil, testLog(t))
+	p.Dest = testenv.AllowLoopback()
 	defer p.StopAll()
 	p.Start("p0", ps.URL(0))
 	p.Start("p1", ps.URL(1))
@@ -324,6 +326,7 @@ func TestRunPull(t *testing.T) {
 	}
 	h := hub.New()
 	p := ingest.NewPuller(h, nil, nil)
+	p.Dest = testenv.AllowLoopback()
 	defer p.StopAll()
 	p.Start("x", url)
 	readVideo(t, waitStream(t, h, "x", 10*time.Second), 5)
