@@ -210,8 +210,7 @@ func (a *App) Listen(extra ...func(*http.ServeMux, *api.Server)) error {
 	if a.Cfg.Role == config.RoleCameraServer {
 		h = cameraServerRoutes(a.API)
 	}
-	a.httpSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10}
+	a.httpSrv = newHTTPServer(a.Cfg, h)
 	return nil
 }
 
@@ -225,8 +224,10 @@ func (a *App) bindHTTP() error {
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)
 	}
-	a.httpLn = ln
 	a.PullPolicy.AddSelf(ln.Addr().String())
+	ll := limitListener(a.Cfg, ln)
+	a.registerHTTPMetrics(ll)
+	a.httpLn = ll
 	a.closers = append(a.closers, func() { _ = ln.Close() })
 	return nil
 }

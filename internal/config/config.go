@@ -81,6 +81,18 @@ type Config struct {
 	// MediaKey signs media URLs; all nodes must share it. Default: a key
 	// generated once into DataDir.
 	MediaKey string `yaml:"media_key"`
+	// HTTPHeaderTimeout bounds the time a request's headers take to arrive.
+	HTTPHeaderTimeout time.Duration `yaml:"http_header_timeout"`
+	// HTTPBodyTimeout bounds the time a request body takes to arrive, after
+	// its headers; responses are not bounded (downloads, blocking playlist
+	// reloads and event streams last as long as they need).
+	HTTPBodyTimeout time.Duration `yaml:"http_body_timeout"`
+	// HTTPMaxConns bounds the HTTP connections open at once; 0: no bound.
+	HTTPMaxConns int `yaml:"http_max_conns"`
+	// HTTPMaxConnsPerIP bounds the HTTP connections open at once from one
+	// IPv4 address or IPv6 /64; 0: no bound (behind a proxy or load
+	// balancer every connection comes from its address).
+	HTTPMaxConnsPerIP int `yaml:"http_max_conns_per_ip"`
 	// SessionTTL is the lifetime of a login session (at most 12 h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
 	// DebugAddr, when set, serves Go's pprof profiles there (keep it private).
@@ -148,6 +160,10 @@ func Default() Config {
 		MaxClip:           2 * time.Hour,
 		PullCapacity:      500,
 		LeaseTTL:          15 * time.Second,
+		HTTPHeaderTimeout: 10 * time.Second,
+		HTTPBodyTimeout:   30 * time.Second,
+		HTTPMaxConns:      8192,
+		HTTPMaxConnsPerIP: 512,
 		SessionTTL:        12 * time.Hour,
 		LogLevel:          "info",
 		GCPercent:         100,
@@ -250,6 +266,12 @@ func (c *Config) Finish() error {
 	}
 	if c.ServerID != "" && !validServerID(c.ServerID) {
 		return fmt.Errorf("server_id %q must be 1-64 of A-Z a-z 0-9 . _ : -", c.ServerID)
+	}
+	if c.HTTPHeaderTimeout <= 0 || c.HTTPBodyTimeout <= 0 {
+		return fmt.Errorf("http_header_timeout %s and http_body_timeout %s must be positive", c.HTTPHeaderTimeout, c.HTTPBodyTimeout)
+	}
+	if c.HTTPMaxConns < 0 || c.HTTPMaxConnsPerIP < 0 {
+		return errors.New("http_max_conns and http_max_conns_per_ip must not be negative (0: no bound)")
 	}
 	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
 		return fmt.Errorf("pull_allow: %w", err)
