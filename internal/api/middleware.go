@@ -109,7 +109,7 @@ func (s *Server) record(r *http.Request, rq *Request, action, target, orgID, cam
 	if rq.P != nil && rq.P.ActingOrgID != "" {
 		e.ActorAs = rq.P.ActingRole + "@" + rq.P.ActingOrgID
 	}
-	if _, err := s.Audit.Record(r.Context(), e); err != nil {
+	if _, err := s.Audit.RecordDetached(r.Context(), e); err != nil { // the change is made: record it even if the client left
 		s.log.Error("audit write failed", "action", action, "target", target, "err", err)
 	}
 }

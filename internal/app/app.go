@@ -44,6 +44,8 @@ type App struct {
 	Accounts *account.Service
 	Cameras  *cameras.Service
 	Audit    *audit.Log
+	// AuditKey keys the audit chain and signs its checkpoints.
+	AuditKey audit.Key
 	Registry *prometheus.Registry
 	// PullPolicy decides where pulled cameras may be reached (pull_allow,
 	// and this process's own listeners refused).
@@ -113,7 +115,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	a.PullPolicy = netpolicy.New(allow)
 	a.Cameras = cameras.New(a.Dir, a.Zones.Names())
 	a.Cameras.PullPolicy = a.PullPolicy
-	a.Audit = audit.New(a.Dir, log)
+	if a.AuditKey, err = a.auditKey(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Audit = audit.NewKeyed(a.Dir, log, a.AuditKey)
 
 	if cfg.Role == config.RoleCameraServer {
 		return a, nil // accounts are the api's business

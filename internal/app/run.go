@@ -67,6 +67,11 @@ func (a *App) Start(ctx context.Context) error {
 	if a.Cfg.Demo && a.CamServer != nil {
 		a.startDemoCameras(ctx)
 	}
+	if a.Cfg.Role != config.RoleCameraServer {
+		if err := a.startAuditCheckpoints(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

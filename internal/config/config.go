@@ -93,6 +93,14 @@ type Config struct {
 	// IPv4 address or IPv6 /64; 0: no bound (behind a proxy or load
 	// balancer every connection comes from its address).
 	HTTPMaxConnsPerIP int `yaml:"http_max_conns_per_ip"`
+	// AuditKey keys the audit log's hash chain and signs its checkpoints;
+	// it must not be kept in the database. Default: derived from MediaKey
+	// when that is configured, else a key generated once into DataDir
+	// (audit.key, mode 0600).
+	AuditKey string `yaml:"audit_key"`
+	// AuditCheckpointInterval is how often api nodes publish a signed
+	// checkpoint of the audit log's head to the first zone's object store.
+	AuditCheckpointInterval time.Duration `yaml:"audit_checkpoint_interval"`
 	// SessionTTL is the lifetime of a login session (at most 12 h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
 	// DebugAddr, when set, serves Go's pprof profiles there (keep it private).
@@ -165,8 +173,10 @@ func Default() Config {
 		HTTPMaxConns:      8192,
 		HTTPMaxConnsPerIP: 512,
 		SessionTTL:        12 * time.Hour,
-		LogLevel:          "info",
-		GCPercent:         100,
+
+		AuditCheckpointInterval: 5 * time.Minute,
+		LogLevel:                "info",
+		GCPercent:               100,
 	}
 }
 
@@ -275,6 +285,12 @@ func (c *Config) Finish() error {
 	}
 	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
 		return fmt.Errorf("pull_allow: %w", err)
+	}
+	if c.AuditKey != "" && len(c.AuditKey) < 32 {
+		return errors.New("audit_key must be at least 32 characters")
+	}
+	if c.AuditCheckpointInterval < time.Second {
+		return fmt.Errorf("audit_checkpoint_interval %s must be at least 1s", c.AuditCheckpointInterval)
 	}
 	if c.MediaKey != "" && len(c.MediaKey) < 32 {
 		return errors.New("media_key must be at least 32 characters")

@@ -71,6 +71,9 @@ func TestBadValues(t *testing.T) {
 		{"bad address", []string{"--http", "nonsense"}, nil, "http address"},
 		{"unknown zone", []string{"--zone", "mars"}, nil, "zone"},
 		{"bad pull_allow", []string{"--pull-allow", "10.0.0.0/8,intranet"}, nil, "pull_allow"},
+		{"short audit key", []string{"--audit-key", "short"}, nil, "audit_key"},
+		{"checkpoint interval", []string{"--audit-checkpoint-interval", "10ms"}, nil, "audit_checkpoint_interval"},
+		{"negative connection cap", []string{"--http-max-conns-per-ip", "-1"}, nil, "http_max_conns"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -139,6 +139,8 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.HTTPBodyTimeout, "http-body-timeout", c.HTTPBodyTimeout, "time an HTTP request body may take to arrive after its headers (responses are not bounded)")
 	fs.IntVar(&c.HTTPMaxConns, "http-max-conns", c.HTTPMaxConns, "HTTP connections open at once; 0: no bound")
 	fs.IntVar(&c.HTTPMaxConnsPerIP, "http-max-conns-per-ip", c.HTTPMaxConnsPerIP, "HTTP connections open at once from one IPv4 address or IPv6 /64; 0: no bound (use 0 or more behind a proxy)")
+	fs.StringVar(&c.AuditKey, "audit-key", c.AuditKey, "key of the audit log's chain and checkpoints, kept out of the database (default: derived from media_key, else generated in data dir)")
+	fs.DurationVar(&c.AuditCheckpointInterval, "audit-checkpoint-interval", c.AuditCheckpointInterval, "how often a signed checkpoint of the audit log is published to the first zone's store")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "login session lifetime (at most 12h)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve pprof profiles at this address (keep it private); empty: off")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
