@@ -41,6 +41,7 @@ var reserved = []struct {
 	reason string
 }{
 	{netip.MustParsePrefix("0.0.0.0/8"), `in "this network" (0.0.0.0/8)`},
+	{netip.MustParsePrefix("::/96"), "an IPv4-compatible address"},
 	{netip.MustParsePrefix("100.64.0.0/10"), "a shared (carrier-grade NAT) address"},
 	{netip.MustParsePrefix("192.0.0.0/24"), "an IETF protocol assignment"},
 	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking address"},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"syscall"
 	"testing"
 
 	"github.com/camcloud/camcloud/internal/netpolicy"
@@ -59,6 +60,7 @@ func TestCheck(t *testing.T) {
 		{"255.255.255.255:554", false, false},
 		{"240.0.0.1:554", false, false},
 		{"[64:ff9b::7f00:1]:554", false, false},
+		{"[::7f00:1]:554", false, false},
 	}
 	for _, c := range cases {
 		ap := netip.MustParseAddrPort(c.addr)
@@ -154,6 +156,13 @@ func TestDialerChecksResolvedAddress(t *testing.T) {
 	c.Close()
 	<-accepted
 }
+
+// gortsplib asserts its client UDP sockets to this interface.
+var _ interface {
+	net.PacketConn
+	SyscallConn() (syscall.RawConn, error)
+	SetReadBuffer(int) error
+} = (*netpolicy.UDPConn)(nil)
 
 func TestUDPWriteChecked(t *testing.T) {
 	t.Parallel()

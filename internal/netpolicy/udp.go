@@ -6,7 +6,9 @@ import (
 )
 
 // UDPConn is a UDP socket whose WriteTo applies the policy, for clients
-// (RTSP over UDP) that send to addresses a remote server names.
+// (RTSP over UDP) that send to addresses a remote server names. Only
+// WriteTo, the method gortsplib sends with, is checked: the other write
+// methods of the embedded connection are not.
 type UDPConn struct {
 	*net.UDPConn
 	p *Policy
