@@ -158,6 +158,8 @@ func newDeployment(t *testing.T, bin string, s3 testenv.S3Server, dsns []string)
 func (d *deployment) yaml(dirDSN, run string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "directory: %q\nmedia_key: %q\n", dirDSN, "scale-out-test-media-key-"+run+run+run)
+	// The sim cameras the camera servers pull are on 127.0.0.1.
+	fmt.Fprintf(&b, "pull_allow: [%q]\n", testenv.LoopbackAllow)
 	fmt.Fprintf(&b, "segment_duration: %s\nfragment_duration: %s\nlease_ttl: %s\nlog_level: info\nzones:\n", soSegment, soFragment, soLeaseTTL)
 	for _, z := range d.zones {
 		fmt.Fprintf(&b, "  - name: %s\n    db: %q\n", z.name, z.dsn)

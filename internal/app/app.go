@@ -30,6 +30,7 @@ import (
 	"github.com/camcloud/camcloud/internal/config"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
@@ -45,9 +46,14 @@ type App struct {
 	Cameras  *cameras.Service
 	Orgs     *orgs.Service
 	Audit    *audit.Log
+	// AuditKey keys the audit chain and signs its checkpoints.
+	AuditKey audit.Key
 	Registry *prometheus.Registry
 	// HTTP is the router of every route this process serves.
 	HTTP *httpapi.Router
+	// PullPolicy decides where pulled cameras may be reached (pull_allow,
+	// and this process's own listeners refused).
+	PullPolicy *netpolicy.Policy
 	// Hub and CamServer are set when the process runs the camera-server role.
 	Hub       *hub.Hub
 	CamServer *camserver.Server
@@ -104,9 +110,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		a.Close()
 		return nil, err
 	}
+	allow, err := netpolicy.ParseAllow(cfg.PullAllow)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("pull_allow: %w", err)
+	}
+	a.PullPolicy = netpolicy.New(allow)
 	a.Cameras = cameras.New(a.Dir, a.Zones, log)
+	a.Cameras.PullPolicy = a.PullPolicy
 	a.Orgs = orgs.New(a.Dir, a.Accounts)
-	a.Audit = audit.New(a.Dir, log)
+	if a.AuditKey, err = a.auditKey(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Audit = audit.NewKeyed(a.Dir, log, a.AuditKey)
 
 	if cfg.Role == config.RoleCameraServer {
 		return a, nil // accounts are the api's business
@@ -199,8 +216,7 @@ func (a *App) Listen(routes ...func(*httpapi.Router)) error {
 	if err := a.bindHTTP(); err != nil {
 		return err
 	}
-	a.httpSrv = &http.Server{Handler: a.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10}
+	a.httpSrv = newHTTPServer(a.Cfg, a.HTTP)
 	return nil
 }
 
@@ -214,7 +230,10 @@ func (a *App) bindHTTP() error {
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)
 	}
-	a.httpLn = ln
+	a.PullPolicy.AddSelf(ln.Addr().String())
+	ll := limitListener(a.Cfg, ln)
+	a.registerHTTPMetrics(ll)
+	a.httpLn = ll
 	a.closers = append(a.closers, func() { _ = ln.Close() })
 	return nil
 }

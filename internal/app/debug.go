@@ -24,6 +24,7 @@ func (a *App) startDebug(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.PullPolicy.AddSelf(ln.Addr().String())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	go func() { <-ctx.Done(); _ = srv.Close() }()

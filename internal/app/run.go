@@ -66,6 +66,11 @@ func (a *App) Start(ctx context.Context) error {
 	if a.Cfg.Demo && a.CamServer != nil {
 		a.startDemoCameras(ctx)
 	}
+	if a.Cfg.Role != config.RoleCameraServer {
+		if err := a.startAuditCheckpoints(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -86,7 +91,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		SpoolDir:        filepath.Join(a.Cfg.DataDir, "spool", z.Name),
 		SegmentDuration: a.Cfg.SegmentDuration, FragmentDuration: a.Cfg.FragmentDuration, MaxSpoolBytes: a.Cfg.MaxSpoolBytes,
 		ReadBatch:    a.Cfg.IngestReadBatch,
-		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL,
+		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL, PullPolicy: a.PullPolicy,
 		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
 		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry,
 	})

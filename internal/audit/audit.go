@@ -1,7 +1,11 @@
 // Package audit keeps camcloud's tamper-evident audit log: every change and
 // every media access is recorded as a store.AuditEntry whose Hash covers its
 // own fields and the previous entry's hash, so a changed or removed row breaks
-// the chain and Verify names it.
+// the chain and Verify names it. The hash is an HMAC under a key kept out of
+// the database (Key), so that whoever can write to the database cannot
+// recompute the chain after editing it; and signed checkpoints of the head,
+// published to an object store (Publisher), show history cut off the end or
+// rewritten as a whole.
 package audit
 
 import (
@@ -32,16 +36,44 @@ type Log struct {
 	dir store.Directory
 	log *slog.Logger
 	now func() time.Time
+	key Key // zero: entries are chained unkeyed (ComputeHash)
 
 	mu sync.Mutex // serialises Record within the process
 }
 
-// New returns a Log writing to dir. log may be nil.
+// New returns a Log writing to dir with unkeyed hashes (ComputeHash), as
+// logs were written before they had a key. log may be nil.
 func New(dir store.Directory, log *slog.Logger) *Log {
+	return NewKeyed(dir, log, Key{})
+}
+
+// NewKeyed returns a Log writing to dir whose entries are hashed with
+// ComputeKeyedHash under key (unkeyed when key is the zero Key).
+func NewKeyed(dir store.Directory, log *slog.Logger, key Key) *Log {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Log{dir: dir, log: log, now: time.Now}
+	return &Log{dir: dir, log: log, now: time.Now, key: key}
+}
+
+// recordTimeout bounds RecordDetached.
+const recordTimeout = 10 * time.Second
+
+// RecordDetached is Record for request handlers: the entry is written even
+// when ctx is cancelled (the client went away after its change was made),
+// within recordTimeout; ctx's values are kept.
+func (l *Log) RecordDetached(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	return l.Record(ctx, e)
+}
+
+// hash is the Hash of e under the log's rule.
+func (l *Log) hash(e store.AuditEntry) string {
+	if l.key.Valid() {
+		return ComputeKeyedHash(l.key, e)
+	}
+	return ComputeHash(e)
 }
 
 // Record appends e to the log and returns it as stored. Callers fill Actor,
@@ -67,7 +99,7 @@ func (l *Log) Record(ctx context.Context, e store.AuditEntry) (store.AuditEntry,
 		e.Seq = last.Seq + 1
 		e.PrevHash = last.Hash
 		e.Time = l.now().UTC().Truncate(time.Microsecond)
-		e.Hash = ComputeHash(e)
+		e.Hash = l.hash(e)
 		err = l.dir.AppendAudit(ctx, e)
 		if err == nil {
 			return e, nil

@@ -23,6 +23,17 @@ func openSQLite(t *testing.T, path string) store.Directory {
 	return dir
 }
 
+// rawSQLite opens the database file with plain SQL, as an intruder would.
+func rawSQLite(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
 func TestSQLiteTamperDetection(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "directory.db")
@@ -45,11 +56,7 @@ func TestSQLiteTamperDetection(t *testing.T) {
 		t.Fatalf("Verify = %d, %v; want 6, nil", n, err)
 	}
 
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawSQLite(t, path)
 	exec := func(q string, args ...any) {
 		t.Helper()
 		if _, err := raw.ExecContext(ctx, q, args...); err != nil {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/netpolicy"
+	"github.com/camcloud/camcloud/internal/redact"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -33,14 +35,34 @@ var (
 var errNoZones = errors.New("cameras: no zones")
 
 // ValidationError is a bad field in a request; handlers answer 400.
-type ValidationError struct{ Msg string }
+type ValidationError struct {
+	Msg  string
+	Code string // the API error code; "" is bad_request
+}
 
 func (e *ValidationError) Error() string { return e.Msg }
 
-func invalid(format string, a ...any) error { return &ValidationError{fmt.Sprintf(format, a...)} }
+// ErrCode is the API error code of the refusal: Code, or bad_request.
+func (e *ValidationError) ErrCode() string {
+	if e.Code == "" {
+		return "bad_request"
+	}
+	return e.Code
+}
+
+// CodeDestinationRefused is the API error code of a pull URL whose host is
+// an address the destination policy refuses.
+const CodeDestinationRefused = "destination_refused"
+
+func invalid(format string, a ...any) error { return &ValidationError{Msg: fmt.Sprintf(format, a...)} }
 
 // Service manages cameras in the directory DB.
 type Service struct {
+	// PullPolicy checks the host of a pull URL when it is an address (names
+	// are checked by the camera server when it dials). Nil: netpolicy's
+	// default, public addresses only.
+	PullPolicy *netpolicy.Policy
+
 	dir      store.Directory
 	registry *zone.Registry
 	zones    []string
@@ -106,7 +128,7 @@ func (s *Service) Create(ctx context.Context, orgID string, sp Spec) (store.Came
 		}
 		c.Zone = z
 	}
-	if err := apply(&c, sp); err != nil {
+	if err := s.apply(&c, sp); err != nil {
 		return c, "", err
 	}
 	secret, hash := newSecret()
@@ -122,7 +144,7 @@ func (s *Service) Update(ctx context.Context, c store.Camera, sp Spec) (store.Ca
 	if sp.Zone != nil && *sp.Zone != c.Zone {
 		return c, invalid("a camera's zone cannot be changed")
 	}
-	if err := apply(&c, sp); err != nil {
+	if err := s.apply(&c, sp); err != nil {
 		return c, err
 	}
 	return c, s.dir.UpdateCamera(ctx, c)
@@ -179,7 +201,7 @@ func newSecret() (secret, hash string) {
 	return secret, auth.HashToken(secret)
 }
 
-func apply(c *store.Camera, sp Spec) error {
+func (s *Service) apply(c *store.Camera, sp Spec) error {
 	if sp.Name != nil {
 		n := strings.TrimSpace(*sp.Name)
 		if n == "" || utf8.RuneCountInString(n) > 100 {
@@ -208,6 +230,9 @@ func apply(c *store.Camera, sp Spec) error {
 			c.SourceType, c.SourceURL = "push", ""
 		case "pull":
 			if err := ValidatePullURL(sp.Source.URL); err != nil {
+				return err
+			}
+			if err := s.checkDestination(sp.Source.URL); err != nil {
 				return err
 			}
 			c.SourceType, c.SourceURL = "pull", sp.Source.URL
@@ -248,17 +273,35 @@ func ValidatePullURL(raw string) error {
 	return nil
 }
 
-// RedactURL hides the password of a URL for display and logs.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+// checkDestination refuses a pull URL whose host is an address (or
+// localhost) that the pull destination policy refuses.
+func (s *Service) checkDestination(raw string) error {
+	u, err := url.Parse(raw) // ValidatePullURL parsed it already
+	if err != nil {
+		return invalid("source.url is not a URL")
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	port := uint16(554)
+	if u.Scheme == "rtsps" {
+		port = 322
 	}
-	return u.String()
+	if p := u.Port(); p != "" {
+		var n int
+		_, _ = fmt.Sscanf(p, "%d", &n)
+		port = uint16(n)
+	}
+	pol := s.PullPolicy
+	if pol == nil {
+		pol = netpolicy.New(nil)
+	}
+	if err := pol.CheckHost(u.Hostname(), port); err != nil {
+		return &ValidationError{Msg: "source.url: " + err.Error(), Code: CodeDestinationRefused}
+	}
+	return nil
 }
+
+// RedactURL hides the password and credential query values (password=,
+// token= ...) of a URL for display and logs.
+func RedactURL(raw string) string { return redact.URL(raw, "xxxxx") }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -17,6 +17,7 @@ import (
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/record"
 	"github.com/camcloud/camcloud/internal/retention"
 	"github.com/camcloud/camcloud/internal/store"
@@ -42,6 +43,9 @@ type Config struct {
 
 	PullCapacity int
 	LeaseTTL     time.Duration
+	// PullPolicy decides where pulled cameras may be reached; the server
+	// adds its own ingest listeners to it. Nil: public addresses only.
+	PullPolicy *netpolicy.Policy
 
 	RetentionInterval time.Duration
 	MinFreeBytes      int64
@@ -92,8 +96,12 @@ func New(c Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.PullPolicy == nil {
+		s.c.PullPolicy = netpolicy.New(nil)
+	}
 	s.puller = ingest.NewPuller(c.Hub, ev, s.log)
 	s.puller.ReadBatch = c.ReadBatch
+	s.puller.Dest = s.c.PullPolicy
 	s.sweeper = retention.New(retention.Config{Zone: c.Zone.Name, Dir: c.Dir, Index: c.Zone.DB, Blobs: c.Zone.Blobs,
 		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer})
 	return s, nil
@@ -123,6 +131,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.ingest.Start(); err != nil {
 		return err
 	}
+	s.c.PullPolicy.AddSelf(s.RTSPAddr(), s.RTMPAddr(), s.c.UDPRTP, s.c.UDPRTCP)
 	s.heartbeat(ctx)
 	s.loop(ctx, 5*time.Second, s.heartbeat)
 	s.loop(ctx, s.c.LeaseTTL/3, s.leases)

@@ -19,7 +19,7 @@ func TestPulledGStreamerClockRestart(t *testing.T) {
 	ffprobe := testenv.Tool(t, "ffprobe")
 	const gop = 2 * time.Second
 	url := testenv.GstRTSPCamera(t, int(gop/(40*time.Millisecond)), true)
-	n := startNode(t, t.TempDir())
+	n := startNode(t, t.TempDir(), "--pull-allow", testenv.LoopbackAllow)
 	cam := n.camera("gst", map[string]string{"type": "pull", "url": url})
 	waitUntil(t, 30*time.Second, "pulled camera online", func() bool {
 		var c camResp

@@ -92,7 +92,7 @@ func TestPulledCameraResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := startNode(t, t.TempDir())
+	n := startNode(t, t.TempDir(), "--pull-allow", testenv.LoopbackAllow)
 	cam := n.camera("pulled", map[string]string{"type": "pull", "url": ps.URL(0)})
 	waitUntil(t, 20*time.Second, "pulled camera online", func() bool {
 		var c camResp

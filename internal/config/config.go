@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/netpolicy"
 )
 
 // Roles a process can run.
@@ -71,9 +73,34 @@ type Config struct {
 	PullCapacity int `yaml:"pull_capacity"`
 	// LeaseTTL is how long a pulled camera's lease lasts without renewal.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// PullAllow lists CIDR prefixes (or addresses) that pulled cameras may
+	// be reached at although the destination policy refuses them by
+	// default: private ranges of an on-premises network, or 127.0.0.0/8
+	// for tests. Empty: public addresses only (internal/netpolicy).
+	PullAllow []string `yaml:"pull_allow"`
 	// MediaKey signs media URLs; all nodes must share it. Default: a key
 	// generated once into DataDir.
 	MediaKey string `yaml:"media_key"`
+	// HTTPHeaderTimeout bounds the time a request's headers take to arrive.
+	HTTPHeaderTimeout time.Duration `yaml:"http_header_timeout"`
+	// HTTPBodyTimeout bounds the time a request body takes to arrive, after
+	// its headers; responses are not bounded (downloads, blocking playlist
+	// reloads and event streams last as long as they need).
+	HTTPBodyTimeout time.Duration `yaml:"http_body_timeout"`
+	// HTTPMaxConns bounds the HTTP connections open at once; 0: no bound.
+	HTTPMaxConns int `yaml:"http_max_conns"`
+	// HTTPMaxConnsPerIP bounds the HTTP connections open at once from one
+	// IPv4 address or IPv6 /64; 0: no bound (behind a proxy or load
+	// balancer every connection comes from its address).
+	HTTPMaxConnsPerIP int `yaml:"http_max_conns_per_ip"`
+	// AuditKey keys the audit log's hash chain and signs its checkpoints;
+	// it must not be kept in the database. Default: derived from MediaKey
+	// when that is configured, else a key generated once into DataDir
+	// (audit.key, mode 0600).
+	AuditKey string `yaml:"audit_key"`
+	// AuditCheckpointInterval is how often api nodes publish a signed
+	// checkpoint of the audit log's head to the first zone's object store.
+	AuditCheckpointInterval time.Duration `yaml:"audit_checkpoint_interval"`
 	// SessionTTL is the lifetime of a login session (at most 12 h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
 	// DebugAddr, when set, serves Go's pprof profiles there (keep it private).
@@ -141,9 +168,15 @@ func Default() Config {
 		MaxClip:           2 * time.Hour,
 		PullCapacity:      500,
 		LeaseTTL:          15 * time.Second,
+		HTTPHeaderTimeout: 10 * time.Second,
+		HTTPBodyTimeout:   30 * time.Second,
+		HTTPMaxConns:      8192,
+		HTTPMaxConnsPerIP: 512,
 		SessionTTL:        12 * time.Hour,
-		LogLevel:          "info",
-		GCPercent:         100,
+
+		AuditCheckpointInterval: 5 * time.Minute,
+		LogLevel:                "info",
+		GCPercent:               100,
 	}
 }
 
@@ -243,6 +276,21 @@ func (c *Config) Finish() error {
 	}
 	if c.ServerID != "" && !validServerID(c.ServerID) {
 		return fmt.Errorf("server_id %q must be 1-64 of A-Z a-z 0-9 . _ : -", c.ServerID)
+	}
+	if c.HTTPHeaderTimeout <= 0 || c.HTTPBodyTimeout <= 0 {
+		return fmt.Errorf("http_header_timeout %s and http_body_timeout %s must be positive", c.HTTPHeaderTimeout, c.HTTPBodyTimeout)
+	}
+	if c.HTTPMaxConns < 0 || c.HTTPMaxConnsPerIP < 0 {
+		return errors.New("http_max_conns and http_max_conns_per_ip must not be negative (0: no bound)")
+	}
+	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
+		return fmt.Errorf("pull_allow: %w", err)
+	}
+	if c.AuditKey != "" && len(c.AuditKey) < 32 {
+		return errors.New("audit_key must be at least 32 characters")
+	}
+	if c.AuditCheckpointInterval < time.Second {
+		return fmt.Errorf("audit_checkpoint_interval %s must be at least 1s", c.AuditCheckpointInterval)
 	}
 	if c.MediaKey != "" && len(c.MediaKey) < 32 {
 		return errors.New("media_key must be at least 32 characters")

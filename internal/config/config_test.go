@@ -15,7 +15,7 @@ func envOf(m map[string]string) func(string) (string, bool) {
 func TestPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "c.yaml")
-	if err := os.WriteFile(file, []byte("http: \":9000\"\nrtsp: \":9554\"\nrtmp: \":9935\"\nsegment_duration: 30s\n"), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte("http: \":9000\"\nrtsp: \":9554\"\nrtmp: \":9935\"\nsegment_duration: 30s\npull_allow: [\"10.0.0.0/8\", \"192.168.1.0/24\"]\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -25,11 +25,13 @@ func TestPrecedence(t *testing.T) {
 		http string
 		rtsp string
 		seg  time.Duration
+		// allow is pull_allow joined: a list the env or a flag replaces.
+		allow string
 	}{
-		{"defaults", []string{"--data-dir", dir}, nil, ":8080", ":8554", time.Minute},
-		{"file", []string{"--data-dir", dir, "--config", file}, nil, ":9000", ":9554", 30 * time.Second},
-		{"env over file", []string{"--data-dir", dir}, map[string]string{"CAMCLOUD_CONFIG": file, "CAMCLOUD_HTTP": ":7000"}, ":7000", ":9554", 30 * time.Second},
-		{"flag over env", []string{"--data-dir", dir, "--http", ":6000"}, map[string]string{"CAMCLOUD_HTTP": ":7000"}, ":6000", ":8554", time.Minute},
+		{"defaults", []string{"--data-dir", dir}, nil, ":8080", ":8554", time.Minute, ""},
+		{"file", []string{"--data-dir", dir, "--config", file}, nil, ":9000", ":9554", 30 * time.Second, "10.0.0.0/8,192.168.1.0/24"},
+		{"env over file", []string{"--data-dir", dir}, map[string]string{"CAMCLOUD_CONFIG": file, "CAMCLOUD_HTTP": ":7000", "CAMCLOUD_PULL_ALLOW": "172.16.0.0/12, fd00::/8"}, ":7000", ":9554", 30 * time.Second, "172.16.0.0/12,fd00::/8"},
+		{"flag over env", []string{"--data-dir", dir, "--http", ":6000", "--pull-allow", "127.0.0.0/8"}, map[string]string{"CAMCLOUD_HTTP": ":7000", "CAMCLOUD_PULL_ALLOW": "10.0.0.0/8"}, ":6000", ":8554", time.Minute, "127.0.0.0/8"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,6 +41,9 @@ func TestPrecedence(t *testing.T) {
 			}
 			if c.HTTP != tc.http || c.RTSP != tc.rtsp || c.SegmentDuration != tc.seg {
 				t.Fatalf("got http=%s rtsp=%s seg=%s", c.HTTP, c.RTSP, c.SegmentDuration)
+			}
+			if got := strings.Join(c.PullAllow, ","); got != tc.allow {
+				t.Fatalf("pull_allow = %q, want %q", got, tc.allow)
 			}
 			if len(c.Zones) != 1 || c.Zones[0].Name != "local" || !strings.HasPrefix(c.Directory, "sqlite:") {
 				t.Fatalf("default zone/directory not set: %+v %s", c.Zones, c.Directory)
@@ -65,6 +70,10 @@ func TestBadValues(t *testing.T) {
 		{"session too long", []string{"--session-ttl", "24h"}, nil, "session_ttl"},
 		{"bad address", []string{"--http", "nonsense"}, nil, "http address"},
 		{"unknown zone", []string{"--zone", "mars"}, nil, "zone"},
+		{"bad pull_allow", []string{"--pull-allow", "10.0.0.0/8,intranet"}, nil, "pull_allow"},
+		{"short audit key", []string{"--audit-key", "short"}, nil, "audit_key"},
+		{"checkpoint interval", []string{"--audit-checkpoint-interval", "10ms"}, nil, "audit_checkpoint_interval"},
+		{"negative connection cap", []string{"--http-max-conns-per-ip", "-1"}, nil, "http_max_conns"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -133,9 +133,32 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.MaxClip, "max-clip", c.MaxClip, "longest clip an export may cover")
 	fs.IntVar(&c.PullCapacity, "pull-capacity", c.PullCapacity, "pulled cameras this camera server may lease")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", c.LeaseTTL, "lease time of a pulled camera")
+	fs.Var((*listFlag)(&c.PullAllow), "pull-allow", "comma-separated CIDR prefixes of private addresses pulled cameras may be at (default: public addresses only)")
 	fs.StringVar(&c.MediaKey, "media-key", c.MediaKey, "key that signs media URLs (shared by all nodes; default generated in data dir)")
+	fs.DurationVar(&c.HTTPHeaderTimeout, "http-header-timeout", c.HTTPHeaderTimeout, "time an HTTP request's headers may take to arrive")
+	fs.DurationVar(&c.HTTPBodyTimeout, "http-body-timeout", c.HTTPBodyTimeout, "time an HTTP request body may take to arrive after its headers (responses are not bounded)")
+	fs.IntVar(&c.HTTPMaxConns, "http-max-conns", c.HTTPMaxConns, "HTTP connections open at once; 0: no bound")
+	fs.IntVar(&c.HTTPMaxConnsPerIP, "http-max-conns-per-ip", c.HTTPMaxConnsPerIP, "HTTP connections open at once from one IPv4 address or IPv6 /64; 0: no bound (use 0 or more behind a proxy)")
+	fs.StringVar(&c.AuditKey, "audit-key", c.AuditKey, "key of the audit log's chain and checkpoints, kept out of the database (default: derived from media_key, else generated in data dir)")
+	fs.DurationVar(&c.AuditCheckpointInterval, "audit-checkpoint-interval", c.AuditCheckpointInterval, "how often a signed checkpoint of the audit log is published to the first zone's store")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "login session lifetime (at most 12h)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve pprof profiles at this address (keep it private); empty: off")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "Go garbage collector target, 10..1000 (GOGC wins when set)")
+}
+
+// listFlag is a comma-separated list flag; setting it replaces the list
+// (a flag or variable overrides the file's list rather than adding to it).
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	*l = nil
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
 }

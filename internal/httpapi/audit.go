@@ -21,7 +21,7 @@ func Record(r *http.Request, rq *Request, action, target, orgID, cameraID, detai
 		logger(r).Error("audit write failed: no audit log serves this request", "action", action, "target", target)
 		return
 	}
-	if _, err := rt.cfg.Audit.Record(r.Context(), e); err != nil {
+	if _, err := rt.cfg.Audit.RecordDetached(r.Context(), e); err != nil { // the change is made: record it even if the client left
 		rt.log.Error("audit write failed", "action", action, "target", target, "err", err)
 	}
 }

@@ -42,7 +42,7 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &e):
 	case errors.As(err, &ve):
-		e = BadRequest("%s", ve.Msg)
+		e = Errorf(http.StatusBadRequest, ve.ErrCode(), "%s", ve.Msg)
 	case errors.Is(err, authz.ErrNotFound), errors.Is(err, store.ErrNotFound):
 		e = ErrNotFound
 	case errors.Is(err, authz.ErrForbidden):

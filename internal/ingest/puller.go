@@ -17,6 +17,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/netpolicy"
 )
 
 // Reconnect backoff bounds of the Puller.
@@ -35,6 +36,11 @@ type Puller struct {
 	// ReadBatch batches the reads of pulled TCP streams (see batchConn);
 	// zero reads as data arrives. Set it before the first Start.
 	ReadBatch time.Duration
+	// Dest decides which addresses pulls may connect or send to, checked
+	// on every resolved address dialled (RTSP over TCP, TLS, redirects) and
+	// every UDP destination a camera's answer names. Nil: netpolicy's
+	// default (public addresses only). Set it before the first Start.
+	Dest *netpolicy.Policy
 
 	bufs *readBuffers
 
@@ -173,7 +179,8 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 			nc, err := p.dial(ctx, network, address)
 			conn = nc
 			return nc, err
-		}}
+		},
+		ListenPacket: p.dest().ListenPacket}
 	if err := c.Start(); err != nil {
 		return false, err
 	}
@@ -234,9 +241,18 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	return published, err
 }
 
-// dial connects to a pulled camera; its media is then read in batches.
+// dest is the destination policy in force.
+func (p *Puller) dest() *netpolicy.Policy {
+	if p.Dest == nil {
+		return netpolicy.New(nil)
+	}
+	return p.Dest
+}
+
+// dial connects to a pulled camera, if the destination policy allows the
+// address the name resolves to; its media is then read in batches.
 func (p *Puller) dial(ctx context.Context, network, address string) (net.Conn, error) {
-	c, err := (&net.Dialer{}).DialContext(ctx, network, address)
+	c, err := p.dest().Dialer().DialContext(ctx, network, address)
 	if err != nil {
 		return nil, err
 	}

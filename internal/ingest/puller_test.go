@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestPullerReconnects pulls from an RTSP server, restarts that server on
@@ -26,6 +28,7 @@ func TestPullerReconnects(t *testing.T) {
 	ev := newEvents()
 	var logs logLines
 	p := ingest.NewPuller(h, ev, logs.logger(t))
+	p.Dest = testenv.AllowLoopback()
 	defer p.StopAll()
 	p.Start(camID, ps.URL(0))
 	if got := p.Active(); !slices.Equal(got, []string{camID}) {
@@ -91,6 +94,7 @@ func TestPullerReconnects(t *testing.T) {
 func TestPullerBadURL(t *testing.T) {
 	t.Parallel()
 	p := ingest.NewPuller(hub.New(), nil, testLog(t))
+	p.Dest = testenv.AllowLoopback()
 	p.Start("x", "rtsp://user:pa55word@127.0.0.1:1/nothing")
 	p.Start("y", "::not a url")
 	time.Sleep(200 * time.Millisecond)
@@ -100,5 +104,60 @@ func TestPullerBadURL(t *testing.T) {
 	p.StopAll()
 	if len(p.Active()) != 0 {
 		t.Fatal("still active")
+	}
+}
+
+// TestPullerDestinationPolicy: by default a pull does not connect to a
+// loopback address (nor, through a name, to what it resolves to), nor to
+// the server's own listeners even when loopback is allowed; the refusal is
+// logged with the URL's credentials (userinfo and query) hidden.
+func TestPullerDestinationPolicy(t *testing.T) {
+	t.Parallel()
+	lnAddr, accepted := testenv.AcceptCounter(t)
+	_, port, _ := net.SplitHostPort(lnAddr)
+
+	var logs logLines
+	p := ingest.NewPuller(hub.New(), nil, logs.logger(t))
+	p.Start("lit", "rtsp://admin:hunter2@127.0.0.1:"+port+"/s?password=hunter3&channel=1")
+	p.Start("name", "rtsp://localhost:"+port+"/s?token=hunter4")
+	self := testenv.AllowLoopback()
+	self.AddSelf(lnAddr)
+	ps := ingest.NewPuller(hub.New(), nil, logs.logger(t))
+	ps.Dest = self
+	ps.Start("self", "rtsp://127.0.0.1:"+port+"/s")
+	deadline := time.Now().Add(10 * time.Second)
+	for !logs.has("camera=lit") || !logs.has("camera=name") || !logs.has("camera=self") {
+		if time.Now().After(deadline) {
+			t.Fatal("no pull failure logged")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.StopAll()
+	ps.StopAll()
+	select {
+	case <-accepted:
+		t.Fatal("a refused pull connected")
+	default:
+	}
+	if !logs.has("destination refused") || !logs.has("own listeners") {
+		t.Fatal("refusal not logged")
+	}
+	for _, secret := range []string{"hunter2", "hunter3", "hunter4"} {
+		if logs.has(secret) {
+			t.Errorf("log shows %s", secret)
+		}
+	}
+	if !logs.has("channel=1") {
+		t.Error("harmless query parameters hidden too")
+	}
+
+	allowed := ingest.NewPuller(hub.New(), nil, testLog(t))
+	allowed.Dest = testenv.AllowLoopback()
+	allowed.Start("ok", "rtsp://localhost:"+port+"/s")
+	defer allowed.StopAll()
+	select {
+	case <-accepted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an allowed pull did not connect")
 	}
 }

@@ -1,24 +1,21 @@
 package ingest
 
 import (
-	"net/url"
 	"regexp"
 
 	"github.com/camcloud/camcloud/internal/ingesturl"
+	"github.com/camcloud/camcloud/internal/redact"
 )
 
-var (
-	// secretInPath matches the secret of an ingest path.
-	secretInPath = regexp.MustCompile(`(/` + ingesturl.PathPrefix + `/[A-Za-z0-9_-]{1,64}/)[^/\s?'"]+`)
-	// userinfoInURL matches the credentials of any URL in a text.
-	userinfoInURL = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]*@`)
-)
+// secretInPath matches the secret of an ingest path.
+var secretInPath = regexp.MustCompile(`(/` + ingesturl.PathPrefix + `/[A-Za-z0-9_-]{1,64}/)[^/\s?'"]+`)
 
-// Redact removes ingest secrets and URL credentials from a text (typically
-// an error message from a library) before it is logged.
+// Redact removes ingest secrets and URL credentials (userinfo and
+// credential query parameters) from a text (typically an error message
+// from a library) before it is logged.
 func Redact(s string) string {
 	s = secretInPath.ReplaceAllString(s, "${1}REDACTED")
-	return userinfoInURL.ReplaceAllString(s, "${1}REDACTED@")
+	return redact.Text(s, "REDACTED")
 }
 
 // redactErr is redact for an error, nil-safe.
@@ -29,17 +26,8 @@ func redactErr(err error) string {
 	return Redact(err.Error())
 }
 
-// RedactURL returns u with its password (and any ingest secret) hidden,
-// for logs. Unparsable input is redacted as text.
+// RedactURL returns u with its password, credential query values and any
+// ingest secret hidden, for logs.
 func RedactURL(u string) string {
-	pu, err := url.Parse(u)
-	if err != nil {
-		return Redact(u)
-	}
-	if pu.User != nil {
-		if _, has := pu.User.Password(); has {
-			pu.User = url.UserPassword(pu.User.Username(), "REDACTED")
-		}
-	}
-	return secretInPath.ReplaceAllString(pu.String(), "${1}REDACTED")
+	return secretInPath.ReplaceAllString(redact.URL(u, "REDACTED"), "${1}REDACTED")
 }

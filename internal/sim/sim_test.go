@@ -19,6 +19,7 @@ import (
 	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 func samplePath() string {
@@ -179,6 +180,7 @@ func TestServePullWithPuller(t *testing.T) {
 	}
 	h := hub.New()
 	p := ingest.NewPuller(h, nil, testLog(t))
+	p.Dest = testenv.AllowLoopback()
 	defer p.StopAll()
 	p.Start("p0", ps.URL(0))
 	p.Start("p1", ps.URL(1))
@@ -325,6 +327,7 @@ func TestRunPull(t *testing.T) {
 	}
 	h := hub.New()
 	p := ingest.NewPuller(h, nil, nil)
+	p.Dest = testenv.AllowLoopback()
 	defer p.StopAll()
 	p.Start("x", url)
 	readVideo(t, waitStream(t, h, "x", 10*time.Second), 5)
