@@ -3,18 +3,17 @@ package ingest_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
@@ -66,11 +65,12 @@ func (e *events) counts(id string) (on, off int, info ingest.StreamInfo) {
 	return e.online[id], e.offline[id], e.last[id]
 }
 
-// env is one ingest server on 127.0.0.1 with its hub.
+// env is one ingest server on 127.0.0.1 with its hub and its metrics.
 type env struct {
 	srv *ingest.Server
 	hub *hub.Hub
 	ev  *events
+	reg *prometheus.Registry
 }
 
 const (
@@ -95,8 +95,10 @@ func startServer(t *testing.T, mod func(*ingest.Config)) *env {
 	t.Helper()
 	h := hub.New()
 	ev := newEvents()
+	reg := prometheus.NewRegistry()
 	cfg := ingest.Config{RTSPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", Hub: h,
-		Auth: fakeAuth{camID: secret, "cam2": "other"}, Events: ev, Log: testLog(t), ReadTimeout: 3 * time.Second}
+		Auth: fakeAuth{camID: secret, "cam2": "other"}, Events: ev, Log: testLog(t), ReadTimeout: 3 * time.Second,
+		Registerer: reg}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -108,7 +110,7 @@ func startServer(t *testing.T, mod func(*ingest.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, hub: h, ev: ev}
+	return &env{srv: srv, hub: h, ev: ev, reg: reg}
 }
 
 func (e *env) urls(id, sec string) (rtsp, rtmp string) {
@@ -275,36 +277,6 @@ func noPublish(h *hub.Hub) func() []string {
 // parseBaseURL parses an RTSP URL for the gortsplib client.
 func parseBaseURL(s string) (*base.URL, error) { return base.ParseURL(s) }
 
-// logLines is a logger for a test server that also keeps its messages.
-type logLines struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-// logger returns a logger writing to t.Log and to l.
-func (l *logLines) logger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.MultiWriter(testWriter{t}, l), &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.msgs = append(l.msgs, string(p))
-	return len(p), nil
-}
-
-// has reports whether a logged line contains s.
-func (l *logLines) has(s string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, m := range l.msgs {
-		if strings.Contains(m, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // waitInfo waits (up to 5 s) until the last Online event of id satisfies
 // ok and returns it: events are sent from a goroutine of their own, so
 // they may trail the media a test has already read.
@@ -314,6 +286,54 @@ func (e *events) waitInfo(id string, ok func(ingest.StreamInfo) bool) ingest.Str
 		_, _, info := e.counts(id)
 		if ok(info) || time.Now().After(deadline) {
 			return info
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// videoCameras reads camcloud_ingest_rtsp_video_cameras of protocol from
+// reg: the cameras whose video takes the fast path, and the library's.
+func videoCameras(t *testing.T, reg prometheus.Gatherer, protocol string) (fast, library float64) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "camcloud_ingest_rtsp_video_cameras" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["protocol"] != protocol {
+				continue
+			}
+			switch labels["path"] {
+			case "fast":
+				fast = m.GetGauge().GetValue()
+			case "library":
+				library = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return fast, library
+}
+
+// waitVideoCameras waits (up to 5 s) until videoCameras gives fast and
+// library, and fails the test otherwise.
+func waitVideoCameras(t *testing.T, reg prometheus.Gatherer, protocol string, fast, library float64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f, l := videoCameras(t, reg, protocol)
+		if f == fast && l == library {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s cameras on the fast path %v, on the library path %v; want %v and %v", protocol, f, l, fast, library)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
