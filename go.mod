@@ -7,8 +7,8 @@ toolchain go1.26.11
 require (
 	github.com/bluenviron/gohlslib/v2 v2.3.2
 	github.com/bluenviron/gortmplib v1.0.1
-	github.com/bluenviron/gortsplib/v5 v5.6.1
-	github.com/bluenviron/mediacommon/v2 v2.9.3
+	github.com/bluenviron/gortsplib/v5 v5.6.4
+	github.com/bluenviron/mediacommon/v2 v2.9.5
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/go-sql-driver/mysql v1.10.1
@@ -30,7 +30,7 @@ require (
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
-	github.com/abema/go-mp4 v1.7.1 // indirect
+	github.com/abema/go-mp4 v1.7.3 // indirect
 	github.com/asticode/go-astikit v0.30.0 // indirect
 	github.com/asticode/go-astits v1.16.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

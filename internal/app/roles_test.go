@@ -84,6 +84,11 @@ func TestCameraServerRole(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want %d", path, code, body, want)
 		}
 	}
+	// The ingest's video-path gauges, pushed and pulled cameras.
+	if _, body := get(t, base+"/metrics"); !strings.Contains(body, `camcloud_ingest_rtsp_video_cameras{path="fast",protocol="rtsp"} 0`) ||
+		!strings.Contains(body, `camcloud_ingest_rtsp_video_cameras{path="library",protocol="rtsp-pull"} 0`) {
+		t.Error("/metrics lacks camcloud_ingest_rtsp_video_cameras")
+	}
 	id := a.Cfg.ServerID
 	if id == "" {
 		t.Fatal("no server id")

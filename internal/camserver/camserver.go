@@ -92,7 +92,7 @@ func New(c Config) (*Server, error) {
 	}
 	ev := &events{s: s}
 	s.ingest, err = ingest.NewServer(ingest.Config{RTSPAddr: c.RTSPAddr, RTMPAddr: c.RTMPAddr, UDPRTPAddr: c.UDPRTP, UDPRTCPAddr: c.UDPRTCP, Hub: c.Hub,
-		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: c.ReadBatch})
+		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: c.ReadBatch, Registerer: c.Registerer})
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +102,11 @@ func New(c Config) (*Server, error) {
 	s.puller = ingest.NewPuller(c.Hub, ev, s.log)
 	s.puller.ReadBatch = c.ReadBatch
 	s.puller.Dest = s.c.PullPolicy
+	if c.Registerer != nil {
+		if err := s.puller.RegisterMetrics(c.Registerer); err != nil {
+			return nil, err
+		}
+	}
 	s.sweeper = retention.New(retention.Config{Zone: c.Zone.Name, Dir: c.Dir, Index: c.Zone.DB, Blobs: c.Zone.Blobs,
 		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer})
 	return s, nil

@@ -27,21 +27,24 @@ func TestFFmpegPublish(t *testing.T) {
 		name   string
 		proto  string
 		tracks int
-		args   func(rtsp, rtmp string) []string
+		// fast and library are the cameras counted on each video path:
+		// RTSP over TCP takes the fast one, UDP the library's.
+		fast, library float64
+		args          func(rtsp, rtmp string) []string
 	}{
 		// ffmpeg's RTSP muxer needs the AAC config at header time, which
 		// "-c copy" from MPEG-TS does not give it ("AAC with no global
 		// headers"): the audio is re-encoded, the video is copied.
-		{"rtsp-tcp", "rtsp", 2, func(u, _ string) []string {
+		{"rtsp-tcp", "rtsp", 2, 1, 0, func(u, _ string) []string {
 			return []string{"-c:a", "aac", "-f", "rtsp", "-rtsp_transport", "tcp", u}
 		}},
-		{"rtsp-udp", "rtsp", 2, func(u, _ string) []string {
+		{"rtsp-udp", "rtsp", 2, 0, 1, func(u, _ string) []string {
 			return []string{"-c:a", "aac", "-f", "rtsp", "-rtsp_transport", "udp", u}
 		}},
-		{"rtsp-tcp-video-copy", "rtsp", 1, func(u, _ string) []string {
+		{"rtsp-tcp-video-copy", "rtsp", 1, 1, 0, func(u, _ string) []string {
 			return []string{"-an", "-f", "rtsp", "-rtsp_transport", "tcp", u}
 		}},
-		{"rtmp", "rtmp", 2, func(_, u string) []string { return []string{"-f", "flv", u} }},
+		{"rtmp", "rtmp", 2, 0, 0, func(_, u string) []string { return []string{"-f", "flv", u} }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -86,6 +89,7 @@ func TestFFmpegPublish(t *testing.T) {
 			if info := e.ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Protocol == c.proto }); info.Protocol != c.proto {
 				t.Fatalf("protocol %q", info.Protocol)
 			}
+			waitVideoCameras(t, e.reg, "rtsp", c.fast, c.library)
 		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
@@ -67,11 +68,12 @@ func (e *events) counts(id string) (on, off int, info ingest.StreamInfo) {
 	return e.online[id], e.offline[id], e.last[id]
 }
 
-// env is one ingest server on 127.0.0.1 with its hub.
+// env is one ingest server on 127.0.0.1 with its hub and its metrics.
 type env struct {
 	srv *ingest.Server
 	hub *hub.Hub
 	ev  *events
+	reg *prometheus.Registry
 }
 
 const (
@@ -96,8 +98,10 @@ func startServer(t *testing.T, mod func(*ingest.Config)) *env {
 	t.Helper()
 	h := hub.New()
 	ev := newEvents()
+	reg := prometheus.NewRegistry()
 	cfg := ingest.Config{RTSPAddr: "127.0.0.1:0", RTMPAddr: "127.0.0.1:0", Hub: h,
-		Auth: fakeAuth{camID: secret, "cam2": "other"}, Events: ev, Log: testLog(t), ReadTimeout: 3 * time.Second}
+		Auth: fakeAuth{camID: secret, "cam2": "other"}, Events: ev, Log: testLog(t), ReadTimeout: 3 * time.Second,
+		Registerer: reg}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -109,7 +113,7 @@ func startServer(t *testing.T, mod func(*ingest.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	return &env{srv: srv, hub: h, ev: ev}
+	return &env{srv: srv, hub: h, ev: ev, reg: reg}
 }
 
 func (e *env) urls(id, sec string) (rtsp, rtmp string) {
@@ -276,6 +280,68 @@ func noPublish(h *hub.Hub) func() []string {
 // parseBaseURL parses an RTSP URL for the gortsplib client.
 func parseBaseURL(s string) (*base.URL, error) { return base.ParseURL(s) }
 
+// waitInfo waits (up to 5 s) until the last Online event of id satisfies
+// ok and returns it: events are sent from a goroutine of their own, so
+// they may trail the media a test has already read.
+func (e *events) waitInfo(id string, ok func(ingest.StreamInfo) bool) ingest.StreamInfo {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, _, info := e.counts(id)
+		if ok(info) || time.Now().After(deadline) {
+			return info
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// videoCameras reads camcloud_ingest_rtsp_video_cameras of protocol from
+// reg: the cameras whose video takes the fast path, and the library's.
+func videoCameras(t *testing.T, reg prometheus.Gatherer, protocol string) (fast, library float64) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "camcloud_ingest_rtsp_video_cameras" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["protocol"] != protocol {
+				continue
+			}
+			switch labels["path"] {
+			case "fast":
+				fast = m.GetGauge().GetValue()
+			case "library":
+				library = m.GetGauge().GetValue()
+			}
+		}
+	}
+	return fast, library
+}
+
+// waitVideoCameras waits (up to 5 s) until videoCameras gives fast and
+// library, and fails the test otherwise.
+func waitVideoCameras(t *testing.T, reg prometheus.Gatherer, protocol string, fast, library float64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		f, l := videoCameras(t, reg, protocol)
+		if f == fast && l == library {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s cameras on the fast path %v, on the library path %v; want %v and %v", protocol, f, l, fast, library)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // logLines is a logger for a test server that also keeps its messages.
 type logLines struct {
 	mu   sync.Mutex
@@ -304,18 +370,4 @@ func (l *logLines) has(s string) bool {
 		}
 	}
 	return false
-}
-
-// waitInfo waits (up to 5 s) until the last Online event of id satisfies
-// ok and returns it: events are sent from a goroutine of their own, so
-// they may trail the media a test has already read.
-func (e *events) waitInfo(id string, ok func(ingest.StreamInfo) bool) ingest.StreamInfo {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, _, info := e.counts(id)
-		if ok(info) || time.Now().After(deadline) {
-			return info
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }

@@ -54,6 +54,8 @@ type publication struct {
 	done    chan struct{}
 	// watched is closed when the watch goroutine has ended.
 	watched chan struct{}
+	// path counts an RTSP camera by the path of its video (videoPaths).
+	path pathSlot
 }
 
 // pubTrack is one track of a publication.
@@ -269,6 +271,7 @@ func (p *publication) close() {
 	}
 	p.closed = true
 	close(p.done)
+	p.path.release()
 	s, online, watched := p.stream, p.online, p.watched
 	p.mu.Unlock()
 	if s == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/ingest/fastpath"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 )
 
@@ -33,7 +34,7 @@ type Puller struct {
 	hub *hub.Hub
 	ev  Events
 	log *slog.Logger
-	// ReadBatch batches the reads of pulled TCP streams (see batchConn);
+	// ReadBatch batches the reads of pulled TCP streams (see fastpath);
 	// zero reads as data arrives. Set it before the first Start.
 	ReadBatch time.Duration
 	// Dest decides which addresses pulls may connect or send to, checked
@@ -42,7 +43,8 @@ type Puller struct {
 	// default (public addresses only). Set it before the first Start.
 	Dest *netpolicy.Policy
 
-	bufs *readBuffers
+	bufs  *fastpath.Buffers
+	paths *videoPaths // see RegisterMetrics
 
 	mu   sync.Mutex
 	jobs map[string]*pullJob
@@ -63,7 +65,7 @@ func NewPuller(h *hub.Hub, ev Events, log *slog.Logger) *Puller {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Puller{hub: h, ev: ev, log: log, jobs: map[string]*pullJob{}, bufs: newReadBuffers()}
+	return &Puller{hub: h, ev: ev, log: log, jobs: map[string]*pullJob{}, bufs: fastpath.NewBuffers()}
 }
 
 // Start pulls url for cameraID until Stop. Starting a camera already pulled
@@ -229,7 +231,7 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	if err := attachRTSP(c, pub, tracks); err != nil {
 		return false, err
 	}
-	startVideoTap(conn, videoChannel, c, tracks[0], pub, p.log, cameraID)
+	startVideoTap(conn, videoChannel, c, tracks[0], pub, p.paths, p.log, cameraID)
 	if _, err := c.Play(nil); err != nil {
 		return false, err
 	}
@@ -256,7 +258,5 @@ func (p *Puller) dial(ctx context.Context, network, address string) (net.Conn, e
 	if err != nil {
 		return nil, err
 	}
-	bc := newBatchConn(c, p.ReadBatch, p.bufs)
-	bc.split = &rtspSplitter{}
-	return bc, nil
+	return fastpath.NewRTSPConn(c, p.ReadBatch, p.bufs), nil
 }

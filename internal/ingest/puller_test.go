@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
@@ -26,9 +27,12 @@ func TestPullerReconnects(t *testing.T) {
 	addr := ps.Addr()
 	h := hub.New()
 	ev := newEvents()
-	var logs logLines
-	p := ingest.NewPuller(h, ev, logs.logger(t))
+	reg := prometheus.NewRegistry()
+	p := ingest.NewPuller(h, ev, testLog(t))
 	p.Dest = testenv.AllowLoopback()
+	if err := p.RegisterMetrics(reg); err != nil {
+		t.Fatal(err)
+	}
 	defer p.StopAll()
 	p.Start(camID, ps.URL(0))
 	if got := p.Active(); !slices.Equal(got, []string{camID}) {
@@ -44,9 +48,7 @@ func TestPullerReconnects(t *testing.T) {
 		t.Fatalf("video=%d keys=%d", video, keys)
 	}
 	checkAVSync(t, s1, units)
-	if !logs.has("rtsp video read straight from the connection") {
-		t.Fatal("pulled video not read by the fast path")
-	}
+	waitVideoCameras(t, reg, "rtsp-pull", 1, 0) // pulled video read by the fast path
 	if info := ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Protocol == "rtsp-pull" }); info.Protocol != "rtsp-pull" {
 		t.Fatalf("info %+v", info)
 	}
@@ -85,6 +87,7 @@ func TestPullerReconnects(t *testing.T) {
 	if len(p.Active()) != 0 {
 		t.Fatalf("Active after Stop = %v", p.Active())
 	}
+	waitVideoCameras(t, reg, "rtsp-pull", 0, 0)
 	if _, off, _ := ev.counts(camID); off < 1 {
 		t.Fatal("Offline not reported")
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/gortsplib/v5/pkg/headers"
 	"github.com/camcloud/camcloud/internal/depack"
+	"github.com/camcloud/camcloud/internal/ingest/fastpath"
 	"github.com/pion/rtp"
 )
 
@@ -20,11 +21,13 @@ import (
 // checked by the receiver statistics and depacketised (fragments joined
 // into another new buffer), with the garbage collector a fifth of the
 // total. Here, once a publisher records over TCP (or a pulled camera is
-// set up over TCP), the connection's splitter hands its video frames
-// straight from the read buffer to a videoTap: the packet header is parsed in place and depack copies the
-// NAL units once into the access unit. The library still runs the
-// session: requests, RTCP (sender reports give the NTP times), audio, and
-// the video too when the stream uses a packetisation depack leaves to it.
+// set up over TCP), the connection (a fastpath.Tapper) hands its video
+// frames straight from the read buffer to a videoTap: the packet header is
+// parsed in place and depack copies the NAL units once into the access
+// unit. The library still runs the session: requests, RTCP (sender reports
+// give the NTP times), audio, and the video too when the stream uses a
+// packetisation depack leaves to it. videoPaths counts the cameras on each
+// path.
 
 // setupChannel returns the interleaved RTP channel a SETUP request asks
 // for, or -1 when it asks for none (or more than one), or is not plain RTP
@@ -69,33 +72,35 @@ func rtpChannel(th headers.Transport) int {
 	return th.InterleavedIDs[0]
 }
 
-// tapper is the connection side of a tap (batchConn).
-type tapper interface {
-	tap(map[byte]frameTap) bool
-}
-
 // tapVideo has the session's connection hand the video track's RTP frames
-// to a videoTap. It does nothing (the library keeps the video) when the
-// channel of the video track is not known for sure.
+// to a videoTap. The library keeps the video when the channel of the video
+// track is not known for sure.
 func (h *rtspHandler) tapVideo(ss *gortsplib.ServerSession, conn *gortsplib.ServerConn, rs *rtspSession) {
 	medias := ss.Medias()
 	i := slices.Index(medias, rs.tracks[0].media)
-	if len(medias) != len(rs.setupChannels) || i < 0 || conn == nil {
-		return
+	ch := -1
+	var nc net.Conn
+	if len(medias) == len(rs.setupChannels) && i >= 0 && conn != nil {
+		ch, nc = rs.setupChannels[i], conn.NetConn()
 	}
-	startVideoTap(conn.NetConn(), rs.setupChannels[i], ss, rs.tracks[0], rs.pub, h.s.cfg.Log, rs.cameraID)
+	startVideoTap(nc, ch, ss, rs.tracks[0], rs.pub, h.s.paths, h.s.cfg.Log, rs.cameraID)
 }
 
 // startVideoTap has conn hand the RTP frames of interleaved channel ch
-// (-1: not known) to a videoTap that feeds track's access units to pub.
-func startVideoTap(conn net.Conn, ch int, src rtpSession, track rtspTrack, pub *publication, log *slog.Logger, cameraID string) {
-	c, ok := conn.(tapper)
+// (-1: not known) to a videoTap that feeds track's access units to pub,
+// and counts the camera in paths on the path its video takes.
+func startVideoTap(conn net.Conn, ch int, src rtpSession, track rtspTrack, pub *publication, paths *videoPaths, log *slog.Logger, cameraID string) {
+	c, ok := conn.(fastpath.Tapper)
 	if !ok || ch < 0 {
+		pub.path.move(paths, pathLibrary)
 		return
 	}
 	v := &videoTap{src: src, track: track, pub: pub, log: log, cameraID: cameraID,
 		dec: depack.New(isH265Format(track.format))}
-	c.tap(map[byte]frameTap{byte(ch): v.frame})
+	pub.path.move(paths, pathFast)
+	if !c.Tap(byte(ch), v.frame) {
+		pub.path.move(paths, pathLibrary)
+	}
 }
 
 func isH265Format(f format.Format) bool {
@@ -151,6 +156,7 @@ func (v *videoTap) frame(b []byte) bool {
 	switch {
 	case errors.Is(err, depack.ErrUnsupported):
 		v.log.Info("rtsp video packetisation needs the general decoder; switching to it", "camera", v.cameraID)
+		v.pub.path.move(nil, pathLibrary)
 		return false
 	case err != nil && !depack.IsNoStart(err):
 		v.log.Debug("rtp decode error", "camera", v.cameraID, "error", err)

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/ingest/fastpath"
 )
 
 // Defaults for Config.
@@ -44,9 +46,12 @@ type Config struct {
 	// MaxConns bounds the open connections per protocol (default 4096).
 	MaxConns int
 	// ReadBatch is how long a TCP ingest connection lets media gather in
-	// the kernel between reads once its socket is empty (see batchConn);
+	// the kernel between reads once its socket is empty (see fastpath);
 	// zero reads as data arrives. The serve default is in config.
 	ReadBatch time.Duration
+	// Registerer, when not nil, registers the camcloud_ingest_* metrics
+	// of pushed cameras (protocol "rtsp").
+	Registerer prometheus.Registerer
 }
 
 // Server accepts RTSP and RTMP publishers and feeds their streams to the hub.
@@ -54,8 +59,9 @@ type Server struct {
 	cfg Config
 
 	rtsp   *gortsplib.Server
-	rtspLn *gateListener
-	rtmpLn *gateListener
+	rtspLn *fastpath.Listener
+	rtmpLn *fastpath.Listener
+	paths  *videoPaths
 
 	wg        sync.WaitGroup
 	mu        sync.Mutex
@@ -89,7 +95,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if cfg.MaxConns <= 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	return &Server{cfg: cfg, rtmpConns: map[net.Conn]struct{}{}}, nil
+	paths, err := newVideoPaths(cfg.Registerer, "rtsp")
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, rtmpConns: map[net.Conn]struct{}{}, paths: paths}, nil
 }
 
 // Start opens the listeners and starts serving.
@@ -108,8 +118,7 @@ func (s *Server) Start() error {
 				if err != nil {
 					return nil, err
 				}
-				s.rtspLn = newGateListener(ln, s.cfg.MaxConns, s.cfg.ReadTimeout, s.cfg.ReadBatch, "rtsp", s.cfg.Log)
-				s.rtspLn.splitRTSP = true
+				s.rtspLn = s.listener(ln, "rtsp")
 				return s.rtspLn, nil
 			},
 		}
@@ -126,12 +135,19 @@ func (s *Server) Start() error {
 			}
 			return err
 		}
-		s.rtmpLn = newGateListener(ln, s.cfg.MaxConns, s.cfg.ReadTimeout, s.cfg.ReadBatch, "rtmp", s.cfg.Log)
+		s.rtmpLn = s.listener(ln, "rtmp")
 		s.wg.Add(1)
 		go s.acceptRTMP()
 		s.cfg.Log.Info("rtmp ingest listening", "addr", s.RTMPAddr())
 	}
 	return nil
+}
+
+// listener bounds and batches the connections of ln; RTSP ones are split
+// so that their video can be tapped.
+func (s *Server) listener(ln net.Listener, name string) *fastpath.Listener {
+	return fastpath.NewListener(ln, fastpath.ListenConfig{MaxConns: s.cfg.MaxConns, FirstRead: s.cfg.ReadTimeout,
+		Batch: s.cfg.ReadBatch, SplitRTSP: name == "rtsp", Name: name, Log: s.cfg.Log})
 }
 
 // RTSPAddr returns the bound RTSP address, or "" when RTSP is off.
@@ -154,10 +170,10 @@ func (s *Server) RTMPAddr() string {
 // on until Close or until the hub closes their streams.
 func (s *Server) StopAccepting() {
 	if s.rtspLn != nil {
-		s.rtspLn.stop()
+		s.rtspLn.Stop()
 	}
 	if s.rtmpLn != nil {
-		s.rtmpLn.stop()
+		s.rtmpLn.Stop()
 	}
 	s.cfg.Log.Info("ingest stopped accepting new connections")
 }

@@ -1,4 +1,4 @@
-package ingest
+package fastpath
 
 import (
 	"bytes"
@@ -71,13 +71,13 @@ func rtspStream(rnd *rand.Rand, n int) (stream, library []byte, tapped [][]byte)
 // readSplit reads stream through a splitting batchConn in reads of up to
 // bufSize bytes, as the RTSP library's bufio.Reader does, with channel 0
 // tapped by tap from the start.
-func readSplit(t *testing.T, stream []byte, seed uint64, bufSize int, tap frameTap) []byte {
+func readSplit(t *testing.T, stream []byte, seed uint64, bufSize int, tap FrameTap) []byte {
 	t.Helper()
 	rnd := rand.New(rand.NewPCG(seed, 1))
-	c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rnd, max: 3 * readAhead}}, 0, newReadBuffers())
+	c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rnd, max: 3 * readAhead}}, 0, NewBuffers())
 	c.split = &rtspSplitter{}
 	c.keepAlive = time.Hour
-	if !c.tap(map[byte]frameTap{0: tap}) {
+	if !c.Tap(0, tap) {
 		t.Fatal("tap refused on a split connection")
 	}
 	got, err := drain(c, bufSize)
@@ -197,16 +197,16 @@ func FuzzSplitter(f *testing.F) {
 			return
 		}
 		var rebuilt []byte
-		c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rand.New(rand.NewPCG(seed, 1)), max: 5000}}, 0, newReadBuffers())
+		c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rand.New(rand.NewPCG(seed, 1)), max: 5000}}, 0, NewBuffers())
 		c.split = &rtspSplitter{}
 		c.keepAlive = time.Hour
-		c.tap(map[byte]frameTap{0: func(p []byte) bool {
+		c.Tap(0, func(p []byte) bool {
 			if len(p) == 3 {
 				return false // declined: the library reads it (and the rest)
 			}
 			rebuilt = append(rebuilt, interleaved(0, p)...)
 			return true
-		}})
+		})
 		// The tap appends to rebuilt too: read here, not with drain.
 		p := make([]byte, 1)
 		for {
@@ -236,11 +236,11 @@ func TestSplitterKeepsTheLibraryAwake(t *testing.T) {
 		stream = append(stream, interleaved(0, bytes.Repeat([]byte{byte(i)}, 100+i))...)
 	}
 	rnd := rand.New(rand.NewPCG(6, 6))
-	c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rnd, max: 700}}, 0, newReadBuffers())
+	c := newBatchConn(&countingConn{r: &chunkReader{data: stream, rnd: rnd, max: 700}}, 0, NewBuffers())
 	c.split = &rtspSplitter{}
 	c.keepAlive = time.Nanosecond
 	tapped := 0
-	c.tap(map[byte]frameTap{0: func([]byte) bool { tapped++; return true }})
+	c.Tap(0, func([]byte) bool { tapped++; return true })
 	lib, err := drain(c, 4096)
 	if err != nil {
 		t.Fatal(err)

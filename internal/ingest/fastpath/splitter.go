@@ -1,4 +1,4 @@
-package ingest
+package fastpath
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 // can be taken out of the stream and handled straight from the read
 // buffer, while everything else still goes to the RTSP library in order.
 // That spares the video packets the library's read path, which allocates
-// every packet (see tapVideo).
+// every packet (see the package doc).
 //
 // It only ever takes whole frames at a message boundary it is sure of.
 // Anything it does not recognise (an HTTP tunnel, TLS, bytes that are not
@@ -52,34 +52,37 @@ const (
 	maxBodyLength = 1 << 20
 )
 
-// frameTap handles the payload of one interleaved frame, which is valid
-// only during the call. It returns false to decline: the frame then goes
-// to the library, and so do all later frames of the channel.
-type frameTap func(payload []byte) bool
-
 // tapSet is an immutable set of taps by channel, replaced as a whole.
-type tapSet struct{ byChannel map[byte]frameTap }
+type tapSet struct{ byChannel map[byte]FrameTap }
 
-// tap starts taking the frames of the given channels. It may be called
-// from another goroutine than the one reading.
-func (s *rtspSplitter) tap(taps map[byte]frameTap) {
-	s.taps.Store(&tapSet{byChannel: taps})
+// tap starts taking the frames of channel ch (nil: gives the channel back
+// to the library). It may be called from another goroutine than the one
+// reading (which calls it to give a declined channel back).
+func (s *rtspSplitter) tap(ch byte, t FrameTap) {
+	for {
+		old := s.taps.Load()
+		next := map[byte]FrameTap{}
+		if old != nil {
+			for c, ot := range old.byChannel {
+				next[c] = ot
+			}
+		}
+		if t == nil {
+			delete(next, ch)
+		} else {
+			next[ch] = t
+		}
+		if s.taps.CompareAndSwap(old, &tapSet{byChannel: next}) {
+			return
+		}
+	}
 }
 
 // untap gives channel ch back to the library.
-func (s *rtspSplitter) untap(ch byte) {
-	old := s.taps.Load()
-	next := make(map[byte]frameTap, len(old.byChannel))
-	for c, t := range old.byChannel {
-		if c != ch {
-			next[c] = t
-		}
-	}
-	s.taps.Store(&tapSet{byChannel: next})
-}
+func (s *rtspSplitter) untap(ch byte) { s.tap(ch, nil) }
 
 // handler returns the tap of channel ch, if any.
-func (s *rtspSplitter) handler(ch byte) frameTap {
+func (s *rtspSplitter) handler(ch byte) FrameTap {
 	if ts := s.taps.Load(); ts != nil {
 		return ts.byChannel[ch]
 	}

@@ -1,4 +1,4 @@
-package ingest
+package fastpath
 
 import (
 	"bytes"
@@ -46,7 +46,7 @@ func TestBatchConnReadAhead(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			under := &countingConn{r: bytes.NewReader(data)}
-			gc := newBatchConn(under, 0, newReadBuffers())
+			gc := newBatchConn(under, 0, NewBuffers())
 			var got []byte
 			p := make([]byte, c.chunk)
 			for {
@@ -75,7 +75,7 @@ func TestBatchConnKeepsDeadlineErrors(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	gc := newBatchConn(a, time.Hour, newReadBuffers()) // batching starts after batchAfter bytes only
+	gc := newBatchConn(a, time.Hour, NewBuffers()) // batching starts after batchAfter bytes only
 	go b.Write([]byte("hello"))
 	p := make([]byte, 2)
 	if n, err := gc.Read(p); err != nil || string(p[:n]) != "he" {
@@ -130,7 +130,7 @@ func TestBatchConnBatchesMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	under := &countingConn{Conn: raw, r: raw}
-	bc := newBatchConn(under, interval, newReadBuffers())
+	bc := newBatchConn(under, interval, NewBuffers())
 	defer bc.Close()
 	bc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	start := time.Now()
@@ -173,7 +173,7 @@ func TestUntilNextTick(t *testing.T) {
 func TestBatchConnDefersDeadlines(t *testing.T) {
 	data := make([]byte, 3*readAhead)
 	under := &countingConn{r: bytes.NewReader(data)}
-	bc := newBatchConn(under, 0, newReadBuffers())
+	bc := newBatchConn(under, 0, NewBuffers())
 	p := make([]byte, 1400)
 	for {
 		bc.SetReadDeadline(time.Now().Add(10 * time.Second))

@@ -1,4 +1,4 @@
-package ingest
+package fastpath
 
 import (
 	"bufio"
@@ -57,7 +57,7 @@ func tcpPair(t *testing.T) (client, srv net.Conn) {
 func TestQuietReader(t *testing.T) {
 	client, srv := tcpPair(t)
 	tc := srv.(*net.TCPConn)
-	bc := newBatchConn(srv, 20*time.Millisecond, newReadBuffers())
+	bc := newBatchConn(srv, 20*time.Millisecond, NewBuffers())
 	defer bc.Close()
 	if bc.quiet == nil {
 		t.Fatal("no quiet reader for a TCP connection")

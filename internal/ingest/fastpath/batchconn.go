@@ -1,4 +1,4 @@
-package ingest
+package fastpath
 
 import (
 	"io"
@@ -33,11 +33,11 @@ const batchAfter = 64 << 10
 type batchConn struct {
 	net.Conn
 	interval time.Duration // 0 reads as data arrives
-	bufs     *readBuffers
+	bufs     *Buffers
 	quiet    *quietReader // nil when not a TCP connection on Linux
 
-	buf        *[]byte // from readBuffers (or own) while it holds unread bytes
-	own        bool    // buf is a one-off buffer, not from readBuffers
+	buf        *[]byte // from Buffers (or own) while it holds unread bytes
+	own        bool    // buf is a one-off buffer, not from Buffers
 	start, end int     // unread bytes are (*buf)[start:end]
 	need       int     // the splitter needs this many unread bytes to go on
 	split      *rtspSplitter
@@ -103,9 +103,25 @@ func (c *batchConn) readSocket(p []byte) (int, error) {
 // handshake is over.
 func (c *batchConn) batched() bool { return c.interval > 0 && c.received >= batchAfter }
 
+// NewConn wraps a media connection (RTMP) for batched reads, taking its
+// read-ahead buffers from bufs; interval 0 turns batching off (read-ahead
+// only).
+func NewConn(c net.Conn, interval time.Duration, bufs *Buffers) net.Conn {
+	return newBatchConn(c, interval, bufs)
+}
+
+// NewRTSPConn is NewConn for an RTSP connection: it also follows the
+// stream's messages, so that the frames of a channel can be tapped (the
+// connection is a Tapper).
+func NewRTSPConn(c net.Conn, interval time.Duration, bufs *Buffers) net.Conn {
+	bc := newBatchConn(c, interval, bufs)
+	bc.split = &rtspSplitter{}
+	return bc
+}
+
 // newBatchConn wraps c, taking its read-ahead buffers from bufs; interval
 // 0 turns batching off (read-ahead only).
-func newBatchConn(c net.Conn, interval time.Duration, bufs *readBuffers) *batchConn {
+func newBatchConn(c net.Conn, interval time.Duration, bufs *Buffers) *batchConn {
 	return &batchConn{Conn: c, interval: interval, bufs: bufs, quiet: newQuietReader(c),
 		libraryRead: time.Now(), keepAlive: keepAliveAfter}
 }
@@ -220,30 +236,31 @@ func (c *batchConn) release() {
 	c.start, c.end = 0, 0
 }
 
-// tap takes the interleaved frames of the given channels out of an RTSP
+// Tap takes the interleaved frames of channel ch out of an RTSP
 // connection's stream (see rtspSplitter). It reports false when the
 // connection is not split.
-func (c *batchConn) tap(taps map[byte]frameTap) bool {
+func (c *batchConn) Tap(ch byte, tap FrameTap) bool {
 	if c.split == nil {
 		return false
 	}
-	c.split.tap(taps)
+	c.split.tap(ch, tap)
 	return true
 }
 
-// readBuffers recycles the read-ahead buffers of a listener's (or a
-// puller's) connections.
-type readBuffers struct{ pool sync.Pool }
+// Buffers recycles the read-ahead buffers of a listener's (or a puller's)
+// connections: between batches a connection holds none.
+type Buffers struct{ pool sync.Pool }
 
-func newReadBuffers() *readBuffers {
-	return &readBuffers{pool: sync.Pool{New: func() any {
+// NewBuffers returns an empty pool of read-ahead buffers.
+func NewBuffers() *Buffers {
+	return &Buffers{pool: sync.Pool{New: func() any {
 		b := make([]byte, readAhead)
 		return &b
 	}}}
 }
 
-func (r *readBuffers) get() *[]byte  { return r.pool.Get().(*[]byte) }
-func (r *readBuffers) put(b *[]byte) { r.pool.Put(b) }
+func (r *Buffers) get() *[]byte  { return r.pool.Get().(*[]byte) }
+func (r *Buffers) put(b *[]byte) { r.pool.Put(b) }
 
 // untilNextTick returns the time from now to the next multiple of interval
 // since the Unix epoch.
