@@ -85,18 +85,27 @@ func auditJSON(e store.AuditEntry) auditWire {
 		Target: e.Target, OrgID: e.OrgID, CameraID: e.CameraID, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash}
 }
 
-// statusWire is a camera's status. The "omitempty" of LastSeen never omits
-// (it is a struct); it is kept so that the answer stays as it always was.
+// statusWire is a camera's status. last_seen is left out until the camera
+// has been seen, and an offline camera's bitrate is 0, not the last one
+// measured.
 type statusWire struct {
-	Online      bool      `json:"online"`
-	Codec       string    `json:"codec,omitempty"`
-	BitrateKbps int       `json:"bitrate_kbps"`
-	LastSeen    time.Time `json:"last_seen,omitempty"`
-	Server      string    `json:"server,omitempty"`
+	Online      bool       `json:"online"`
+	Codec       string     `json:"codec,omitempty"`
+	BitrateKbps int        `json:"bitrate_kbps"`
+	LastSeen    *time.Time `json:"last_seen,omitempty"`
+	Server      string     `json:"server,omitempty"`
 }
 
 func statusJSON(st store.CameraStatus) statusWire {
-	return statusWire{Online: st.Online, Codec: st.Codec, BitrateKbps: st.BitrateKbps, LastSeen: st.LastSeen, Server: st.Server}
+	w := statusWire{Online: st.Online, Codec: st.Codec, Server: st.Server}
+	if st.Online {
+		w.BitrateKbps = st.BitrateKbps
+	}
+	if !st.LastSeen.IsZero() {
+		seen := st.LastSeen
+		w.LastSeen = &seen
+	}
+	return w
 }
 
 // listJSON converts a list of rows to their answers; nil stays nil (null),

@@ -32,7 +32,11 @@ func TestWireFormat(t *testing.T) {
 		{auditJSON(store.AuditEntry{}), `{"seq":0,"time":"0001-01-01T00:00:00Z","actor":"","address":"","action":"","target":"","prev_hash":"","hash":""}`},
 		{auditJSON(store.AuditEntry{Seq: 1, Time: at, Actor: "a", ActorAs: "x", Address: "ad", Action: "ac", Target: "t", OrgID: "o", CameraID: "c", Detail: "d", PrevHash: "p", Hash: "h"}),
 			`{"seq":1,"time":"2026-03-01T12:00:00.000123Z","actor":"a","actor_as":"x","address":"ad","action":"ac","target":"t","org_id":"o","camera_id":"c","detail":"d","prev_hash":"p","hash":"h"}`},
-		{statusJSON(store.CameraStatus{}), `{"online":false,"bitrate_kbps":0,"last_seen":"0001-01-01T00:00:00Z"}`},
+		// Never seen: no last_seen (it used to say 0001-01-01T00:00:00Z).
+		{statusJSON(store.CameraStatus{}), `{"online":false,"bitrate_kbps":0}`},
+		// Offline: the last bitrate measured is not shown as current.
+		{statusJSON(store.CameraStatus{CameraID: "c", Online: false, Codec: "avc1", BitrateKbps: 5, LastSeen: at, Server: "s"}),
+			`{"online":false,"codec":"avc1","bitrate_kbps":0,"last_seen":"2026-03-01T12:00:00.000123Z","server":"s"}`},
 		{statusJSON(store.CameraStatus{CameraID: "c", Online: true, Codec: "avc1", BitrateKbps: 5, LastSeen: at, Server: "s"}),
 			`{"online":true,"codec":"avc1","bitrate_kbps":5,"last_seen":"2026-03-01T12:00:00.000123Z","server":"s"}`},
 		{listJSON([]store.Org(nil), orgJSON), `null`},

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net/http"
 	"os/exec"
 	"time"
 
@@ -30,7 +31,8 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	a.closers = append(a.closers, lv.Close)
 	var out []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleCameraServer {
-		pb := playback.New(playback.Deps{Cameras: a.Cameras, Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg})
+		pb := playback.New(playback.Deps{Cameras: a.Cameras, Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg,
+			PublicBase: func(r *http.Request) string { return httpapi.RequestBase(r, a.Cfg.PublicHost) }})
 		out = append(out, pb.Register, func(rt *httpapi.Router) { lv.RegisterAPI(rt, a.Cameras, a.Cfg.PublicHost) }, web.Register)
 	}
 	if a.CamServer != nil {

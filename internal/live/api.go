@@ -2,7 +2,6 @@ package live
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -51,7 +50,7 @@ func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *httpapi.Re
 		return
 	}
 	if base == "" {
-		base = requestBase(r, publicHost)
+		base = httpapi.RequestBase(r, publicHost)
 	}
 	base = strings.TrimRight(base, "/")
 	exp := s.d.Now().Add(s.d.TokenTTL).UTC().Truncate(time.Second)
@@ -64,23 +63,4 @@ func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *httpapi.Re
 	path := base + "/live/v1/" + url.PathEscape(cam.ID)
 	httpapi.Record(r, rq, "media.live", "camera:"+cam.ID, cam.OrgID, cam.ID, "")
 	httpapi.WriteJSON(w, http.StatusOK, liveURLs{HLSURL: path + "/index.m3u8" + q, WHEPURL: path + "/whep" + q, ExpiresAt: exp})
-}
-
-// requestBase is the scheme and host this request reached, for a camera
-// held by this very process. publicHost, when set, names the host (it may
-// carry a port).
-func requestBase(r *http.Request, publicHost string) string {
-	scheme := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "https"
-	}
-	host := r.Host
-	if publicHost != "" {
-		host = publicHost
-		_, _, noPort := net.SplitHostPort(publicHost)
-		if _, port, err := net.SplitHostPort(r.Host); err == nil && noPort != nil {
-			host = net.JoinHostPort(publicHost, port)
-		}
-	}
-	return scheme + "://" + host
 }

@@ -183,17 +183,3 @@ func TestZoneLocator(t *testing.T) {
 		t.Errorf("unknown zone: %v", err)
 	}
 }
-
-func TestRequestBase(t *testing.T) {
-	r := httptest.NewRequest("POST", "http://api.example:8080/x", nil)
-	if got := requestBase(r, ""); got != "http://api.example:8080" {
-		t.Error(got)
-	}
-	if got := requestBase(r, "cams.example"); got != "http://cams.example:8080" {
-		t.Error(got)
-	}
-	r.Header.Set("X-Forwarded-Proto", "https")
-	if got := requestBase(r, "cams.example:443"); got != "https://cams.example:443" {
-		t.Error(got)
-	}
-}

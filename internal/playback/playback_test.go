@@ -54,13 +54,14 @@ func (r recorded) playbackURL(tok string, from, to time.Duration) string {
 	r.t.Helper()
 	res := r.must(r.do("POST", "/api/v1/cameras/"+r.w.camA+"/playback", tok, map[string]string{"from": ts(from), "to": ts(to)}), 200)
 	u := res.str("hls_url")
-	if !strings.HasPrefix(u, "/media/v1/playback/"+r.w.camA+"/index.m3u8?token=") {
-		r.t.Fatalf("hls_url %q", u)
+	// Absolute, like the live hls_url: a player needs no base to resolve it.
+	if !strings.HasPrefix(u, r.base+"/media/v1/playback/"+r.w.camA+"/index.m3u8?token=") {
+		r.t.Fatalf("hls_url %q, want it under %s", u, r.base)
 	}
 	if exp, err := time.Parse(time.RFC3339, res.str("expires_at")); err != nil || exp.Before(time.Now().Add(50*time.Minute)) {
 		r.t.Fatalf("expires_at %q", res.str("expires_at"))
 	}
-	return r.base + u
+	return u
 }
 
 // playlistLines fetches a playlist.
