@@ -62,9 +62,9 @@ func TestGStreamerPublishers(t *testing.T) {
 			[2]string{"video/x-h264,stream-format=avc,alignment=au", "audio/mpeg,stream-format=raw"}},
 	}
 	type run struct {
-		cam        camResp
-		dir        string
-		start, end time.Time
+		cam   camResp
+		dir   string
+		start time.Time
 	}
 	runs := make([]run, len(cases))
 	errs := make(chan error, len(cases))

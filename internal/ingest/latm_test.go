@@ -22,7 +22,7 @@ func TestLATMConfigFromGStreamer(t *testing.T) {
 	if l.FrameLengthType == 0 {
 		t.Fatal("mediacommon now reads GStreamer's LATM config: drop latmMuxConfig")
 	}
-	if asc := l.AudioSpecificConfig; asc.Type != mpeg4audio.ObjectTypeAACLC || asc.SampleRate != 44100 || asc.ChannelCount != 1 {
+	if asc := l.AudioSpecificConfig; asc.Type != mpeg4audio.ObjectTypeAACLC || asc.SampleRate != 44100 || asc.ChannelConfig != 1 {
 		t.Fatalf("config read as %+v", asc)
 	}
 	fixed := latmMuxConfig(&conf)
