@@ -23,9 +23,9 @@ import (
 func gstSources(dir, encoder, videoCaps, audioCaps string) string {
 	return fmt.Sprintf(`videotestsrc is-live=true num-buffers=250 ! video/x-raw,width=320,height=240,framerate=25/1 `+
 		`! %s `+
-		`! h264parse ! %s ! tee name=v v. ! queue ! s. v. ! queue ! h264parse ! video/x-h264,stream-format=byte-stream ! filesink location=%s `+
+		`! h264parse ! %s ! tee name=v v. ! queue ! s. v. ! queue ! h264parse ! video/x-h264,stream-format=byte-stream ! filesink buffer-mode=unbuffered location=%s `+
 		`audiotestsrc is-live=true num-buffers=469 samplesperbuffer=1024 ! audio/x-raw,rate=48000,channels=1 `+
-		`! avenc_aac ! aacparse ! %s ! tee name=a a. ! queue ! s. a. ! queue ! aacparse ! audio/mpeg,stream-format=adts ! filesink location=%s`,
+		`! avenc_aac ! aacparse ! %s ! tee name=a a. ! queue ! s. a. ! queue ! aacparse ! audio/mpeg,stream-format=adts ! filesink buffer-mode=unbuffered location=%s`,
 		encoder, videoCaps, filepath.Join(dir, "sent.h264"), audioCaps, filepath.Join(dir, "sent.aac"))
 }
 
@@ -72,16 +72,25 @@ func TestGStreamerPublishers(t *testing.T) {
 		runs[i] = run{cam: n.camera(c.name, nil), dir: t.TempDir(), start: time.Now()}
 		pipeline := c.sink(runs[i].cam) + " " + gstSources(runs[i].dir, c.encoder, c.caps[0], c.caps[1])
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			// rtspclientsink now and then never reaches EOS once its
+			// streams have ended (its RTCP goes on; seen with GStreamer
+			// 1.22 under load): the run is then cut after 30 s, and what
+			// was sent is counted from the files all the same.
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			var out bytes.Buffer
 			cmd := exec.CommandContext(ctx, gst, append([]string{"-q", "-e"}, strings.Fields(pipeline)...)...)
 			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Run(); err != nil {
+			err := cmd.Run()
+			switch {
+			case ctx.Err() != nil:
+				t.Logf("%s: gst-launch did not end by itself after its media; stopped", c.name)
+				errs <- nil
+			case err != nil:
 				errs <- fmt.Errorf("%s: gst-launch %s: %v: %s", c.name, pipeline, err, out.String())
-				return
+			default:
+				errs <- nil
 			}
-			errs <- nil
 		}()
 	}
 	for range cases {
