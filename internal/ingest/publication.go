@@ -250,8 +250,18 @@ func (p *publication) spliceLocked(t *pubTrack, in int64, now time.Time) {
 
 // writeLocked keeps DTS monotonic per track and hands the unit to the hub.
 func (p *publication) writeLocked(t *pubTrack, u *hub.Unit) {
-	if t.written && u.DTS < t.lastDTS {
-		return
+	if t.written && u.DTS <= t.lastDTS {
+		if u.DTS < t.lastDTS || t != p.tracks[0] {
+			return // late, or a repeated audio time: drop it
+		}
+		// Video frames with the same decode time: flvmux clamps the
+		// negative decode times of the first B-frame GOP to 0, and
+		// millisecond clocks can repeat. Each frame must come after the
+		// last, so it moves one tick on; dropping it would lose the GOP.
+		u.DTS = t.lastDTS + 1
+		if u.PTS < u.DTS {
+			u.PTS = u.DTS
+		}
 	}
 	t.written, t.lastDTS = true, u.DTS
 	u.Track = t.id

@@ -19,6 +19,9 @@ type rtspTrack struct {
 	media  *description.Media
 	format format.Format
 	spec   trackSpec
+	// skipped, on the first track of a selection, names the offered
+	// formats that are not recorded, so that attaching can say so.
+	skipped []string
 }
 
 // rtpSession is what gortsplib's ServerSession and Client both offer.
@@ -41,6 +44,14 @@ func specForRTSP(f format.Format) (trackSpec, bool) {
 			return trackSpec{}, false
 		}
 		return trackSpec{codec: &codecs.MPEG4Audio{Config: *f.Config}, clockRate: f.ClockRate(), name: "AAC"}, true
+	case *format.MPEG4AudioLATM:
+		// GStreamer's rtspclientsink and many cameras send AAC as LATM;
+		// it is recorded as plain AAC. Only an out-of-band configuration
+		// (cpresent=0) says what the stream is before media arrives.
+		if asc := latmConfig(f); asc != nil && !f.CPresent {
+			return trackSpec{codec: &codecs.MPEG4Audio{Config: *asc}, clockRate: f.ClockRate(), name: "AAC"}, true
+		}
+		return trackSpec{}, false
 	case *format.Opus:
 		return trackSpec{codec: &codecs.Opus{ChannelCount: f.ChannelCount}, clockRate: 48000, name: "Opus"}, true
 	case *format.G711:
@@ -53,12 +64,51 @@ func specForRTSP(f format.Format) (trackSpec, bool) {
 	return trackSpec{}, false
 }
 
+// latmConfig is the AAC configuration of the first layer of a LATM
+// format's out-of-band StreamMuxConfig, or nil.
+func latmConfig(f *format.MPEG4AudioLATM) *mpeg4audio.AudioSpecificConfig {
+	c := f.StreamMuxConfig
+	if c == nil || len(c.Programs) == 0 || len(c.Programs[0].Layers) == 0 {
+		return nil
+	}
+	asc := c.Programs[0].Layers[0].AudioSpecificConfig
+	if asc == nil || asc.SampleRate <= 0 {
+		return nil
+	}
+	return asc
+}
+
+// latmMuxConfig returns the StreamMuxConfig to read a LATM stream's
+// AudioMuxElements with. GStreamer's rtpmp4apay puts the backward-compatible
+// SBR signal (sync extension 0x2b7) into the AudioSpecificConfig of its
+// cpresent=0 config ("40002410adca00" for 44.1 kHz mono AAC-LC); mediacommon
+// reads the ASC without it and so takes the extension's bits for the
+// layer's frameLengthType (2, which no payload reader supports) and what
+// follows. RTP LATM senders use frameLengthType 0 (lengths as runs of
+// bytes, RFC 6416), so a config read with any other type, one subframe,
+// program and layer is read as type 0 without other data or checksum.
+func latmMuxConfig(c *mpeg4audio.StreamMuxConfig) *mpeg4audio.StreamMuxConfig {
+	if c == nil || len(c.Programs) != 1 || len(c.Programs[0].Layers) != 1 || c.NumSubFrames != 0 {
+		return c
+	}
+	l := c.Programs[0].Layers[0]
+	if l.FrameLengthType == 0 && !c.OtherDataPresent && !c.CRCCheckPresent {
+		return c
+	}
+	fixed := *c
+	layer := *l
+	layer.FrameLengthType, layer.LatmBufferFullness = 0, 0xff
+	fixed.Programs = []*mpeg4audio.StreamMuxConfigProgram{{Layers: []*mpeg4audio.StreamMuxConfigLayer{&layer}}}
+	fixed.OtherDataPresent, fixed.OtherDataLenBits, fixed.CRCCheckPresent = false, 0, false
+	return &fixed
+}
+
 // selectRTSPTracks picks the first supported video format and the first
 // supported audio format. Without a supported video format it returns an
 // error naming what was offered.
 func selectRTSPTracks(desc *description.Session) ([]rtspTrack, error) {
 	var video, audio *rtspTrack
-	var offered []string
+	var offered, skipped []string
 	for _, m := range desc.Medias {
 		if m.IsBackChannel {
 			continue
@@ -66,16 +116,16 @@ func selectRTSPTracks(desc *description.Session) ([]rtspTrack, error) {
 		for _, f := range m.Formats {
 			offered = append(offered, formatName(f))
 			spec, ok := specForRTSP(f)
-			if !ok {
-				continue
-			}
 			t := &rtspTrack{media: m, format: f, spec: spec}
-			if spec.codec.IsVideo() {
-				if video == nil {
-					video = t
-				}
-			} else if audio == nil {
+			switch {
+			case !ok:
+				skipped = append(skipped, formatName(f))
+			case spec.codec.IsVideo() && video == nil:
+				video = t
+			case !spec.codec.IsVideo() && audio == nil:
 				audio = t
+			default:
+				skipped = append(skipped, formatName(f)+" (only one track of a kind is recorded)")
 			}
 		}
 	}
@@ -83,6 +133,7 @@ func selectRTSPTracks(desc *description.Session) ([]rtspTrack, error) {
 		return nil, fmt.Errorf("no supported video track (H264, H265) among offered formats [%s]", strings.Join(offered, ", "))
 	}
 	out := []rtspTrack{*video}
+	out[0].skipped = skipped
 	if audio != nil {
 		out = append(out, *audio)
 	}
@@ -100,6 +151,10 @@ func rtspSpecs(tracks []rtspTrack) []trackSpec {
 
 // attachRTSP decodes the RTP packets of tracks into the publication.
 func attachRTSP(src rtpSession, p *publication, tracks []rtspTrack) error {
+	if len(tracks) > 0 && len(tracks[0].skipped) > 0 {
+		p.cfg.log.Warn("tracks offered by the camera are not recorded", "camera", p.cfg.cameraID,
+			"formats", strings.Join(tracks[0].skipped, ", "))
+	}
 	for i, t := range tracks {
 		cb, err := rtpHandler(src, p, i, t)
 		if err != nil {
@@ -159,6 +214,33 @@ func rtpHandler(src rtpSession, p *publication, i int, t rtspTrack) (gortsplib.O
 			ntp := ntpOf(pkt)
 			for j, au := range aus {
 				p.writeAudio(i, pts+int64(j)*mpeg4audio.SamplesPerAccessUnit, au, ntp)
+			}
+		}, nil
+	case *format.MPEG4AudioLATM:
+		dec, err := f.CreateDecoder()
+		if err != nil {
+			return nil, err
+		}
+		conf := latmMuxConfig(f.StreamMuxConfig)
+		auTicks := int64(mpeg4audio.SamplesPerAccessUnit) * int64(f.ClockRate()) / int64(latmConfig(f).SampleRate)
+		return func(pkt *rtp.Packet) {
+			pts, ok := src.PacketPTS(m, pkt)
+			if !ok {
+				return
+			}
+			buf, err := dec.Decode(pkt)
+			if err != nil {
+				return
+			}
+			ame := mpeg4audio.AudioMuxElement{MuxConfigPresent: f.CPresent, StreamMuxConfig: conf}
+			if ame.Unmarshal(buf) != nil {
+				return
+			}
+			ntp := ntpOf(pkt)
+			for j, sub := range ame.Payloads {
+				if len(sub) > 0 && len(sub[0]) > 0 {
+					p.writeAudio(i, pts+int64(j)*auTicks, sub[0][0], ntp)
+				}
 			}
 		}, nil
 	case *format.Opus:

@@ -20,6 +20,8 @@ type Probe struct {
 	Start  time.Duration
 	Codecs []string // codec_name of each stream, e.g. "h264", "aac"
 	Frames int      // decoded video frames (when counted)
+	// AudioFrames is the number of decoded audio frames.
+	AudioFrames int
 }
 
 // FFprobe writes data to a temp file and runs ffprobe on it, decoding every
@@ -68,9 +70,12 @@ func FFprobeURL(t testing.TB, bin, target string) Probe {
 	}
 	for _, s := range r.Streams {
 		p.Codecs = append(p.Codecs, s.CodecName)
-		if s.CodecType == "video" {
-			n, _ := strconv.Atoi(s.Frames)
+		n, _ := strconv.Atoi(s.Frames)
+		switch s.CodecType {
+		case "video":
 			p.Frames += n
+		case "audio":
+			p.AudioFrames += n
 		}
 	}
 	return p
