@@ -246,7 +246,7 @@ func (d *deployment) createCameras(ctx context.Context) []*soCam {
 			if k%2 == 1 {
 				urls[0], urls[1] = urls[1], urls[0]
 			}
-			c.stats = &sim.Stats{}
+			c.stats, c.urls = &sim.Stats{}, urls
 			go func() { _ = sim.PushStats(pctx, urls, d.smp, nil, c.stats) }()
 		}
 	}
