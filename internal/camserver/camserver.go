@@ -1,7 +1,8 @@
 // Package camserver runs the camera-server role of one zone: ingest into the
 // hub, recording of every published camera, camera status, registration and
-// heartbeats in the zone DB, leases for pulled cameras, retention, and the
-// ordered drain of a rolling restart.
+// heartbeats in the zone DB, leases for pulled cameras, the watch that
+// applies camera changes (delete, recording off and on) to the cameras it
+// holds, retention, and the ordered drain of a rolling restart.
 package camserver
 
 import (
@@ -77,8 +78,8 @@ type Server struct {
 	recCtx   context.Context
 	recStop  context.CancelFunc
 	mu       sync.Mutex
-	pulled   map[string]string // camera id -> URL being pulled
-	recs     map[*hub.Stream]*recording
+	pulled   map[string]string          // camera id -> URL being pulled
+	recs     map[*hub.Stream]*recording // running recordings (watch.go)
 	draining bool
 }
 
