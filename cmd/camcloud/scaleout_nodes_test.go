@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"net"
@@ -19,8 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 )
 
 // node is one `camcloud serve` process of the scale-out test that can be
@@ -198,44 +193,4 @@ func soPort(t *testing.T) string {
 	}
 	t.Fatal("no free port in 20000-31999")
 	return ""
-}
-
-// mysqlDatabases returns DSNs of new, uniquely named databases on the
-// server of base (created by camcloud on first open), dropped when the test
-// ends.
-func mysqlDatabases(t *testing.T, base string, names ...string) []string {
-	t.Helper()
-	cfg, err := mysql.ParseDSN(strings.TrimPrefix(base, "mysql://"))
-	if err != nil {
-		t.Fatalf("CAMCLOUD_TEST_MYSQL_DSN: %v", err)
-	}
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	run := hex.EncodeToString(r[:])
-	var dsns, dbNames []string
-	for _, n := range names {
-		c := cfg.Clone()
-		c.DBName = "camcloud_so_" + run + "_" + n
-		dbNames = append(dbNames, c.DBName)
-		dsns = append(dsns, "mysql://"+c.FormatDSN())
-	}
-	t.Cleanup(func() {
-		server := cfg.Clone()
-		server.DBName = ""
-		conn, err := mysql.NewConnector(server)
-		if err != nil {
-			t.Errorf("drop test databases: %v", err)
-			return
-		}
-		db := sql.OpenDB(conn)
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		for _, n := range dbNames {
-			if _, err := db.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+n+"`"); err != nil {
-				t.Errorf("drop test database %s: %v", n, err)
-			}
-		}
-	})
-	return dsns
 }

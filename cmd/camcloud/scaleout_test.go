@@ -50,12 +50,11 @@ func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process scale-out test skipped in -short mode")
 	}
-	mysqlBase := testenv.Env(t, "CAMCLOUD_TEST_MYSQL_DSN", "MariaDB/MySQL server")
+	dsns := testenv.MySQLDatabases(t, "dir", "za", "zb")
 	testenv.Tool(t, "ffprobe")
 	s3 := testenv.StartS3(t)
 	bin := buildBinary(t)
 	began := time.Now()
-	dsns := mysqlDatabases(t, mysqlBase, "dir", "za", "zb")
 	d := newDeployment(t, bin, s3, dsns)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -247,7 +246,7 @@ func (d *deployment) createCameras(ctx context.Context) []*soCam {
 			if k%2 == 1 {
 				urls[0], urls[1] = urls[1], urls[0]
 			}
-			c.stats = &sim.Stats{}
+			c.stats, c.urls = &sim.Stats{}, urls
 			go func() { _ = sim.PushStats(pctx, urls, d.smp, nil, c.stats) }()
 		}
 	}

@@ -27,6 +27,7 @@ type soCam struct {
 	zone  *soZone
 	kind  string     // "push" or "pull"
 	stats *sim.Stats // push: the simulated camera's counters
+	urls  []string   // push: the ingest URLs it pushes to, in turn
 }
 
 // outage is a time a camera was not being received by a running server.

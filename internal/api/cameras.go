@@ -157,12 +157,12 @@ func (s *server) patchCamera(w http.ResponseWriter, r *http.Request, rq *httpapi
 		httpapi.Fail(w, r, httpapi.BadRequest("a camera cannot move to another organisation"))
 		return
 	}
-	c, err = s.Cameras.Update(r.Context(), c, req.spec())
+	c, changed, err := s.Cameras.Update(r.Context(), c, req.spec())
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.Record(r, rq, "camera.update", "camera:"+c.ID, c.OrgID, c.ID, "")
+	httpapi.Record(r, rq, "camera.update", "camera:"+c.ID, c.OrgID, c.ID, changed.String())
 	httpapi.WriteJSON(w, http.StatusOK, toJSON(rq, c, s.Cameras.Status(r.Context(), c)))
 }
 
@@ -227,17 +227,25 @@ func (s *server) grantTarget(r *http.Request, rq *httpapi.Request) (store.Camera
 	if err != nil {
 		return c, "", err
 	}
-	notMember := httpapi.Errorf(http.StatusNotFound, "not_found", "%s", cameras.ErrNotMember.Error())
 	uid, err := httpapi.PathID(r, "user")
 	if err != nil {
-		return c, "", notMember
+		return c, "", errNotMember
 	}
-	if err := s.Cameras.CheckGrantee(r.Context(), c, uid); errors.Is(err, cameras.ErrNotMember) {
-		return c, "", notMember
-	} else if err != nil {
-		return c, "", err
+	if err := s.Cameras.CheckGrantee(r.Context(), c, uid); err != nil {
+		return c, "", notMember(err)
 	}
 	return c, uid, nil
+}
+
+// errNotMember answers a grant route whose user is no member of the org.
+var errNotMember = httpapi.Errorf(http.StatusNotFound, "not_found", "%s", cameras.ErrNotMember.Error())
+
+// notMember turns cameras.ErrNotMember into errNotMember.
+func notMember(err error) error {
+	if errors.Is(err, cameras.ErrNotMember) {
+		return errNotMember
+	}
+	return err
 }
 
 func (s *server) putGrant(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
@@ -265,7 +273,7 @@ func (s *server) putGrant(w http.ResponseWriter, r *http.Request, rq *httpapi.Re
 	}
 	g, err := s.Cameras.PutGrant(r.Context(), c, uid, req.Permissions)
 	if err != nil {
-		httpapi.Fail(w, r, err)
+		httpapi.Fail(w, r, notMember(err)) // removed from the org meanwhile
 		return
 	}
 	httpapi.Record(r, rq, "grant.put", "user:"+uid, c.OrgID, c.ID, strings.Join(req.Permissions, ","))

@@ -22,10 +22,11 @@ type env struct {
 	app  *app.App
 }
 
-// start runs camcloud with all roles, so that the media routes exist too.
-func start(t testing.TB) *env {
+// start runs camcloud with all roles, so that the media routes exist too;
+// args add to or override apptest.Start's flags.
+func start(t testing.TB, args ...string) *env {
 	t.Helper()
-	n := apptest.Start(t)
+	n := apptest.Start(t, args...)
 	return &env{t: t, base: n.Base, app: n.App}
 }
 

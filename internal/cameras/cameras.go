@@ -139,22 +139,30 @@ func (s *Service) Create(ctx context.Context, orgID string, sp Spec) (store.Came
 	return c, secret, nil
 }
 
-// Update changes the fields set in sp. The zone of a camera cannot change.
-func (s *Service) Update(ctx context.Context, c store.Camera, sp Spec) (store.Camera, error) {
+// Update changes the fields set in sp on the camera as it is in the
+// directory when the change is written (c only names it and its zone): a
+// concurrent edit or key rotation is kept. It returns the camera and what
+// changed. The zone of a camera cannot change.
+func (s *Service) Update(ctx context.Context, c store.Camera, sp Spec) (store.Camera, Changes, error) {
 	if sp.Zone != nil && *sp.Zone != c.Zone {
-		return c, invalid("a camera's zone cannot be changed")
+		return c, nil, invalid("a camera's zone cannot be changed")
 	}
-	if err := s.apply(&c, sp); err != nil {
-		return c, err
+	before, after, err := s.dir.ModifyCamera(ctx, c.ID, func(cur *store.Camera) error { return s.apply(cur, sp) })
+	if err != nil {
+		return c, nil, err
 	}
-	return c, s.dir.UpdateCamera(ctx, c)
+	return after, diff(before, after), nil
 }
 
-// RotateKey replaces the camera's ingest secret and returns the new one.
+// RotateKey replaces the camera's ingest secret and returns the new one;
+// nothing else of the camera is written.
 func (s *Service) RotateKey(ctx context.Context, c store.Camera) (store.Camera, string, error) {
 	secret, hash := newSecret()
-	c.IngestSecretHash = hash
-	return c, secret, s.dir.UpdateCamera(ctx, c)
+	_, after, err := s.dir.ModifyCamera(ctx, c.ID, func(cur *store.Camera) error { cur.IngestSecretHash = hash; return nil })
+	if err != nil {
+		return c, "", err
+	}
+	return after, secret, nil
 }
 
 // AuthorizePublish checks that secret is the ingest secret of a push camera

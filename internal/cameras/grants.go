@@ -56,10 +56,22 @@ func (s *Service) CheckGrantee(ctx context.Context, c store.Camera, userID strin
 	return ErrNotMember
 }
 
-// PutGrant gives userID exactly perms (validated) on c.
+// PutGrant gives userID exactly perms (validated) on c. A grant to a member
+// who is being removed at the same moment is not left behind: removal
+// deletes the grants committed before it, and the membership is checked
+// again after the grant is written (ErrNotMember, grant deleted).
 func (s *Service) PutGrant(ctx context.Context, c store.Camera, userID string, perms []string) (store.Grant, error) {
 	g := store.Grant{CameraID: c.ID, UserID: userID, Permissions: perms}
-	return g, s.dir.PutGrant(ctx, g)
+	if err := s.dir.PutGrant(ctx, g); err != nil {
+		return g, err
+	}
+	if err := s.CheckGrantee(ctx, c, userID); err != nil {
+		if derr := s.DeleteGrant(ctx, c, userID); derr != nil {
+			return g, errors.Join(err, derr)
+		}
+		return g, err
+	}
+	return g, nil
 }
 
 // DeleteGrant takes userID's grant on c away; none is not an error.

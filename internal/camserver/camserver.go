@@ -1,7 +1,8 @@
 // Package camserver runs the camera-server role of one zone: ingest into the
 // hub, recording of every published camera, camera status, registration and
-// heartbeats in the zone DB, leases for pulled cameras, retention, and the
-// ordered drain of a rolling restart.
+// heartbeats in the zone DB, leases for pulled cameras, the watch that
+// applies camera changes (delete, recording off and on) to the cameras it
+// holds, retention, and the ordered drain of a rolling restart.
 package camserver
 
 import (
@@ -43,6 +44,11 @@ type Config struct {
 
 	PullCapacity int
 	LeaseTTL     time.Duration
+	// WatchInterval is how often the server polls its zone's camera change
+	// token (store.Directory.CameraChanges) to stop a deleted camera's
+	// stream, stop or resume recording, or pull a new camera (default 1 s).
+	// Every lease round (LeaseTTL/3) also looks, whatever the token says.
+	WatchInterval time.Duration
 	// PullPolicy decides where pulled cameras may be reached; the server
 	// adds its own ingest listeners to it. Nil: public addresses only.
 	PullPolicy *netpolicy.Policy
@@ -72,7 +78,8 @@ type Server struct {
 	recCtx   context.Context
 	recStop  context.CancelFunc
 	mu       sync.Mutex
-	pulled   map[string]string // camera id -> URL being pulled
+	pulled   map[string]string          // camera id -> URL being pulled
+	recs     map[*hub.Stream]*recording // running recordings (watch.go)
 	draining bool
 }
 
@@ -81,7 +88,11 @@ func New(c Config) (*Server, error) {
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 15 * time.Second
 	}
-	s := &Server{c: c, log: c.Log.With("zone", c.Zone.Name, "server", c.ServerID), pulled: map[string]string{}}
+	if c.WatchInterval <= 0 {
+		c.WatchInterval = time.Second
+	}
+	s := &Server{c: c, log: c.Log.With("zone", c.Zone.Name, "server", c.ServerID), pulled: map[string]string{},
+		recs: map[*hub.Stream]*recording{}}
 	var err error
 	s.rec, err = record.New(record.Config{
 		SpoolDir: c.SpoolDir, SegmentDuration: c.SegmentDuration, FragmentDuration: c.FragmentDuration,
@@ -122,7 +133,7 @@ func (s *Server) RTMPAddr() string { return s.ingest.RTMPAddr() }
 func (s *Server) ID() string { return s.c.ServerID }
 
 // Start recovers the spool, starts ingest, the uploader, the heartbeat, the
-// lease loop and the retention sweeper.
+// watch of the zone's cameras (leases, changes) and the retention sweeper.
 func (s *Server) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
 	// Recording outlives ctx's cancel so that Drain can finish segments.
@@ -130,7 +141,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.rec.Recover(ctx); err != nil {
 		s.log.Error("spool recovery failed", "err", err)
 	}
-	s.c.Hub.OnPublish(s.onPublish)
+	s.c.Hub.OnPublish(s.record)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.rec.Run(s.recCtx) }()
 	if err := s.ingest.Start(); err != nil {
@@ -139,7 +150,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.c.PullPolicy.AddSelf(s.RTSPAddr(), s.RTMPAddr(), s.c.UDPRTP, s.c.UDPRTCP)
 	s.heartbeat(ctx)
 	s.loop(ctx, 5*time.Second, s.heartbeat)
-	s.loop(ctx, s.c.LeaseTTL/3, s.leases)
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.watch(ctx) }()
 	if s.c.RetentionInterval > 0 {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.sweeper.Run(ctx, s.c.RetentionInterval) }()
@@ -163,21 +175,6 @@ func (s *Server) loop(ctx context.Context, every time.Duration, fn func(context.
 			}
 		}
 	}()
-}
-
-// onPublish records a new stream unless its camera's recording is off.
-func (s *Server) onPublish(st *hub.Stream) {
-	cam, err := s.c.Dir.GetCamera(s.recCtx, st.CameraID)
-	if err != nil {
-		s.log.Warn("not recording: camera unknown", "camera", st.CameraID, "err", err)
-		return
-	}
-	if cam.Recording == "off" {
-		return
-	}
-	if err := s.rec.Record(s.recCtx, st); err != nil && !errors.Is(err, record.ErrDraining) && s.recCtx.Err() == nil {
-		s.log.Warn("recording ended with an error", "camera", st.CameraID, "err", err)
-	}
 }
 
 func (s *Server) heartbeat(ctx context.Context) {

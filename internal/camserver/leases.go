@@ -4,18 +4,16 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/store"
 )
 
-// leases claims and renews pulled cameras of the zone up to PullCapacity,
-// starts pulling the ones won and stops the ones lost, deleted or changed.
-// Candidates are tried in random order so that servers spread the cameras
-// between them instead of the first one taking all it can.
-func (s *Server) leases(ctx context.Context) {
-	cams, err := s.c.Dir.ListCamerasByZone(ctx, s.c.Zone.Name)
-	if err != nil {
-		s.log.Warn("lease loop: list cameras", "err", err)
-		return
-	}
+// leases claims and renews pulled cameras of the zone (cams, as just
+// listed) up to PullCapacity, starts pulling the ones won and stops the ones
+// lost, deleted, turned off or changed. Candidates are tried in random order
+// so that servers spread the cameras between them instead of the first one
+// taking all it can.
+func (s *Server) leases(ctx context.Context, cams []store.Camera) {
 	want := map[string]string{}
 	for _, c := range cams {
 		if c.SourceType == "pull" && c.Recording != "off" {

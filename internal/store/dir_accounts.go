@@ -138,11 +138,6 @@ func checkMembership(m Membership) error {
 	return c.err
 }
 
-// DeleteMembership removes a user from an organisation, or ErrNotFound.
-func (r *directory) DeleteMembership(ctx context.Context, orgID, userID string) error {
-	return r.execOne(ctx, "DELETE FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID)
-}
-
 // membershipQuery selects memberships with the member's email.
 const membershipQuery = "SELECT m.org_id, m.user_id, u.email, m.role FROM memberships m JOIN users u ON u.id = m.user_id "
 

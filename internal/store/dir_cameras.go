@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 )
 
 // cameraCols is the column list scanCamera reads.
@@ -40,9 +43,13 @@ func (r *directory) CreateCamera(ctx context.Context, c Camera) error {
 	if err := checkCamera(c); err != nil {
 		return err
 	}
-	_, err := r.exec(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		c.ID, c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, toMicros(c.CreatedAt))
-	return err
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			c.ID, c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, toMicros(c.CreatedAt)); err != nil {
+			return err
+		}
+		return r.cameraChanged(ctx, tx, c.Zone)
+	})
 }
 
 // GetCamera returns one camera or ErrNotFound.
@@ -51,19 +58,106 @@ func (r *directory) GetCamera(ctx context.Context, id string) (Camera, error) {
 	return c, r.mapErr(err)
 }
 
-// UpdateCamera rewrites every field of c but its id and creation time.
+// ModifyCamera reads camera id with its row locked (MySQL: FOR UPDATE;
+// SQLite: the transaction holds the write lock), lets fn change it and
+// writes it back, all in one transaction: concurrent edits (a PATCH and a
+// key rotation) apply one after the other to the row as the other left it,
+// so neither undoes the other. Its id, organisation, zone and creation time
+// cannot change. It returns the camera as it was and as it is now;
+// ErrNotFound when it does not exist, fn's error (nothing written) when fn
+// refuses.
+func (r *directory) ModifyCamera(ctx context.Context, id string, fn func(c *Camera) error) (before, after Camera, err error) {
+	var refused error
+	err = r.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		before, err = scanCamera(tx.QueryRowContext(ctx, "SELECT "+cameraCols+" FROM cameras WHERE id = ?"+r.d.forUpdate, id))
+		if err != nil {
+			return err
+		}
+		after = before
+		if refused = fn(&after); refused != nil {
+			return refused
+		}
+		if after.ID != before.ID || after.OrgID != before.OrgID || after.Zone != before.Zone || !after.CreatedAt.Equal(before.CreatedAt) {
+			return fmt.Errorf("store: a camera's id, organisation, zone and creation time cannot change")
+		}
+		return r.writeCamera(ctx, tx, after, before.Zone)
+	})
+	if refused != nil {
+		return before, after, refused // as fn said it, not as a store error
+	}
+	return before, after, err
+}
+
+// UpdateCamera rewrites every field of c but its id and creation time,
+// whatever the row holds now; services edit cameras with ModifyCamera, which
+// does not lose concurrent changes.
 func (r *directory) UpdateCamera(ctx context.Context, c Camera) error {
 	if err := checkCamera(c); err != nil {
 		return err
 	}
-	return r.execOne(ctx, `UPDATE cameras SET org_id = ?, name = ?, zone = ?, source_type = ?, source_url = ?,
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		var zone string
+		if err := tx.QueryRowContext(ctx, "SELECT zone FROM cameras WHERE id = ?"+r.d.forUpdate, c.ID).Scan(&zone); err != nil {
+			return err
+		}
+		return r.writeCamera(ctx, tx, c, zone)
+	})
+}
+
+// writeCamera writes every field of c but its id and creation time in tx
+// and replaces the change token of its zone and, when it moved, of oldZone.
+func (r *directory) writeCamera(ctx context.Context, tx *sql.Tx, c Camera, oldZone string) error {
+	if err := checkCamera(c); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE cameras SET org_id = ?, name = ?, zone = ?, source_type = ?, source_url = ?,
   retention_days = ?, recording = ?, ingest_secret_hash = ? WHERE id = ?`,
 		c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, c.ID)
+	if err != nil {
+		return err
+	}
+	if oldZone != c.Zone {
+		if err := r.cameraChanged(ctx, tx, oldZone); err != nil {
+			return err
+		}
+	}
+	return r.cameraChanged(ctx, tx, c.Zone)
 }
 
 // DeleteCamera removes a camera and (by cascade) its grants, or ErrNotFound.
 func (r *directory) DeleteCamera(ctx context.Context, id string) error {
-	return r.execOne(ctx, "DELETE FROM cameras WHERE id = ?", id)
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		var zone string
+		if err := tx.QueryRowContext(ctx, "SELECT zone FROM cameras WHERE id = ?"+r.d.forUpdate, id).Scan(&zone); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM cameras WHERE id = ?", id); err != nil {
+			return err
+		}
+		return r.cameraChanged(ctx, tx, zone)
+	})
+}
+
+// cameraChanged replaces zone's change token in tx, so that the zone's
+// camera servers, which poll it (CameraChanges), look at its cameras again.
+// The token is random: pollers only compare it with the last one they saw.
+func (r *directory) cameraChanged(ctx context.Context, tx *sql.Tx, zone string) error {
+	_, err := tx.ExecContext(ctx, r.d.upsert("camera_changes", []string{"zone"}, []string{"zone", "token"}, []string{"token"}),
+		zone, rand.Int64N(math.MaxInt64)+1)
+	return err
+}
+
+// CameraChanges returns zone's change token: it differs from the last value
+// read whenever a camera of the zone was created, changed or deleted since
+// (0 before the first change).
+func (r *directory) CameraChanges(ctx context.Context, zone string) (int64, error) {
+	var token int64
+	err := r.db.QueryRowContext(ctx, "SELECT token FROM camera_changes WHERE zone = ?", zone).Scan(&token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return token, r.mapErr(err)
 }
 
 // ListCameras returns the cameras of the given organisations (nil: all), by

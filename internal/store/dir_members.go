@@ -83,11 +83,40 @@ func (r *directory) ChangeMember(ctx context.Context, orgID, userID, role string
 			return ErrLastOwner
 		}
 		if role == "" {
-			_, err = tx.ExecContext(ctx, "DELETE FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID)
+			_, err = r.removeMember(ctx, tx, orgID, userID)
 		} else {
 			_, err = tx.ExecContext(ctx, "UPDATE memberships SET role = ? WHERE org_id = ? AND user_id = ?", role, orgID, userID)
 		}
 		return err
 	})
 	return old, err
+}
+
+// DeleteMembership removes a user from an organisation, with their grants
+// on its cameras, in one transaction; ErrNotFound when not a member.
+func (r *directory) DeleteMembership(ctx context.Context, orgID, userID string) error {
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		n, err := r.removeMember(ctx, tx, orgID, userID)
+		if err == nil && n == 0 {
+			err = ErrNotFound
+		}
+		return err
+	})
+}
+
+// removeMember deletes userID's membership of orgID and their grants on the
+// organisation's cameras in tx: grants go with the membership, so that a
+// member who is removed and later added again does not get them back. It
+// returns how many memberships it deleted (0 or 1).
+func (r *directory) removeMember(ctx context.Context, tx *sql.Tx, orgID, userID string) (int64, error) {
+	res, err := tx.ExecContext(ctx, "DELETE FROM memberships WHERE org_id = ? AND user_id = ?", orgID, userID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, "DELETE FROM grants WHERE user_id = ? AND camera_id IN (SELECT id FROM cameras WHERE org_id = ?)", userID, orgID)
+	return n, err
 }

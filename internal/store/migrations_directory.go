@@ -129,4 +129,26 @@ var directoryMigrations = []migration{
 		"sqlite": {"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0"},
 		"mysql":  {"ALTER TABLE users ADD COLUMN IF NOT EXISTS totp_last_step BIGINT NOT NULL DEFAULT 0"},
 	}},
+	// Camera lifecycle (security review): a removed member's grants used to
+	// stay behind and came back when they were re-added; drop them now that
+	// removing a membership deletes them (dir_members.go).
+	{version: 3, name: "camera lifecycle: drop grants of users no longer members", sql: map[string][]string{
+		"sqlite": {dropOrphanGrants},
+		"mysql":  {dropOrphanGrants},
+	}},
+	// Camera lifecycle: a per-zone change token that every camera write
+	// replaces in its transaction, which camera servers poll to stop or
+	// resume a camera they hold within a second (dir_cameras.go).
+	{version: 4, name: "camera lifecycle: per-zone camera change token", tables: []table{
+		{
+			name: "camera_changes",
+			cols: []column{{name: "zone", typ: tID}, {name: "token", typ: tBigInt}},
+			pk:   []string{"zone"},
+		},
+	}},
 }
+
+// dropOrphanGrants deletes the grants whose user is not a member of the
+// camera's organisation.
+const dropOrphanGrants = `DELETE FROM grants WHERE NOT EXISTS (SELECT 1 FROM cameras c JOIN memberships m ON m.org_id = c.org_id
+  WHERE c.id = grants.camera_id AND m.user_id = grants.user_id)`

@@ -42,8 +42,18 @@ type Directory interface {
 
 	CreateCamera(ctx context.Context, c Camera) error
 	GetCamera(ctx context.Context, id string) (Camera, error)
+	// UpdateCamera overwrites the whole row with c, whatever it holds now.
 	UpdateCamera(ctx context.Context, c Camera) error
-	DeleteCamera(ctx context.Context, id string) error                  // also deletes its grants
+	// ModifyCamera applies fn to the camera as it is in the database, with
+	// its row locked, and writes the result in the same transaction, so
+	// concurrent edits never undo each other; it returns the camera before
+	// and after. fn may not change its id, organisation, zone or creation.
+	ModifyCamera(ctx context.Context, id string, fn func(c *Camera) error) (before, after Camera, err error)
+	DeleteCamera(ctx context.Context, id string) error // also deletes its grants
+	// CameraChanges returns a token that changes whenever a camera of zone
+	// is created, changed or deleted (in the same transaction): camera
+	// servers poll it to learn about changes to the cameras they hold.
+	CameraChanges(ctx context.Context, zone string) (int64, error)
 	ListCameras(ctx context.Context, orgIDs []string) ([]Camera, error) // nil: all
 	ListCamerasByZone(ctx context.Context, zone string) ([]Camera, error)
 	CountCamerasByZone(ctx context.Context) (map[string]int, error)
