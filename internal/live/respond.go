@@ -25,7 +25,7 @@ func fail(w http.ResponseWriter, status int, code, msg string) {
 func cors(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Location, Content-Type, Link")
+	h.Set("Access-Control-Expose-Headers", "Location, Content-Type, Link, Retry-After")
 }
 
 // preflight answers CORS preflight requests on every media route.
