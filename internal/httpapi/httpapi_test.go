@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -303,3 +304,25 @@ func TestRouter(t *testing.T) {
 }
 
 func testLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestRoutes: the router lists every route registered on it, however it
+// was added, with its method, path and whether the router authenticates it.
+func TestRoutes(t *testing.T) {
+	rt := httpapi.New(httpapi.Config{Accounts: &account.Service{}})
+	nop := func(http.ResponseWriter, *http.Request) {}
+	rt.Handle("GET /things/{id}", func(http.ResponseWriter, *http.Request, *httpapi.Request) {})
+	rt.HandleFunc("POST /media/{key...}", nop)
+	rt.HandlePublic("/", http.HandlerFunc(nop))
+	rt.Probes(nil, http.HandlerFunc(nop))
+	want := []httpapi.Route{
+		{Pattern: "GET /things/{id}", Method: "GET", Path: "/things/{id}", Authenticated: true},
+		{Pattern: "POST /media/{key...}", Method: "POST", Path: "/media/{key...}"},
+		{Pattern: "/", Path: "/"},
+		{Pattern: "GET /healthz", Method: "GET", Path: "/healthz"},
+		{Pattern: "GET /readyz", Method: "GET", Path: "/readyz"},
+		{Pattern: "GET /metrics", Method: "GET", Path: "/metrics"},
+	}
+	if got := rt.Routes(); !slices.Equal(got, want) {
+		t.Fatalf("Routes() = %+v\nwant %+v", got, want)
+	}
+}
