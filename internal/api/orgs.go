@@ -3,8 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/authz"
@@ -20,9 +18,9 @@ func (s *server) createOrg(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 		httpapi.Fail(w, r, err)
 		return
 	}
-	name := strings.TrimSpace(req.Name)
-	if name == "" || utf8.RuneCountInString(name) > 100 {
-		httpapi.Fail(w, r, httpapi.BadRequest("name must be 1 to 100 characters"))
+	name, err := orgs.ValidateName(req.Name)
+	if err != nil {
+		httpapi.Fail(w, r, httpapi.BadRequest("%s", err.Error()))
 		return
 	}
 	o, err := s.Orgs.Create(r.Context(), rq.P, name)

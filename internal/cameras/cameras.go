@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/auth"
@@ -211,9 +210,9 @@ func newSecret() (secret, hash string) {
 
 func (s *Service) apply(c *store.Camera, sp Spec) error {
 	if sp.Name != nil {
-		n := strings.TrimSpace(*sp.Name)
-		if n == "" || utf8.RuneCountInString(n) > 100 {
-			return invalid("name must be 1 to 100 characters")
+		n, err := ValidateName(*sp.Name)
+		if err != nil {
+			return err
 		}
 		c.Name = n
 	}

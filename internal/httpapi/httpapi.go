@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/account"
@@ -35,9 +36,41 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request, rq *Request)
 
 // Router routes requests to the handlers registered on it.
 type Router struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	routes []Route
+}
+
+// Route is one registered route, as Routes lists it.
+type Route struct {
+	// Pattern is the http.ServeMux pattern as registered, e.g.
+	// "GET /api/v1/cameras/{id}" or "/" (any method).
+	Pattern string
+	// Method is the pattern's method, "" when it has none.
+	Method string
+	// Path is the pattern's path (with its {wildcards}).
+	Path string
+	// Authenticated tells a route added with Handle (the router
+	// authenticates the caller) from a public one, which checks its
+	// caller itself or needs none.
+	Authenticated bool
+}
+
+// Routes lists every route registered on rt, in registration order, so
+// that tests can walk them all (the authorisation table of docs/api.md).
+func (rt *Router) Routes() []Route {
+	return append([]Route(nil), rt.routes...)
+}
+
+// add registers h for pattern on the mux and remembers the route.
+func (rt *Router) add(pattern string, h http.Handler, authenticated bool) {
+	rt.mux.Handle(pattern, h)
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok {
+		method, path = "", pattern
+	}
+	rt.routes = append(rt.routes, Route{Pattern: pattern, Method: method, Path: strings.TrimSpace(path), Authenticated: authenticated})
 }
 
 // New returns a router with no routes.
@@ -55,19 +88,19 @@ func (rt *Router) Handle(pattern string, h HandlerFunc) {
 	if rt.cfg.Accounts == nil {
 		panic("httpapi: Handle(" + pattern + ") on a router without Accounts")
 	}
-	rt.mux.HandleFunc(pattern, rt.authed(h))
+	rt.add(pattern, rt.authed(h), true)
 }
 
 // HandlePublic registers a route that authenticates itself or needs no
 // caller (health, login, media routes carrying a signed token, the UI).
 func (rt *Router) HandlePublic(pattern string, h http.Handler) {
-	rt.mux.Handle(pattern, h)
+	rt.add(pattern, h, false)
 }
 
 // HandleFunc is HandlePublic for a function, so that a Router serves
 // where an http.ServeMux would.
 func (rt *Router) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	rt.mux.HandleFunc(pattern, h)
+	rt.add(pattern, http.HandlerFunc(h), false)
 }
 
 // routerKey finds the serving Router in a request's context, for Fail and
@@ -153,10 +186,10 @@ func ClientAddr(r *http.Request) string {
 // reports nil: it should get traffic) and, when metrics is set, GET
 // /metrics. Every role serves them.
 func (rt *Router) Probes(ready func(ctx context.Context) error, metrics http.Handler) {
-	rt.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	rt.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	rt.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		if ready != nil {
@@ -168,6 +201,6 @@ func (rt *Router) Probes(ready func(ctx context.Context) error, metrics http.Han
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	if metrics != nil {
-		rt.mux.Handle("GET /metrics", metrics)
+		rt.HandlePublic("GET /metrics", metrics)
 	}
 }

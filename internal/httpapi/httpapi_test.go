@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,59 @@ func TestDecode(t *testing.T) {
 	}
 }
 
+// TestDecodeStrict: field names match in their exact case and no key
+// appears twice in one object, at any depth, on every route that decodes
+// a body; the refusal names the field.
+func TestDecodeStrict(t *testing.T) {
+	s := start(t, func(rt *httpapi.Router) {
+		rt.HandleFunc("POST /d", func(w http.ResponseWriter, r *http.Request) {
+			var v struct {
+				Name   string `json:"name"`
+				Source *struct {
+					Type string `json:"type"`
+				} `json:"source"`
+				Items []struct {
+					ID int `json:"id"`
+				} `json:"items"`
+				At   *time.Time     `json:"at"`
+				Meta map[string]any `json:"meta"`
+			}
+			if err := httpapi.Decode(w, r, &v); err != nil {
+				httpapi.Fail(w, r, err)
+				return
+			}
+			httpapi.WriteJSON(w, http.StatusOK, v)
+		})
+	})
+	deep := strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 40)
+	cases := []struct {
+		name, body string
+		status     int
+		msg        string
+	}{
+		{"ok", `{"name":"a","source":{"type":"push"},"items":[{"id":1},{"id":2}],"at":"2026-01-01T00:00:00Z","meta":{"k":1,"K":2}}`, 200, ""},
+		{"other case", `{"Name":"a"}`, 400, `unknown field "Name": field names are case-sensitive, did you mean "name"?`},
+		{"other case nested", `{"source":{"TYPE":"push"}}`, 400, `"source.TYPE"`},
+		{"other case in a list", `{"items":[{"id":1},{"Id":2}]}`, 400, `"items[1].Id"`},
+		{"same field in two cases", `{"name":"a","NAME":"b"}`, 400, "case-sensitive"},
+		{"duplicate key", `{"name":"a","name":"b"}`, 400, `duplicate key "name"`},
+		{"duplicate nested", `{"source":{"type":"push","type":"pull"}}`, 400, `duplicate key "source.type"`},
+		{"duplicate in a map", `{"meta":{"k":1,"k":2}}`, 400, `duplicate key "meta.k"`},
+		{"duplicate inside any", `{"meta":{"x":[{"y":1,"y":2}]}}`, 400, `duplicate key "meta.x[0].y"`},
+		{"too deep", `{"meta":` + deep + `}`, 400, "nested deeper"},
+	}
+	for _, c := range cases {
+		status, code, body := call(t, "POST", s.url+"/d", c.body, "Content-Type", "application/json")
+		var e struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		_ = json.Unmarshal([]byte(body), &e)
+		if status != c.status || (c.status != 200 && (code != "bad_request" || !strings.Contains(e.Error.Message, c.msg))) {
+			t.Errorf("%s: %d %q %.300s, want %d with %s", c.name, status, code, body, c.status, c.msg)
+		}
+	}
+}
+
 // TestRouter: every answer carries the security headers, a panic answers
 // 500 in the error shape, the probes answer, PathID refuses what is not an
 // id, and Record writes the audit entry of the caller.
@@ -250,3 +304,25 @@ func TestRouter(t *testing.T) {
 }
 
 func testLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// TestRoutes: the router lists every route registered on it, however it
+// was added, with its method, path and whether the router authenticates it.
+func TestRoutes(t *testing.T) {
+	rt := httpapi.New(httpapi.Config{Accounts: &account.Service{}})
+	nop := func(http.ResponseWriter, *http.Request) {}
+	rt.Handle("GET /things/{id}", func(http.ResponseWriter, *http.Request, *httpapi.Request) {})
+	rt.HandleFunc("POST /media/{key...}", nop)
+	rt.HandlePublic("/", http.HandlerFunc(nop))
+	rt.Probes(nil, http.HandlerFunc(nop))
+	want := []httpapi.Route{
+		{Pattern: "GET /things/{id}", Method: "GET", Path: "/things/{id}", Authenticated: true},
+		{Pattern: "POST /media/{key...}", Method: "POST", Path: "/media/{key...}"},
+		{Pattern: "/", Path: "/"},
+		{Pattern: "GET /healthz", Method: "GET", Path: "/healthz"},
+		{Pattern: "GET /readyz", Method: "GET", Path: "/readyz"},
+		{Pattern: "GET /metrics", Method: "GET", Path: "/metrics"},
+	}
+	if got := rt.Routes(); !slices.Equal(got, want) {
+		t.Fatalf("Routes() = %+v\nwant %+v", got, want)
+	}
+}

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -23,21 +25,26 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // Decode reads one JSON object into v: bounded size, unknown fields
-// refused, nothing after the object. Its errors are ready to Fail with.
+// refused, field names matched in their exact case, no key twice in an
+// object, nothing after the object. Its errors are ready to Fail with.
 func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json")
 	}
-	body := http.MaxBytesReader(w, r.Body, maxBody)
-	dec := json.NewDecoder(body)
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return Errorf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", maxBody)
+		}
+		return BadRequest("the request body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
 		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &mbe):
-			return Errorf(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", maxBody)
 		case errors.Is(err, io.EOF):
 			return BadRequest("request body is empty")
 		case errors.As(err, &se):
@@ -53,7 +60,7 @@ func Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if dec.More() {
 		return BadRequest("request body must hold one JSON object")
 	}
-	return nil
+	return strictKeys(data, reflect.TypeOf(v))
 }
 
 var idRE = regexp.MustCompile(`^[0-9a-f]{32}$`)

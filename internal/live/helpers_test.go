@@ -42,6 +42,13 @@ func testLogger(t testing.TB) *slog.Logger {
 
 func newEnv(t testing.TB, idle time.Duration) *env {
 	t.Helper()
+	return newEnvDeps(t, Deps{IdleTimeout: idle})
+}
+
+// newEnvDeps is newEnv with the service built from d (its Hub, Signer and
+// Log filled in).
+func newEnvDeps(t testing.TB, d Deps) *env {
+	t.Helper()
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	sig, err := auth.NewSigner(key)
@@ -49,7 +56,8 @@ func newEnv(t testing.TB, idle time.Duration) *env {
 		t.Fatal(err)
 	}
 	h := hub.New()
-	svc := New(Deps{Hub: h, Signer: sig, Log: testLogger(t), IdleTimeout: idle})
+	d.Hub, d.Signer, d.Log = h, sig, testLogger(t)
+	svc := New(d)
 	mux := http.NewServeMux()
 	svc.RegisterMedia(mux)
 	srv := httptest.NewServer(mux)

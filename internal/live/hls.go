@@ -22,10 +22,16 @@ var errServiceClosed = errors.New("live: service closed")
 // first request. gohlslib copies the request's query (the token) into every
 // URL it writes into playlists, so players carry the token along.
 func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) {
-	camera, ok := s.authorize(w, r)
+	camera, p, ok := s.authorize(w, r)
 	if !ok {
 		return
 	}
+	done, lerr := s.admitHLS(p)
+	if lerr != nil {
+		lerr.answer(w)
+		return
+	}
+	defer done()
 	file := r.PathValue("file")
 	if !validHLSFile(file) {
 		fail(w, http.StatusNotFound, "not_found", "no such live HLS file")
@@ -46,6 +52,14 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) {
 		}
 		if !m.begin(viewerKey(r)) {
 			continue // closed meanwhile: start another
+		}
+		if !m.waitKeyed(r.Context(), hlsKeyWait) {
+			// gohlslib would hold the request until the muxer gave up and
+			// then answer a bare 500: say what is going on instead.
+			m.end()
+			retryAfter(w, hlsKeyRetry)
+			fail(w, http.StatusServiceUnavailable, "waiting_for_keyframe", "waiting for the camera's first keyframe")
+			return
 		}
 		sw := &sniffWriter{ResponseWriter: w}
 		m.muxer.Handle(sw, r)

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"sync"
@@ -19,6 +20,8 @@ const (
 	hlsWindow      = time.Minute
 	hlsReaderBuf   = 1024             // units: several seconds of audio and video
 	hlsStartWait   = 15 * time.Second // first keyframe must come within this
+	hlsKeyWait     = 3 * time.Second  // a request waits this long for the first keyframe, then 503
+	hlsKeyRetry    = 2 * time.Second  // Retry-After of that 503
 	hlsViewerAlive = 15 * time.Second // a player polling within this counts as a viewer
 	hlsMaxViewers  = 10000            // bound on the viewer table of one muxer
 )
@@ -39,6 +42,7 @@ type hlsMuxer struct {
 	last     time.Time            // last request start or end
 	viewers  map[string]time.Time // viewer key -> last request
 	keyed    bool                 // first video keyframe written
+	keyedCh  chan struct{}        // closed when keyed is set
 	closed   bool
 	done     chan struct{}
 }
@@ -51,7 +55,7 @@ func (s *Service) startMuxer(camera string, stream *hub.Stream) (*hlsMuxer, erro
 	}
 	m := &hlsMuxer{s: s, camera: camera, stream: stream, tracks: byID,
 		log:  s.log.With("camera", camera, "proto", "hls"),
-		last: time.Now(), viewers: map[string]time.Time{}, done: make(chan struct{})}
+		last: time.Now(), viewers: map[string]time.Time{}, done: make(chan struct{}), keyedCh: make(chan struct{})}
 	if len(skipped) > 0 {
 		m.log.Info("tracks left out of live HLS", "tracks", skipped)
 	}
@@ -112,7 +116,10 @@ func (m *hlsMuxer) run() {
 			}
 			if u.Key && t.track.Codec.IsVideo() {
 				m.mu.Lock()
-				m.keyed = true
+				if !m.keyed {
+					m.keyed = true
+					close(m.keyedCh)
+				}
 				m.mu.Unlock()
 			}
 			if err := t.write(m.muxer, u); err != nil {
@@ -132,6 +139,21 @@ func (m *hlsMuxer) run() {
 			return
 		}
 	}
+}
+
+// waitKeyed waits up to d for the first video keyframe; it reports false
+// when none came, the muxer closed or ctx ended first.
+func (m *hlsMuxer) waitKeyed(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-m.keyedCh:
+		return true
+	case <-m.done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // janitor closes the muxer once nobody asked for anything for IdleTimeout.

@@ -62,6 +62,17 @@ type Deps struct {
 	// MaxSessions bounds the concurrent WebRTC sessions of this server
 	// (default 500); more are refused with 503.
 	MaxSessions int
+	// MaxSessionsPerToken and MaxSessionsPerUser bound the concurrent
+	// WebRTC sessions of one media token and of one user (the token's
+	// subject) on this server (defaults DefaultMaxSessionsPerToken and
+	// DefaultMaxSessionsPerUser); more are refused with 429.
+	MaxSessionsPerToken, MaxSessionsPerUser int
+	// ConnectTimeout ends a WebRTC session whose connection is not up this
+	// long after its answer (default DefaultConnectTimeout).
+	ConnectTimeout time.Duration
+	// MaxHLSPerToken bounds the concurrent HLS requests of one media token
+	// (default DefaultMaxHLSPerToken); more are refused with 429.
+	MaxHLSPerToken int
 	// Now is the clock (tests); nil: time.Now.
 	Now func() time.Time
 }
@@ -72,6 +83,9 @@ type Service struct {
 	log *slog.Logger
 	m   *metrics
 	rtc *rtcAPI
+
+	rtcSlots rtcSlots
+	hlsSlots hlsSlots
 
 	mu       sync.Mutex
 	closed   bool
@@ -95,6 +109,10 @@ func New(d Deps) *Service {
 	if d.MaxSessions <= 0 {
 		d.MaxSessions = DefaultMaxSessions
 	}
+	d.MaxSessionsPerToken = orDefault(d.MaxSessionsPerToken, DefaultMaxSessionsPerToken)
+	d.MaxSessionsPerUser = orDefault(d.MaxSessionsPerUser, DefaultMaxSessionsPerUser)
+	d.MaxHLSPerToken = orDefault(d.MaxHLSPerToken, DefaultMaxHLSPerToken)
+	d.ConnectTimeout = orDefault(d.ConnectTimeout, DefaultConnectTimeout)
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -102,7 +120,8 @@ func New(d Deps) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{d: d, log: d.Log.With("component", "live"),
-		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{}}
+		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{},
+		rtcSlots: rtcSlots{byToken: counts{}, byUser: counts{}}, hlsSlots: hlsSlots{byToken: counts{}}}
 	s.rtc = newRTCAPI(d, s.log)
 	s.m = newMetrics(s)
 	if d.Registerer != nil {
@@ -111,6 +130,14 @@ func New(d Deps) *Service {
 		}
 	}
 	return s
+}
+
+// orDefault is v, or def when v is not positive.
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 // Close ends every muxer and WebRTC session; requests after it fail.

@@ -25,7 +25,7 @@ func fail(w http.ResponseWriter, status int, code, msg string) {
 func cors(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Expose-Headers", "Location, Content-Type, Link")
+	h.Set("Access-Control-Expose-Headers", "Location, Content-Type, Link, Retry-After")
 }
 
 // preflight answers CORS preflight requests on every media route.
@@ -53,32 +53,32 @@ func requestToken(r *http.Request) string {
 // authorize checks the camera path value and the media token of r, and
 // answers the error itself when they do not pass: 400 for a malformed camera
 // id, 401 for a missing, forged or expired token, 403 for a token of another
-// camera or permission.
-func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera string, ok bool) {
+// camera or permission. p is who the request counts against.
+func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera string, p principal, ok bool) {
 	cors(w)
 	camera = r.PathValue("camera")
 	if camera == "" || len(camera) > maxCameraID {
 		fail(w, http.StatusBadRequest, "bad_request", "malformed camera id")
-		return "", false
+		return "", principal{}, false
 	}
 	tok := requestToken(r)
 	if tok == "" {
 		fail(w, http.StatusUnauthorized, "unauthorized", "a media token is required (token query parameter)")
-		return "", false
+		return "", principal{}, false
 	}
 	c, err := s.d.Signer.Verify(tok, s.d.Now())
 	switch {
 	case errors.Is(err, auth.ErrTokenExpired):
 		fail(w, http.StatusUnauthorized, "token_expired", "the media token has expired; ask the API for a new live URL")
-		return "", false
+		return "", principal{}, false
 	case err != nil:
 		fail(w, http.StatusUnauthorized, "invalid_token", "the media token is not valid")
-		return "", false
+		return "", principal{}, false
 	case c.CameraID != camera || c.Perm != "live":
 		fail(w, http.StatusForbidden, "forbidden", "the media token was issued for another camera or permission")
-		return "", false
+		return "", principal{}, false
 	}
-	return camera, true
+	return camera, principalOf(tok, c), true
 }
 
 // notLive answers 404 for a camera that is not published here.

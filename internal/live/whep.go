@@ -117,7 +117,7 @@ func planTracks(tracks []hub.Track, offered map[string]bool) (plans []rtcPlan, s
 // every ICE candidate included (no trickle), and the session's URL in
 // Location.
 func (s *Service) serveWHEP(w http.ResponseWriter, r *http.Request) {
-	camera, ok := s.authorize(w, r)
+	camera, p, ok := s.authorize(w, r)
 	if !ok {
 		return
 	}
@@ -140,11 +140,17 @@ func (s *Service) serveWHEP(w http.ResponseWriter, r *http.Request) {
 		notLive(w, camera)
 		return
 	}
-	if s.sessionCount() >= s.d.MaxSessions {
-		retryAfter(w, 10*time.Second)
-		fail(w, http.StatusServiceUnavailable, "too_many_sessions", "this server has as many WebRTC viewers as it takes; try HLS or later")
+	release, lerr := s.admitSession(p)
+	if lerr != nil {
+		lerr.answer(w)
 		return
 	}
+	admitted := false
+	defer func() {
+		if !admitted {
+			release()
+		}
+	}()
 	offered, err := offerCodecs(string(body))
 	if err != nil {
 		fail(w, http.StatusBadRequest, "bad_sdp", "malformed SDP offer: "+err.Error())
@@ -160,7 +166,7 @@ func (s *Service) serveWHEP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
-	sess, answer, status, err := s.newSession(r.Context(), camera, stream, string(body), plans)
+	sess, answer, status, err := s.newSession(r.Context(), camera, stream, string(body), plans, release)
 	if err != nil {
 		code := "bad_sdp"
 		switch status {
@@ -177,6 +183,7 @@ func (s *Service) serveWHEP(w http.ResponseWriter, r *http.Request) {
 		fail(w, status, code, err.Error())
 		return
 	}
+	admitted = true
 	if len(skipped) > 0 {
 		sess.log.Info("tracks left out of WebRTC", "tracks", skipped)
 	}
@@ -188,7 +195,8 @@ func (s *Service) serveWHEP(w http.ResponseWriter, r *http.Request) {
 
 // newSession negotiates a PeerConnection for offer and starts feeding it.
 // On failure it returns the HTTP status to answer with.
-func (s *Service) newSession(ctx context.Context, camera string, stream *hub.Stream, offer string, plans []rtcPlan) (*whepSession, string, int, error) {
+// release is the session's admission, given back when it ends.
+func (s *Service) newSession(ctx context.Context, camera string, stream *hub.Stream, offer string, plans []rtcPlan, release func()) (*whepSession, string, int, error) {
 	pc, err := s.rtc.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, "", http.StatusInternalServerError, err
@@ -196,7 +204,7 @@ func (s *Service) newSession(ctx context.Context, camera string, stream *hub.Str
 	var idb [16]byte
 	_, _ = rand.Read(idb[:])
 	sess := &whepSession{s: s, id: hex.EncodeToString(idb[:]), camera: camera, pc: pc, stream: stream,
-		tracks: map[int]*rtpTrack{}, connected: make(chan struct{}), done: make(chan struct{})}
+		tracks: map[int]*rtpTrack{}, connected: make(chan struct{}), done: make(chan struct{}), release: release}
 	sess.log = s.log.With("camera", camera, "proto", "webrtc", "session", sess.id[:8])
 	abort := func(status int, err error) (*whepSession, string, int, error) {
 		_ = pc.Close()

@@ -14,8 +14,7 @@ import (
 
 // WebRTC session settings.
 const (
-	whepReaderBuf    = 256 // units: a few seconds; a viewer further behind skips ahead
-	whepConnectLimit = 30 * time.Second
+	whepReaderBuf = 256 // units: a few seconds; a viewer further behind skips ahead
 )
 
 // rtpTrack is one hub track sent to one viewer.
@@ -35,6 +34,8 @@ type whepSession struct {
 	stream *hub.Stream
 	tracks map[int]*rtpTrack
 	log    *slog.Logger
+	// release gives back the session's admission (limits.go).
+	release func()
 
 	connected     chan struct{}
 	connectedOnce sync.Once
@@ -55,13 +56,14 @@ func (w *whepSession) watch() {
 		}
 	})
 	go func() {
-		t := time.NewTimer(whepConnectLimit)
+		limit := w.s.d.ConnectTimeout
+		t := time.NewTimer(limit)
 		defer t.Stop()
 		select {
 		case <-w.connected:
 		case <-w.done:
 		case <-t.C:
-			w.close("not connected within " + whepConnectLimit.String())
+			w.close("not connected within " + limit.String())
 		}
 	}()
 }
@@ -151,6 +153,7 @@ func (w *whepSession) pump(r *hub.Reader) {
 func (w *whepSession) close(why string) {
 	w.closeOnce.Do(func() {
 		close(w.done)
+		w.release()
 		w.s.mu.Lock()
 		if w.s.sessions[w.id] == w {
 			delete(w.s.sessions, w.id)

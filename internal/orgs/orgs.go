@@ -12,6 +12,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/authz"
+	"github.com/camcloud/camcloud/internal/names"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
@@ -47,7 +48,18 @@ func New(dir store.Directory, accounts *account.Service) *Service {
 	return &Service{dir: dir, accounts: accounts, now: time.Now}
 }
 
-// Create makes an organisation named name (already validated) owned by p.
+// MaxNameChars bounds an organisation name in characters; names.MaxBytes
+// bounds it in bytes.
+const MaxNameChars = 100
+
+// ValidateName returns an organisation name trimmed, or an error (its
+// message ready for a 400) when it is empty, too long in characters or
+// bytes, or holds control or bidirectional formatting characters.
+func ValidateName(name string) (string, error) {
+	return names.Check("name", name, MaxNameChars)
+}
+
+// Create makes an organisation named name (checked with ValidateName) owned by p.
 func (s *Service) Create(ctx context.Context, p *authz.Principal, name string) (store.Org, error) {
 	if err := authz.CreateOrg(p); err != nil {
 		return store.Org{}, err

@@ -14,12 +14,13 @@ import (
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
 )
 
 // object answers GET /media/v1/playback/{camera}/obj/{key...}?token=: one
 // stored object (segment or init) of the token's camera, with Range
-// support. Only keys under cam/<camera>/ are served, and segment objects
-// (named <start µs>.m4s) only when they can overlap the token's range.
+// support. Only keys under cam/<camera>/ are served, and of those only the
+// objects the token's range needs (allowedObject).
 func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	c, err := s.verifyToken(r)
 	if err != nil {
@@ -33,6 +34,10 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	}
 	z, err := s.mediaZone(r, c.CameraID)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := allowedObject(r.Context(), z, c, key); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -53,24 +58,71 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, rs)
 }
 
-// allowedKey refuses keys outside the camera's prefix, and segment objects
-// that start outside the token's range.
+// errOutOfRange refuses an object the token's range does not need.
+var errOutOfRange = httpapi.Errorf(http.StatusForbidden, "forbidden", "this object is outside the token's time range")
+
+// allowedKey refuses, before anything is read, keys outside the camera's
+// prefix and segment objects whose name says they start too early or too
+// late to overlap the token's range; allowedObject decides the rest.
 func allowedKey(c auth.MediaClaims, key string) error {
 	prefix := "cam/" + c.CameraID + "/"
 	if !strings.HasPrefix(key, prefix) || path.Clean(key) != key || blob.ValidateKey(key) != nil {
 		return httpapi.Errorf(http.StatusForbidden, "forbidden", "this token does not grant that object")
 	}
-	base := path.Base(key)
-	if digits, ok := strings.CutSuffix(base, ".m4s"); ok {
-		us, err := strconv.ParseInt(digits, 10, 64)
-		if err == nil {
-			start := time.UnixMicro(us)
-			if !start.After(c.From.Add(-store.MaxSegmentDuration)) || !start.Before(c.To) {
-				return httpapi.Errorf(http.StatusForbidden, "forbidden", "this object is outside the token's time range")
-			}
-		}
+	if start, ok := segmentStart(key); ok && (!start.After(c.From.Add(-store.MaxSegmentDuration)) || !start.Before(c.To)) {
+		return errOutOfRange
 	}
 	return nil
+}
+
+// segmentStart is the start a segment object's name (<start µs>.m4s)
+// tells; ok is false for other keys.
+func segmentStart(key string) (start time.Time, ok bool) {
+	digits, ok := strings.CutSuffix(path.Base(key), ".m4s")
+	if !ok {
+		return time.Time{}, false
+	}
+	us, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMicro(us), true
+}
+
+// allowedObject admits, by the zone's index, only the objects a player of
+// the token's range [From, To] needs: a segment object whose indexed span
+// overlaps the range, and an init object that such a segment uses. The
+// start in a segment's name is not trusted alone: a segment may start up
+// to store.MaxSegmentDuration before the range and still end before it.
+func allowedObject(ctx context.Context, z *zone.Zone, c auth.MediaClaims, key string) error {
+	if start, ok := segmentStart(key); ok {
+		seg, err := z.DB.SegmentAt(ctx, c.CameraID, start)
+		if errors.Is(err, store.ErrNotFound) {
+			return errOutOfRange
+		}
+		if err != nil {
+			return err
+		}
+		if seg.Key != key || !overlaps(seg, c.From, c.To) {
+			return errOutOfRange
+		}
+		return nil
+	}
+	segs, err := listSegments(ctx, z, c.CameraID, c.From, c.To)
+	if err != nil {
+		return err
+	}
+	for _, seg := range segs {
+		if seg.InitKey == key && overlaps(seg, c.From, c.To) {
+			return nil
+		}
+	}
+	return errOutOfRange
+}
+
+// overlaps reports whether seg's span [Start, End) meets [from, to].
+func overlaps(seg store.Segment, from, to time.Time) bool {
+	return seg.Start.Before(to) && seg.End.After(from)
 }
 
 // contentType is the media type of a stored object, by its extension.

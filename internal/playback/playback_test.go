@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -231,6 +232,53 @@ func TestPlayback(t *testing.T) {
 		for _, c := range cases {
 			res := r.do("GET", c.url, "", nil)
 			if res.Status != c.status {
+				t.Errorf("%s: %d %.200s, want %d", c.name, res.Status, res.Raw, c.status)
+			}
+		}
+	})
+
+	t.Run("a token admits only the objects overlapping its range", func(t *testing.T) {
+		// objects returns the init and segment URLs of a range's playlist.
+		objects := func(from, to time.Duration) (inits, segs []string) {
+			u := r.playbackURL(r.w.tok["viewer"], from, to)
+			base, _ := url.Parse(u)
+			for _, l := range r.playlistLines(u) {
+				if m, ok := strings.CutPrefix(l, "#EXT-X-MAP:URI="); ok {
+					ref, _ := base.Parse(strings.Trim(m, `"`))
+					inits = append(inits, ref.String())
+				} else if l != "" && !strings.HasPrefix(l, "#") {
+					ref, _ := base.Parse(l)
+					segs = append(segs, ref.String())
+				}
+			}
+			return inits, segs
+		}
+		// One second near the end of the recording, and the first seconds.
+		lateInits, lateSegs := objects(85*time.Second, 86*time.Second)
+		_, earlySegs := objects(0, time.Second)
+		if len(lateInits) != 1 || len(lateSegs) != 1 || len(earlySegs) != 1 {
+			t.Fatalf("playlists name inits %v, segments %v and %v", lateInits, lateSegs, earlySegs)
+		}
+		lateURL, _ := url.Parse(lateSegs[0])
+		tok := lateURL.Query().Get("token")
+		withToken := func(raw string) string {
+			u, _ := url.Parse(raw)
+			q := u.Query()
+			q.Set("token", tok)
+			u.RawQuery = q.Encode()
+			return u.String()
+		}
+		for _, c := range []struct {
+			name, url string
+			status    int
+		}{
+			{"the segment of the range", lateSegs[0], 200},
+			{"its init segment", lateInits[0], 200},
+			{"a segment 85 s before the range", withToken(earlySegs[0]), 403},
+			{"a segment name in the range that is not indexed", nextMicro(t, lateSegs[0]), 403},
+			{"another object of the camera", withToken(strings.Replace(lateInits[0], "/init/", "/other/", 1)), 403},
+		} {
+			if res := r.do("GET", c.url, "", nil); res.Status != c.status {
 				t.Errorf("%s: %d %.200s, want %d", c.name, res.Status, res.Raw, c.status)
 			}
 		}
@@ -469,4 +517,17 @@ func probeFile(t *testing.T, b []byte) probed {
 		}
 	}
 	return res
+}
+
+// nextMicro returns a segment URL whose object name starts 1 µs later.
+func nextMicro(t *testing.T, raw string) string {
+	t.Helper()
+	u, _ := url.Parse(raw)
+	dir, name := path.Split(u.Path)
+	us, err := strconv.ParseInt(strings.TrimSuffix(name, ".m4s"), 10, 64)
+	if err != nil {
+		t.Fatalf("segment URL %s", raw)
+	}
+	u.Path = dir + strconv.FormatInt(us+1, 10) + ".m4s"
+	return u.String()
 }

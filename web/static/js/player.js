@@ -54,8 +54,27 @@ function gathered(pc, ms) {
 }
 
 /**
+ * keyframeWait asks for a live HLS playlist once: when the server answers
+ * 503 waiting_for_keyframe it returns {message, retry (ms)}, else null (the
+ * player then loads the playlist as usual).
+ */
+async function keyframeWait(url, signal) {
+  try {
+    const res = await fetch(url, { signal });
+    if (res.status !== 503) return null;
+    const body = await res.json();
+    if (!body.error || body.error.code !== 'waiting_for_keyframe') return null;
+    const secs = parseInt(res.headers.get('Retry-After') || '2', 10);
+    return { message: body.error.message, retry: Math.max(1, Number.isNaN(secs) ? 2 : secs) * 1000 };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * LivePlayer shows one camera live. onState receives {mode, error} as it
- * changes: mode is "connecting", "webrtc", "hls" or "off".
+ * changes: mode is "connecting", "webrtc", "hls", "waiting" (no keyframe
+ * yet: error says so) or "off".
  */
 export class LivePlayer {
   constructor(video, cameraId, onState = () => {}) {
@@ -120,9 +139,18 @@ export class LivePlayer {
     await waitFrames(this.video, whepTimeout, signal);
   }
 
-  startHLS(urls, signal) {
+  async startHLS(urls, signal) {
     const v = this.video;
     v.srcObject = null;
+    // A camera that streams but has sent no keyframe yet answers 503
+    // waiting_for_keyframe: say so, and ask again when the server says.
+    const wait = await keyframeWait(urls.hls_url, signal);
+    if (signal.aborted) return;
+    if (wait) {
+      this.onState({ mode: 'waiting', error: new Error(wait.message) });
+      this.renew = setTimeout(() => { if (!signal.aborted) this.startHLS(urls, signal); }, wait.retry);
+      return;
+    }
     const retry = () => {
       if (!signal.aborted) setTimeout(() => { if (!signal.aborted) this.start(); }, 3000);
     };
