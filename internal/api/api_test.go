@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestQuickStartFlow is the README's curl walk: log in, create an
@@ -246,5 +248,46 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 	if r := e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": adminEmail, "password": adminPW}); r.Status != 429 {
 		t.Fatalf("login while limited: %d", r.Status)
+	}
+}
+
+// TestRefusedAccessIsAudited: another organisation's owner asking for a
+// camera gets 404 and leaves an "access.refused" entry that only platform
+// admins read (the camera's owners are not shown who probed it), at most a
+// few however often it asks.
+func TestRefusedAccessIsAudited(t *testing.T) {
+	e := start(t)
+	w := e.world()
+	for range 20 {
+		if r := e.do("GET", "/api/v1/cameras/"+w.camA, w.tok["other"], nil); r.Status != http.StatusNotFound {
+			t.Fatalf("other org's camera: %d", r.Status)
+		}
+	}
+	type entries struct {
+		Entries []struct {
+			Actor, Action, Target, Detail string
+			OrgID                         string `json:"org_id"`
+		}
+	}
+	var all entries
+	testenv.APICall(t, e.base, w.admin, "GET", "/api/v1/audit", nil, &all)
+	n := 0
+	for _, x := range all.Entries {
+		if x.Action == "access.refused" {
+			n++
+			if x.Actor != "owner@b.example" || x.Target != "camera:"+w.camA || x.OrgID != "" || !strings.Contains(x.Detail, "view") {
+				t.Errorf("refused entry %+v", x)
+			}
+		}
+	}
+	if n == 0 || n > 5 {
+		t.Fatalf("%d access.refused entries for 20 refused requests, want 1 to 5", n)
+	}
+	var orgs entries
+	testenv.APICall(t, e.base, w.tok["owner"], "GET", "/api/v1/audit?org="+w.orgA, nil, &orgs)
+	for _, x := range orgs.Entries {
+		if x.Action == "access.refused" {
+			t.Fatalf("the camera's organisation sees who probed it: %+v", x)
+		}
 	}
 }

@@ -15,10 +15,25 @@ func (s *Service) ForPrincipal(ctx context.Context, p *authz.Principal, id, perm
 		return store.Camera{}, err
 	}
 	if err := authz.Camera(p, c, perm); err != nil {
-		return store.Camera{}, err
+		return store.Camera{}, &Refused{CameraID: c.ID, Perm: perm, Err: err}
 	}
 	return c, nil
 }
+
+// Refused is ForPrincipal's error for a camera that exists but that the
+// principal may not use as asked: the HTTP layer audits it. It unwraps to
+// authz's error, so that it still answers 404 (another organisation's
+// camera) or 403.
+type Refused struct {
+	CameraID string
+	Perm     string
+	Err      error
+}
+
+func (e *Refused) Error() string { return e.Err.Error() }
+
+// Unwrap returns authz's decision.
+func (e *Refused) Unwrap() error { return e.Err }
 
 // Get loads a camera with no permission check, for routes authorised by
 // a signed media token.

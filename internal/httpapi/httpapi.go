@@ -40,6 +40,8 @@ type Router struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
+	// refused rate-limits the audit of refused requests per actor.
+	refused refusals
 }
 
 // Route is one registered route, as Routes lists it.

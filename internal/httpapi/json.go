@@ -93,5 +93,10 @@ func PathCamera(r *http.Request, rq *Request, cams *cameras.Service, perm string
 	if err != nil {
 		return store.Camera{}, err
 	}
-	return cams.ForPrincipal(r.Context(), rq.P, id, perm)
+	c, err := cams.ForPrincipal(r.Context(), rq.P, id, perm)
+	var refused *cameras.Refused
+	if errors.As(err, &refused) {
+		recordRefused(r, rq, refused)
+	}
+	return c, err
 }
