@@ -29,7 +29,7 @@ func TestRecordingBytesGolden(t *testing.T) {
 		want    string // SHA-256 of the manifest
 	}{
 		{"sample-h264.ts", 2, false, "44477155e5c4c8e1c098b4c6a7999dd45c91d323504dcfce3646166009a9efbc"},
-		{"sample-h265.ts", 1, false, "8577a5870906cd78daf0afe2900c3ad0dfd1e759300bab9cf7ebb774927324a6"},
+		{"sample-h265.ts", 1, false, "f6aa96ca1bfd6fa2f40a9ecb3d3e3e388c39acfc7a60ec1bcf09d4a240563266"},
 		{"sample-h264.ts", 1, true, "e0598bcef17e99490ac6c22773dbca6f8c55f23b67f0dfb0b3bfbf535a33df01"},
 	}
 	for _, c := range cases {
