@@ -54,7 +54,7 @@ func (w *writer) cutBefore(dts int64, key bool) bool {
 // so late that the fragment would last more than F + F/8.
 func (w *writer) forcedCut(start int64) int64 {
 	f := durToTicks(w.r.cfg.FragmentDuration, w.lead.clock)
-	long := f + f/8
+	long := max(f+f/8, 1)
 	k := w.keys
 	pos := start - k.last // where in the GOP the fragment starts
 	if !k.set || k.gop <= 0 || pos < 0 || pos >= k.gop {
