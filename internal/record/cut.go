@@ -20,7 +20,8 @@ package record
 //     is late, it is cut after F.
 //
 // A fragment therefore lasts at most F + F/8 (or one frame, where frames
-// are longer), which bounds what a crash can lose.
+// are longer), which bounds what a crash can lose. An audio-only recording,
+// where every frame is a sync sample, is cut every F.
 
 // keyClock follows where the lead track's keyframes fall.
 type keyClock struct {
@@ -42,7 +43,7 @@ func (k *keyClock) see(dts, maxGap int64) {
 // cutBefore tells whether the lead unit at dts (a keyframe when key) starts
 // a new fragment.
 func (w *writer) cutBefore(dts int64, key bool) bool {
-	if key {
+	if key && w.lead.video {
 		return !w.fragKey || dts-w.fragDTS >= durToTicks(w.r.cfg.FragmentDuration/2, w.lead.clock)
 	}
 	return dts >= w.fragEnd

@@ -221,7 +221,7 @@ func (w *writer) handleLead(u *hub.Unit) {
 		}
 	}
 	key := u.Key && (!t.video || isVideoKey(t.codec, u.Payload))
-	if key {
+	if key && t.video {
 		w.keys.see(u.DTS, durToTicks(maxGap, t.clock))
 	}
 	if w.seg == nil {
