@@ -20,7 +20,7 @@ import (
 // or before `at`; a clip's first frame is the keyframe at or before `from`
 // and its last the last frame presented before `to`, with the audio ending
 // there too; every HLS VOD segment starts at a keyframe and lasts at most
-// two GOPs plus the 4 s target.
+// two GOPs plus the 4 s target, and ffmpeg plays the playlist whole.
 func TestSeekPointsAreKeyframes(t *testing.T) {
 	const (
 		fps   = 25
@@ -79,7 +79,9 @@ func TestSeekPointsAreKeyframes(t *testing.T) {
 				}
 			}
 
-			lines := recorded{env: e, w: w}.playlistLines(recorded{env: e, w: w}.playbackURL(w.tok["viewer"], 0, 2*loop))
+			rec := recorded{env: e, w: w}
+			pl := rec.playbackURL(w.tok["viewer"], 0, 2*loop)
+			lines := rec.playlistLines(pl)
 			pdt := programDates(t, lines)
 			var durs []time.Duration
 			for _, l := range lines {
@@ -103,6 +105,9 @@ func TestSeekPointsAreKeyframes(t *testing.T) {
 			}
 			if total != 2*loop {
 				t.Errorf("segments last %v in all, want %v", total, 2*loop)
+			}
+			if n, want := ffmpegFrames(t, testenv.Tool(t, "ffmpeg"), pl), int(2*loop/frame); n != want {
+				t.Errorf("ffmpeg decoded %d frames of the playlist, want %d", n, want)
 			}
 		})
 	}
