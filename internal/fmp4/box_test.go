@@ -143,7 +143,17 @@ func FuzzBoxes(f *testing.F) {
 				t.Fatalf("scanned fragment %d at %d+%d does not check: %v", i, offs[i], sizes[i], err)
 			}
 		}
+		trimmed := bytes.Clone(data)
+		n, terr := Trim(trimmed, func(uint32) uint64 { return uint64(size) })
+		if terr == nil && (n < 0 || n > len(data)) {
+			t.Fatalf("Trim returned %d for a %d-byte moof", n, len(data))
+		}
 		if m, err := ParseMoof(data); err == nil {
+			if terr == nil {
+				if _, err := ParseMoof(trimmed[:n]); err != nil {
+					t.Fatalf("trimmed moof does not parse: %v", err)
+				}
+			}
 			for i := range m.Trafs {
 				_ = m.SetBase(data, i, 1<<33)
 			}

@@ -128,34 +128,44 @@ func parseTraf(b []byte, traf box) (Traf, error) {
 	return t, nil
 }
 
-// trunDuration sums the sample durations of one trun box.
-func trunDuration(b []byte, c box, defDur uint32) (uint64, error) {
+// trunLayoutOf reads a trun box's header: its flags, its sample count,
+// where its first entry is and the size of one entry. It checks the
+// entries fit the box.
+func trunLayoutOf(b []byte, c box) (flags uint32, count, first, per int, err error) {
 	if c.end-c.body < 8 {
-		return 0, ErrMalformed
+		return 0, 0, 0, 0, ErrMalformed
 	}
-	flags := binary.BigEndian.Uint32(b[c.body:]) & 0xffffff
-	count := uint64(binary.BigEndian.Uint32(b[c.body+4:]))
-	p := c.body + 8
+	flags = binary.BigEndian.Uint32(b[c.body:]) & 0xffffff
+	n := uint64(binary.BigEndian.Uint32(b[c.body+4:]))
+	first = c.body + 8
 	if flags&trunDataOffsetPresent != 0 {
-		p += 4
+		first += 4
 	}
 	if flags&trunFirstSampleFlagsPresent != 0 {
-		p += 4
+		first += 4
 	}
-	if flags&trunDurationPresent == 0 {
-		return count * uint64(defDur), nil
-	}
-	per := 4
-	for _, f := range []uint32{trunSizePresent, trunFlagsPresent, trunCTOPresent} {
+	for _, f := range []uint32{trunDurationPresent, trunSizePresent, trunFlagsPresent, trunCTOPresent} {
 		if flags&f != 0 {
 			per += 4
 		}
 	}
-	if p > c.end || uint64(c.end-p) < count*uint64(per) {
-		return 0, fmt.Errorf("%w: trun shorter than its %d samples", ErrMalformed, count)
+	if first > c.end || (per > 0 && uint64(c.end-first)/uint64(per) < n) {
+		return 0, 0, 0, 0, fmt.Errorf("%w: trun shorter than its %d samples", ErrMalformed, n)
+	}
+	return flags, int(n), first, per, nil
+}
+
+// trunDuration sums the sample durations of one trun box.
+func trunDuration(b []byte, c box, defDur uint32) (uint64, error) {
+	flags, count, p, per, err := trunLayoutOf(b, c)
+	if err != nil {
+		return 0, err
+	}
+	if flags&trunDurationPresent == 0 {
+		return uint64(count) * uint64(defDur), nil
 	}
 	var sum uint64
-	for i := uint64(0); i < count; i++ {
+	for range count {
 		sum += uint64(binary.BigEndian.Uint32(b[p:]))
 		p += per
 	}

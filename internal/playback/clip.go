@@ -24,7 +24,8 @@ const maxInit = 1 << 20
 
 // clip answers GET /api/v1/cameras/{id}/clip.mp4?from&to: one fragmented
 // MP4 file streamed from the store as it is read. It starts at the keyframe
-// at or before from and ends with the fragment holding to. When the init
+// at or before from and ends with the last frame presented before to (the
+// fragment holding to is cut there, see trimTo). When the init
 // segment (codec) changes within the range, the clip stops before the
 // change; X-Camcloud-Clip-Start and -End tell the wall-clock range it covers.
 func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
@@ -52,7 +53,7 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Reque
 		s.fail(w, r, err)
 		return
 	}
-	plan, err := planClip(r.Context(), z.Blobs, keyRuns(segs, from, to))
+	plan, err := planClip(r.Context(), z.Blobs, keyRuns(segs, from, to), to)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -90,11 +91,12 @@ type clipPlan struct {
 	runs       []run // merged: one ranged read each
 	size       int64
 	start, end time.Time
+	to         time.Time // the end asked for: the last fragment is cut there
 }
 
 // planClip reads the init segment of the first run and keeps the runs up
-// to the first init change; nil when there are no runs.
-func planClip(ctx context.Context, st blob.Store, runs []run) (*clipPlan, error) {
+// to the first init change, ending at to; nil when there are no runs.
+func planClip(ctx context.Context, st blob.Store, runs []run, to time.Time) (*clipPlan, error) {
 	if len(runs) == 0 {
 		return nil, nil
 	}
@@ -106,7 +108,10 @@ func planClip(ctx context.Context, st blob.Store, runs []run) (*clipPlan, error)
 		}
 	}
 	p := &clipPlan{runs: mergeRuns(runs, time.Duration(math.MaxInt64)), clocks: map[uint32]uint32{},
-		start: runs[0].start, end: runs[len(runs)-1].end()}
+		start: runs[0].start, end: runs[len(runs)-1].end(), to: to}
+	if p.end.After(to) {
+		p.end = to // within the last frame, which is presented at to
+	}
 	b, err := readInit(ctx, st, initKey)
 	if err != nil {
 		return nil, err
@@ -160,7 +165,7 @@ func (p *clipPlan) stream(ctx context.Context, w io.Writer, st blob.Store) error
 	if _, err := bw.Write(p.init); err != nil {
 		return err
 	}
-	fw := &fragWriter{rb: newRebaser(p.lead, p.clocks)}
+	fw := &fragWriter{rb: newRebaser(p.lead, p.clocks), to: p.to}
 	for _, rn := range p.runs {
 		if err := fw.copyRun(ctx, bw, st, rn); err != nil {
 			return err
@@ -173,6 +178,7 @@ func (p *clipPlan) stream(ctx context.Context, w io.Writer, st blob.Store) error
 type fragWriter struct {
 	rb *rebaser
 	cp fmp4.Copier
+	to time.Time // a fragment running past it is cut there; zero: never
 }
 
 // copyRun copies the fragments of one run from one ranged read.
@@ -183,7 +189,14 @@ func (fw *fragWriter) copyRun(ctx context.Context, w io.Writer, st blob.Store, r
 	}
 	defer rc.Close()
 	for _, f := range rn.frags {
-		if err := fw.copyFragment(w, rc, f.Size); err != nil {
+		start := rn.seg.Start.Add(f.Start)
+		var err error
+		if !fw.to.IsZero() && start.Add(f.Duration).After(fw.to) {
+			err = fw.cp.CopyCut(w, rc, f.Size, fw.trimTo(fw.to.Sub(start)))
+		} else {
+			err = fw.copyFragment(w, rc, f.Size)
+		}
+		if err != nil {
 			return fmt.Errorf("%s at %d: %w", rn.seg.Key, f.Offset, err)
 		}
 	}
@@ -194,6 +207,34 @@ func (fw *fragWriter) copyRun(ctx context.Context, w io.Writer, st blob.Store, r
 // renumbering and re-basing the moof.
 func (fw *fragWriter) copyFragment(w io.Writer, src io.Reader, size int64) error {
 	return fw.cp.Copy(w, src, size, fw.rb.rewrite)
+}
+
+// trimTo returns a moof rewrite that drops the samples presented from at
+// after the fragment's start (its lead track's decode time) on, then
+// renumbers and re-bases what is left.
+func (fw *fragWriter) trimTo(at time.Duration) func(moof []byte) (int, error) {
+	return func(b []byte) (int, error) {
+		m, err := fmp4.ParseMoof(b)
+		if err != nil {
+			return 0, err
+		}
+		n := len(b)
+		for _, t := range m.Trafs {
+			if t.TrackID != fw.rb.lead {
+				continue
+			}
+			lead := fw.rb.clocks[fw.rb.lead]
+			at := convert(int64(min(max(at, 0), time.Hour)), uint32(time.Second), lead) // ticks from the fragment start
+			n, err = fmp4.Trim(b, func(id uint32) uint64 {
+				return uint64(convert(int64(t.Base)+at, lead, fw.rb.clocks[id]))
+			})
+			if err != nil {
+				return 0, err
+			}
+			break
+		}
+		return n, fw.rb.rewrite(b[:n])
+	}
 }
 
 // clipName is the download file name: camera name and start time.

@@ -189,14 +189,20 @@ type session struct {
 	loops int
 }
 
-// recordSessions runs the real recorder over the sample into z, one hub
-// publish per session, as fast as it takes them, then drains it.
+// recordSessions runs the real recorder over the shipped sample into z,
+// one hub publish per session, as fast as it takes them, then drains it.
 func recordSessions(t testing.TB, z *zone.Zone, cam string, segDur time.Duration, sessions ...session) {
 	t.Helper()
-	smp := loadSample(t)
+	recordSample(t, z, cam, loadSample(t), record.Config{SegmentDuration: segDur}, sessions...)
+}
+
+// recordSample is recordSessions with another sample and recorder settings
+// (durations).
+func recordSample(t testing.TB, z *zone.Zone, cam string, smp *sample.Sample, cfg record.Config, sessions ...session) {
+	t.Helper()
 	reg := prometheus.NewRegistry()
-	rec, err := record.New(record.Config{SpoolDir: t.TempDir(), SegmentDuration: segDur, Store: z.Blobs, Index: z.DB,
-		Log: testLog(), Registerer: reg, RetryBackoff: 5 * time.Millisecond})
+	cfg.SpoolDir, cfg.Store, cfg.Index, cfg.Log, cfg.Registerer, cfg.RetryBackoff = t.TempDir(), z.Blobs, z.DB, testLog(), reg, 5*time.Millisecond
+	rec, err := record.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,9 @@ type Config struct {
 	// 60 s); a segment closes at the first video keyframe after it.
 	SegmentDuration time.Duration
 	// FragmentDuration is the target length of a fragment (default 1 s):
-	// what a crash may lose at most.
+	// about what a crash may lose. Fragments are cut at keyframes and
+	// in between into equal pieces, so one may last up to 1/8 more to end
+	// at a keyframe (see cut.go).
 	FragmentDuration time.Duration
 	// MaxSpoolBytes bounds the spool on disk (default 2 GiB).
 	MaxSpoolBytes int64

@@ -509,6 +509,11 @@ func TestRecordAudioOnlyLPCM(t *testing.T) {
 		if row.Codec != "ipcm" {
 			t.Errorf("codec %q", row.Codec)
 		}
+		for j, f := range row.Fragments { // every frame is a sync sample: cut every fragment duration
+			if f.Duration != time.Second || !f.Key {
+				t.Errorf("row %v fragment %d lasts %v (key %v), want 1s", row.Start, j, f.Duration, f.Key)
+			}
+		}
 		pr := probe(t, getObject(t, e.store, row.InitKey), getObject(t, e.store, row.Key))
 		if !slices.Equal(pr.Codecs, []string{"pcm_s16be"}) {
 			t.Errorf("ffprobe sees %v", pr.Codecs)

@@ -57,9 +57,11 @@ type writer struct {
 	seg     segmentFile // nil while waiting for a keyframe
 	segDTS  int64       // lead DTS of the segment's first sample
 	fragDTS int64       // lead DTS of the fragment's first sample
-	fragKey bool
-	fragB   int // payload bytes buffered in the fragment
-	fragN   int // samples buffered in the fragment
+	fragKey bool        // the fragment starts with a keyframe
+	fragEnd int64       // lead DTS at which the fragment is cut without a keyframe (see cut.go)
+	keys    keyClock    // where the lead track's keyframes fall
+	fragB   int         // payload bytes buffered in the fragment
+	fragN   int         // samples buffered in the fragment
 
 	// The lead track's payload (the video, nearly all the bytes) goes to
 	// the spool as it arrives rather than waiting in memory for the cut
@@ -219,9 +221,12 @@ func (w *writer) handleLead(u *hub.Unit) {
 		}
 	}
 	key := u.Key && (!t.video || isVideoKey(t.codec, u.Payload))
+	if key && t.video {
+		w.keys.see(u.DTS, durToTicks(maxGap, t.clock))
+	}
 	if w.seg == nil {
 		if key && w.startSegment(u) {
-			w.addLead(u, true)
+			w.addLead(u, true, true)
 		}
 		return
 	}
@@ -230,7 +235,7 @@ func (w *writer) handleLead(u *hub.Unit) {
 			w.log.Info("codec parameters changed: starting a new segment")
 			w.finishSegment(u.DTS, true)
 			if w.startSegment(u) {
-				w.addLead(u, true)
+				w.addLead(u, true, true)
 			}
 			return
 		}
@@ -241,14 +246,13 @@ func (w *writer) handleLead(u *hub.Unit) {
 			}
 			w.finishSegment(u.DTS, true)
 			if w.startSegment(u) {
-				w.addLead(u, true)
+				w.addLead(u, true, true)
 			}
 			return
 		}
 	}
 	first := false
-	if ticksToDur(u.DTS-w.fragDTS, t.clock) >= w.r.cfg.FragmentDuration ||
-		w.fragB >= maxFragBytes || w.fragN >= maxFragSamples {
+	if w.cutBefore(u.DTS, key) || w.fragB >= maxFragBytes || w.fragN >= maxFragSamples {
 		if t.pending != nil {
 			w.push(t, uint32(u.DTS-t.pending.DTS))
 		}
@@ -257,18 +261,20 @@ func (w *writer) handleLead(u *hub.Unit) {
 		}
 		first = true
 	}
-	w.addLead(u, first)
+	w.addLead(u, first && key, first)
 }
 
-// addLead queues u on the lead track; first marks the fragment's first sample.
-func (w *writer) addLead(u *hub.Unit, first bool) {
+// addLead queues u on the lead track; first marks the fragment's first
+// sample, key that it is a keyframe.
+func (w *writer) addLead(u *hub.Unit, key, first bool) {
 	t := w.lead
 	if t.pending != nil {
 		w.push(t, uint32(u.DTS-t.pending.DTS))
 	}
 	if first {
 		w.fragDTS = u.DTS
-		w.fragKey = u.Key
+		w.fragKey = key
+		w.fragEnd = w.forcedCut(u.DTS)
 	}
 	t.pending = u
 }
