@@ -24,7 +24,7 @@ func TestBadInputDoesNotHurtOthers(t *testing.T) {
 	t.Parallel()
 	testenv.Tool(t, "ffprobe")
 	n := startNode(t, t.TempDir())
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	good := n.camera("good", nil)
 	victim := n.camera("victim", nil)

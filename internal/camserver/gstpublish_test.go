@@ -102,7 +102,7 @@ func TestGStreamerPublishers(t *testing.T) {
 		r := runs[i]
 		// The publish has ended, so the recorder closes and uploads the
 		// last segment.
-		waitUntil(t, 20*time.Second, c.name+" recorded and uploaded", func() bool {
+		testenv.Eventually(t, 20*time.Second, c.name+" recorded and uploaded", func() bool {
 			return recorded(n.segments(r.cam.ID)) >= 9500*time.Millisecond
 		})
 		sentV := testenv.FFprobeURL(t, ffprobe, filepath.Join(r.dir, "sent.h264"))

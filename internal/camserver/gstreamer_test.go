@@ -21,7 +21,7 @@ func TestPulledGStreamerClockRestart(t *testing.T) {
 	url := testenv.GstRTSPCamera(t, int(gop/(40*time.Millisecond)), true)
 	n := startNode(t, t.TempDir(), "--pull-allow", testenv.LoopbackAllow)
 	cam := n.camera("gst", map[string]string{"type": "pull", "url": url})
-	waitUntil(t, 30*time.Second, "pulled camera online", func() bool {
+	testenv.Eventually(t, 30*time.Second, "pulled camera online", func() bool {
 		var c camResp
 		n.call("GET", "/api/v1/cameras/"+cam.ID, nil, &c)
 		return c.Status.Online

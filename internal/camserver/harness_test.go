@@ -5,15 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/app"
 	"github.com/camcloud/camcloud/internal/apptest"
-	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
@@ -32,20 +29,6 @@ type node struct {
 	base  string
 	token string
 	org   string
-}
-
-func repoFile(t testing.TB, rel string) string {
-	_, f, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(f), "..", "..", rel)
-}
-
-func loadSample(t testing.TB, name string) *sample.Sample {
-	t.Helper()
-	s, err := sample.Load(repoFile(t, filepath.Join("testdata", name)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // startNode runs camcloud serve in-process with short segments.
@@ -159,18 +142,6 @@ func recorded(rows []store.Segment) time.Duration {
 		d += r.End.Sub(r.Start)
 	}
 	return d
-}
-
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", d, what)
 }
 
 // freeUDPPair finds an even UDP port whose successor is free too.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/sim"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // nodeSegment is the segment duration startNode sets.
@@ -21,14 +22,14 @@ const nodeSegment = 6 * time.Second
 func TestChangesReachTheHolder(t *testing.T) {
 	t.Parallel()
 	n := startNode(t, t.TempDir())
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	off, del := n.camera("turned off", nil), n.camera("deleted", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stOff, stDel := &sim.Stats{}, &sim.Stats{}
 	go func() { _ = sim.PushStats(ctx, []string{off.Ingest.RTSP}, smp, nil, stOff) }()
 	go func() { _ = sim.PushStats(ctx, []string{del.Ingest.RTMP}, smp, nil, stDel) }()
-	waitUntil(t, 60*time.Second, "both cameras recorded", func() bool {
+	testenv.Eventually(t, 60*time.Second, "both cameras recorded", func() bool {
 		return len(n.segments(off.ID)) > 0 && len(n.segments(del.ID)) > 0
 	})
 
@@ -40,7 +41,7 @@ func TestChangesReachTheHolder(t *testing.T) {
 	if s := n.call("DELETE", "/api/v1/cameras/"+del.ID, nil, nil); s != 204 {
 		t.Fatalf("delete: %d", s)
 	}
-	waitUntil(t, 15*time.Second, "the deleted camera's publisher dropped", func() bool { return !stDel.Connected.Load() })
+	testenv.Eventually(t, 15*time.Second, "the deleted camera's publisher dropped", func() bool { return !stDel.Connected.Load() })
 	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
 	err := sim.PublishOnce(pctx, del.Ingest.RTSP, smp, nil)
 	pcancel()
@@ -71,7 +72,7 @@ func TestChangesReachTheHolder(t *testing.T) {
 	if s := n.call("PATCH", "/api/v1/cameras/"+off.ID, map[string]any{"recording": "continuous"}, nil); s != 200 {
 		t.Fatalf("recording on: %d", s)
 	}
-	waitUntil(t, 60*time.Second, "recording resumed", func() bool { return len(startedAfter(n.segments(off.ID), tOn)) > 0 })
+	testenv.Eventually(t, 60*time.Second, "recording resumed", func() bool { return len(startedAfter(n.segments(off.ID), tOn)) > 0 })
 }
 
 // startedAfter returns the rows that begin after t.

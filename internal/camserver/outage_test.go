@@ -31,7 +31,7 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := startNode(t, filepath.Join(dir, "data"), "--config", cfg)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

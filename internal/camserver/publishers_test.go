@@ -18,7 +18,7 @@ import (
 func ffmpegPublish(ctx context.Context, t *testing.T, file, format, url string, extra ...string) {
 	t.Helper()
 	bin := testenv.Tool(t, "ffmpeg")
-	args := []string{"-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", repoFile(t, "testdata/"+file), "-c", "copy"}
+	args := []string{"-hide_banner", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", testenv.RepoFile("testdata/" + file), "-c", "copy"}
 	args = append(append(args, extra...), "-f", format, url)
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stderr bytes.Buffer
@@ -80,7 +80,7 @@ func TestFFmpegPublishers(t *testing.T) {
 func TestPulledCameraResumes(t *testing.T) {
 	t.Parallel()
 	testenv.Tool(t, "ffprobe")
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -94,7 +94,7 @@ func TestPulledCameraResumes(t *testing.T) {
 	}
 	n := startNode(t, t.TempDir(), "--pull-allow", testenv.LoopbackAllow)
 	cam := n.camera("pulled", map[string]string{"type": "pull", "url": ps.URL(0)})
-	waitUntil(t, 20*time.Second, "pulled camera online", func() bool {
+	testenv.Eventually(t, 20*time.Second, "pulled camera online", func() bool {
 		var c camResp
 		n.call("GET", "/api/v1/cameras/"+cam.ID, nil, &c)
 		return c.Status.Online
@@ -109,7 +109,7 @@ func TestPulledCameraResumes(t *testing.T) {
 	}
 	defer ps.Close()
 	up := time.Now()
-	waitUntil(t, 40*time.Second, "recording after the camera came back", func() bool {
+	testenv.Eventually(t, 40*time.Second, "recording after the camera came back", func() bool {
 		rows := n.segments(cam.ID)
 		return len(rows) > 0 && rows[len(rows)-1].Start.After(up)
 	})

@@ -50,14 +50,14 @@ func TestSimPushRTSPAndRTMP(t *testing.T) {
 	t.Parallel()
 	testenv.Tool(t, "ffprobe")
 	n := startNode(t, t.TempDir())
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	a, b := n.camera("rtsp cam", nil), n.camera("rtmp cam", nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stA, stB := &sim.Stats{}, &sim.Stats{}
 	go func() { _ = sim.PushStats(ctx, []string{a.Ingest.RTSP}, smp, log, stA) }()
 	go func() { _ = sim.PushStats(ctx, []string{b.Ingest.RTMP}, smp, log, stB) }()
-	waitUntil(t, 15*time.Second, "both cameras online", func() bool {
+	testenv.Eventually(t, 15*time.Second, "both cameras online", func() bool {
 		var ca, cb camResp
 		n.call("GET", "/api/v1/cameras/"+a.ID, nil, &ca)
 		n.call("GET", "/api/v1/cameras/"+b.ID, nil, &cb)

@@ -109,6 +109,12 @@ func (d *Depacketizer) add(pkt *rtp.Packet) error {
 // open reports whether an access unit is being assembled.
 func (d *Depacketizer) open() bool { return len(d.ends) > 0 || d.inFU }
 
+// Pending reports whether an access unit is being assembled: when it is,
+// the next packet with another timestamp completes that one (and the unit
+// Decode returns then has the earlier timestamp); when it is not, a unit
+// Decode returns is the packet's own.
+func (d *Depacketizer) Pending() bool { return d.open() }
+
 func (d *Depacketizer) reset() {
 	d.buf, d.ends, d.inFU = d.buf[:0], d.ends[:0], false
 }

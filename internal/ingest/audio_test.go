@@ -13,13 +13,14 @@ import (
 
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestRTSPAudioCodecs publishes H.264 with Opus or G.711 audio and checks
 // the hub tracks and audio units (G.711 arrives as 16-bit LPCM).
 func TestRTSPAudioCodecs(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	cases := []struct {
 		name   string
 		format format.Format

@@ -6,9 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +17,6 @@ import (
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/ingesturl"
-	"github.com/camcloud/camcloud/internal/sample"
 )
 
 // fakeAuth knows camera secrets.
@@ -118,21 +114,6 @@ func startServer(t *testing.T, mod func(*ingest.Config)) *env {
 
 func (e *env) urls(id, sec string) (rtsp, rtmp string) {
 	return ingesturl.URLs("rtsp://"+e.srv.RTSPAddr(), "rtmp://"+e.srv.RTMPAddr(), id, sec)
-}
-
-// loadSample loads a sample shipped in testdata/.
-func loadSample(t testing.TB, name string) *sample.Sample {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(file), "..", "..", "testdata", name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("sample missing: %v", err)
-	}
-	s, err := sample.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // waitStream waits for the camera's stream in the hub.

@@ -16,13 +16,14 @@ import (
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestPublishReachesHub pushes the H.264+AAC sample with the gortsplib and
 // gortmplib clients and checks what a hub reader gets.
 func TestPublishReachesHub(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	want := smp.Tracks[0].Codec.(*codecs.H264)
 	for _, proto := range []string{"rtsp", "rtmp"} {
 		t.Run(proto, func(t *testing.T) {
@@ -131,7 +132,7 @@ func isIDR(au [][]byte) bool {
 // must get SPS/PPS from the first IDR.
 func TestRTSPParamsInBand(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	want := smp.Tracks[0].Codec.(*codecs.H264)
 	e := startServer(t, nil)
 	u, _ := e.urls(camID, secret)
@@ -151,7 +152,7 @@ func TestRTSPParamsInBand(t *testing.T) {
 // TestH265OverRTSP pushes the H.265 sample.
 func TestH265OverRTSP(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h265.ts")
+	smp := testenv.Sample(t, "sample-h265.ts")
 	e := startServer(t, nil)
 	u, _ := e.urls(camID, secret)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -171,7 +172,7 @@ func TestH265OverRTSP(t *testing.T) {
 // takes over and that the old network session is dropped.
 func TestSecondPublisherReplaces(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	e := startServer(t, nil)
 	rtspURL, rtmpURL := e.urls(camID, secret)
 	ctx, cancel := context.WithCancel(context.Background())

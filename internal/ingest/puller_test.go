@@ -19,7 +19,7 @@ import (
 // the same port and expects units to flow again.
 func TestPullerReconnects(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	ps, err := sim.ServePull("127.0.0.1:0", 1, smp, testLog(t))
 	if err != nil {
 		t.Fatal(err)

@@ -14,13 +14,14 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestRefusedBeforeMedia checks that bad credentials and paths are refused at
 // ANNOUNCE (RTSP) or publish (RTMP), and that the hub never sees a stream.
 func TestRefusedBeforeMedia(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	e := startServer(t, nil)
 	published := noPublish(e.hub)
 	cases := []struct {

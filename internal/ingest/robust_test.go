@@ -12,6 +12,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestGarbageDoesNotHurtOthers throws random bytes, truncated requests and
@@ -19,7 +20,7 @@ import (
 // stream must go on without losing a frame.
 func TestGarbageDoesNotHurtOthers(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	e := startServer(t, func(c *ingest.Config) { c.ReadTimeout = time.Second })
 	u, _ := e.urls(camID, secret)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -158,7 +159,7 @@ func TestMaxConns(t *testing.T) {
 // running streams go on.
 func TestStopAccepting(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	e := startServer(t, nil)
 	u, _ := e.urls(camID, secret)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -144,10 +144,14 @@ func (v *videoTap) frame(b []byte) bool {
 	if !ok {
 		return true // no time base yet: the stream starts at a key frame
 	}
+	pending := v.dec.Pending()
 	au, err := v.dec.Decode(&v.pkt)
 	auPTS := pts
-	if au != nil && v.started && v.pkt.Timestamp != v.prevTS {
-		auPTS = v.prevPTS // the packet ended the previous access unit
+	if au != nil && pending && v.started && v.pkt.Timestamp != v.prevTS {
+		// The packet ended the access unit that was open before it (a
+		// sender that sets no marker). Otherwise the unit is this packet's
+		// own: a frame in one packet with the marker set.
+		auPTS = v.prevPTS
 	}
 	v.prevTS, v.prevPTS, v.started = v.pkt.Timestamp, pts, true
 	if au != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 
 	"github.com/camcloud/camcloud/internal/ingest"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestRTSPGluedNALUnitsFallBack publishes key frames whose NAL units are
@@ -15,7 +16,7 @@ import (
 // separate NAL units, and the camera is counted on the library's path.
 func TestRTSPGluedNALUnitsFallBack(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	e := startServer(t, nil)
 	u, _ := e.urls(camID, secret)
 
@@ -50,7 +51,7 @@ func TestRTSPGluedNALUnitsFallBack(t *testing.T) {
 // the connection must still not time out while video flows.
 func TestRTSPVideoOnlyOutlivesReadTimeout(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	e := startServer(t, func(c *ingest.Config) { c.ReadTimeout = time.Second })
 	u, _ := e.urls(camID, secret)
 	pushH264(t, u, smp, nil)
@@ -63,5 +64,40 @@ func TestRTSPVideoOnlyOutlivesReadTimeout(t *testing.T) {
 	case <-s.Done():
 		t.Fatal("the stream ended while the camera was sending")
 	default:
+	}
+}
+
+// TestRTSPOnePacketFramesKeepTheirTime publishes frames that each fit in
+// one RTP packet after key frames that take several: every frame reaches
+// the hub one frame duration after the one before (the frame after a key
+// frame used to get the key frame's time, and the recorder cut a segment
+// at every key frame).
+func TestRTSPOnePacketFramesKeepTheirTime(t *testing.T) {
+	t.Parallel()
+	smp := testenv.Sample(t, "sample-h264.ts")
+	e := startServer(t, nil)
+	u, _ := e.urls(camID, secret)
+	pushH264(t, u, smp, func(au [][]byte, key bool) ([][]byte, error) {
+		if key {
+			return au, nil
+		}
+		// A small picture: the slice header and a little data, one packet.
+		last := au[len(au)-1]
+		return [][]byte{last[:min(len(last), 200)]}, nil
+	})
+	s := waitStream(t, e.hub, camID, 10*time.Second)
+	units := readUnits(t, s, 100, 15*time.Second)
+	frame := int64(90000 / 25)
+	keys := 0
+	for i := 1; i < len(units); i++ {
+		if units[i-1].Key {
+			keys++
+		}
+		if d := units[i].DTS - units[i-1].DTS; d < frame/2 || d > 2*frame {
+			t.Fatalf("unit %d (after a key frame: %v) is %d ticks after the one before, want about %d", i, units[i-1].Key, d, frame)
+		}
+	}
+	if keys == 0 {
+		t.Fatal("no key frame among the units read")
 	}
 }

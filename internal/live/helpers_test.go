@@ -20,7 +20,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/hub"
-	"github.com/camcloud/camcloud/internal/sample"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // env is a live service serving its media routes on 127.0.0.1.
@@ -75,33 +75,12 @@ func (e *env) token(camera, perm string, ttl time.Duration) string {
 	return tok
 }
 
-var (
-	samplesMu sync.Mutex
-	samples   = map[string]*sample.Sample{}
-)
-
-// loadSample loads (once per test binary) a sample from testdata.
-func loadSample(t testing.TB, name string) *sample.Sample {
-	t.Helper()
-	samplesMu.Lock()
-	defer samplesMu.Unlock()
-	if s := samples[name]; s != nil {
-		return s
-	}
-	s, err := sample.Load("../../testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	samples[name] = s
-	return s
-}
-
 // publish plays a sample into a new stream of camera in real time until
 // the test ends (or stop is called). onWrite, when set, sees every unit
 // just before it is written.
 func publish(t testing.TB, h *hub.Hub, camera, name string, onWrite func(*hub.Unit)) (st *hub.Stream, stop func()) {
 	t.Helper()
-	smp := loadSample(t, name)
+	smp := testenv.Sample(t, name)
 	st = h.Publish(camera, smp.Tracks)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -142,18 +121,6 @@ func errCode(b []byte) string {
 	}
 	_ = json.Unmarshal(b, &v)
 	return v.Error.Code
-}
-
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // whepClient is a pion receiver speaking WHEP to the service, on loopback

@@ -178,7 +178,7 @@ func TestHLSMuxerLifecycle(t *testing.T) {
 	if c, b := get(t, u); c != 200 {
 		t.Fatalf("index: %d %s", c, b)
 	}
-	eventually(t, 5*time.Second, "the idle muxer to close", func() bool { return e.svc.muxerCount() == 0 })
+	testenv.Eventually(t, 5*time.Second, "the idle muxer to close", func() bool { return e.svc.muxerCount() == 0 })
 
 	if c, _ := get(t, u); c != 200 {
 		t.Fatal("restart after idle failed")
@@ -187,7 +187,7 @@ func TestHLSMuxerLifecycle(t *testing.T) {
 		t.Fatalf("%v muxers started, want 2", v)
 	}
 	stop()
-	eventually(t, 5*time.Second, "the muxer of the ended stream to close", func() bool { return e.svc.muxerCount() == 0 })
+	testenv.Eventually(t, 5*time.Second, "the muxer of the ended stream to close", func() bool { return e.svc.muxerCount() == 0 })
 	if c, b := get(t, u); c != 404 || errCode(b) != "not_live" {
 		t.Fatalf("after the stream ended: %d %s, want 404 not_live", c, b)
 	}

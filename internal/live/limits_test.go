@@ -12,6 +12,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // offerOnly is an SDP offer of a viewer that never takes the answer, so
@@ -146,7 +147,7 @@ func TestWHEPUnconnectedSessionsEnd(t *testing.T) {
 	if c := tally(doAll(t, DefaultMaxSessionsPerToken, wp.post(tok))); c[answer{status: 201}] != DefaultMaxSessionsPerToken {
 		t.Fatalf("offers: %v", c)
 	}
-	eventually(t, 2*DefaultConnectTimeout, "sessions that never connected to end", func() bool { return e.svc.sessionCount() == 0 })
+	testenv.Eventually(t, 2*DefaultConnectTimeout, "sessions that never connected to end", func() bool { return e.svc.sessionCount() == 0 })
 	if c := tally(doAll(t, DefaultMaxSessionsPerToken, wp.post(tok))); c[answer{status: 201}] != DefaultMaxSessionsPerToken {
 		t.Fatalf("offers on the same token once its sessions ended: %v", c)
 	}
@@ -158,7 +159,7 @@ func TestWHEPUnconnectedSessionsEnd(t *testing.T) {
 func TestHLSWaitingForKeyframe(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 10*time.Second)
-	st := e.hub.Publish("cam", loadSample(t, "sample-h264.ts").Tracks) // no unit is ever written
+	st := e.hub.Publish("cam", testenv.Sample(t, "sample-h264.ts").Tracks) // no unit is ever written
 	defer st.Close()
 	u := e.base + "/live/v1/cam/index.m3u8?token=" + url.QueryEscape(e.token("cam", "live", time.Minute))
 	a := doAll(t, 1, func() *http.Request { req, _ := http.NewRequest(http.MethodGet, u, nil); return req })[0]
@@ -175,7 +176,7 @@ func TestHLSRequestsPerToken(t *testing.T) {
 	e := newEnv(t, 10*time.Second)
 	// With no keyframe every admitted request waits a few seconds, so they
 	// are all in progress together.
-	st := e.hub.Publish("cam", loadSample(t, "sample-h264.ts").Tracks)
+	st := e.hub.Publish("cam", testenv.Sample(t, "sample-h264.ts").Tracks)
 	defer st.Close()
 	get := func(tok string) func() *http.Request {
 		return func() *http.Request {

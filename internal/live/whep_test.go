@@ -13,6 +13,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestWHEPReceivesVideo: a pion viewer negotiates over WHEP on loopback and
@@ -128,14 +129,14 @@ func TestWHEPBadRequests(t *testing.T) {
 func TestWHEPStalledViewerDoesNotBlock(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, 10*time.Second)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	st := e.hub.Publish("cam", smp.Tracks)
 	defer st.Close()
 	c := newWHEPClient(t, e.base+"/live/v1/cam/whep?token="+url.QueryEscape(e.token("cam", "live", time.Minute)), false, false)
 	if c.status != http.StatusCreated {
 		t.Fatalf("WHEP POST: %d %s", c.status, c.body)
 	}
-	eventually(t, 10*time.Second, "the viewer to connect", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the viewer to connect", func() bool {
 		return c.pc.ConnectionState() == webrtc.PeerConnectionStateConnected
 	})
 	other, err := st.NewReader(100000)
@@ -159,7 +160,7 @@ func TestWHEPStalledViewerDoesNotBlock(t *testing.T) {
 		}
 	}
 	t.Logf("publisher wrote %d units (%d MB of video) in %s with a stalled WebRTC viewer", written, passes*2700/1000, time.Since(start))
-	eventually(t, 10*time.Second, "the other reader to get every unit", func() bool { return got.Load() == int64(written) })
+	testenv.Eventually(t, 10*time.Second, "the other reader to get every unit", func() bool { return got.Load() == int64(written) })
 	if e.svc.sessionCount() != 1 {
 		t.Fatal("the stalled session was dropped instead of skipping ahead")
 	}

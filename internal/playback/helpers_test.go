@@ -21,6 +21,7 @@ import (
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/record"
 	"github.com/camcloud/camcloud/internal/sample"
+	"github.com/camcloud/camcloud/internal/testenv"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -174,15 +175,6 @@ func (e *env) world() world {
 // epoch is the wall-clock time recordings start at in tests.
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func loadSample(t testing.TB) *sample.Sample {
-	t.Helper()
-	s, err := sample.Load(filepath.Join("..", "..", "testdata", "sample-h264.ts"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // session is one publish of the sample: loops passes starting at wall time at.
 type session struct {
 	at    time.Time
@@ -193,7 +185,7 @@ type session struct {
 // one hub publish per session, as fast as it takes them, then drains it.
 func recordSessions(t testing.TB, z *zone.Zone, cam string, segDur time.Duration, sessions ...session) {
 	t.Helper()
-	recordSample(t, z, cam, loadSample(t), record.Config{SegmentDuration: segDur}, sessions...)
+	recordSample(t, z, cam, testenv.Sample(t, "sample-h264.ts"), record.Config{SegmentDuration: segDur}, sessions...)
 }
 
 // recordSample is recordSessions with another sample and recorder settings

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // sidecarLines counts the fragment lines of camera cam's only sidecar, and
@@ -35,7 +37,7 @@ func TestGroupCommit(t *testing.T) {
 		c.SegmentDuration = time.Minute
 		c.CommitInterval = time.Hour // commits only when flushed
 	})
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	cams := []string{"cam1", "cam2", "cam3"}
 	var feeders []*feeder
 	for _, cam := range cams {

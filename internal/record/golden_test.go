@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestRecordingBytesGolden records the shipped samples through the
@@ -36,7 +37,7 @@ func TestRecordingBytesGolden(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/rewrite=%v", c.sample, c.rewrite), func(t *testing.T) {
 			e := newEnv(t, nil) // 4 s segments, 1 s fragments
 			e.run(t)
-			smp := loadSample(t, c.sample)
+			smp := testenv.Sample(t, c.sample)
 			if c.rewrite {
 				w := newWriter(e.rec, hub.New().Publish("cam1", smp.Tracks))
 				w.lastHead = 0

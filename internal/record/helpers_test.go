@@ -29,15 +29,6 @@ import (
 // epoch is the wall-clock time of the first unit fed in tests.
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func loadSample(t testing.TB, name string) *sample.Sample {
-	t.Helper()
-	s, err := sample.Load(filepath.Join("..", "..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // memIndex is an Index that keeps rows in memory and can fail on purpose.
 type memIndex struct {
 	mu    sync.Mutex

@@ -33,7 +33,7 @@ func decodeErrors(t testing.TB, init, seg []byte) string {
 func TestLeadPayloadWrittenAhead(t *testing.T) {
 	e := newEnv(t, nil)
 	e.run(t)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	w := newWriter(e.rec, hub.New().Publish("cam1", smp.Tracks))
 	w.lastHead = 0 // the first fragment's header cannot fit its room
 	for k := range 2 {

@@ -82,7 +82,7 @@ func checkSegments(t *testing.T, st blob.Store, rows []store.Segment, wantCodecs
 func TestRecordH264(t *testing.T) {
 	e := newEnv(t, nil)
 	e.run(t)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	f := startRecording(t, e.rec, "cam1", smp)
 	f.feed(0, 3) // 30 s
 	if err := f.end(); err != nil {
@@ -155,7 +155,7 @@ func TestRecordH264(t *testing.T) {
 func TestRecordH265(t *testing.T) {
 	e := newEnv(t, nil)
 	e.run(t)
-	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h265.ts"))
+	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h265.ts"))
 	f.feed(0, 1)
 	if err := f.end(); err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestUploadRetriesWhileStoreAndIndexAreDown(t *testing.T) {
 	e.store.down.Store(true)
 	e.index.fails = 5
 	e.run(t)
-	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
+	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h264.ts"))
 	f.feed(0, 2)
 	if err := f.end(); err != nil {
 		t.Fatal(err)
@@ -209,7 +209,7 @@ func TestUploadRetriesWhileStoreAndIndexAreDown(t *testing.T) {
 func TestSpoolBoundDropsOldest(t *testing.T) {
 	const max = 2_500_000 // about two 4 s segments of the 2 Mbit/s sample
 	e := newEnv(t, func(c *Config) { c.MaxSpoolBytes = max })
-	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
+	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h264.ts"))
 	f.feed(0, 3) // 30 s, about 7.5 MB, no uploader running
 	if err := f.end(); err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestSpoolPressureClosesSegmentsEarly(t *testing.T) {
 		c.SegmentDuration = time.Minute
 	})
 	e.run(t)
-	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
+	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h264.ts"))
 	// 60 s, letting uploads catch up every 3.5 s as they would in real time.
 	f.every = func() {
 		f.rec.spool.Flush()
@@ -292,7 +292,7 @@ func TestSpoolPressureClosesSegmentsEarly(t *testing.T) {
 func TestOverflowReattaches(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.SegmentDuration = 60 * time.Second })
 	stall := stallSpool(e.rec)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	f := startRecording(t, e.rec, "cam1", smp)
 	f.feed(0, 1)
 	// Stall the recorder (its next spool write waits for the lock) and
@@ -328,7 +328,7 @@ func TestOverflowReattaches(t *testing.T) {
 
 func TestRecordRejectsBadInput(t *testing.T) {
 	e := newEnv(t, nil)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	h := hub.New()
 	for _, cam := range []string{"", "../etc", "a/b", ".hidden", strings.Repeat("x", 200)} {
 		if err := e.rec.Record(context.Background(), h.Publish(cam, smp.Tracks)); err == nil {
@@ -345,7 +345,7 @@ func TestRecordRejectsBadInput(t *testing.T) {
 // AAC frame) through the hub and the recorder into the spool, fdatasync
 // included; uploads are not running.
 func BenchmarkRecordFrame(b *testing.B) {
-	smp := loadSample(b, "sample-h264.ts")
+	smp := testenv.Sample(b, "sample-h264.ts")
 	e := newEnv(b, func(c *Config) {
 		c.SegmentDuration = time.Minute
 		c.MaxSpoolBytes = 1 << 40
@@ -379,7 +379,7 @@ func BenchmarkRecordFrame(b *testing.B) {
 func TestDrainClosesOpenSegments(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.SegmentDuration = time.Minute })
 	e.run(t)
-	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
+	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h264.ts"))
 	f.feed(0, 1)
 	if n, _ := e.rec.Pending(); n != 1 {
 		t.Fatalf("%d segments pending while recording, want the open one", n)
@@ -406,7 +406,7 @@ func TestDrainClosesOpenSegments(t *testing.T) {
 func TestSegmentsContiguousDespiteClockJitter(t *testing.T) {
 	e := newEnv(t, nil)
 	e.run(t)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	f := startRecording(t, e.rec, "cam1", smp)
 	for i, u := range smp.Loop(0) {
 		jitter := time.Duration(i%7-3) * 30 * time.Millisecond
@@ -435,7 +435,7 @@ func TestSegmentsContiguousDespiteClockJitter(t *testing.T) {
 func TestRecordSurvivesBadUnits(t *testing.T) {
 	e := newEnv(t, nil)
 	e.run(t)
-	smp := loadSample(t, "sample-h264.ts")
+	smp := testenv.Sample(t, "sample-h264.ts")
 	f := startRecording(t, e.rec, "cam1", smp)
 	bad := []*hub.Unit{
 		{Track: 1, DTS: 0, Key: true, Payload: nil},

@@ -17,7 +17,7 @@ import (
 // cases of torn spools are internal/spool's recovery tests.
 func TestRecoverUploadsCrashedRecording(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.SegmentDuration = time.Minute })
-	f := startRecording(t, e.rec, "cam1", loadSample(t, "sample-h264.ts"))
+	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h264.ts"))
 	f.feed(0, 1) // 10 s
 	dir := t.TempDir()
 	testenv.CopyDir(t, e.spool, dir)

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // FuzzWriter feeds arbitrary unit sequences (tracks, flags, timestamps,
 // NAL units) to the segmenter: it must never panic, whatever a publisher
 // sends.
 func FuzzWriter(f *testing.F) {
-	smp := loadSample(f, "sample-h264.ts")
+	smp := testenv.Sample(f, "sample-h264.ts")
 	f.Add([]byte{1, 1, 0, 10, 0, 0x65, 0xaa, 0xbb, 2, 1, 0, 20, 0, 0x21, 1, 0, 0xff, 0xff, 0, 0x41})
 	f.Add([]byte{1, 1, 0x80, 0, 0, 0x67, 0x68, 0x65, 1, 0, 0x7f, 0xff, 9, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {

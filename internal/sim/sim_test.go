@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,24 +15,9 @@ import (
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/ingesturl"
-	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
-
-func samplePath() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample-h264.ts")
-}
-
-func loadSample(t *testing.T) *sample.Sample {
-	t.Helper()
-	s, err := sample.Load(samplePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -114,7 +97,7 @@ func readVideo(t *testing.T, s *hub.Stream, n int) {
 // camera must move on to the next one and reach the hub.
 func TestPushFailsOver(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t)
+	smp := testenv.Sample(t, "sample-h264.ts")
 	srv, h := startIngest(t)
 	for _, proto := range []string{"rtsp", "rtmp"} {
 		t.Run(proto, func(t *testing.T) {
@@ -147,7 +130,7 @@ func TestPushFailsOver(t *testing.T) {
 // back on the next server of its list.
 func TestPushMovesAfterDrain(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t)
+	smp := testenv.Sample(t, "sample-h264.ts")
 	a, ha := startIngest(t)
 	b, hb := startIngest(t)
 	id := "moving"
@@ -169,7 +152,7 @@ func TestPushMovesAfterDrain(t *testing.T) {
 // TestServePullWithPuller pulls simulated cameras with the ingest Puller.
 func TestServePullWithPuller(t *testing.T) {
 	t.Parallel()
-	smp := loadSample(t)
+	smp := testenv.Sample(t, "sample-h264.ts")
 	ps, err := sim.ServePull("127.0.0.1:0", 2, smp, testLog(t))
 	if err != nil {
 		t.Fatal(err)
@@ -239,7 +222,7 @@ func TestRun(t *testing.T) {
 	defer hs.Close()
 
 	r, err := sim.NewRunner(sim.RunConfig{API: hs.URL, Token: "tok", OrgID: "org1", Cameras: 2, Protocol: "rtmp",
-		SamplePath: samplePath(), Log: testLog(t)})
+		SamplePath: testenv.RepoFile("testdata/sample-h264.ts"), Log: testLog(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +263,7 @@ func TestRunAPIError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := sim.Run(ctx, sim.RunConfig{API: hs.URL, Token: "tok", OrgID: "o", Cameras: 1, Protocol: "rtsp",
-		SamplePath: samplePath()})
+		SamplePath: testenv.RepoFile("testdata/sample-h264.ts")})
 	if err == nil || !strings.Contains(err.Error(), "forbidden") || !strings.Contains(err.Error(), "not an admin") {
 		t.Fatalf("err = %v", err)
 	}
@@ -306,7 +289,7 @@ func TestRunPull(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- sim.Run(ctx, sim.RunConfig{API: hs.URL, Token: "tok", OrgID: "o", Cameras: 1, Protocol: "pull",
-			SamplePath: samplePath(), PullAddr: "127.0.0.1:0"})
+			SamplePath: testenv.RepoFile("testdata/sample-h264.ts"), PullAddr: "127.0.0.1:0"})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	var url string

@@ -9,6 +9,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestTileWaitsForKeyframe: the grid tile of a camera that streams but has
@@ -20,7 +21,7 @@ func TestTileWaitsForKeyframe(t *testing.T) {
 	}
 	srv := startServer(t)
 	f := srv.setup(1, nil)
-	smp, err := sample.Load(repoFile("testdata/sample-h264.ts"))
+	smp, err := sample.Load(testenv.RepoFile("testdata/sample-h264.ts"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // clickText clicks the first element matching sel whose text is text,
@@ -70,7 +72,7 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	b.waitJS(10*time.Second, "the grants table", `[...document.querySelectorAll('.cam-row tr')].some((r) => r.textContent.includes('victor'))`)
 	eval[bool](b, `(() => { const row = [...document.querySelectorAll('.cam-row tr')].find((r) => r.textContent.includes('victor'));
 		row.querySelector('input[value=export]').click(); row.querySelector('button').click(); return true; })()`)
-	waitFor(t, 10*time.Second, "the grant", func() bool {
+	testenv.Eventually(t, 10*time.Second, "the grant", func() bool {
 		var g struct {
 			Grants []struct {
 				UserID      string   `json:"user_id"`
@@ -90,7 +92,7 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	}
 	b.clickText(".cam-row", "Porch", "button", "Delete")
 	b.clickText("", "", "dialog.confirm button", "Delete")
-	waitFor(t, 10*time.Second, "the camera deleted", func() bool { return srv.call("GET", "/api/v1/cameras/"+porch, nil, nil) == 404 })
+	testenv.Eventually(t, 10*time.Second, "the camera deleted", func() bool { return srv.call("GET", "/api/v1/cameras/"+porch, nil, nil) == 404 })
 	b.waitJS(10*time.Second, "the row gone", `![...document.querySelectorAll('.cam-row')].some((r) => r.textContent.includes('Porch'))`)
 
 	b.do("members", chromedp.Navigate(b.base+"/#/manage/members"))
@@ -100,7 +102,7 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	}
 	eval[bool](b, `(() => { const s = [...document.querySelectorAll('#members tr')].find((r) => r.textContent.includes('tess@')).querySelector('select');
 		s.value = 'viewer'; s.dispatchEvent(new Event('change')); return true; })()`)
-	waitFor(t, 10*time.Second, "tess to become a viewer", func() bool {
+	testenv.Eventually(t, 10*time.Second, "tess to become a viewer", func() bool {
 		var m struct{ Role string }
 		srv.must(200, "GET", "/api/v1/orgs/"+orgID+"/members/"+tessID, nil, &m)
 		return m.Role == "viewer"

@@ -3,8 +3,6 @@ package uitest
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -26,11 +24,6 @@ type server struct {
 	t     *testing.T
 	base  string
 	token string
-}
-
-func repoFile(rel string) string {
-	_, f, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(f), "..", "..", rel)
 }
 
 // startServer runs camcloud serve with short segments and logs in the admin.
@@ -100,7 +93,7 @@ func (s *server) setup(n int, members map[string]string) fixture {
 // push streams the H.264 sample to a camera until the test ends.
 func (s *server) push(c camera) {
 	s.t.Helper()
-	smp, err := sample.Load(repoFile("testdata/sample-h264.ts"))
+	smp, err := sample.Load(testenv.RepoFile("testdata/sample-h264.ts"))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -116,7 +109,7 @@ func (s *server) push(c camera) {
 // waitOnline waits until the camera reports online.
 func (s *server) waitOnline(c camera) {
 	s.t.Helper()
-	waitFor(s.t, 20*time.Second, c.Name+" online", func() bool {
+	testenv.Eventually(s.t, 20*time.Second, c.Name+" online", func() bool {
 		var r struct {
 			Status struct{ Online bool } `json:"status"`
 		}
@@ -139,16 +132,4 @@ func (s *server) recordedSince(c camera, from, to time.Time) bool {
 		}
 	}
 	return false
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s", d, what)
 }

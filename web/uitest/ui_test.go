@@ -186,7 +186,7 @@ func daySteps(t *testing.T, b *tab, srv *server, first, last camera, recStart ti
 	advances("the camera's live view", `document.querySelector('#player')`)
 
 	// Wait until 30 s back is recorded, then play it from the timeline.
-	waitFor(t, 60*time.Second, "40 s of recording", func() bool {
+	testenv.Eventually(t, 60*time.Second, "40 s of recording", func() bool {
 		return srv.recordedSince(first, time.Now().Add(-40*time.Second), time.Now().Add(-25*time.Second))
 	})
 	t.Logf("recording covered 30 s back after %s", time.Since(recStart).Round(time.Second))
