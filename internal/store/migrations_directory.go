@@ -129,4 +129,5 @@ var directoryMigrations = []migration{
 		"sqlite": {"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0"},
 		"mysql":  {"ALTER TABLE users ADD COLUMN IF NOT EXISTS totp_last_step BIGINT NOT NULL DEFAULT 0"},
 	}},
+	dirMigrationSecAuth,
 }
