@@ -81,7 +81,7 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 		httpapi.Fail(w, r, httpapi.BadRequest("%s", err.Error()))
 		return
 	}
-	m, created, err := s.Orgs.AddMember(r.Context(), rq.P, orgID, email, req.Password, req.Role)
+	m, inv, created, err := s.Orgs.AddMember(r.Context(), rq.P, orgID, email, req.Password, req.Role)
 	if created != nil {
 		httpapi.Record(r, rq, "user.create", "user:"+created.ID, orgID, "", email)
 	}
@@ -94,6 +94,11 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 	}
 	if err != nil {
 		httpapi.Fail(w, r, err)
+		return
+	}
+	if inv != nil {
+		httpapi.Record(r, rq, "member.invite", "invitation:"+inv.ID, orgID, "", inv.Role)
+		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"invitation": invitationJSON(*inv)})
 		return
 	}
 	httpapi.Record(r, rq, "member.add", "user:"+m.UserID, orgID, "", req.Role)

@@ -121,7 +121,7 @@ func totpSteps(t *testing.T, b *tab) {
 	b.do("reload", chromedp.Navigate(b.base+"/#/"))
 	b.login(totpUser, userPW, nil)
 	b.do("open account", chromedp.Navigate(b.base+"/#/account"))
-	b.do("begin TOTP", chromedp.Click(chromedp.ID("totp-begin")))
+	b.do("begin TOTP", chromedp.SendKeys(chromedp.ID("totp-password"), userPW), chromedp.Click(chromedp.ID("totp-begin")))
 	b.waitJS(10*time.Second, "the QR code", `document.querySelector('#totp-qr') && document.querySelector('#totp-qr').naturalWidth > 100`)
 	secret := eval[string](b, `document.querySelector('#totp-secret').textContent`)
 	url := eval[string](b, `document.querySelector('#totp-secret').dataset.url`)

@@ -51,12 +51,16 @@ function totpCard(me, refresh) {
     return card;
   }
   const err = errorBox();
+  const pw = h('input', { type: 'password', autocomplete: 'current-password', maxlength: 1024, id: 'totp-password' });
+  const pwLabel = h('label', {}, 'Current password', pw);
   const start = h('button', { type: 'button', class: 'primary', id: 'totp-begin' }, 'Set up TOTP');
   const body = h('div');
   start.addEventListener('click', () => busy(start, async () => {
     err.set(null);
     try {
-      const r = await api.post('/api/v1/me/totp');
+      const r = await api.post('/api/v1/me/totp', { password: pw.value });
+      pw.value = '';
+      pwLabel.hidden = true;
       const code = h('input', { type: 'text', inputmode: 'numeric', pattern: '[0-9]{6}', maxlength: 6, required: true, id: 'totp-code', autocomplete: 'one-time-code' });
       const confirm = h('button', { type: 'submit', class: 'primary', id: 'totp-confirm' }, 'Confirm');
       start.hidden = true;
@@ -80,7 +84,7 @@ function totpCard(me, refresh) {
       err.set(e);
     }
   }));
-  card.append(h('p', {}, 'Not enabled. With TOTP, logging in also needs a code from an app on your phone.'), start, body, err);
+  card.append(h('p', {}, 'Not enabled. With TOTP, logging in also needs a code from an app on your phone.'), h('div', { class: 'row wrap' }, pwLabel, start), body, err);
   return card;
 }
 
