@@ -202,6 +202,19 @@ func TestInviteExistingAccount(t *testing.T) {
 	if inv["org_id"] != w.orgA || inv["role"] != "viewer" {
 		t.Fatalf("invitation: %v", inv)
 	}
+	// The organisation's pending invitations: its admins see and withdraw
+	// them; other organisations' members get 404, its viewers 403.
+	pending := missing.Body["invitation"].(map[string]any)["id"].(string)
+	orgInv := "/api/v1/orgs/" + w.orgA + "/invitations"
+	if r := e.must(e.do("GET", orgInv, w.tok["admin"], nil), 200); !strings.Contains(string(r.Raw), pending) || !strings.Contains(string(r.Raw), id) {
+		t.Fatalf("org invitations: %s", r.Raw)
+	}
+	e.must(e.do("GET", orgInv, w.tok["viewer"], nil), 403)
+	e.must(e.do("GET", orgInv, w.tok["other"], nil), 404)
+	e.must(e.do("DELETE", orgInv+"/"+pending, w.tok["other"], nil), 404)
+	e.must(e.do("DELETE", "/api/v1/orgs/"+w.orgB+"/invitations/"+pending, w.tok["other"], nil), 404)
+	e.must(e.do("DELETE", orgInv+"/"+pending, w.tok["admin"], nil), 204)
+	e.must(e.do("DELETE", orgInv+"/"+pending, w.tok["admin"], nil), 404)
 	// Nobody else can see or accept it.
 	if r := e.do("GET", "/api/v1/invitations", w.tok["viewer"], nil); strings.Contains(string(r.Raw), id) {
 		t.Fatalf("another user lists the invitation: %s", r.Raw)
@@ -211,6 +224,16 @@ func TestInviteExistingAccount(t *testing.T) {
 	e.must(e.do("GET", "/api/v1/orgs/"+w.orgA+"/members/"+w.ids["other"], w.tok["admin"], nil), 200)
 	e.must(e.do("GET", "/api/v1/cameras/"+w.camA, w.tok["other"], nil), 200)
 	e.must(e.do("POST", "/api/v1/invitations/"+id+"/accept", w.tok["other"], nil), 404)
+
+	// An invitation can be declined by its invitee only.
+	toB := e.must(e.do("POST", "/api/v1/orgs/"+w.orgB+"/members", w.tok["other"], map[string]string{"email": "viewer@a.example", "role": "viewer"}), 202)
+	again := toB.Body["invitation"].(map[string]any)["id"].(string)
+	e.must(e.do("POST", "/api/v1/invitations/"+again+"/decline", w.tok["admin"], nil), 404)
+	e.must(e.do("POST", "/api/v1/invitations/"+again+"/decline", w.tok["viewer"], nil), 204)
+	e.must(e.do("POST", "/api/v1/invitations/"+again+"/accept", w.tok["viewer"], nil), 404)
+	if n := e.auditCount(w.admin, "member.invite"); n != 3 {
+		t.Fatalf("%d member.invite entries, want 3", n)
+	}
 }
 
 // TestSecureCookiesBehindTLS: behind a TLS proxy (X-Forwarded-Proto), the
