@@ -132,6 +132,35 @@ function keysCard() {
     } }, h('label', {}, 'Name', name), submit), err);
 }
 
+/** invitationsCard lists the organisations that invited this account. */
+function invitationsCard(refresh) {
+  const err = errorBox();
+  const list = h('div', { id: 'invitations' });
+  async function load() {
+    try {
+      const res = await api.get('/api/v1/invitations');
+      const answer = async (inv, verb) => {
+        try {
+          await api.post(`/api/v1/invitations/${enc(inv.id)}/${verb}`);
+          if (verb === 'accept') await refresh();
+          else load();
+        } catch (e) {
+          err.set(e);
+        }
+      };
+      const rows = (res.invitations || []).map((inv) => h('tr', {}, h('td', {}, inv.org_name || inv.org_id), h('td', {}, inv.role), h('td', {}, fmtTime(inv.expires_at)),
+        h('td', {}, h('button', { type: 'button', class: 'primary', onclick: () => answer(inv, 'accept') }, 'Accept'),
+          h('button', { type: 'button', onclick: () => answer(inv, 'decline') }, 'Decline'))));
+      clear(list, rows.length ? h('table', {}, h('thead', {}, h('tr', {}, ['Organisation', 'Role', 'Until', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
+        : h('p', { class: 'muted' }, 'No invitations.'));
+    } catch (e) {
+      err.set(e);
+    }
+  }
+  load();
+  return h('div', { class: 'card' }, h('h3', {}, 'Invitations'), list, err);
+}
+
 /** liveCard chooses how this browser plays live video. */
 function liveCard() {
   const sel = h('select', { id: 'live-pref' }, h('option', { value: 'auto' }, 'Automatic: WebRTC, then HLS'), h('option', { value: 'hls' }, 'HLS only (for networks that block WebRTC)'));
@@ -146,6 +175,9 @@ export function showAccount(main, ctx) {
     clear(main, h('h2', {}, 'Your account'), h('p', {}, 'Logged in as ', h('strong', {}, ctx.me.user.email),
       ctx.me.expires_at ? ` until ${fmtTime(ctx.me.expires_at)}` : ''),
     passwordForm(), totpCard(ctx.me, async () => {
+      ctx.me = await api.get('/api/v1/me');
+      render();
+    }), invitationsCard(async () => {
       ctx.me = await api.get('/api/v1/me');
       render();
     }), keysCard(), liveCard());
