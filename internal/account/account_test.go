@@ -3,12 +3,14 @@ package account_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/apptest"
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestStaleSnapshotsKeepBothChanges: a password change and a TOTP
@@ -16,8 +18,13 @@ import (
 // other wrote, both survive. A slow confirm used to rewrite the whole row
 // with the old password hash and lock the owner out.
 func TestStaleSnapshotsKeepBothChanges(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { staleSnapshots(t, "sqlite:"+filepath.Join(t.TempDir(), "dir.db")) })
+	t.Run("mysql", func(t *testing.T) { staleSnapshots(t, testenv.MySQLDSN(t)) })
+}
+
+func staleSnapshots(t *testing.T, dsn string) {
 	ctx := context.Background()
-	dir, s := apptest.Accounts(t)
+	dir, s := apptest.AccountsAt(t, dsn)
 	u, err := s.CreateUser(ctx, "alice@example.com", "old-password-1", false)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +79,10 @@ func TestSecondFactorLimited(t *testing.T) {
 	checks := []func() error{
 		func() error { return s.CheckTOTP(ctx, u, "000000") },
 		func() error { return s.DisableTOTP(ctx, u, "aaaa-bbbb-cccc-dddd") },
-		func() error { _, _, _, err := s.Login(ctx, u.Email, "password-bob-1", "999999", "10.0.0.1"); return err },
+		func() error {
+			_, _, _, err := s.Login(ctx, u.Email, "password-bob-1", "999999", "10.0.0.1")
+			return err
+		},
 	}
 	var errs []error
 	for i := range 6 {

@@ -16,12 +16,19 @@ import (
 // accounts without a whole node. Both are closed at cleanup.
 func Accounts(t testing.TB) (store.Directory, *account.Service) {
 	t.Helper()
+	return AccountsAt(t, "sqlite:"+filepath.Join(t.TempDir(), "dir.db"))
+}
+
+// AccountsAt is Accounts on the directory DB at dsn (e.g. a
+// testenv.MySQLDSN).
+func AccountsAt(t testing.TB, dsn string) (store.Directory, *account.Service) {
+	t.Helper()
 	log := slog.New(slog.DiscardHandler)
-	dir, err := store.OpenDirectory(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "dir.db"), log)
+	dir, err := store.OpenDirectory(context.Background(), dsn, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { dir.Close() })
+	t.Cleanup(func() { _ = dir.Close() })
 	accts, err := account.New(dir, log, time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -127,4 +127,3 @@ func TestSupportCannotJoin(t *testing.T) {
 		t.Fatalf("acting operator adding someone else: %v", err)
 	}
 }
-

@@ -2,27 +2,17 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/camcloud/camcloud/internal/testenv"
 )
 
-// mysqlEnv names the variable holding a MariaDB/MySQL server DSN for tests,
-// e.g. mysql://root@tcp(127.0.0.1:3306)/
-const mysqlEnv = "CAMCLOUD_TEST_MYSQL_DSN"
-
 // forEngines runs fn once per engine, each time with the DSN of a new,
-// empty database: SQLite always, MySQL when mysqlEnv is set (else the
+// empty database: SQLite always, MySQL when testenv.MySQLEnv is set (else the
 // subtest skips, or fails in strict mode).
 func forEngines(t *testing.T, fn func(t *testing.T, dsn string)) {
 	t.Helper()
@@ -35,33 +25,8 @@ func sqliteDSN(t testing.TB) string {
 	return "sqlite:" + filepath.Join(t.TempDir(), "sub", "dir", "test.db")
 }
 
-// mysqlDSN returns a DSN for a database with a random name on the test
-// server; the database is dropped when the test ends.
-func mysqlDSN(t testing.TB) string {
-	base := testenv.Env(t, mysqlEnv, "MariaDB/MySQL server")
-	cfg, err := mysql.ParseDSN(strings.TrimPrefix(base, "mysql://"))
-	if err != nil {
-		t.Fatalf("%s: %v", mysqlEnv, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	cfg.DBName = "camcloud_test_" + hex.EncodeToString(b[:])
-	t.Cleanup(func() {
-		server := cfg.Clone()
-		server.DBName = ""
-		conn, err := mysql.NewConnector(server)
-		if err != nil {
-			t.Errorf("drop test database: %v", err)
-			return
-		}
-		db := sql.OpenDB(conn)
-		defer db.Close()
-		if _, err := db.Exec("DROP DATABASE IF EXISTS " + quoteIdent(cfg.DBName)); err != nil {
-			t.Errorf("drop test database: %v", err)
-		}
-	})
-	return "mysql://" + cfg.FormatDSN()
-}
+// mysqlDSN returns a DSN for a new database on the test server.
+func mysqlDSN(t testing.TB) string { return testenv.MySQLDSN(t) }
 
 // testLog discards logs; tests assert behaviour, not log lines.
 func testLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
