@@ -89,7 +89,8 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 	switch {
 	case errors.Is(err, orgs.ErrNeedPassword), errors.As(err, &ae):
 		err = httpapi.BadRequest("%s", err.Error())
-	case errors.Is(err, orgs.ErrEmailTaken), errors.Is(err, orgs.ErrAccountExists), errors.Is(err, orgs.ErrAlreadyMember):
+	case errors.Is(err, orgs.ErrEmailTaken), errors.Is(err, orgs.ErrAccountExists), errors.Is(err, orgs.ErrAlreadyMember),
+		errors.Is(err, orgs.ErrTooManyInvitations):
 		err = httpapi.Errorf(http.StatusConflict, "conflict", "%s", err.Error())
 	}
 	if err != nil {

@@ -27,6 +27,9 @@ var (
 	// ErrAccountExists: a password was given for an existing account. No
 	// longer returned (the account is invited); kept for callers.
 	ErrAccountExists = errors.New("an account with this email already exists: add it without a password")
+	// ErrTooManyInvitations: the organisation has too many pending
+	// invitations (1000).
+	ErrTooManyInvitations = errors.New("the organisation has too many pending invitations: withdraw some first")
 	// ErrAlreadyMember: the user is a member already.
 	ErrAlreadyMember = errors.New("already a member (the membership exists); change the role with PATCH")
 )
@@ -161,6 +164,9 @@ func (s *Service) invite(ctx context.Context, p *authz.Principal, orgID, email, 
 	inv := store.Invitation{ID: account.NewID(), OrgID: orgID, Email: email, Role: role, InvitedBy: p.UserID,
 		CreatedAt: now, ExpiresAt: now.Add(invitationTTL)}
 	if err := s.dir.PutInvitation(ctx, inv); err != nil {
+		if errors.Is(err, store.ErrLimit) {
+			err = ErrTooManyInvitations
+		}
 		return store.Membership{}, nil, nil, err
 	}
 	return store.Membership{}, &inv, nil, nil

@@ -108,7 +108,9 @@ func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
 }
 
 // PutInvitation replaces any invitation of inv's email to inv's
-// organisation by inv, in one transaction.
+// organisation by inv, and deletes the organisation's invitations expired
+// at inv.CreatedAt, in one transaction; ErrLimit when the organisation has
+// maxInvitations pending already.
 func (r *directory) PutInvitation(ctx context.Context, inv Invitation) error {
 	var c check
 	c.id("invitation id", inv.ID)
@@ -121,8 +123,17 @@ func (r *directory) PutInvitation(ctx context.Context, inv Invitation) error {
 	}
 	email := strings.ToLower(inv.Email)
 	return r.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM invitations WHERE org_id = ? AND email = ?", inv.OrgID, email); err != nil {
+		// Expired invitations of the organisation go on the way.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM invitations WHERE org_id = ? AND (email = ? OR expires_us <= ?)",
+			inv.OrgID, email, toMicros(inv.CreatedAt)); err != nil {
 			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM invitations WHERE org_id = ?", inv.OrgID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxInvitations {
+			return ErrLimit
 		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO invitations ("+invitationCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
 			inv.ID, inv.OrgID, email, inv.Role, inv.InvitedBy, toMicros(inv.CreatedAt), toMicros(inv.ExpiresAt))
@@ -140,7 +151,8 @@ func (r *directory) ListOrgInvitations(ctx context.Context, orgID string, now ti
 	return r.invitations(ctx, "org_id = ?", orgID, now)
 }
 
-// maxInvitations bounds one listing of invitations.
+// maxInvitations bounds the pending invitations of one organisation and
+// one listing of invitations.
 const maxInvitations = 1000
 
 func (r *directory) invitations(ctx context.Context, where, arg string, now time.Time) ([]Invitation, error) {

@@ -181,6 +181,36 @@ func TestInvitations(t *testing.T) {
 	})
 }
 
+// TestInvitationLimit: an organisation has at most maxInvitations pending
+// invitations; expired ones do not count and are deleted on the way.
+func TestInvitationLimit(t *testing.T) {
+	forEngines(t, func(t *testing.T, dsn string) {
+		ctx := ctxT(t)
+		d := openDir(t, dsn)
+		must(t, d.CreateUser(ctx, User{ID: "boss", Email: "boss@example.com", CreatedAt: t0}))
+		must(t, d.CreateOrgWithOwner(ctx, Org{ID: "o", Name: "o", CreatedAt: t0}, "boss"))
+		put := func(i int, at time.Time, ttl time.Duration) error {
+			return d.PutInvitation(ctx, Invitation{ID: fmt.Sprint("i", i), OrgID: "o", Email: fmt.Sprint(i, "@example.com"), Role: RoleViewer,
+				InvitedBy: "boss", CreatedAt: at, ExpiresAt: at.Add(ttl)})
+		}
+		for i := range maxInvitations {
+			ttl := time.Hour
+			if i < 10 {
+				ttl = time.Minute // these expire first
+			}
+			must(t, put(i, t0, ttl))
+		}
+		wantErr(t, put(maxInvitations, t0, time.Hour), ErrLimit)
+		must(t, put(0, t0, time.Hour)) // replacing one is no new one
+		must(t, put(maxInvitations, t0.Add(2*time.Minute), time.Hour))
+		list, err := d.ListOrgInvitations(ctx, "o", t0)
+		must(t, err)
+		if len(list) != maxInvitations-8 { // 9 expired went, one more came
+			t.Fatalf("%d invitations kept, want %d", len(list), maxInvitations-8)
+		}
+	})
+}
+
 // TestSQLiteFileMode: a new SQLite database file is readable by its owner
 // only.
 func TestSQLiteFileMode(t *testing.T) {

@@ -90,7 +90,8 @@ type Directory interface {
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 
 	// PutInvitation stores inv, replacing a pending invitation of the same
-	// email to the same organisation.
+	// email to the same organisation; ErrLimit when the organisation has
+	// too many pending (1000).
 	PutInvitation(ctx context.Context, inv Invitation) error
 	// ListInvitations returns the invitations of email not expired at now.
 	ListInvitations(ctx context.Context, email string, now time.Time) ([]Invitation, error)

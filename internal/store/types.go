@@ -12,6 +12,10 @@ var ErrNotFound = errors.New("store: not found")
 // (duplicate email, organisation name, ...).
 var ErrConflict = errors.New("store: conflict")
 
+// ErrLimit is returned when a write would pass a bound on how many rows of
+// a kind one owner may have (pending invitations of an organisation).
+var ErrLimit = errors.New("store: limit reached")
+
 // ErrLastOwner is returned when a change would leave an organisation
 // without an owner.
 var ErrLastOwner = errors.New("store: an organisation must keep at least one owner")
