@@ -103,7 +103,7 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, oldPW, newPW
 		return err
 	}
 	if err := auth.ValidatePassword(newPW); err != nil {
-		return err
+		return &PasswordError{err}
 	}
 	h, err := auth.HashPassword(newPW)
 	if err != nil {
@@ -116,6 +116,14 @@ func (s *Service) ChangePassword(ctx context.Context, u store.User, oldPW, newPW
 	return err
 }
 
+// PasswordError is why a new password is refused (too short, say);
+// handlers answer 400 with its message.
+type PasswordError struct{ Err error }
+
+func (e *PasswordError) Error() string { return e.Err.Error() }
+
+func (e *PasswordError) Unwrap() error { return e.Err }
+
 // checkPassword re-authenticates u with their current password, within a
 // per-user limit (a stolen session must not become a password oracle).
 func (s *Service) checkPassword(u store.User, password string) error {
@@ -126,5 +134,6 @@ func (s *Service) checkPassword(u store.User, password string) error {
 	if err != nil || !ok {
 		return ErrBadCredentials
 	}
+	s.reauth.Reset(u.ID)
 	return nil
 }

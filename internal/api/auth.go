@@ -132,14 +132,15 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, rq *http
 		return
 	}
 	if err := s.Accounts.ChangePassword(r.Context(), rq.User, req.Old, req.New, rq.Session.TokenHash); err != nil {
+		var pe *account.PasswordError
 		switch {
 		case errors.Is(err, account.ErrBadCredentials):
-			httpapi.Fail(w, r, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "old password is wrong"))
-		case errors.Is(err, account.ErrRateLimited):
-			httpapi.Fail(w, r, err)
-		default:
-			httpapi.Fail(w, r, httpapi.BadRequest("%s", err.Error()))
+			s.recordFailure(r, rq, "auth.reauth_failed", "", "user:"+rq.User.ID, "user.password")
+			err = httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "old password is wrong")
+		case errors.As(err, &pe):
+			err = httpapi.BadRequest("%s", err.Error())
 		}
+		httpapi.Fail(w, r, err)
 		return
 	}
 	httpapi.Record(r, rq, "user.password", "user:"+rq.User.ID, "", "", "other sessions ended")

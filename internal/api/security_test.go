@@ -403,6 +403,9 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	e := start(t)
 	a, b := e.login(adminEmail, adminPW), e.login(adminEmail, adminPW)
 	key := e.must(e.do("POST", "/api/v1/me/api-keys", a, map[string]string{"name": "ci"}), 201).str("key")
+	e.must(e.do("POST", "/api/v1/me/password", a, map[string]string{"old_password": "wrong-password", "new_password": "new-admin-password"}), 401)
+	e.must(e.do("POST", "/api/v1/me/password", a, map[string]string{"old_password": adminPW, "new_password": "short"}), 400)
+	e.must(e.do("GET", "/api/v1/me", b, nil), 200) // refused changes end nothing
 	e.must(e.do("POST", "/api/v1/me/password", a, map[string]string{"old_password": adminPW, "new_password": "new-admin-password"}), 204)
 	e.must(e.do("GET", "/api/v1/me", a, nil), 200)
 	e.must(e.do("GET", "/api/v1/me", b, nil), 401)
