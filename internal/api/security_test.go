@@ -276,26 +276,35 @@ func TestSecureCookiesBehindTLS(t *testing.T) {
 }
 
 // TestSecureCookiesForced: with https on, cookies are Secure and HSTS is
-// sent whatever the request looked like.
+// sent whatever the request looked like; with https off, never.
 func TestSecureCookiesForced(t *testing.T) {
-	e := &env{t: t}
-	n := startNode(t, "--https", "on")
-	e.base, e.app = n.Base, n.App
-	res, err := http.Post(e.base+"/api/v1/auth/login", "application/json", strings.NewReader(`{"email":"`+adminEmail+`","password":"`+adminPW+`"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if len(res.Cookies()) == 0 {
-		t.Fatal("no cookies")
-	}
-	for _, c := range res.Cookies() {
-		if !c.Secure {
-			t.Errorf("cookie %s not Secure with https on", c.Name)
-		}
-	}
-	if h := res.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
-		t.Errorf("no HSTS with https on: %q", h)
+	for _, c := range []struct {
+		mode, proto string
+		want        bool
+	}{{"on", "", true}, {"off", "https", false}} {
+		t.Run(c.mode, func(t *testing.T) {
+			n := startNode(t, "--https", c.mode)
+			req, _ := http.NewRequest("POST", n.Base+"/api/v1/auth/login", strings.NewReader(`{"email":"`+adminEmail+`","password":"`+adminPW+`"}`))
+			if c.proto != "" {
+				req.Header.Set("X-Forwarded-Proto", c.proto)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if len(res.Cookies()) == 0 {
+				t.Fatal("no cookies")
+			}
+			for _, ck := range res.Cookies() {
+				if ck.Secure != c.want {
+					t.Errorf("cookie %s Secure = %v, want %v", ck.Name, ck.Secure, c.want)
+				}
+			}
+			if h := res.Header.Get("Strict-Transport-Security"); strings.HasPrefix(h, "max-age=") != c.want {
+				t.Errorf("HSTS %q with https %s", h, c.mode)
+			}
+		})
 	}
 }
 
