@@ -85,10 +85,11 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// AuditFailure reports whether a failed attempt keyed by key (the user or
-// address it concerns) should be written to the audit log: at most 3 at
-// once and one a minute after that per key, and 60 a minute in all, so that
-// failures are on record without an attacker flooding the log.
+// AuditFailure reports whether a failed attempt keyed by key (the kind of
+// failure and the user or address it concerns) should be written to the
+// audit log: at most 3 at once and one a minute after that per key, and 60
+// a minute in all, so that failures are on record without an attacker
+// flooding the log.
 func (s *Service) AuditFailure(key string) bool {
 	now := s.now()
 	return s.failAudit.Allow(key, now) && s.failAuditAll.Allow("", now)

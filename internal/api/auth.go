@@ -67,10 +67,11 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // recordFailure audits a failed attempt (of rq, or of email when rq is
-// nil) unless the failures of key were audited often enough lately: they
-// are on record, but cannot flood the log.
+// nil) unless failures of this action and key (the user or address they
+// concern) were audited often enough lately: they are on record, but
+// cannot flood the log.
 func (s *server) recordFailure(r *http.Request, rq *httpapi.Request, action, email, key, detail string) {
-	if !s.Accounts.AuditFailure(key) {
+	if !s.Accounts.AuditFailure(action + "|" + key) {
 		return
 	}
 	if rq == nil {

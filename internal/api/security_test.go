@@ -335,6 +335,10 @@ func TestTOTPLifecycle(t *testing.T) {
 	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": adminEmail, "password": adminPW, "totp": first}), 401)
 	// Disabling needs a current code.
 	e.must(e.do("POST", "/api/v1/me/totp/disable", tok, map[string]string{"code": "000000"}), 400)
+	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": adminEmail, "password": adminPW, "totp": "000000"}), 401)
+	if n := e.auditCount(tok, "auth.totp_failed"); n != 3 {
+		t.Fatalf("%d auth.totp_failed entries after a used recovery code and wrong codes on disable and on login; want 3", n)
+	}
 	code, _ := auth.TOTPCode(secret, time.Now().Add(30*time.Second))
 	e.must(e.do("POST", "/api/v1/me/totp/disable", tok, map[string]string{"code": code}), 204)
 	e.must(e.do("POST", "/api/v1/auth/login", "", map[string]string{"email": adminEmail, "password": adminPW}), 200)
