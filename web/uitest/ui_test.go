@@ -142,6 +142,12 @@ func totpSteps(t *testing.T, b *tab) {
 	}
 	b.do("confirm TOTP", chromedp.SendKeys(chromedp.ID("totp-code"), code()), chromedp.Click(chromedp.ID("totp-confirm")))
 	b.waitJS(10*time.Second, "TOTP enabled", `document.querySelector('#totp-status')`)
+	b.do("make recovery codes", chromedp.SendKeys(chromedp.ID("totp-manage-input"), userPW), chromedp.Click(chromedp.ID("totp-recovery")))
+	b.waitJS(10*time.Second, "the recovery codes", `document.querySelector('dialog.secret input')`)
+	if codes := strings.Fields(eval[string](b, `document.querySelector('dialog.secret input').value`)); len(codes) != 10 {
+		t.Fatalf("recovery codes shown: %q", codes)
+	}
+	b.clickText("", "", "dialog.secret button", "Done")
 	b.logout()
 	b.login(totpUser, userPW, code)
 	b.logout()
