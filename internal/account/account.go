@@ -1,6 +1,10 @@
 // Package account is the accounts service: bootstrap of the platform admin,
-// login with rate limits and TOTP, sessions, API keys and password changes.
-// Handlers call it; it calls the directory repository.
+// login with lockout-resistant rate limits, the TOTP second factor (secrets
+// sealed at rest, recovery codes, every check rate-limited), sessions, API
+// keys with scopes and expiry, and password changes that end the user's
+// other sessions. Handlers call it; it calls the directory repository,
+// writing a user's columns one change at a time so that concurrent changes
+// never undo each other.
 package account
 
 import (
@@ -21,39 +25,93 @@ import (
 // Errors the service returns; handlers map them to statuses.
 var (
 	ErrBadCredentials  = errors.New("wrong email or password")
-	ErrRateLimited     = errors.New("too many login attempts, try again later")
+	ErrRateLimited     = errors.New("too many attempts, try again later")
 	ErrTOTPRequired    = errors.New("a TOTP code is required")
 	ErrBadTOTP         = errors.New("wrong TOTP code")
 	ErrUnauthenticated = errors.New("not logged in or session expired")
+	// ErrTOTPEnabled: enrolment was asked for while TOTP is enabled.
+	ErrTOTPEnabled = errors.New("TOTP is already enabled")
+	// ErrTOTPNotEnabled: the action needs TOTP to be enabled.
+	ErrTOTPNotEnabled = errors.New("TOTP is not enabled")
+	// ErrBadKeyRequest: an API key's scope or expiry is not acceptable.
+	ErrBadKeyRequest = errors.New("scope must be full or read, and expires_at in the future (at most 10 years ahead)")
 )
 
-// Service implements account operations over the directory DB.
+// Defaults of the limits that New sets.
+const (
+	// loginSlowdown is how long a login from an address the account
+	// logged in from before waits while the account is under attack
+	// (its account-wide budget spent): slowed, not refused.
+	loginSlowdown = time.Second
+	// knownAddressTTL is how long a successful login's address stays known.
+	knownAddressTTL = 30 * 24 * time.Hour
+	// limiterKeys bounds the keys each limiter remembers.
+	limiterKeys = 100000
+)
+
+// Service implements account operations over the directory.
 type Service struct {
 	dir        store.Directory
 	log        *slog.Logger
 	sessionTTL time.Duration
-	perAccount *auth.Limiter
+	// Login limits (package doc of login.go): per source address, per
+	// account and address, and per account; known remembers where each
+	// account logged in from, so that its owner gets in while strangers
+	// spend the account's budget.
 	perAddress *auth.Limiter
-	now        func() time.Time
+	perPair    *auth.Limiter
+	perAccount *auth.Limiter
+	known      *auth.Recent
+	slowdown   time.Duration
+	// secondFactor limits TOTP and recovery code checks per user, reauth
+	// password re-checks per user, failAudit the audit entries of failures.
+	secondFactor *auth.Limiter
+	reauth       *auth.Limiter
+	failAudit    *auth.Limiter
+	failAuditAll *auth.Limiter
+	// box seals TOTP secrets at rest; nil keeps them in plaintext.
+	box *auth.SecretBox
+	now func() time.Time
 }
 
-// New returns the service. sessionTTL is capped at 12 h.
+// New returns the service. sessionTTL is capped at 12 h. TOTP secrets are
+// stored in plaintext until SetSecretKey is called.
 func New(dir store.Directory, log *slog.Logger, sessionTTL time.Duration) (*Service, error) {
 	if sessionTTL <= 0 || sessionTTL > 12*time.Hour {
 		sessionTTL = 12 * time.Hour
 	}
 	return &Service{
 		dir: dir, log: log, sessionTTL: sessionTTL,
-		perAccount: auth.NewLimiter(10, 5, 100000),
-		perAddress: auth.NewLimiter(30, 20, 100000),
-		now:        time.Now,
+		perAddress:   auth.NewLimiter(30, 20, limiterKeys),
+		perPair:      auth.NewLimiter(10, 5, limiterKeys),
+		perAccount:   auth.NewLimiter(30, 20, limiterKeys),
+		known:        auth.NewRecent(knownAddressTTL, limiterKeys),
+		slowdown:     loginSlowdown,
+		secondFactor: auth.NewLimiter(5, 5, limiterKeys),
+		reauth:       auth.NewLimiter(5, 5, limiterKeys),
+		failAudit:    auth.NewLimiter(1, 3, limiterKeys),
+		failAuditAll: auth.NewLimiter(60, 60, 1),
+		now:          time.Now,
 	}, nil
 }
 
 // SetLimits replaces the login rate limiters (per account and per source
 // address), e.g. for a deployment behind a trusted proxy or a benchmark.
+// perAccount also limits each account and address pair.
 func (s *Service) SetLimits(perAccount, perAddress *auth.Limiter) {
-	s.perAccount, s.perAddress = perAccount, perAddress
+	s.perAccount, s.perPair, s.perAddress = perAccount, perAccount, perAddress
+}
+
+// SetSecretKey makes the service keep TOTP secrets encrypted with a key
+// derived from key (the configured totp_key, or the media key). Secrets
+// stored in plaintext before still work and are encrypted when next used.
+func (s *Service) SetSecretKey(key []byte) error {
+	b, err := auth.NewSecretBox(key)
+	if err != nil {
+		return err
+	}
+	s.box = b
+	return nil
 }
 
 // NewID returns a random 128-bit id as 32 lower-case hex characters.
@@ -121,84 +179,6 @@ func (s *Service) CreateUser(ctx context.Context, email, password string, platfo
 	return u, nil
 }
 
-// Login checks credentials (and the TOTP code when enrolled) and opens a
-// session. Attempts are limited per account and per source address.
-func (s *Service) Login(ctx context.Context, email, password, totpCode, addr string) (token string, sess store.Session, u store.User, err error) {
-	now := s.now()
-	email = strings.ToLower(strings.TrimSpace(email))
-	if !s.perAddress.Allow(addr, now) || !s.perAccount.Allow(email, now) {
-		return "", sess, u, ErrRateLimited
-	}
-	u, err = s.dir.GetUserByEmail(ctx, email)
-	if errors.Is(err, store.ErrNotFound) {
-		// Cost the same as a known account, so emails cannot be probed by timing.
-		auth.DummyVerifyPassword(password)
-		return "", sess, u, ErrBadCredentials
-	}
-	if err != nil {
-		return "", sess, u, err
-	}
-	ok, err := auth.VerifyPassword(u.PasswordHash, password)
-	if err != nil || !ok {
-		return "", sess, u, ErrBadCredentials
-	}
-	if u.TOTPEnabled {
-		if totpCode == "" {
-			return "", sess, u, ErrTOTPRequired
-		}
-		if !s.useTOTP(ctx, u, totpCode) {
-			return "", sess, u, ErrBadTOTP
-		}
-	}
-	s.perAccount.Reset(email)
-	token, hash, err := auth.NewToken("cc_s_")
-	if err != nil {
-		return "", sess, u, err
-	}
-	sess = store.Session{TokenHash: hash, UserID: u.ID, CreatedAt: now.UTC(), ExpiresAt: now.Add(s.sessionTTL).UTC()}
-	if err := s.dir.CreateSession(ctx, sess); err != nil {
-		return "", sess, u, err
-	}
-	return token, sess, u, nil
-}
-
-// Authenticate resolves a session token or an API key to its user.
-// The returned session is zero for API keys.
-func (s *Service) Authenticate(ctx context.Context, token string) (store.User, store.Session, error) {
-	if token == "" || len(token) > 200 {
-		return store.User{}, store.Session{}, ErrUnauthenticated
-	}
-	hash := auth.HashToken(token)
-	now := s.now()
-	if strings.HasPrefix(token, "cc_k_") {
-		k, err := s.dir.GetAPIKeyByHash(ctx, hash)
-		if err != nil {
-			return store.User{}, store.Session{}, unauth(err)
-		}
-		u, err := s.dir.GetUser(ctx, k.UserID)
-		if err != nil {
-			return store.User{}, store.Session{}, unauth(err)
-		}
-		if k.LastUsed == nil || now.Sub(*k.LastUsed) > time.Minute {
-			_ = s.dir.TouchAPIKey(ctx, k.ID, now.UTC())
-		}
-		return u, store.Session{}, nil
-	}
-	sess, err := s.dir.GetSession(ctx, hash)
-	if err != nil {
-		return store.User{}, store.Session{}, unauth(err)
-	}
-	if !now.Before(sess.ExpiresAt) {
-		_ = s.dir.DeleteSession(ctx, hash)
-		return store.User{}, store.Session{}, ErrUnauthenticated
-	}
-	u, err := s.dir.GetUser(ctx, sess.UserID)
-	if err != nil {
-		return store.User{}, store.Session{}, unauth(err)
-	}
-	return u, sess, nil
-}
-
 func unauth(err error) error {
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrUnauthenticated
@@ -217,76 +197,6 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 func (s *Service) SetActing(ctx context.Context, sess store.Session, orgID, role string) error {
 	sess.ActingOrgID, sess.ActingRole = orgID, role
 	return s.dir.UpdateSession(ctx, sess)
-}
-
-// ChangePassword replaces a user's password after checking the old one.
-func (s *Service) ChangePassword(ctx context.Context, u store.User, oldPW, newPW string) error {
-	ok, err := auth.VerifyPassword(u.PasswordHash, oldPW)
-	if err != nil || !ok {
-		return ErrBadCredentials
-	}
-	if err := auth.ValidatePassword(newPW); err != nil {
-		return err
-	}
-	h, err := auth.HashPassword(newPW)
-	if err != nil {
-		return err
-	}
-	u.PasswordHash = h
-	return s.dir.UpdateUser(ctx, u)
-}
-
-// BeginTOTP creates a new TOTP secret for u (not yet enabled) and returns the
-// otpauth URL to show as a QR code.
-func (s *Service) BeginTOTP(ctx context.Context, u store.User) (secret, url string, err error) {
-	secret, url, err = auth.NewTOTP("camcloud", u.Email)
-	if err != nil {
-		return "", "", err
-	}
-	u.TOTPSecret, u.TOTPEnabled = secret, false
-	return secret, url, s.dir.UpdateUser(ctx, u)
-}
-
-// ConfirmTOTP enables TOTP once the user proves they hold the secret.
-func (s *Service) ConfirmTOTP(ctx context.Context, u store.User, code string) error {
-	if u.TOTPSecret == "" || !s.useTOTP(ctx, u, code) {
-		return ErrBadTOTP
-	}
-	u.TOTPEnabled = true
-	return s.dir.UpdateUser(ctx, u)
-}
-
-// CheckTOTP verifies a code for an enrolled user (for step-up actions).
-func (s *Service) CheckTOTP(ctx context.Context, u store.User, code string) bool {
-	return u.TOTPEnabled && s.useTOTP(ctx, u, code)
-}
-
-// useTOTP accepts a code once: a code (time step) already used for this
-// user, on any node, is refused, so an observed code cannot be replayed.
-func (s *Service) useTOTP(ctx context.Context, u store.User, code string) bool {
-	step, ok := auth.MatchTOTP(u.TOTPSecret, code, s.now())
-	if !ok {
-		return false
-	}
-	fresh, err := s.dir.UseTOTPStep(ctx, u.ID, step)
-	if err != nil {
-		s.log.Error("totp: recording the used step failed", "user", u.ID, "err", err)
-		return false
-	}
-	return fresh
-}
-
-// CreateAPIKey issues a key for u; the key is returned once and stored hashed.
-func (s *Service) CreateAPIKey(ctx context.Context, u store.User, name string) (store.APIKey, string, error) {
-	token, hash, err := auth.NewToken("cc_k_")
-	if err != nil {
-		return store.APIKey{}, "", err
-	}
-	k := store.APIKey{ID: NewID(), UserID: u.ID, Name: name, Prefix: token[:9], Hash: hash, CreatedAt: s.now().UTC()}
-	if err := s.dir.CreateAPIKey(ctx, k); err != nil {
-		return store.APIKey{}, "", err
-	}
-	return k, token, nil
 }
 
 // Principal loads what authorisation needs to know of an authenticated
@@ -314,14 +224,4 @@ func (s *Service) Principal(ctx context.Context, u store.User, sess store.Sessio
 		p.ActingOrgID, p.ActingRole = "", ""
 	}
 	return p, nil
-}
-
-// ListAPIKeys returns u's API keys (never the keys themselves).
-func (s *Service) ListAPIKeys(ctx context.Context, userID string) ([]store.APIKey, error) {
-	return s.dir.ListAPIKeys(ctx, userID)
-}
-
-// DeleteAPIKey revokes one of userID's keys; ErrNotFound for another's.
-func (s *Service) DeleteAPIKey(ctx context.Context, userID, id string) error {
-	return s.dir.DeleteAPIKey(ctx, userID, id)
 }

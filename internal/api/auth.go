@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/account"
@@ -30,7 +31,7 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if req.Email == "" || req.Password == "" || len(req.Password) > 1024 || len(req.Email) > 254 {
+	if req.Email == "" || req.Password == "" || len(req.Password) > 1024 || len(req.Email) > 254 || len(req.TOTP) > 64 {
 		httpapi.Fail(w, r, httpapi.BadRequest("email and password are required"))
 		return
 	}
@@ -44,27 +45,43 @@ func (s *server) login(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, account.ErrTOTPRequired):
 		httpapi.Fail(w, r, httpapi.Errorf(http.StatusUnauthorized, "totp_required", "%s", err.Error()))
 		return
-	case errors.Is(err, account.ErrBadCredentials), errors.Is(err, account.ErrBadTOTP):
-		s.recordAnon(r, "auth.login_failed", req.Email)
+	case errors.Is(err, account.ErrBadCredentials):
+		s.recordFailure(r, nil, "auth.login_failed", req.Email, "addr:"+addr, "")
+		httpapi.Fail(w, r, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "%s", err.Error()))
+		return
+	case errors.Is(err, account.ErrBadTOTP):
+		s.recordFailure(r, nil, "auth.totp_failed", req.Email, "user:"+u.ID, "login")
 		httpapi.Fail(w, r, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "%s", err.Error()))
 		return
 	case err != nil:
 		httpapi.Fail(w, r, err)
 		return
 	}
+	secure := s.SecureCookies || httpapi.Secure(r)
 	http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: tok, Path: "/", Expires: sess.ExpiresAt,
-		HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: httpapi.CSRFCookie, Value: httpapi.CSRFFor(tok), Path: "/", Expires: sess.ExpiresAt,
-		Secure: s.SecureCookies, SameSite: http.SameSiteStrictMode})
+		Secure: secure, SameSite: http.SameSiteStrictMode})
 	httpapi.Record(r, &httpapi.Request{User: u, Addr: addr}, "auth.login", "user:"+u.ID, "", "", "")
 	httpapi.WriteJSON(w, http.StatusOK, loginResp{Token: tok, ExpiresAt: sess.ExpiresAt, User: userJSON(u), CSRFToken: httpapi.CSRFFor(tok)})
 }
 
-func (s *server) recordAnon(r *http.Request, action, email string) {
-	if len(email) > 254 {
-		email = email[:254]
+// recordFailure audits a failed attempt (of rq, or of email when rq is
+// nil) unless failures of this action and key (the user or address they
+// concern) were audited often enough lately: they are on record, but
+// cannot flood the log.
+func (s *server) recordFailure(r *http.Request, rq *httpapi.Request, action, email, key, detail string) {
+	if !s.Accounts.AuditFailure(action + "|" + key) {
+		return
 	}
-	httpapi.Record(r, &httpapi.Request{User: store.User{Email: email}, Addr: httpapi.ClientAddr(r)}, action, "email:"+email, "", "", "")
+	if rq == nil {
+		email = strings.ToValidUTF8(email, "?")
+		if len(email) > 254 {
+			email = email[:254]
+		}
+		rq = &httpapi.Request{User: store.User{Email: email}, Addr: httpapi.ClientAddr(r)}
+	}
+	httpapi.Record(r, rq, action, "email:"+rq.User.Email, "", "", detail)
 }
 
 func (s *server) logout(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
@@ -77,7 +94,7 @@ func (s *server) logout(w http.ResponseWriter, r *http.Request, rq *httpapi.Requ
 		return
 	}
 	for _, n := range []string{httpapi.SessionCookie, httpapi.CSRFCookie} {
-		http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1})
+		http.SetCookie(w, &http.Cookie{Name: n, Value: "", Path: "/", MaxAge: -1, Secure: s.SecureCookies || httpapi.Secure(r)})
 	}
 	httpapi.Record(r, rq, "auth.logout", "user:"+rq.User.ID, "", "", "")
 	w.WriteHeader(http.StatusNoContent)
@@ -115,45 +132,19 @@ func (s *server) changePassword(w http.ResponseWriter, r *http.Request, rq *http
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if err := s.Accounts.ChangePassword(r.Context(), rq.User, req.Old, req.New); err != nil {
-		if errors.Is(err, account.ErrBadCredentials) {
-			httpapi.Fail(w, r, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "old password is wrong"))
-			return
+	if err := s.Accounts.ChangePassword(r.Context(), rq.User, req.Old, req.New, rq.Session.TokenHash); err != nil {
+		var pe *account.PasswordError
+		switch {
+		case errors.Is(err, account.ErrBadCredentials):
+			s.recordFailure(r, rq, "auth.reauth_failed", "", "user:"+rq.User.ID, "user.password")
+			err = httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "old password is wrong")
+		case errors.As(err, &pe):
+			err = httpapi.BadRequest("%s", err.Error())
 		}
-		httpapi.Fail(w, r, httpapi.BadRequest("%s", err.Error()))
-		return
-	}
-	httpapi.Record(r, rq, "user.password", "user:"+rq.User.ID, "", "", "")
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *server) beginTOTP(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
-	if rq.User.TOTPEnabled {
-		httpapi.Fail(w, r, httpapi.Errorf(http.StatusConflict, "conflict", "TOTP is already enabled"))
-		return
-	}
-	secret, url, err := s.Accounts.BeginTOTP(r.Context(), rq.User)
-	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.Record(r, rq, "user.totp_begin", "user:"+rq.User.ID, "", "", "")
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"secret": secret, "otpauth_url": url})
-}
-
-func (s *server) confirmTOTP(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
-	var req struct {
-		Code string `json:"code"`
-	}
-	if err := httpapi.Decode(w, r, &req); err != nil {
-		httpapi.Fail(w, r, err)
-		return
-	}
-	if err := s.Accounts.ConfirmTOTP(r.Context(), rq.User, req.Code); err != nil {
-		httpapi.Fail(w, r, httpapi.Errorf(http.StatusBadRequest, "bad_totp", "%s", err.Error()))
-		return
-	}
-	httpapi.Record(r, rq, "user.totp_enabled", "user:"+rq.User.ID, "", "", "")
+	httpapi.Record(r, rq, "user.password", "user:"+rq.User.ID, "", "", "other sessions ended")
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -167,8 +158,14 @@ func (s *server) listAPIKeys(w http.ResponseWriter, r *http.Request, rq *httpapi
 }
 
 func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
+	if rq.APIKey != nil {
+		httpapi.Fail(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden", "API keys cannot create API keys: use a login session"))
+		return
+	}
 	var req struct {
-		Name string `json:"name"`
+		Name      string    `json:"name"`
+		Scope     string    `json:"scope,omitempty"`
+		ExpiresAt time.Time `json:"expires_at"`
 	}
 	if err := httpapi.Decode(w, r, &req); err != nil {
 		httpapi.Fail(w, r, err)
@@ -178,12 +175,15 @@ func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request, rq *httpap
 		httpapi.Fail(w, r, httpapi.BadRequest("name must be 1 to 100 characters"))
 		return
 	}
-	k, tok, err := s.Accounts.CreateAPIKey(r.Context(), rq.User, req.Name)
+	k, tok, err := s.Accounts.CreateAPIKey(r.Context(), rq.User, req.Name, req.Scope, req.ExpiresAt)
+	if errors.Is(err, account.ErrBadKeyRequest) {
+		err = httpapi.BadRequest("%s", err.Error())
+	}
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.Record(r, rq, "apikey.create", "apikey:"+k.ID, "", "", k.Name)
+	httpapi.Record(r, rq, "apikey.create", "apikey:"+k.ID, "", "", k.Name+" ("+k.Scope+")")
 	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"api_key": apiKeyJSON(k), "key": tok})
 }
 
@@ -217,8 +217,24 @@ func (s *server) assumeRole(w http.ResponseWriter, r *http.Request, rq *httpapi.
 		httpapi.Fail(w, r, httpapi.BadRequest("support access needs an interactive session, not an API key"))
 		return
 	}
-	if err := authz.AssumeRole(rq.P, s.Accounts.CheckTOTP(r.Context(), rq.User, req.TOTP)); err != nil {
-		httpapi.Fail(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden", "support access needs a platform admin with a valid TOTP code"))
+	if len(req.TOTP) > 64 {
+		httpapi.Fail(w, r, httpapi.BadRequest("totp must be a 6-digit code"))
+		return
+	}
+	refused := httpapi.Errorf(http.StatusForbidden, "forbidden", "support access needs a platform admin with a valid TOTP code")
+	if err := authz.AssumeRole(rq.P, true); err != nil {
+		httpapi.Fail(w, r, refused)
+		return
+	}
+	if err := s.Accounts.CheckTOTP(r.Context(), rq.User, req.TOTP); err != nil {
+		switch {
+		case errors.Is(err, account.ErrBadTOTP):
+			s.recordFailure(r, rq, "auth.totp_failed", "", "user:"+rq.User.ID, "support.assume")
+			err = refused
+		case errors.Is(err, account.ErrTOTPNotEnabled):
+			err = refused
+		}
+		httpapi.Fail(w, r, err)
 		return
 	}
 	if _, err := s.Orgs.Get(r.Context(), req.OrgID); err != nil {

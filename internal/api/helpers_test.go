@@ -50,6 +50,12 @@ func (r resp) errCode() string {
 // JSON-encoded unless it is a string (sent raw).
 func (e *env) do(method, path, token string, body any) resp {
 	e.t.Helper()
+	return e.doWith(http.DefaultClient, method, path, token, body)
+}
+
+// doWith is do through client c.
+func (e *env) doWith(c *http.Client, method, path, token string, body any) resp {
+	e.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -69,7 +75,7 @@ func (e *env) do(method, path, token string, body any) resp {
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := c.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

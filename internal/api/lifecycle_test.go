@@ -22,7 +22,10 @@ func TestRemovedMemberLosesGrants(t *testing.T) {
 	e.must(e.do("PUT", cam+"/grants/"+viewer, w.tok["admin"], map[string]any{"permissions": []string{"manage"}}), 200)
 	e.must(e.do("PATCH", cam, w.tok["viewer"], map[string]any{"name": "granted"}), 200)
 	e.must(e.do("DELETE", "/api/v1/orgs/"+w.orgA+"/members/"+viewer, w.tok["admin"], nil), 204)
-	e.must(e.do("POST", "/api/v1/orgs/"+w.orgA+"/members", w.tok["admin"], map[string]string{"email": "viewer@a.example", "role": "viewer"}), 201)
+	// An existing account comes back by accepting an invitation.
+	inv := e.must(e.do("POST", "/api/v1/orgs/"+w.orgA+"/members", w.tok["admin"], map[string]string{"email": "viewer@a.example", "role": "viewer"}), 202)
+	id, _ := inv.Body["invitation"].(map[string]any)["id"].(string)
+	e.must(e.do("POST", "/api/v1/invitations/"+id+"/accept", w.tok["viewer"], nil), 200)
 	if r := e.do("PATCH", cam, w.tok["viewer"], map[string]any{"name": "regained"}); r.Status != 403 {
 		t.Fatalf("re-added viewer PATCHes with the grant of their former membership: %d %s", r.Status, r.Raw)
 	}

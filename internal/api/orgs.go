@@ -79,7 +79,7 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 		httpapi.Fail(w, r, httpapi.BadRequest("%s", err.Error()))
 		return
 	}
-	m, created, err := s.Orgs.AddMember(r.Context(), rq.P, orgID, email, req.Password, req.Role)
+	m, inv, created, err := s.Orgs.AddMember(r.Context(), rq.P, orgID, email, req.Password, req.Role)
 	if created != nil {
 		httpapi.Record(r, rq, "user.create", "user:"+created.ID, orgID, "", email)
 	}
@@ -87,11 +87,17 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 	switch {
 	case errors.Is(err, orgs.ErrNeedPassword), errors.As(err, &ae):
 		err = httpapi.BadRequest("%s", err.Error())
-	case errors.Is(err, orgs.ErrEmailTaken), errors.Is(err, orgs.ErrAccountExists), errors.Is(err, orgs.ErrAlreadyMember):
+	case errors.Is(err, orgs.ErrEmailTaken), errors.Is(err, orgs.ErrAccountExists), errors.Is(err, orgs.ErrAlreadyMember),
+		errors.Is(err, orgs.ErrTooManyInvitations):
 		err = httpapi.Errorf(http.StatusConflict, "conflict", "%s", err.Error())
 	}
 	if err != nil {
 		httpapi.Fail(w, r, err)
+		return
+	}
+	if inv != nil {
+		httpapi.Record(r, rq, "member.invite", "invitation:"+inv.ID, orgID, "", inv.Role)
+		httpapi.WriteJSON(w, http.StatusAccepted, map[string]any{"invitation": invitationJSON(*inv)})
 		return
 	}
 	httpapi.Record(r, rq, "member.add", "user:"+m.UserID, orgID, "", req.Role)

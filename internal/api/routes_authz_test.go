@@ -244,6 +244,25 @@ func (f *authzFixture) freshMember() string {
 		map[string]string{"email": f.unique("member") + "@a.example", "password": "password-member", "role": "viewer"}), 201).str("user_id")
 }
 
+// freshInvitation creates an invitation for a route on invitations: to
+// organisation A for a new address (the organisation's own routes), or to a
+// new organisation for who's address (the invited user's routes), so that
+// every caller with an account may accept or decline its own.
+func (f *authzFixture) freshInvitation(path, who string) string {
+	org, email := f.w.orgA, f.unique("invited")+"@a.example"
+	if !strings.HasPrefix(path, "/api/v1/orgs/") {
+		org = f.e.must(f.e.do("POST", "/api/v1/orgs", f.w.admin, map[string]string{"name": f.unique("inviting")}), 201).str("id")
+		email = f.callers[who].email
+	}
+	res := f.e.must(f.e.do("POST", "/api/v1/orgs/"+org+"/members", f.w.admin, map[string]string{"email": email, "role": "viewer"}), 202)
+	inv, _ := res.Body["invitation"].(map[string]any)
+	id, _ := inv["id"].(string)
+	if id == "" {
+		f.t.Fatalf("invitation answer %s", res.Raw)
+	}
+	return id
+}
+
 // sessionOf returns a token of who: their session, or a new one for a call
 // that ends it; "" for the caller without credentials.
 func (f *authzFixture) sessionOf(who string, fresh bool) string {
@@ -277,6 +296,9 @@ func (f *authzFixture) request(rt httpapi.Route, who string) (method, path strin
 	fill := func(w string) string {
 		switch w {
 		case "{id}":
+			if strings.Contains(rt.Path, "/invitations/") {
+				return f.freshInvitation(rt.Path, who)
+			}
 			if changes {
 				return f.freshCamera(who)
 			}
@@ -330,7 +352,9 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]string{"email": c.email, "password": c.password}
 	case "POST /api/v1/me/password":
 		return map[string]string{"old_password": c.password, "new_password": c.password}
-	case "POST /api/v1/me/totp/confirm":
+	case "POST /api/v1/me/totp", "POST /api/v1/me/totp/recovery-codes":
+		return map[string]string{"password": c.password}
+	case "POST /api/v1/me/totp/confirm", "POST /api/v1/me/totp/disable":
 		return map[string]string{"code": "000000"}
 	case "POST /api/v1/me/api-keys":
 		return map[string]string{"name": f.unique("key")}

@@ -31,7 +31,8 @@ type Deps struct {
 	// over RTSP and RTMP (a load balancer in front of the zone's camera
 	// servers); an empty answer falls back to PublicHost and the ports.
 	ZoneIngest func(zone string) (rtsp, rtmp string)
-	// SecureCookies marks cookies Secure (set when served over HTTPS).
+	// SecureCookies marks cookies Secure always; they are also Secure when
+	// the router says the request came over HTTPS (httpapi.Secure).
 	SecureCookies bool
 }
 
@@ -48,6 +49,8 @@ func Register(rt *httpapi.Router, d Deps) {
 	rt.Handle("POST /api/v1/me/password", s.changePassword)
 	rt.Handle("POST /api/v1/me/totp", s.beginTOTP)
 	rt.Handle("POST /api/v1/me/totp/confirm", s.confirmTOTP)
+	rt.Handle("POST /api/v1/me/totp/disable", s.disableTOTP)
+	rt.Handle("POST /api/v1/me/totp/recovery-codes", s.recoveryCodes)
 	rt.Handle("GET /api/v1/me/api-keys", s.listAPIKeys)
 	rt.Handle("POST /api/v1/me/api-keys", s.createAPIKey)
 	rt.Handle("DELETE /api/v1/me/api-keys/{key}", s.deleteAPIKey)
@@ -61,6 +64,11 @@ func Register(rt *httpapi.Router, d Deps) {
 	rt.Handle("GET /api/v1/orgs/{org}/members/{user}", s.getMember)
 	rt.Handle("PATCH /api/v1/orgs/{org}/members/{user}", s.patchMember)
 	rt.Handle("DELETE /api/v1/orgs/{org}/members/{user}", s.deleteMember)
+	rt.Handle("GET /api/v1/orgs/{org}/invitations", s.listOrgInvitations)
+	rt.Handle("DELETE /api/v1/orgs/{org}/invitations/{id}", s.revokeInvitation)
+	rt.Handle("GET /api/v1/invitations", s.listInvitations)
+	rt.Handle("POST /api/v1/invitations/{id}/accept", s.acceptInvitation)
+	rt.Handle("POST /api/v1/invitations/{id}/decline", s.declineInvitation)
 
 	rt.Handle("POST /api/v1/cameras", s.createCamera)
 	rt.Handle("GET /api/v1/cameras", s.listCameras)

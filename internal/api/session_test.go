@@ -67,7 +67,7 @@ func TestCookieSessionNeedsCSRF(t *testing.T) {
 func TestTOTPLogin(t *testing.T) {
 	e := start(t)
 	tok := e.login(adminEmail, adminPW)
-	r := e.must(e.do("POST", "/api/v1/me/totp", tok, nil), 200)
+	r := e.must(e.do("POST", "/api/v1/me/totp", tok, map[string]string{"password": adminPW}), 200)
 	secret := r.str("secret")
 	if secret == "" || !strings.HasPrefix(r.str("otpauth_url"), "otpauth://totp/") {
 		t.Fatalf("totp enrol: %s", r.Raw)
@@ -171,7 +171,7 @@ func TestSupportAccess(t *testing.T) {
 	e.must(e.do("GET", "/api/v1/cameras/"+w.camA, tok, nil), 404)
 	// Without TOTP enrolled, support access is refused.
 	e.must(e.do("POST", "/api/v1/support/assume", tok, map[string]string{"org_id": w.orgA, "totp": "123456"}), 403)
-	secret := e.must(e.do("POST", "/api/v1/me/totp", tok, nil), 200).str("secret")
+	secret := e.must(e.do("POST", "/api/v1/me/totp", tok, map[string]string{"password": "ops-password-1"}), 200).str("secret")
 	code, _ := auth.TOTPCode(secret, time.Now())
 	e.must(e.do("POST", "/api/v1/me/totp/confirm", tok, map[string]string{"code": code}), 204)
 	e.must(e.do("POST", "/api/v1/support/assume", tok, map[string]string{"org_id": w.orgA, "totp": "000000"}), 403)

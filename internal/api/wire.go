@@ -59,10 +59,16 @@ type apiKeyWire struct {
 	Prefix    string     `json:"prefix"`
 	CreatedAt time.Time  `json:"created_at"`
 	LastUsed  *time.Time `json:"last_used,omitempty"`
+	Scope     string     `json:"scope,omitempty"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 }
 
 func apiKeyJSON(k store.APIKey) apiKeyWire {
-	return apiKeyWire{ID: k.ID, UserID: k.UserID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsed: k.LastUsed}
+	w := apiKeyWire{ID: k.ID, UserID: k.UserID, Name: k.Name, Prefix: k.Prefix, CreatedAt: k.CreatedAt, LastUsed: k.LastUsed, Scope: k.Scope}
+	if !k.ExpiresAt.IsZero() {
+		w.ExpiresAt = &k.ExpiresAt
+	}
+	return w
 }
 
 type auditWire struct {

@@ -110,6 +110,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		a.Close()
 		return nil, err
 	}
+	if err := a.sealTOTPSecrets(); err != nil {
+		a.Close()
+		return nil, err
+	}
 	allow, err := netpolicy.ParseAllow(cfg.PullAllow)
 	if err != nil {
 		a.Close()
@@ -187,6 +191,24 @@ func (a *App) MediaKey() ([]byte, error) {
 	return b, nil
 }
 
+// sealTOTPSecrets makes the accounts service keep TOTP secrets encrypted
+// with the configured totp_key, else with a key derived from the media key
+// (which every api node shares already).
+func (a *App) sealTOTPSecrets() error {
+	key := []byte(a.Cfg.TOTPKey)
+	if len(key) == 0 {
+		k, err := a.MediaKey()
+		if err != nil {
+			return fmt.Errorf("totp key from media key: %w", err)
+		}
+		key = k
+	}
+	if err := a.Accounts.SetSecretKey(key); err != nil {
+		return fmt.Errorf("totp_key: %w", err)
+	}
+	return nil
+}
+
 // Ready reports whether this process should get traffic.
 func (a *App) Ready(ctx context.Context) error {
 	if a.draining.Load() {
@@ -202,7 +224,7 @@ func (a *App) Ready(ctx context.Context) error {
 // and metrics for every role, the API's resource routes on api nodes, and
 // routes, which each register their own (media, UI).
 func (a *App) Listen(routes ...func(*httpapi.Router)) error {
-	a.HTTP = httpapi.New(httpapi.Config{Accounts: a.Accounts, Audit: a.Audit, Log: a.Log})
+	a.HTTP = httpapi.New(httpapi.Config{Accounts: a.Accounts, Audit: a.Audit, Log: a.Log, HTTPS: a.Cfg.HTTPS})
 	a.HTTP.Probes(a.Ready, promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
 	if a.Cfg.Role != config.RoleCameraServer {
 		a.registerAPI(a.HTTP)

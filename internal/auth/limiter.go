@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"sync"
@@ -20,18 +19,15 @@ const maxLimiterKey = 128
 // and, when still full, forgets the least recently used key. It is safe for
 // concurrent use.
 type Limiter struct {
-	mu      sync.Mutex
-	limit   rate.Limit
-	burst   int
-	refill  time.Duration // time for an empty bucket to become full again
-	maxKeys int
-	lru     *list.List // of *limiterEntry, most recently used first
-	byKey   map[string]*list.Element
+	mu     sync.Mutex
+	limit  rate.Limit
+	burst  int
+	refill time.Duration // time for an empty bucket to become full again
+	keys   *lru[limiterEntry]
 }
 
 // limiterEntry is one key's bucket and when it was last used.
 type limiterEntry struct {
-	key  string
 	lim  *rate.Limiter
 	last time.Time
 }
@@ -40,14 +36,12 @@ type limiterEntry struct {
 // minute after that, remembering at most maxKeys keys. Values below 1 are
 // raised to 1.
 func NewLimiter(perMinute int, burst int, maxKeys int) *Limiter {
-	perMinute, burst, maxKeys = max(perMinute, 1), max(burst, 1), max(maxKeys, 1)
+	perMinute, burst = max(perMinute, 1), max(burst, 1)
 	return &Limiter{
-		limit:   rate.Limit(float64(perMinute) / 60),
-		burst:   burst,
-		refill:  time.Duration(burst) * time.Minute / time.Duration(perMinute),
-		maxKeys: maxKeys,
-		lru:     list.New(),
-		byKey:   make(map[string]*list.Element),
+		limit:  rate.Limit(float64(perMinute) / 60),
+		burst:  burst,
+		refill: time.Duration(burst) * time.Minute / time.Duration(perMinute),
+		keys:   newLRU[limiterEntry](maxKeys),
 	}
 }
 
@@ -58,17 +52,10 @@ func (l *Limiter) Allow(key string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.dropIdle(now)
-	el, ok := l.byKey[key]
-	if !ok {
-		for l.lru.Len() >= l.maxKeys {
-			l.remove(l.lru.Back())
-		}
-		el = l.lru.PushFront(&limiterEntry{key: key, lim: rate.NewLimiter(l.limit, l.burst)})
-		l.byKey[key] = el
-	} else {
-		l.lru.MoveToFront(el)
+	e := l.keys.get(key)
+	if e == nil {
+		e = l.keys.add(key, limiterEntry{lim: rate.NewLimiter(l.limit, l.burst)})
 	}
-	e := el.Value.(*limiterEntry)
 	if now.After(e.last) {
 		e.last = now
 	}
@@ -80,32 +67,22 @@ func (l *Limiter) Reset(key string) {
 	key = limiterKey(key)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if el, ok := l.byKey[key]; ok {
-		l.remove(el)
-	}
+	l.keys.remove(key)
 }
 
 // Len returns how many keys are remembered (for metrics and tests).
 func (l *Limiter) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.lru.Len()
+	return l.keys.len()
 }
 
 // dropIdle removes, from the least recently used end, buckets unused for
 // long enough to have refilled completely.
 func (l *Limiter) dropIdle(now time.Time) {
-	for el := l.lru.Back(); el != nil; el = l.lru.Back() {
-		if now.Sub(el.Value.(*limiterEntry).last) < l.refill {
-			return
-		}
-		l.remove(el)
+	for e := l.keys.oldest(); e != nil && now.Sub(e.last) >= l.refill; e = l.keys.oldest() {
+		l.keys.removeOldest()
 	}
-}
-
-func (l *Limiter) remove(el *list.Element) {
-	l.lru.Remove(el)
-	delete(l.byKey, el.Value.(*limiterEntry).key)
 }
 
 func limiterKey(key string) string {
@@ -114,4 +91,46 @@ func limiterKey(key string) string {
 	}
 	sum := sha256.Sum256([]byte(key))
 	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Recent remembers keys (an account and an address it logged in from) for
+// a while, in bounded memory: at most maxKeys, the least recently used
+// forgotten first. It is safe for concurrent use.
+type Recent struct {
+	mu   sync.Mutex
+	ttl  time.Duration
+	keys *lru[time.Time] // when each key was last added
+}
+
+// NewRecent remembers each key for ttl after it was last added.
+func NewRecent(ttl time.Duration, maxKeys int) *Recent {
+	return &Recent{ttl: ttl, keys: newLRU[time.Time](maxKeys)}
+}
+
+// Add remembers key as of now.
+func (r *Recent) Add(key string, now time.Time) {
+	key = limiterKey(key)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.keys.get(key); t != nil {
+		*t = now
+		return
+	}
+	r.keys.add(key, now)
+}
+
+// Has reports whether key was added less than ttl before now.
+func (r *Recent) Has(key string, now time.Time) bool {
+	key = limiterKey(key)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.keys.get(key)
+	if t == nil {
+		return false
+	}
+	if now.Sub(*t) >= r.ttl {
+		r.keys.remove(key)
+		return false
+	}
+	return true
 }

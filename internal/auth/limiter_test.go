@@ -67,7 +67,7 @@ func TestLimiterBoundedMemory(t *testing.T) {
 	}
 	// Long keys are stored hashed.
 	l.Allow(strings.Repeat("x", 10000), now)
-	for k := range l.byKey {
+	for k := range l.keys.byKey {
 		if len(k) > maxLimiterKey {
 			t.Fatalf("stored a %d-byte key", len(k))
 		}

@@ -7,6 +7,7 @@ package authz
 import (
 	"errors"
 	"slices"
+	"strings"
 
 	"github.com/camcloud/camcloud/internal/store"
 )
@@ -225,6 +226,22 @@ func AssumeRole(p *Principal, totpVerified bool) error {
 		return ErrForbidden
 	}
 	if !totpVerified {
+		return ErrForbidden
+	}
+	return nil
+}
+
+// ChangeOwnMembership decides whether p may change the membership of
+// userID (or of the account of email, when userID is "") in orgID as far
+// as who p is goes: a platform operator acting in orgID through support
+// access may not add, change or remove itself there, so that support
+// access cannot be turned into a membership that outlives it. The usual
+// SetRole rules apply besides.
+func ChangeOwnMembership(p *Principal, orgID, userID, email string) error {
+	if p == nil || p.ActingOrgID != orgID || p.ActingRole == "" {
+		return nil
+	}
+	if userID != "" && userID == p.UserID || userID == "" && email != "" && strings.EqualFold(email, p.Email) {
 		return ErrForbidden
 	}
 	return nil

@@ -132,3 +132,26 @@ func TestCreateOrgAndAudit(t *testing.T) {
 		t.Fatal("assume role must need the second factor")
 	}
 }
+
+func TestChangeOwnMembership(t *testing.T) {
+	acting := &Principal{UserID: "op", Email: "ops@example.com", PlatformAdmin: true, ActingOrgID: "o1", ActingRole: store.RoleAdmin}
+	member := &Principal{UserID: "op", Email: "ops@example.com", Roles: map[string]string{"o1": store.RoleAdmin}}
+	for _, c := range []struct {
+		name             string
+		p                *Principal
+		org, user, email string
+		want             error
+	}{
+		{"acting, itself by id", acting, "o1", "op", "", ErrForbidden},
+		{"acting, itself by email", acting, "o1", "", "OPS@example.com", ErrForbidden},
+		{"acting, someone else", acting, "o1", "u2", "", nil},
+		{"acting, someone else by email", acting, "o1", "", "bob@example.com", nil},
+		{"acting elsewhere", acting, "o2", "op", "", nil},
+		{"a real member changing itself", member, "o1", "op", "", nil},
+		{"nobody", nil, "o1", "op", "", nil},
+	} {
+		if err := ChangeOwnMembership(c.p, c.org, c.user, c.email); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+}

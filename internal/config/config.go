@@ -21,6 +21,13 @@ const (
 	RoleCameraServer = "camera-server"
 )
 
+// Values of Config.HTTPS.
+const (
+	HTTPSAuto = "auto"
+	HTTPSOn   = "on"
+	HTTPSOff  = "off"
+)
+
 // Config is the whole configuration of one camcloud process.
 type Config struct {
 	// DataDir holds the SQLite files, local blobs, the spool and generated keys.
@@ -103,6 +110,18 @@ type Config struct {
 	AuditCheckpointInterval time.Duration `yaml:"audit_checkpoint_interval"`
 	// SessionTTL is the lifetime of a login session (at most 12 h).
 	SessionTTL time.Duration `yaml:"session_ttl"`
+	// HTTPS says whether browsers reach this service over HTTPS, for the
+	// Secure flag of session cookies and the Strict-Transport-Security
+	// header: "auto" (the default) when the request came over TLS or
+	// through a proxy that sent X-Forwarded-Proto: https; "on" always (a
+	// TLS proxy that does not send the header); "off" never (plain HTTP
+	// only, e.g. on a private network).
+	HTTPS string `yaml:"https"`
+	// TOTPKey encrypts users' TOTP secrets at rest (at least 32
+	// characters). Default: derived from the media key. Changing it makes
+	// the secrets sealed with the old one unreadable (TOTP must be
+	// enrolled again).
+	TOTPKey string `yaml:"totp_key"`
 	// DebugAddr, when set, serves Go's pprof profiles there (keep it private).
 	DebugAddr string `yaml:"debug_addr"`
 	// LogLevel is debug, info, warn or error.
@@ -173,6 +192,7 @@ func Default() Config {
 		HTTPMaxConns:      8192,
 		HTTPMaxConnsPerIP: 512,
 		SessionTTL:        12 * time.Hour,
+		HTTPS:             HTTPSAuto,
 
 		AuditCheckpointInterval: 5 * time.Minute,
 		LogLevel:                "info",
@@ -257,6 +277,14 @@ func (c *Config) Finish() error {
 	}
 	if c.SessionTTL <= 0 || c.SessionTTL > 12*time.Hour {
 		return fmt.Errorf("session_ttl %s must be in (0, 12h]", c.SessionTTL)
+	}
+	switch c.HTTPS {
+	case HTTPSAuto, HTTPSOn, HTTPSOff:
+	default:
+		return fmt.Errorf("https %q is not auto, on or off", c.HTTPS)
+	}
+	if c.TOTPKey != "" && len(c.TOTPKey) < 32 {
+		return errors.New("totp_key must be at least 32 characters")
 	}
 	if c.SegmentDuration < 2*time.Second || c.FragmentDuration <= 0 || c.FragmentDuration > c.SegmentDuration {
 		return fmt.Errorf("segment_duration %s must be >= 2s and fragment_duration %s in (0, segment]", c.SegmentDuration, c.FragmentDuration)

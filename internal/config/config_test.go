@@ -74,6 +74,8 @@ func TestBadValues(t *testing.T) {
 		{"short audit key", []string{"--audit-key", "short"}, nil, "audit_key"},
 		{"checkpoint interval", []string{"--audit-checkpoint-interval", "10ms"}, nil, "audit_checkpoint_interval"},
 		{"negative connection cap", []string{"--http-max-conns-per-ip", "-1"}, nil, "http_max_conns"},
+		{"bad https", []string{"--https", "yes"}, nil, "https"},
+		{"short totp key", nil, map[string]string{"CAMCLOUD_TOTP_KEY": "short"}, "totp_key"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -142,6 +142,8 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.AuditKey, "audit-key", c.AuditKey, "key of the audit log's chain and checkpoints, kept out of the database (default: derived from media_key, else generated in data dir)")
 	fs.DurationVar(&c.AuditCheckpointInterval, "audit-checkpoint-interval", c.AuditCheckpointInterval, "how often a signed checkpoint of the audit log is published to the first zone's store")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "login session lifetime (at most 12h)")
+	fs.StringVar(&c.HTTPS, "https", c.HTTPS, "browsers reach this service over HTTPS (Secure cookies, HSTS): auto (request over TLS or X-Forwarded-Proto: https), on or off")
+	fs.StringVar(&c.TOTPKey, "totp-key", c.TOTPKey, "key that encrypts TOTP secrets at rest, at least 32 characters (default: derived from the media key)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve pprof profiles at this address (keep it private); empty: off")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "Go garbage collector target, 10..1000 (GOGC wins when set)")

@@ -26,6 +26,7 @@ const (
 type Request struct {
 	User      store.User
 	Session   store.Session // zero for API keys
+	APIKey    *store.APIKey // the key used, nil for sessions
 	Token     string
 	ViaCookie bool
 	P         *authz.Principal
@@ -65,13 +66,17 @@ func (rt *Router) authed(h HandlerFunc) http.HandlerFunc {
 				return
 			}
 		}
-		u, sess, err := rt.cfg.Accounts.Authenticate(r.Context(), rq.Token)
+		c, err := rt.cfg.Accounts.Resolve(r.Context(), rq.Token)
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		rq.User, rq.Session = u, sess
-		if rq.P, err = rt.cfg.Accounts.Principal(r.Context(), u, sess); err != nil {
+		rq.User, rq.Session, rq.APIKey = c.User, c.Session, c.APIKey
+		if c.APIKey != nil && c.APIKey.Scope == store.ScopeRead && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			Fail(w, r, Errorf(http.StatusForbidden, "forbidden", "this API key is read-only (GET and HEAD)"))
+			return
+		}
+		if rq.P, err = rt.cfg.Accounts.Principal(r.Context(), c.User, c.Session); err != nil {
 			Fail(w, r, err)
 			return
 		}

@@ -53,6 +53,9 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		e = Errorf(http.StatusConflict, "conflict", "already exists")
 	case errors.Is(err, account.ErrUnauthenticated):
 		e = Errorf(http.StatusUnauthorized, "unauthorized", "%s", err.Error())
+	case errors.Is(err, account.ErrRateLimited):
+		w.Header().Set("Retry-After", "60")
+		e = Errorf(http.StatusTooManyRequests, "rate_limited", "%s", err.Error())
 	default:
 		logger(r).Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = Errorf(http.StatusInternalServerError, "internal", "internal error")

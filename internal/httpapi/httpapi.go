@@ -29,6 +29,10 @@ type Config struct {
 	Audit *audit.Log
 	// Log receives failed requests and panics; nil discards them.
 	Log *slog.Logger
+	// HTTPS is config.HTTPS: "on" marks every response as served over
+	// HTTPS (Secure cookies, HSTS), "off" none, "auto" or "" those whose
+	// request came over TLS or with X-Forwarded-Proto: https.
+	HTTPS string
 }
 
 // HandlerFunc is a route that runs once the caller is authenticated.
@@ -123,6 +127,9 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	if rt.secure(r) {
+		h.Set("Strict-Transport-Security", "max-age="+hstsMaxAge)
+	}
 	r = r.WithContext(context.WithValue(r.Context(), routerKey{}, rt))
 	sw := &statusWriter{ResponseWriter: w, status: 200}
 	defer func() {
@@ -142,6 +149,29 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	rt.mux.ServeHTTP(sw, r)
+}
+
+// hstsMaxAge is how long browsers keep to HTTPS for this host: one year.
+const hstsMaxAge = "31536000"
+
+// secure reports whether the browser reached rt over HTTPS.
+func (rt *Router) secure(r *http.Request) bool {
+	switch rt.cfg.HTTPS {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
+	// A client that is not behind a proxy may send the header itself; it
+	// then only makes its own cookies Secure.
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// Secure reports whether the browser reached the Router serving r over
+// HTTPS, so that cookies set on the answer must be Secure.
+func Secure(r *http.Request) bool {
+	rt := fromContext(r.Context())
+	return rt != nil && rt.secure(r)
 }
 
 // statusWriter remembers the status a handler answered, for the log.

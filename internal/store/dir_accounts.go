@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"strings"
@@ -97,6 +98,96 @@ func (r *directory) UpdateUser(ctx context.Context, u User) error {
 	}
 	return r.execOne(ctx, "UPDATE users SET email = ?, password_hash = ?, totp_secret = ?, totp_enabled = ?, platform_admin = ? WHERE id = ?",
 		strings.ToLower(u.Email), u.PasswordHash, u.TOTPSecret, u.TOTPEnabled, u.PlatformAdmin, u.ID)
+}
+
+// SetPasswordHash writes only the user's password hash.
+func (r *directory) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	var c check
+	c.str("password hash", hash, maxText, true)
+	if c.err != nil {
+		return c.err
+	}
+	return r.execOne(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, userID)
+}
+
+// SetTOTPSecret writes a new pending secret unless TOTP is enabled.
+func (r *directory) SetTOTPSecret(ctx context.Context, userID, secret string) error {
+	var c check
+	c.str("TOTP secret", secret, maxText, true)
+	if c.err != nil {
+		return c.err
+	}
+	return r.execOne(ctx, "UPDATE users SET totp_secret = ?, totp_enabled = ? WHERE id = ? AND totp_enabled = ?", secret, false, userID, false)
+}
+
+// EnableTOTP enables TOTP, compare-and-set on the secret the caller checked.
+func (r *directory) EnableTOTP(ctx context.Context, userID, secret string) error {
+	if secret == "" {
+		return ErrNotFound
+	}
+	return r.execOne(ctx, "UPDATE users SET totp_enabled = ? WHERE id = ? AND totp_secret = ?", true, userID, secret)
+}
+
+// ReplaceTOTPSecret rewrites the secret's stored form, compare-and-set.
+func (r *directory) ReplaceTOTPSecret(ctx context.Context, userID, old, new string) error {
+	var c check
+	c.str("TOTP secret", new, maxText, true)
+	if c.err != nil {
+		return c.err
+	}
+	return r.execOne(ctx, "UPDATE users SET totp_secret = ? WHERE id = ? AND totp_secret = ?", new, userID, old)
+}
+
+// DisableTOTP clears the secret and the recovery codes in one transaction.
+func (r *directory) DisableTOTP(ctx context.Context, userID string) error {
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE users SET totp_secret = ?, totp_enabled = ? WHERE id = ?", "", false, userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM recovery_codes WHERE user_id = ?", userID)
+		return err
+	})
+}
+
+// maxRecoveryCodes bounds the recovery codes one user may hold.
+const maxRecoveryCodes = 32
+
+// SetRecoveryCodes replaces the user's recovery codes in one transaction.
+func (r *directory) SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error {
+	var c check
+	c.id("user id", userID)
+	c.ok(len(hashes) <= maxRecoveryCodes, "too many recovery codes")
+	for _, h := range hashes {
+		c.str("recovery code hash", h, maxKey, true)
+	}
+	if c.err != nil {
+		return c.err
+	}
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM recovery_codes WHERE user_id = ?", userID); err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO recovery_codes (user_id, hash) VALUES (?, ?)", userID, h); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// UseRecoveryCode deletes one recovery code; the delete is the atomic test.
+func (r *directory) UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error) {
+	res, err := r.exec(ctx, "DELETE FROM recovery_codes WHERE user_id = ? AND hash = ?", userID, hash)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // UseTOTPStep records that the TOTP code of time step step was used by the

@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // CreateOrgWithOwner stores o and its owner's membership in one transaction.
@@ -119,4 +122,118 @@ func (r *directory) removeMember(ctx context.Context, tx *sql.Tx, orgID, userID 
 	}
 	_, err = tx.ExecContext(ctx, "DELETE FROM grants WHERE user_id = ? AND camera_id IN (SELECT id FROM cameras WHERE org_id = ?)", userID, orgID)
 	return n, err
+}
+
+// invitationCols is the column list scanInvitation reads.
+const invitationCols = "id, org_id, email, role, invited_by, created_us, expires_us"
+
+// scanInvitation reads one row of invitationCols.
+func scanInvitation(row interface{ Scan(...any) error }) (Invitation, error) {
+	var inv Invitation
+	var created, expires int64
+	err := row.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.Role, &inv.InvitedBy, &created, &expires)
+	inv.CreatedAt, inv.ExpiresAt = fromMicros(created), fromMicros(expires)
+	return inv, err
+}
+
+// PutInvitation replaces any invitation of inv's email to inv's
+// organisation by inv, and deletes the organisation's invitations expired
+// at inv.CreatedAt, in one transaction; ErrLimit when the organisation has
+// maxInvitations pending already.
+func (r *directory) PutInvitation(ctx context.Context, inv Invitation) error {
+	var c check
+	c.id("invitation id", inv.ID)
+	c.id("org id", inv.OrgID)
+	c.str("email", inv.Email, maxKey, true)
+	c.id("role", inv.Role)
+	c.id("inviting user id", inv.InvitedBy)
+	if c.err != nil {
+		return c.err
+	}
+	email := strings.ToLower(inv.Email)
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		// Expired invitations of the organisation go on the way.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM invitations WHERE org_id = ? AND (email = ? OR expires_us <= ?)",
+			inv.OrgID, email, toMicros(inv.CreatedAt)); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM invitations WHERE org_id = ?", inv.OrgID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= maxInvitations {
+			return ErrLimit
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO invitations ("+invitationCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+			inv.ID, inv.OrgID, email, inv.Role, inv.InvitedBy, toMicros(inv.CreatedAt), toMicros(inv.ExpiresAt))
+		return err
+	})
+}
+
+// ListInvitations returns email's live invitations, oldest first.
+func (r *directory) ListInvitations(ctx context.Context, email string, now time.Time) ([]Invitation, error) {
+	return r.invitations(ctx, "email = ?", strings.ToLower(email), now)
+}
+
+// ListOrgInvitations returns an organisation's live invitations, oldest first.
+func (r *directory) ListOrgInvitations(ctx context.Context, orgID string, now time.Time) ([]Invitation, error) {
+	return r.invitations(ctx, "org_id = ?", orgID, now)
+}
+
+// maxInvitations bounds the pending invitations of one organisation and
+// one listing of invitations.
+const maxInvitations = 1000
+
+func (r *directory) invitations(ctx context.Context, where, arg string, now time.Time) ([]Invitation, error) {
+	rows, err := r.db.QueryContext(ctx, "SELECT "+invitationCols+" FROM invitations WHERE "+where+" AND expires_us > ? ORDER BY created_us, id LIMIT "+strconv.Itoa(maxInvitations),
+		arg, toMicros(now))
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (Invitation, error) { return scanInvitation(rows) })
+}
+
+// AcceptInvitation reads the invitation locked, deletes it and adds the
+// membership, in one transaction.
+func (r *directory) AcceptInvitation(ctx context.Context, id, email, userID string, now time.Time) (Membership, error) {
+	var m Membership
+	already := false
+	err := r.inTx(ctx, func(tx *sql.Tx) error {
+		inv, err := scanInvitation(tx.QueryRowContext(ctx, "SELECT "+invitationCols+" FROM invitations WHERE id = ? AND email = ?"+r.d.forUpdate, id, strings.ToLower(email)))
+		if err != nil {
+			return err
+		}
+		if !now.Before(inv.ExpiresAt) {
+			return ErrNotFound
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM invitations WHERE id = ?", id); err != nil {
+			return err
+		}
+		m = Membership{OrgID: inv.OrgID, UserID: userID, Email: inv.Email, Role: inv.Role}
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM memberships WHERE org_id = ? AND user_id = ?", m.OrgID, userID).Scan(&n); err != nil {
+			return err
+		}
+		if already = n > 0; already {
+			return nil // the invitation is spent all the same
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO memberships (org_id, user_id, role) VALUES (?, ?, ?)", m.OrgID, m.UserID, m.Role)
+		return err
+	})
+	if err == nil && already {
+		err = ErrConflict
+	}
+	return m, err
+}
+
+// DeleteInvitation deletes invitation id of orgID, or of email when orgID
+// is "".
+func (r *directory) DeleteInvitation(ctx context.Context, id, orgID, email string) error {
+	if orgID != "" {
+		return r.execOne(ctx, "DELETE FROM invitations WHERE id = ? AND org_id = ?", id, orgID)
+	}
+	if email == "" {
+		return ErrNotFound
+	}
+	return r.execOne(ctx, "DELETE FROM invitations WHERE id = ? AND email = ?", id, strings.ToLower(email))
 }

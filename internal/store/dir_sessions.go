@@ -66,16 +66,26 @@ func (r *directory) DeleteExpiredSessions(ctx context.Context, now time.Time) (i
 	return n, r.mapErr(err)
 }
 
+// DeleteUserSessions ends a user's sessions but keep.
+func (r *directory) DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error) {
+	res, err := r.exec(ctx, "DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?", userID, keep)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return n, r.mapErr(err)
+}
+
 // apiKeyCols is the column list scanAPIKey reads.
-const apiKeyCols = "id, user_id, name, prefix, hash, created_us, last_used_us"
+const apiKeyCols = "id, user_id, name, prefix, hash, created_us, last_used_us, scope, expires_us"
 
 // scanAPIKey reads one row of apiKeyCols.
 func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 	var k APIKey
-	var created int64
+	var created, expires int64
 	var used sql.NullInt64
-	err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &created, &used)
-	k.CreatedAt = fromMicros(created)
+	err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &created, &used, &k.Scope, &expires)
+	k.CreatedAt, k.ExpiresAt = fromMicros(created), fromMicros(expires)
 	if used.Valid {
 		t := fromMicros(used.Int64)
 		k.LastUsed = &t
@@ -92,6 +102,10 @@ func (r *directory) CreateAPIKey(ctx context.Context, k APIKey) error {
 	c.str("API key name", k.Name, maxKey, false)
 	c.str("API key prefix", k.Prefix, maxKey, false)
 	c.str("API key hash", k.Hash, maxKey, true)
+	if k.Scope == "" {
+		k.Scope = ScopeFull
+	}
+	c.ok(k.Scope == ScopeFull || k.Scope == ScopeRead, "API key scope must be full or read")
 	if c.err != nil {
 		return c.err
 	}
@@ -99,8 +113,8 @@ func (r *directory) CreateAPIKey(ctx context.Context, k APIKey) error {
 	if k.LastUsed != nil {
 		used = toMicros(*k.LastUsed)
 	}
-	_, err := r.exec(ctx, "INSERT INTO api_keys ("+apiKeyCols+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, toMicros(k.CreatedAt), used)
+	_, err := r.exec(ctx, "INSERT INTO api_keys ("+apiKeyCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		k.ID, k.UserID, k.Name, k.Prefix, k.Hash, toMicros(k.CreatedAt), used, k.Scope, toMicros(k.ExpiresAt))
 	return err
 }
 

@@ -146,6 +146,7 @@ var directoryMigrations = []migration{
 			pk:   []string{"zone"},
 		},
 	}},
+	dirMigrationSecAuth,
 }
 
 // dropOrphanGrants deletes the grants whose user is not a member of the

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -54,6 +55,9 @@ func open(ctx context.Context, dsn, scope string, list []migration, log *slog.Lo
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create database directory: %w", err)
 		}
+		if err := createPrivate(path); err != nil {
+			return nil, err
+		}
 	case "mysql":
 		d = mysqlDialect
 		cfg, _ := mysqlConfig(dsn)
@@ -74,6 +78,21 @@ func open(ctx context.Context, dsn, scope string, list []migration, log *slog.Lo
 	}
 	log.Debug("store: opened", "scope", scope, "engine", driver, "dsn", RedactDSN(dsn))
 	return &base{db: db, d: d, log: log}, nil
+}
+
+// createPrivate creates the SQLite file at path, readable by its owner
+// only (0600), unless it exists: SQLite would create it with the umask's
+// mode (usually 0644), and it holds password hashes and TOTP secrets. Its
+// -wal and -shm files take the database file's mode.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: create database file: %w", err)
+	}
+	return f.Close()
 }
 
 // busyRetries bounds how often prepare retries while another process holds

@@ -23,6 +23,27 @@ type Directory interface {
 	// one) already was, which refuses replayed codes.
 	UseTOTPStep(ctx context.Context, userID string, step int64) (bool, error)
 
+	// Column-level user updates: each writes only its own columns, so that
+	// two changes of one user made from rows read earlier never undo each
+	// other (UpdateUser rewrites the whole row; keep it for whole rows).
+	// Each answers ErrNotFound when the user or the condition is missing.
+	SetPasswordHash(ctx context.Context, userID, hash string) error
+	// SetTOTPSecret stores a new, not yet enabled secret; ErrNotFound when
+	// TOTP is enabled already.
+	SetTOTPSecret(ctx context.Context, userID, secret string) error
+	// EnableTOTP enables TOTP if the stored secret is still secret.
+	EnableTOTP(ctx context.Context, userID, secret string) error
+	// ReplaceTOTPSecret rewrites the stored form of the secret (old to
+	// new) if it is still old, e.g. to encrypt a legacy plaintext one.
+	ReplaceTOTPSecret(ctx context.Context, userID, old, new string) error
+	// DisableTOTP clears the secret and deletes the recovery codes.
+	DisableTOTP(ctx context.Context, userID string) error
+	// SetRecoveryCodes replaces a user's recovery codes (stored hashes).
+	SetRecoveryCodes(ctx context.Context, userID string, hashes []string) error
+	// UseRecoveryCode deletes the code with this hash; false when the user
+	// has none such (never had it, or used it already, on any node).
+	UseRecoveryCode(ctx context.Context, userID, hash string) (bool, error)
+
 	// CreateOrgWithOwner stores a new organisation and makes ownerID its
 	// owner, in one transaction: an organisation never exists ownerless.
 	CreateOrgWithOwner(ctx context.Context, o Org, ownerID string) error
@@ -68,12 +89,32 @@ type Directory interface {
 	UpdateSession(ctx context.Context, s Session) error
 	DeleteSession(ctx context.Context, tokenHash string) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	// DeleteUserSessions ends every session of userID but the one whose
+	// token hash is keep ("" ends all) and returns how many ended.
+	DeleteUserSessions(ctx context.Context, userID, keep string) (int64, error)
 
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	GetAPIKeyByHash(ctx context.Context, hash string) (APIKey, error)
 	ListAPIKeys(ctx context.Context, userID string) ([]APIKey, error)
 	DeleteAPIKey(ctx context.Context, userID, id string) error
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
+
+	// PutInvitation stores inv, replacing a pending invitation of the same
+	// email to the same organisation; ErrLimit when the organisation has
+	// too many pending (1000).
+	PutInvitation(ctx context.Context, inv Invitation) error
+	// ListInvitations returns the invitations of email not expired at now.
+	ListInvitations(ctx context.Context, email string, now time.Time) ([]Invitation, error)
+	// ListOrgInvitations returns an organisation's invitations not expired at now.
+	ListOrgInvitations(ctx context.Context, orgID string, now time.Time) ([]Invitation, error)
+	// AcceptInvitation turns the invitation id of email into userID's
+	// membership and deletes it, in one transaction; ErrNotFound when it
+	// is missing, expired or for another email, ErrConflict when userID is
+	// a member already (the invitation is then deleted too).
+	AcceptInvitation(ctx context.Context, id, email, userID string, now time.Time) (Membership, error)
+	// DeleteInvitation deletes invitation id of orgID (orgID "" : of
+	// email); ErrNotFound when there is none such.
+	DeleteInvitation(ctx context.Context, id, orgID, email string) error
 
 	// AppendAudit stores e, computing nothing: the caller (package audit)
 	// fills Seq, PrevHash and Hash. It must fail with ErrConflict when Seq is

@@ -12,6 +12,10 @@ var ErrNotFound = errors.New("store: not found")
 // (duplicate email, organisation name, ...).
 var ErrConflict = errors.New("store: conflict")
 
+// ErrLimit is returned when a write would pass a bound on how many rows of
+// a kind one owner may have (pending invitations of an organisation).
+var ErrLimit = errors.New("store: limit reached")
+
 // ErrLastOwner is returned when a change would leave an organisation
 // without an owner.
 var ErrLastOwner = errors.New("store: an organisation must keep at least one owner")
@@ -83,6 +87,14 @@ type Session struct {
 	ActingRole  string
 }
 
+// API key scopes: what a key may do with its user's permissions.
+const (
+	// ScopeFull lets a key do anything its user may, but create keys.
+	ScopeFull = "full"
+	// ScopeRead lets a key only read (GET and HEAD requests).
+	ScopeRead = "read"
+)
+
 // APIKey is an integration key; the key itself is only stored hashed.
 type APIKey struct {
 	ID        string
@@ -92,6 +104,22 @@ type APIKey struct {
 	Hash      string
 	CreatedAt time.Time
 	LastUsed  *time.Time
+	// Scope is ScopeFull or ScopeRead ("" is stored as ScopeFull).
+	Scope string
+	// ExpiresAt is when the key stops working; zero: never.
+	ExpiresAt time.Time
+}
+
+// Invitation is a pending offer of a role in an organisation to the
+// account of an email; the account becomes a member only by accepting.
+type Invitation struct {
+	ID        string
+	OrgID     string
+	Email     string // lower-cased
+	Role      string
+	InvitedBy string // user id
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // AuditEntry is one hash-chained audit record.

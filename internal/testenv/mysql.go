@@ -57,3 +57,9 @@ func MySQLDatabases(t testing.TB, names ...string) []string {
 	})
 	return dsns
 }
+
+// MySQLDSN returns the DSN of one new database, as MySQLDatabases does.
+func MySQLDSN(t testing.TB) string {
+	t.Helper()
+	return MySQLDatabases(t, "db")[0]
+}

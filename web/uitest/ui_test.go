@@ -121,7 +121,7 @@ func totpSteps(t *testing.T, b *tab) {
 	b.do("reload", chromedp.Navigate(b.base+"/#/"))
 	b.login(totpUser, userPW, nil)
 	b.do("open account", chromedp.Navigate(b.base+"/#/account"))
-	b.do("begin TOTP", chromedp.Click(chromedp.ID("totp-begin")))
+	b.do("begin TOTP", chromedp.SendKeys(chromedp.ID("totp-password"), userPW), chromedp.Click(chromedp.ID("totp-begin")))
 	b.waitJS(10*time.Second, "the QR code", `document.querySelector('#totp-qr') && document.querySelector('#totp-qr').naturalWidth > 100`)
 	secret := eval[string](b, `document.querySelector('#totp-secret').textContent`)
 	url := eval[string](b, `document.querySelector('#totp-secret').dataset.url`)
@@ -142,6 +142,12 @@ func totpSteps(t *testing.T, b *tab) {
 	}
 	b.do("confirm TOTP", chromedp.SendKeys(chromedp.ID("totp-code"), code()), chromedp.Click(chromedp.ID("totp-confirm")))
 	b.waitJS(10*time.Second, "TOTP enabled", `document.querySelector('#totp-status')`)
+	b.do("make recovery codes", chromedp.SendKeys(chromedp.ID("totp-manage-input"), userPW), chromedp.Click(chromedp.ID("totp-recovery")))
+	b.waitJS(10*time.Second, "the recovery codes", `document.querySelector('dialog.secret input')`)
+	if codes := strings.Fields(eval[string](b, `document.querySelector('dialog.secret input').value`)); len(codes) != 10 {
+		t.Fatalf("recovery codes shown: %q", codes)
+	}
+	b.clickText("", "", "dialog.secret button", "Done")
 	b.logout()
 	b.login(totpUser, userPW, code)
 	b.logout()

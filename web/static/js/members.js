@@ -68,14 +68,20 @@ export function showMembers(main, ctx) {
     const role = h('select', {}, roles.map((r) => h('option', { value: r, selected: r === 'viewer' }, r)));
     const pw = h('input', { type: 'password', autocomplete: 'new-password', minlength: 10, maxlength: 1024, placeholder: 'only for a new account' });
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Add member');
+    const note = h('p', { class: 'info', hidden: true });
     const form = h('form', { class: 'card', onsubmit: (ev) => {
       ev.preventDefault();
       busy(submit, async () => {
         e2.set(null);
+        note.hidden = true;
         const b = { email: email.value.trim(), role: role.value };
         if (pw.value) b.password = pw.value;
         try {
-          await api.post(`/api/v1/orgs/${enc(org)}/members`, b);
+          const r = await api.post(`/api/v1/orgs/${enc(org)}/members`, b);
+          if (r && r.invitation) {
+            note.textContent = `Invited ${r.invitation.email}: the account joins when it accepts on its account page (within 7 days).`;
+            note.hidden = false;
+          }
           list(org);
         } catch (e) {
           e2.set(e.status === 404 ? 'No account has this email: give a password to create one.' : e);
@@ -83,7 +89,7 @@ export function showMembers(main, ctx) {
       });
     } }, h('h3', {}, 'Add a member'),
     h('div', { class: 'row wrap' }, h('label', {}, 'Email', email), h('label', {}, 'Role', role), h('label', {}, 'Password for a new account', pw)),
-    e2, h('div', { class: 'row end' }, submit));
+    e2, note, h('div', { class: 'row end' }, submit));
     return form;
   }
 
