@@ -2,7 +2,11 @@ package camserver_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,6 +45,9 @@ func TestPulledGStreamerClockRestart(t *testing.T) {
 	if !c.Status.Online || c.Status.BitrateKbps == 0 {
 		t.Errorf("after the restart the camera shows online=%v at %d kbps", c.Status.Online, c.Status.BitrateKbps)
 	}
+	if b := metricValue(t, n.base, `camcloud_ingest_timestamp_breaks_total{protocol="rtsp-pull"}`); b < 1 {
+		t.Errorf("the restart was not counted: timestamp_breaks_total = %v", b)
+	}
 	end := time.Now()
 	n.stop()
 
@@ -70,4 +77,29 @@ func TestPulledGStreamerClockRestart(t *testing.T) {
 			end.Sub(restart).Round(time.Millisecond), want.Round(time.Millisecond))
 	}
 	checkRecording(t, n, cam.ID, "h264")
+}
+
+// metricValue reads one series from the node's /metrics.
+func metricValue(t *testing.T, base, series string) float64 {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("%s is not on /metrics", series)
+	return 0
 }

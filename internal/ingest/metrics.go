@@ -46,7 +46,11 @@ func (p *Puller) RegisterMetrics(reg prometheus.Registerer) error {
 	if err != nil {
 		return err
 	}
-	p.paths = paths
+	breaks, err := newBreaks(reg, "rtsp-pull")
+	if err != nil {
+		return err
+	}
+	p.paths, p.breaks = paths, breaks.Inc
 	return nil
 }
 
@@ -105,4 +109,21 @@ func (s *pathSlot) moveLocked(p videoPath) {
 		g.Inc()
 	}
 	s.on = p
+}
+
+// newBreaks makes camcloud_ingest_timestamp_breaks_total{protocol}: breaks
+// in a source's timestamps (a restarted or leaping clock) that a
+// publication spliced over, so that an operator sees which kind of camera
+// jumps (the log names the camera). It registers it with reg unless nil.
+func newBreaks(reg prometheus.Registerer, protocol string) (prometheus.Counter, error) {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "ingest",
+		Name:        "timestamp_breaks_total",
+		Help:        "Breaks in a camera's timestamps (its clock restarted or leapt) that ingest spliced over, resuming at the next key frame.",
+		ConstLabels: prometheus.Labels{"protocol": protocol}})
+	if reg != nil {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
 }

@@ -43,8 +43,9 @@ type Puller struct {
 	// default (public addresses only). Set it before the first Start.
 	Dest *netpolicy.Policy
 
-	bufs  *fastpath.Buffers
-	paths *videoPaths // see RegisterMetrics
+	bufs   *fastpath.Buffers
+	paths  *videoPaths // see RegisterMetrics
+	breaks func()      // counts timestamp breaks; see RegisterMetrics
 
 	mu   sync.Mutex
 	jobs map[string]*pullJob
@@ -225,7 +226,7 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	pub := newPublication(pubConfig{
 		hub: p.hub, events: p.ev, log: p.log, cameraID: cameraID,
 		info:        StreamInfo{Codec: codecsName(specs), Protocol: "rtsp-pull", Remote: u.Host},
-		dropSession: c.Close,
+		dropSession: c.Close, discontinuity: p.breaks,
 	}, specs)
 	defer pub.close()
 	if err := attachRTSP(c, pub, tracks); err != nil {

@@ -105,8 +105,9 @@ func (s *Server) serveRTMP(nc net.Conn) {
 	}
 	pub = newPublication(pubConfig{
 		hub: s.cfg.Hub, events: s.cfg.Events, log: log, cameraID: cameraID,
-		info:        StreamInfo{Codec: codecsName(specs), Protocol: "rtmp", Remote: remote},
-		dropSession: func() { once.Do(func() { nc.Close() }) },
+		info:          StreamInfo{Codec: codecsName(specs), Protocol: "rtmp", Remote: remote},
+		dropSession:   func() { once.Do(func() { nc.Close() }) },
+		discontinuity: s.rtmpBreaks,
 	}, specs)
 	defer pub.close()
 	pub.start()

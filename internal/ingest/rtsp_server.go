@@ -98,7 +98,7 @@ func (h *rtspHandler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.R
 	rs.pub = newPublication(pubConfig{
 		hub: h.s.cfg.Hub, events: h.s.cfg.Events, log: h.s.cfg.Log, cameraID: rs.cameraID,
 		info:        StreamInfo{Codec: codecsName(specs), Protocol: "rtsp", Remote: rs.remote},
-		dropSession: ss.Close,
+		dropSession: ss.Close, discontinuity: h.s.rtspBreaks,
 	}, specs)
 	if err := attachRTSP(ss, rs.pub, rs.tracks); err != nil {
 		h.s.cfg.Log.Warn("rtsp publish refused", "camera", rs.cameraID, "remote", rs.remote, "reason", err.Error())

@@ -62,6 +62,8 @@ type Server struct {
 	rtspLn *fastpath.Listener
 	rtmpLn *fastpath.Listener
 	paths  *videoPaths
+	// rtspBreaks and rtmpBreaks count timestamp breaks by protocol.
+	rtspBreaks, rtmpBreaks func()
 
 	wg        sync.WaitGroup
 	mu        sync.Mutex
@@ -99,7 +101,16 @@ func NewServer(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, rtmpConns: map[net.Conn]struct{}{}, paths: paths}, nil
+	rtspBreaks, err := newBreaks(cfg.Registerer, "rtsp")
+	if err != nil {
+		return nil, err
+	}
+	rtmpBreaks, err := newBreaks(cfg.Registerer, "rtmp")
+	if err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, rtmpConns: map[net.Conn]struct{}{}, paths: paths,
+		rtspBreaks: rtspBreaks.Inc, rtmpBreaks: rtmpBreaks.Inc}, nil
 }
 
 // Start opens the listeners and starts serving.
