@@ -100,12 +100,17 @@ type statusWire struct {
 	BitrateKbps int        `json:"bitrate_kbps"`
 	LastSeen    *time.Time `json:"last_seen,omitempty"`
 	Server      string     `json:"server,omitempty"`
+	// Recording and RecordingReason (additions) say, while online, whether
+	// the camera is being recorded and if not why.
+	Recording       string `json:"recording,omitempty"`
+	RecordingReason string `json:"recording_reason,omitempty"`
 }
 
 func statusJSON(st store.CameraStatus) statusWire {
 	w := statusWire{Online: st.Online, Codec: st.Codec, Server: st.Server}
 	if st.Online {
 		w.BitrateKbps = st.BitrateKbps
+		w.Recording, w.RecordingReason = st.Recording, st.RecordingReason
 	}
 	if !st.LastSeen.IsZero() {
 		seen := st.LastSeen

@@ -80,6 +80,7 @@ type Server struct {
 	mu       sync.Mutex
 	pulled   map[string]string          // camera id -> URL being pulled
 	recs     map[*hub.Stream]*recording // running recordings (watch.go)
+	off      map[string]bool            // cameras last found with recording off (recstate.go)
 	draining bool
 }
 
@@ -92,7 +93,7 @@ func New(c Config) (*Server, error) {
 		c.WatchInterval = time.Second
 	}
 	s := &Server{c: c, log: c.Log.With("zone", c.Zone.Name, "server", c.ServerID), pulled: map[string]string{},
-		recs: map[*hub.Stream]*recording{}}
+		recs: map[*hub.Stream]*recording{}, off: map[string]bool{}}
 	var err error
 	s.rec, err = record.New(record.Config{
 		SpoolDir: c.SpoolDir, SegmentDuration: c.SegmentDuration, FragmentDuration: c.FragmentDuration,
@@ -115,6 +116,9 @@ func New(c Config) (*Server, error) {
 	s.puller.Dest = s.c.PullPolicy
 	if c.Registerer != nil {
 		if err := s.puller.RegisterMetrics(c.Registerer); err != nil {
+			return nil, err
+		}
+		if err := c.Registerer.Register(newRecordingStates(s)); err != nil {
 			return nil, err
 		}
 	}
@@ -257,8 +261,10 @@ type events struct{ s *Server }
 func (e *events) Online(cameraID string, info ingest.StreamInfo) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	state, reason := e.s.recordingState(cameraID, time.Now())
 	err := e.s.c.Zone.DB.PutStatus(ctx, store.CameraStatus{CameraID: cameraID, Online: true, Codec: info.Codec,
-		BitrateKbps: info.BitrateKbps, LastSeen: time.Now().UTC(), Server: e.s.c.ServerID})
+		BitrateKbps: info.BitrateKbps, LastSeen: time.Now().UTC(), Server: e.s.c.ServerID,
+		Recording: state, RecordingReason: reason})
 	if err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}
@@ -274,6 +280,7 @@ func (e *events) Offline(cameraID string) {
 		return
 	}
 	st.CameraID, st.Online, st.Server, st.LastSeen = cameraID, false, "", time.Now().UTC()
+	st.Recording, st.RecordingReason = "", ""
 	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}

@@ -42,8 +42,9 @@ func TestPulledGStreamerClockRestart(t *testing.T) {
 	time.Sleep(12 * time.Second)
 	var c camResp
 	n.call("GET", "/api/v1/cameras/"+cam.ID, nil, &c)
-	if !c.Status.Online || c.Status.BitrateKbps == 0 {
-		t.Errorf("after the restart the camera shows online=%v at %d kbps", c.Status.Online, c.Status.BitrateKbps)
+	if !c.Status.Online || c.Status.BitrateKbps == 0 || c.Status.Recording != "recording" {
+		t.Errorf("after the restart the camera shows online=%v at %d kbps, recording %q (%s)",
+			c.Status.Online, c.Status.BitrateKbps, c.Status.Recording, c.Status.Reason)
 	}
 	if b := metricValue(t, n.base, `camcloud_ingest_timestamp_breaks_total{protocol="rtsp-pull"}`); b < 1 {
 		t.Errorf("the restart was not counted: timestamp_breaks_total = %v", b)

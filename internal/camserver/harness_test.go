@@ -69,6 +69,8 @@ type camResp struct {
 		BitrateKbps int       `json:"bitrate_kbps"`
 		LastSeen    time.Time `json:"last_seen"`
 		Server      string    `json:"server"`
+		Recording   string    `json:"recording"`
+		Reason      string    `json:"recording_reason"`
 	} `json:"status"`
 }
 

@@ -120,6 +120,7 @@ func (s *Server) recording(st *hub.Stream) bool {
 func (s *Server) stopRecording(st *hub.Stream) {
 	s.mu.Lock()
 	r := s.recs[st]
+	s.off[st.CameraID] = true
 	s.mu.Unlock()
 	if r != nil {
 		s.log.Info("recording turned off: stopping the recorder", "camera", st.CameraID)
@@ -155,6 +156,9 @@ func (s *Server) record(st *hub.Stream) {
 		s.log.Warn("not recording: camera unknown", "camera", st.CameraID, "err", err)
 		return
 	}
+	s.mu.Lock()
+	s.off[st.CameraID] = cam.Recording == "off"
+	s.mu.Unlock()
 	if cam.Recording == "off" {
 		return
 	}

@@ -111,6 +111,7 @@ type Recorder struct {
 	changed  chan struct{} // closed and replaced when sessions end
 
 	bufs *fragmentBuffers // fragment assembly buffers, shared by all cameras
+	act  activity         // per camera: last fragment committed, why recording stopped
 
 	// test hooks: units taken from hub readers, and readers attached.
 	consumed atomic.Int64

@@ -39,6 +39,7 @@ func (r *Recorder) Record(ctx context.Context, s *hub.Stream) error {
 
 	w := newWriter(r, s)
 	if w.lead == nil {
+		r.act.failed(s.CameraID, "the stream has no track that can be recorded")
 		return errors.New("record: the stream has no track that can be recorded")
 	}
 	defer w.finishSegment(0, false)

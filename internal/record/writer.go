@@ -179,6 +179,7 @@ func (w *writer) fail(err error) {
 	if err != spool.ErrFull && err != spool.ErrCommitFailed {
 		w.log.Error("cannot write the spool: video is being lost", "err", err)
 	}
+	w.r.act.failed(w.cam, "cannot write the spool: "+err.Error())
 	if w.seg != nil {
 		w.seg.Release(w.taken)
 	}
@@ -491,6 +492,7 @@ func (w *writer) cutFragment() bool {
 		return false
 	}
 	w.seq++
+	w.r.act.recorded(w.cam, time.Now())
 	return true
 }
 

@@ -56,4 +56,16 @@ var zoneMigrations = []migration{
 			indexes: []index{{name: "leases_server", cols: []string{"server_id"}}},
 		},
 	}},
+	// Media correctness: a connected camera says whether it is being
+	// recorded, and if not why (camera_status.recording and its reason).
+	{version: 2, name: "camera status: recording state and reason", sql: map[string][]string{
+		"sqlite": {
+			"ALTER TABLE camera_status ADD COLUMN recording TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE camera_status ADD COLUMN recording_reason TEXT NOT NULL DEFAULT ''",
+		},
+		"mysql": {
+			"ALTER TABLE camera_status ADD COLUMN IF NOT EXISTS recording VARCHAR(64) NOT NULL DEFAULT ''",
+			"ALTER TABLE camera_status ADD COLUMN IF NOT EXISTS recording_reason VARCHAR(320) NOT NULL DEFAULT ''",
+		},
+	}},
 }

@@ -187,7 +187,20 @@ type CameraStatus struct {
 	BitrateKbps int
 	LastSeen    time.Time
 	Server      string
+	// Recording says, while Online, whether the camera is being recorded:
+	// RecordingOn, RecordingOff, RecordingWaiting or RecordingFailing;
+	// RecordingReason says why it is not.
+	Recording       string
+	RecordingReason string
 }
+
+// Recording states of a connected camera (CameraStatus.Recording).
+const (
+	RecordingOn      = "recording" // fragments are being committed
+	RecordingOff     = "off"       // its recording setting is off
+	RecordingWaiting = "waiting"   // connected, nothing recorded lately (no key frame yet, a stalled stream)
+	RecordingFailing = "failing"   // the recorder cannot record this stream (see the reason)
+)
 
 // Server is a camera server registered in a zone.
 type Server struct {

@@ -8,10 +8,16 @@ import { LivePlayer } from './player.js';
 const refreshEvery = 15000; // ms between camera list refreshes
 const stopDelay = 3000; // ms a tile keeps streaming after it left the screen
 
-/** statusBadge shows online or offline. */
+/** statusBadge shows online or offline, and "not recording" (with the
+ * reason as its tooltip) for a connected camera that is not being recorded. */
 export function statusBadge(cam) {
-  const on = cam.status && cam.status.online;
-  return h('span', { class: `badge ${on ? 'online' : 'offline'}`, 'data-online': on ? 'true' : 'false' }, on ? 'online' : 'offline');
+  const st = cam.status || {};
+  const on = !!st.online;
+  const badge = h('span', { class: `badge ${on ? 'online' : 'offline'}`, 'data-online': on ? 'true' : 'false' }, on ? 'online' : 'offline');
+  if (!on || !st.recording || st.recording === 'recording') return badge;
+  const text = st.recording === 'off' ? 'recording off' : 'not recording';
+  return h('span', {}, badge, ' ',
+    h('span', { class: `badge norec ${st.recording}`, 'data-recording': st.recording, title: st.recording_reason || '' }, text));
 }
 
 /** tile is one camera in the grid with its own player. */
