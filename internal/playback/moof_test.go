@@ -126,3 +126,42 @@ func FuzzRewrite(f *testing.F) {
 		_ = fw.rb.rewrite(b)
 	})
 }
+
+// TestRebaseKeepsEveryTrackIncreasingAtARestart: when the earlier
+// recording's audio ran past its video, the next recording is placed after
+// both, so that no track's times go back at the join (ffmpeg said
+// "non monotonically increasing dts" of such clips).
+func TestRebaseKeepsEveryTrackIncreasingAtARestart(t *testing.T) {
+	clocks := map[uint32]uint32{1: 90000, 2: 48000}
+	in := [][]byte{
+		fragment(t, 7, 900000, 480000),
+		fragment(t, 8, 990000, 480000+96000), // audio 2 s ahead of its video
+		fragment(t, 1, 0, 0),                 // a new recording
+	}
+	var out bytes.Buffer
+	fw := &fragWriter{rb: newRebaser(1, clocks)}
+	for _, f := range in {
+		if err := fw.copyFragment(&out, bytes.NewReader(f), int64(len(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := parts(t, out.Bytes())
+	var lastEnd [3]uint64
+	for i, p := range ps {
+		for _, tr := range p.Tracks {
+			if tr.BaseTime < lastEnd[tr.ID] {
+				t.Fatalf("fragment %d track %d starts at %d, before the end %d of what came before", i, tr.ID, tr.BaseTime, lastEnd[tr.ID])
+			}
+			var d uint64
+			for _, s := range tr.Samples {
+				d += uint64(s.Duration)
+			}
+			lastEnd[tr.ID] = tr.BaseTime + d
+		}
+	}
+	// Audio of the new recording right after the old audio's end, video
+	// moved by the same wall-clock time.
+	if a, v := ps[2].Tracks[1].BaseTime, ps[2].Tracks[0].BaseTime; a != 96000+3072 || v != 180000+5760 {
+		t.Errorf("the new recording starts at video %d audio %d, want %d and %d", v, a, 180000+5760, 96000+3072)
+	}
+}

@@ -362,6 +362,9 @@ func TestPlayback(t *testing.T) {
 		if frames != 500 {
 			t.Errorf("ffmpeg decoded %d frames, want 500", frames)
 		}
+		if n, back := audioSteps(t, res.Raw); n == 0 || back > 0 {
+			t.Errorf("audio of the clip: %d packets, %d of them not after the one before (the join overlaps)", n, back)
+		}
 	})
 
 	t.Run("clip bounds", func(t *testing.T) {
@@ -480,6 +483,31 @@ func writeTemp(t *testing.T, b []byte) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// audioSteps counts the audio packets of an MP4 and those whose decode
+// time is not after the one before.
+func audioSteps(t *testing.T, b []byte) (n, back int) {
+	t.Helper()
+	ffprobe := testenv.Tool(t, "ffprobe")
+	out, err := exec.Command(ffprobe, "-v", "error", "-select_streams", "a:0", "-show_entries", "packet=dts",
+		"-of", "csv=p=0", writeTemp(t, b)).Output()
+	if err != nil {
+		t.Fatalf("ffprobe: %v", err)
+	}
+	prev := int64(-1 << 62)
+	for _, line := range strings.Fields(string(out)) {
+		v, err := strconv.ParseInt(strings.TrimSuffix(line, ","), 10, 64)
+		if err != nil {
+			continue
+		}
+		if v <= prev {
+			back++
+		}
+		prev = v
+		n++
+	}
+	return n, back
 }
 
 func probeFile(t *testing.T, b []byte) probed {

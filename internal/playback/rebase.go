@@ -51,7 +51,7 @@ func (rb *rebaser) rewrite(b []byte) error {
 	case leadAt >= 0:
 		t := m.Trafs[leadAt]
 		if !rb.started || t.Base != rb.expectIn {
-			rb.shift = int64(rb.nextOut[rb.lead]) - int64(t.Base)
+			rb.shift = rb.restartShift(m.Trafs, t)
 		}
 		rb.expectIn = t.Base + t.Dur
 		rb.started = true
@@ -71,6 +71,30 @@ func (rb *rebaser) rewrite(b []byte) error {
 	rb.seq++
 	m.SetSeq(b, rb.seq)
 	return nil
+}
+
+// restartShift is the shift that puts a fragment whose lead track (lead)
+// does not continue the previous one right after what was written: after
+// the lead track's end, and late enough that no other track starts before
+// its own end either (the audio of the earlier recording may run past its
+// video), so that every track's times keep increasing across the join.
+func (rb *rebaser) restartShift(trafs []fmp4.Traf, lead fmp4.Traf) int64 {
+	shift := int64(rb.nextOut[rb.lead]) - int64(lead.Base)
+	cl := rb.clocks[rb.lead]
+	for _, t := range trafs {
+		next, ok := rb.nextOut[t.TrackID]
+		if t.TrackID == rb.lead || !ok {
+			continue
+		}
+		c := rb.clocks[t.TrackID]
+		d := int64(next) - int64(t.Base)
+		need := convert(d, c, cl)
+		if convert(need, cl, c) < d {
+			need++ // round up: the track must not start a tick early
+		}
+		shift = max(shift, need)
+	}
+	return shift
 }
 
 // convert changes v from timescale from to timescale to without overflow
