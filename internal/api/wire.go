@@ -104,13 +104,16 @@ type statusWire struct {
 	// the camera is being recorded and if not why.
 	Recording       string `json:"recording,omitempty"`
 	RecordingReason string `json:"recording_reason,omitempty"`
+	// UnrecordedTracks (addition) names, while online, the offered tracks
+	// that are not recorded.
+	UnrecordedTracks string `json:"unrecorded_tracks,omitempty"`
 }
 
 func statusJSON(st store.CameraStatus) statusWire {
 	w := statusWire{Online: st.Online, Codec: st.Codec, Server: st.Server}
 	if st.Online {
 		w.BitrateKbps = st.BitrateKbps
-		w.Recording, w.RecordingReason = st.Recording, st.RecordingReason
+		w.Recording, w.RecordingReason, w.UnrecordedTracks = st.Recording, st.RecordingReason, st.Unrecorded
 	}
 	if !st.LastSeen.IsZero() {
 		seen := st.LastSeen

@@ -38,6 +38,10 @@ func TestWireFormat(t *testing.T) {
 			`{"seq":1,"time":"2026-03-01T12:00:00.000123Z","actor":"a","actor_as":"x","address":"ad","action":"ac","target":"t","org_id":"o","camera_id":"c","detail":"d","prev_hash":"p","hash":"h"}`},
 		// Never seen: no last_seen (it used to say 0001-01-01T00:00:00Z).
 		{statusJSON(store.CameraStatus{}), `{"online":false,"bitrate_kbps":0}`},
+		// Online, not recorded, with a track left out.
+		{statusJSON(store.CameraStatus{CameraID: "c", Online: true, Codec: "H264", BitrateKbps: 5, LastSeen: at, Server: "s",
+			Recording: "waiting", RecordingReason: "no key frame", Unrecorded: "G722"}),
+			`{"online":true,"codec":"H264","bitrate_kbps":5,"last_seen":"2026-03-01T12:00:00.000123Z","server":"s","recording":"waiting","recording_reason":"no key frame","unrecorded_tracks":"G722"}`},
 		// Offline: the last bitrate measured is not shown as current.
 		{statusJSON(store.CameraStatus{CameraID: "c", Online: false, Codec: "avc1", BitrateKbps: 5, LastSeen: at, Server: "s"}),
 			`{"online":false,"codec":"avc1","bitrate_kbps":0,"last_seen":"2026-03-01T12:00:00.000123Z","server":"s"}`},

@@ -264,7 +264,7 @@ func (e *events) Online(cameraID string, info ingest.StreamInfo) {
 	state, reason := e.s.recordingState(cameraID, time.Now())
 	err := e.s.c.Zone.DB.PutStatus(ctx, store.CameraStatus{CameraID: cameraID, Online: true, Codec: info.Codec,
 		BitrateKbps: info.BitrateKbps, LastSeen: time.Now().UTC(), Server: e.s.c.ServerID,
-		Recording: state, RecordingReason: reason})
+		Recording: state, RecordingReason: reason, Unrecorded: info.Unrecorded})
 	if err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}
@@ -280,7 +280,7 @@ func (e *events) Offline(cameraID string) {
 		return
 	}
 	st.CameraID, st.Online, st.Server, st.LastSeen = cameraID, false, "", time.Now().UTC()
-	st.Recording, st.RecordingReason = "", ""
+	st.Recording, st.RecordingReason, st.Unrecorded = "", "", ""
 	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,5 +124,30 @@ func TestRTSPAudioCodecs(t *testing.T) {
 				t.Fatal("no codec in StreamInfo")
 			}
 		})
+	}
+}
+
+// TestUnrecordedTracksAreReported: a publisher offering a track camcloud
+// does not record (G.722 audio here) is still recorded for its video, and
+// the camera's stream info names the track left out, for its status.
+func TestUnrecordedTracksAreReported(t *testing.T) {
+	t.Parallel()
+	smp := testenv.Sample(t, "sample-h264.ts")
+	e := startServer(t, nil)
+	u, _ := e.urls(camID, secret)
+	h264c := smp.Tracks[0].Codec.(*codecs.H264)
+	desc := &description.Session{Medias: []*description.Media{
+		{Type: description.MediaTypeVideo, Formats: []format.Format{&format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: h264c.SPS, PPS: h264c.PPS}}},
+		{Type: description.MediaTypeAudio, Formats: []format.Format{&format.G722{}}},
+	}}
+	tcp := gortsplib.ProtocolTCP
+	cl := &gortsplib.Client{Protocol: &tcp}
+	if err := cl.StartRecording(u, desc); err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	info := e.ev.waitInfo(camID, func(i ingest.StreamInfo) bool { return i.Unrecorded != "" })
+	if !strings.Contains(info.Unrecorded, "G722") || info.Codec != "H264" {
+		t.Fatalf("stream info %+v: want H264 recorded and G722 named as not recorded", info)
 	}
 }

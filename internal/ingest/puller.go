@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -225,7 +226,8 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	specs := rtspSpecs(tracks)
 	pub := newPublication(pubConfig{
 		hub: p.hub, events: p.ev, log: p.log, cameraID: cameraID,
-		info:        StreamInfo{Codec: codecsName(specs), Protocol: "rtsp-pull", Remote: u.Host},
+		info: StreamInfo{Codec: codecsName(specs), Protocol: "rtsp-pull", Remote: u.Host,
+			Unrecorded: strings.Join(tracks[0].skipped, ", ")},
 		dropSession: c.Close, discontinuity: p.breaks,
 	}, specs)
 	defer pub.close()

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
@@ -97,7 +98,8 @@ func (h *rtspHandler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.R
 	ss := ctx.Session
 	rs.pub = newPublication(pubConfig{
 		hub: h.s.cfg.Hub, events: h.s.cfg.Events, log: h.s.cfg.Log, cameraID: rs.cameraID,
-		info:        StreamInfo{Codec: codecsName(specs), Protocol: "rtsp", Remote: rs.remote},
+		info: StreamInfo{Codec: codecsName(specs), Protocol: "rtsp", Remote: rs.remote,
+			Unrecorded: strings.Join(rs.tracks[0].skipped, ", ")},
 		dropSession: ss.Close, discontinuity: h.s.rtspBreaks,
 	}, specs)
 	if err := attachRTSP(ss, rs.pub, rs.tracks); err != nil {

@@ -28,6 +28,9 @@ type StreamInfo struct {
 	Protocol string
 	// Remote is the peer address (host:port).
 	Remote string
+	// Unrecorded names the offered tracks that are not recorded (a codec
+	// camcloud does not take, a second track of a kind), "" when none.
+	Unrecorded string
 }
 
 // Events receives camera presence, so the holder and status can be recorded.

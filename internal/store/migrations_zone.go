@@ -57,15 +57,18 @@ var zoneMigrations = []migration{
 		},
 	}},
 	// Media correctness: a connected camera says whether it is being
-	// recorded, and if not why (camera_status.recording and its reason).
-	{version: 2, name: "camera status: recording state and reason", sql: map[string][]string{
+	// recorded, and if not why (camera_status.recording and its reason),
+	// and which of its tracks are not recorded.
+	{version: 2, name: "camera status: recording state and reason, unrecorded tracks", sql: map[string][]string{
 		"sqlite": {
 			"ALTER TABLE camera_status ADD COLUMN recording TEXT NOT NULL DEFAULT ''",
 			"ALTER TABLE camera_status ADD COLUMN recording_reason TEXT NOT NULL DEFAULT ''",
+			"ALTER TABLE camera_status ADD COLUMN unrecorded_tracks TEXT NOT NULL DEFAULT ''",
 		},
 		"mysql": {
 			"ALTER TABLE camera_status ADD COLUMN IF NOT EXISTS recording VARCHAR(64) NOT NULL DEFAULT ''",
 			"ALTER TABLE camera_status ADD COLUMN IF NOT EXISTS recording_reason VARCHAR(320) NOT NULL DEFAULT ''",
+			"ALTER TABLE camera_status ADD COLUMN IF NOT EXISTS unrecorded_tracks VARCHAR(320) NOT NULL DEFAULT ''",
 		},
 	}},
 }

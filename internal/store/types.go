@@ -192,6 +192,9 @@ type CameraStatus struct {
 	// RecordingReason says why it is not.
 	Recording       string
 	RecordingReason string
+	// Unrecorded names the tracks the camera offers that are not recorded
+	// (a codec camcloud does not take), "" when none.
+	Unrecorded string
 }
 
 // Recording states of a connected camera (CameraStatus.Recording).

@@ -7,13 +7,13 @@ import (
 )
 
 // statusCols is the column list scanStatus reads.
-const statusCols = "camera_id, online, codec, bitrate_kbps, last_seen_us, server_id, recording, recording_reason"
+const statusCols = "camera_id, online, codec, bitrate_kbps, last_seen_us, server_id, recording, recording_reason, unrecorded_tracks"
 
 // scanStatus reads one row of statusCols.
 func scanStatus(row interface{ Scan(...any) error }) (CameraStatus, error) {
 	var s CameraStatus
 	var seen int64
-	err := row.Scan(&s.CameraID, &s.Online, &s.Codec, &s.BitrateKbps, &seen, &s.Server, &s.Recording, &s.RecordingReason)
+	err := row.Scan(&s.CameraID, &s.Online, &s.Codec, &s.BitrateKbps, &seen, &s.Server, &s.Recording, &s.RecordingReason, &s.Unrecorded)
 	s.LastSeen = fromMicros(seen)
 	return s, err
 }
@@ -27,12 +27,13 @@ func (r *zone) PutStatus(ctx context.Context, s CameraStatus) error {
 	c.ok(s.BitrateKbps >= 0 && s.BitrateKbps <= 1<<30, "bitrate out of range")
 	c.str("recording state", s.Recording, maxID, false)
 	c.str("recording reason", s.RecordingReason, maxKey, false)
+	c.str("unrecorded tracks", s.Unrecorded, maxKey, false)
 	if c.err != nil {
 		return c.err
 	}
-	cols := []string{"camera_id", "online", "codec", "bitrate_kbps", "last_seen_us", "server_id", "recording", "recording_reason"}
+	cols := []string{"camera_id", "online", "codec", "bitrate_kbps", "last_seen_us", "server_id", "recording", "recording_reason", "unrecorded_tracks"}
 	_, err := r.exec(ctx, r.d.upsert("camera_status", cols[:1], cols, cols[1:]),
-		s.CameraID, s.Online, s.Codec, s.BitrateKbps, toMicros(s.LastSeen), s.Server, s.Recording, s.RecordingReason)
+		s.CameraID, s.Online, s.Codec, s.BitrateKbps, toMicros(s.LastSeen), s.Server, s.Recording, s.RecordingReason, s.Unrecorded)
 	return err
 }
 
@@ -80,7 +81,7 @@ func (r *zone) ListStatus(ctx context.Context, cameraIDs []string) (map[string]C
 // SetOffline marks every camera held by serverID offline; Server stays set
 // as the last server that held it.
 func (r *zone) SetOffline(ctx context.Context, serverID string) error {
-	_, err := r.exec(ctx, "UPDATE camera_status SET online = ?, recording = ?, recording_reason = ? WHERE server_id = ? AND online = ?", false, "", "", serverID, true)
+	_, err := r.exec(ctx, "UPDATE camera_status SET online = ?, recording = ?, recording_reason = ?, unrecorded_tracks = ? WHERE server_id = ? AND online = ?", false, "", "", "", serverID, true)
 	return err
 }
 
