@@ -278,12 +278,15 @@ func (d *Depacketizer) aggregated(payload []byte) error {
 	if len(payload) == 0 {
 		return fmt.Errorf("depack: empty aggregation packet")
 	}
-	for len(payload) > 0 {
+	for n := 0; len(payload) > 0; n++ {
 		if len(payload) < 2 {
 			return fmt.Errorf("depack: truncated aggregation packet")
 		}
 		size := int(payload[0])<<8 | int(payload[1])
 		payload = payload[2:]
+		if size == 0 && !d.h265 && n > 0 && allZero(payload) {
+			return nil // zero padding after the last NAL unit of a STAP-A, as gortsplib discards it
+		}
 		if size == 0 || size > len(payload) {
 			return fmt.Errorf("depack: bad NAL unit size %d in an aggregation packet", size)
 		}
@@ -293,4 +296,14 @@ func (d *Depacketizer) aggregated(payload []byte) error {
 		payload = payload[size:]
 	}
 	return nil
+}
+
+// allZero reports whether b holds only zero bytes.
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

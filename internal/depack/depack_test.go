@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/pion/rtp"
@@ -369,4 +370,51 @@ func decodeAU(t *testing.T, d *Depacketizer, enc encoder, au [][]byte, ts uint32
 		}
 	}
 	return got
+}
+
+// TestSTAPAPaddingLikeTheLibrary: zero bytes after the last NAL unit of an
+// H.264 STAP-A are padding to gortsplib's decoder; depack takes the access
+// unit the same way instead of refusing the packet (which kept the camera
+// on the fast path and lost those access units). Padding before any NAL
+// unit is refused by both.
+func TestSTAPAPaddingLikeTheLibrary(t *testing.T) {
+	sps := []byte{0x67, 0x42, 0xc0, 0x1f, 0xda}
+	pps := []byte{0x68, 0xce, 0x3c, 0x80}
+	stap := func(tail ...byte) []byte {
+		b := []byte{0x18} // STAP-A
+		for _, n := range [][]byte{sps, pps} {
+			b = append(b, byte(len(n)>>8), byte(len(n)))
+			b = append(b, n...)
+		}
+		return append(b, tail...)
+	}
+	cases := []struct {
+		name    string
+		payload []byte
+		ok      bool
+	}{
+		{"no padding", stap(), true},
+		{"two zero bytes", stap(0, 0), true},
+		{"five zero bytes", stap(0, 0, 0, 0, 0), true},
+		{"a zero size then data", stap(0, 0, 1), false},
+		{"only padding", []byte{0x18, 0, 0, 0}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pkt := &rtp.Packet{Header: rtp.Header{Version: 2, Marker: true, PayloadType: 96, SequenceNumber: 1, Timestamp: 3600}, Payload: tc.payload}
+			lib := &format.H264{PayloadTyp: 96, PacketizationMode: 1}
+			ld, err := lib.CreateDecoder()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, lerr := ld.Decode(pkt)
+			got, derr := New(false).Decode(pkt)
+			if (lerr == nil) != tc.ok || (derr == nil) != tc.ok {
+				t.Fatalf("library error %v, depack error %v; want ok=%v for both", lerr, derr, tc.ok)
+			}
+			if tc.ok && !reflect.DeepEqual(got, want) {
+				t.Fatalf("depack %x, library %x", got, want)
+			}
+		})
+	}
 }

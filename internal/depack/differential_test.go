@@ -37,10 +37,9 @@ import (
 // compared), and refuses a fragmentation unit with both start and end
 // bits, which some H.264 cameras send and both accept for H.264.
 //
-// Not generated, a known divergence: zero bytes after the last NAL unit of
-// a STAP-A, which gortsplib discards as padding and depack refuses (an
-// error that is not ErrUnsupported, so such a stream would keep the fast
-// path and lose those access units).
+// Not generated: zero padding after the last NAL unit of a STAP-A, which
+// both take the same way since depack learned it
+// (TestSTAPAPaddingLikeTheLibrary pins it against gortsplib).
 func FuzzMatchesLibraryDecoder(f *testing.F) {
 	for _, seed := range differentialSeeds() {
 		f.Add(seed.isH265, seed.data)
