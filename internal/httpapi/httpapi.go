@@ -18,6 +18,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/auth"
 )
 
 // Config is what a Router needs.
@@ -45,7 +46,7 @@ type Router struct {
 	mux    *http.ServeMux
 	routes []Route
 	// refused rate-limits the audit of refused requests per actor.
-	refused refusals
+	refused *auth.Limiter
 }
 
 // Route is one registered route, as Routes lists it.
@@ -84,7 +85,7 @@ func New(c Config) *Router {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: c, log: c.Log, mux: http.NewServeMux()}
+	return &Router{cfg: c, log: c.Log, mux: http.NewServeMux(), refused: newRefusals()}
 }
 
 // Handle registers an authenticated route (pattern as for http.ServeMux).

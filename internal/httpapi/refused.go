@@ -2,44 +2,24 @@ package httpapi
 
 import (
 	"net/http"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
+	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
 // Refused requests are audited, but one principal probing camera ids must
 // not flood the log: each actor may leave refusedBurst entries at once and
-// one more every refusedEvery; the rest are only logged at debug level.
+// one more a minute; the rest are only logged at debug level. The limiter
+// (auth's, as for logins) remembers at most refusedActors actors.
 const (
 	refusedBurst  = 5
-	refusedEvery  = time.Minute
-	refusedActors = 4096 // actors followed at once; the table restarts when full
+	refusedActors = 4096
 )
 
-// refusals rate-limits the audit entries of refused requests per actor.
-type refusals struct {
-	mu     sync.Mutex
-	actors map[string]*rate.Limiter
-}
-
-// allow reports whether actor may leave another audit entry now.
-func (f *refusals) allow(actor string) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.actors == nil || len(f.actors) >= refusedActors {
-		f.actors = map[string]*rate.Limiter{}
-	}
-	l, ok := f.actors[actor]
-	if !ok {
-		l = rate.NewLimiter(rate.Every(refusedEvery), refusedBurst)
-		f.actors[actor] = l
-	}
-	return l.Allow()
-}
+// newRefusals is the per-actor limit of audit entries for refused requests.
+func newRefusals() *auth.Limiter { return auth.NewLimiter(1, refusedBurst, refusedActors) }
 
 // recordRefused audits that rq was refused a camera that exists, as
 // "access.refused" with the permission asked. The entry belongs to no
@@ -54,7 +34,7 @@ func recordRefused(r *http.Request, rq *Request, f *cameras.Refused) {
 	if actor == "" {
 		actor = rq.Addr
 	}
-	if !rt.refused.allow(actor) {
+	if !rt.refused.Allow(actor, time.Now()) {
 		rt.log.Debug("refused request not audited (rate-limited)", "actor", actor, "camera", f.CameraID)
 		return
 	}

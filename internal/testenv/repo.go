@@ -43,11 +43,5 @@ func Sample(t testing.TB, name string) *sample.Sample {
 // d; what names the wait in the failure.
 func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll(t, d, 20*time.Millisecond, what, cond)
 }

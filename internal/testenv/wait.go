@@ -6,14 +6,21 @@ import (
 )
 
 // WaitFor polls cond every millisecond until it holds, failing the test
-// after 30 s; what names the wait in the failure.
+// after 30 s; what names the wait in the failure. It is Eventually for
+// conditions that change fast (a spool commit, a reader attaching).
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	poll(t, 30*time.Second, time.Millisecond, what, cond)
+}
+
+// poll checks cond every interval until it holds, failing the test after d.
+func poll(t testing.TB, d, interval time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(interval)
 	}
 }
