@@ -18,7 +18,6 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
-	"github.com/camcloud/camcloud/internal/auth"
 )
 
 // Config is what a Router needs.
@@ -45,8 +44,6 @@ type Router struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	routes []Route
-	// refused rate-limits the audit of refused requests per actor.
-	refused *auth.Limiter
 }
 
 // Route is one registered route, as Routes lists it.
@@ -85,7 +82,7 @@ func New(c Config) *Router {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: c, log: c.Log, mux: http.NewServeMux(), refused: newRefusals()}
+	return &Router{cfg: c, log: c.Log, mux: http.NewServeMux()}
 }
 
 // Handle registers an authenticated route (pattern as for http.ServeMux).
