@@ -44,16 +44,11 @@ func (s *Service) Grants(ctx context.Context, c store.Camera) ([]store.Grant, er
 // CheckGrantee returns ErrNotMember unless userID is a member of c's
 // organisation.
 func (s *Service) CheckGrantee(ctx context.Context, c store.Camera, userID string) error {
-	ms, err := s.dir.ListMembers(ctx, c.OrgID)
-	if err != nil {
-		return err
+	_, err := store.FindMember(ctx, s.dir, c.OrgID, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrNotMember
 	}
-	for _, m := range ms {
-		if m.UserID == userID {
-			return nil
-		}
-	}
-	return ErrNotMember
+	return err
 }
 
 // PutGrant gives userID exactly perms (validated) on c. A grant to a member

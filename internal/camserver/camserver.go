@@ -271,6 +271,9 @@ func (e *events) Online(cameraID string, info ingest.StreamInfo) {
 }
 
 func (e *events) Offline(cameraID string) {
+	e.s.mu.Lock()
+	delete(e.s.off, cameraID) // the next stream reads the camera afresh
+	e.s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// Only clear the status if this server still holds the camera: it may

@@ -165,5 +165,12 @@ func (s *Server) record(st *hub.Stream) {
 	err = s.rec.Record(ctx, st)
 	if err != nil && !errors.Is(err, record.ErrDraining) && ctx.Err() == nil {
 		s.log.Warn("recording ended with an error", "camera", st.CameraID, "err", err)
+		// The stream cannot be recorded as it is: keep its place until it
+		// ends (or recording is turned off), so that the watch does not
+		// start it again every round.
+		select {
+		case <-st.Done():
+		case <-ctx.Done():
+		}
 	}
 }

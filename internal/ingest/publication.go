@@ -198,7 +198,7 @@ func (p *publication) writeVideo(pts, dts int64, haveDTS bool, au [][]byte, ntp 
 		p.started = true
 		p.base = ticksToDur(dts, t.clockRate)
 		t.tl.start(dts, 0, now)
-	} else if t.tl.jumped(dts, now, 0) {
+	} else if t.tl.jumped(dts, now, videoBack(key)) {
 		if !key {
 			// Frames after the break cannot be decoded on their own:
 			// resume at the next key frame.

@@ -8,6 +8,17 @@ import "time"
 // sends what it buffered, batched reads) stay well under it.
 const jumpTolerance = 5 * time.Second
 
+// videoBack is how far a video frame may step back before it counts as a
+// break: not at all for a key frame (the stream restarts there), and as far
+// as audioReorder for others, which writeLocked drops as late instead of
+// throwing away the rest of their GOP.
+func videoBack(key bool) time.Duration {
+	if key {
+		return 0
+	}
+	return audioReorder
+}
+
 // audioReorder is how far an audio frame may arrive behind the newest one
 // and still be taken as late (and dropped) rather than as a clock restart.
 const audioReorder = 500 * time.Millisecond

@@ -109,16 +109,7 @@ func (s *Service) Members(ctx context.Context, orgID string) ([]store.Membership
 
 // Member returns userID's membership of orgID, or store.ErrNotFound.
 func (s *Service) Member(ctx context.Context, orgID, userID string) (store.Membership, error) {
-	ms, err := s.dir.ListMembers(ctx, orgID)
-	if err != nil {
-		return store.Membership{}, err
-	}
-	for _, m := range ms {
-		if m.UserID == userID {
-			return m, nil
-		}
-	}
-	return store.Membership{}, store.ErrNotFound
+	return store.FindMember(ctx, s.dir, orgID, userID)
 }
 
 // invitationTTL is how long an invitation may be accepted.

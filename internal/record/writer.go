@@ -492,7 +492,7 @@ func (w *writer) cutFragment() bool {
 		return false
 	}
 	w.seq++
-	w.r.act.recorded(w.cam, time.Now())
+	w.r.act.recorded(w.cam, w.r.cfg.Now())
 	return true
 }
 

@@ -169,3 +169,18 @@ type Zone interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// FindMember returns userID's membership of orgID, or ErrNotFound: the one
+// lookup the organisation and camera services share.
+func FindMember(ctx context.Context, d Directory, orgID, userID string) (Membership, error) {
+	ms, err := d.ListMembers(ctx, orgID)
+	if err != nil {
+		return Membership{}, err
+	}
+	for _, m := range ms {
+		if m.UserID == userID {
+			return m, nil
+		}
+	}
+	return Membership{}, ErrNotFound
+}

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/camcloud/camcloud/internal/sample"
 )
@@ -37,11 +36,4 @@ func Sample(t testing.TB, name string) *sample.Sample {
 	}
 	samples[name] = s
 	return s
-}
-
-// Eventually polls cond every 20 ms until it holds, failing the test after
-// d; what names the wait in the failure.
-func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	poll(t, d, 20*time.Millisecond, what, cond)
 }

@@ -24,3 +24,10 @@ func poll(t testing.TB, d, interval time.Duration, what string, cond func() bool
 		time.Sleep(interval)
 	}
 }
+
+// Eventually polls cond every 20 ms until it holds, failing the test after
+// d; what names the wait in the failure.
+func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	poll(t, d, 20*time.Millisecond, what, cond)
+}
