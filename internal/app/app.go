@@ -30,6 +30,7 @@ import (
 	"github.com/camcloud/camcloud/internal/config"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/store"
@@ -57,6 +58,10 @@ type App struct {
 	// Hub and CamServer are set when the process runs the camera-server role.
 	Hub       *hub.Hub
 	CamServer *camserver.Server
+	// MotionEvents receives the motion events of the cameras this camera
+	// server holds (--motion); set it before Start. Nil: they are logged
+	// at debug level.
+	MotionEvents func(context.Context, motion.Transition)
 
 	out      io.Writer
 	httpLn   net.Listener

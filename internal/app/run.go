@@ -102,6 +102,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		return fmt.Errorf("camera server: %w", err)
 	}
 	a.CamServer = cs
+	a.startMotion(ctx)
 	return nil
 }
 
