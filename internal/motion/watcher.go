@@ -35,7 +35,7 @@ type Transition struct {
 const (
 	defaultAttachDelay  = 5 * time.Second
 	defaultRefresh      = time.Minute
-	defaultReaderBuffer = 1024
+	defaultReaderBuffer = 512
 	emitTimeout         = 10 * time.Second
 )
 
@@ -58,7 +58,9 @@ type WatcherConfig struct {
 	AttachDelay time.Duration
 	// Refresh is how often a camera's setting is read again (default 1 min).
 	Refresh time.Duration
-	// ReaderBuffer is the hub reader's room in units (default 1024).
+	// ReaderBuffer is the hub reader's room in units (default 512: about
+	// 7 s of 25 fps video with AAC). A watcher that falls further behind is
+	// dropped by the hub, and reattaches.
 	ReaderBuffer int
 	Log          *slog.Logger
 }
@@ -185,7 +187,7 @@ func sleep(ctx context.Context, s *hub.Stream, d time.Duration) bool {
 
 // refresh reads the camera's setting and attaches, retunes or detaches.
 func (c *camera) refresh(ctx context.Context) {
-	set, err := c.w.c.Lookup(ctx, c.s.CameraID)
+	set, err := c.lookup(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.Warn("motion detection: reading the camera's setting failed", "err", err)
@@ -201,6 +203,23 @@ func (c *camera) refresh(ctx context.Context) {
 	default:
 		c.det.SetSensitivity(set.Sensitivity)
 	}
+}
+
+// lookup runs Lookup on a goroutine of its own and waits for it: a
+// database call needs a deep stack, which the camera's long-lived
+// goroutine would then keep (a few tens of KB per camera).
+func (c *camera) lookup(ctx context.Context) (Settings, error) {
+	type result struct {
+		set Settings
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		set, err := c.w.c.Lookup(ctx, c.s.CameraID)
+		ch <- result{set, err}
+	}()
+	r := <-ch
+	return r.set, r.err
 }
 
 // attach starts reading the stream; a fresh detector learns the scene.
