@@ -117,7 +117,9 @@ type camera struct {
 	det   *Detector
 	sens  int       // sensitivity of the open event
 	base  time.Time // wall-clock time of media time zero
-	rd    *hub.Reader
+	// openStart is the Start of the open event, repeated by its close.
+	openStart time.Time
+	rd        *hub.Reader
 }
 
 // watch follows s until it ends or ctx ends.
@@ -278,8 +280,14 @@ func (c *camera) feed(ctx context.Context, u *hub.Unit) {
 // (an event still open when the server stops is closed), bounded.
 func (c *camera) emit(ctx context.Context, e Edge) {
 	t := Transition{CameraID: c.s.CameraID, Open: e.Open, Start: c.base.Add(e.Start), Peak: e.Peak, Sensitivity: c.sens}
-	if !e.Open {
-		t.End = c.base.Add(e.End)
+	if e.Open {
+		c.openStart = t.Start
+	} else {
+		// The same start as the open said, whatever the anchor did since.
+		t.Start, t.End = c.openStart, c.base.Add(e.End)
+		if t.End.Before(t.Start) {
+			t.End = t.Start
+		}
 	}
 	c.log.Debug("motion", "open", t.Open, "start", t.Start, "end", t.End, "peak", t.Peak)
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), emitTimeout)

@@ -59,11 +59,11 @@ var videoTracks = []hub.Track{{ID: 1, Codec: &codecs.H264{}, ClockRate: 90000}, 
 
 // publishFrames writes n frames of 25 fps video (with an audio unit
 // between frames), keyframes every 50, sizes from size(i); wall-clock
-// times start at t0.
+// times start at t0 and jitter by up to 30 ms, as arrival times do.
 func publishFrames(s *hub.Stream, t0 time.Time, from, n int, size func(i int) int) {
 	for i := from; i < from+n; i++ {
 		dts := int64(i) * 3600
-		at := t0.Add(time.Duration(i) * 40 * time.Millisecond)
+		at := t0.Add(time.Duration(i)*40*time.Millisecond + time.Duration(i*7919%61-30)*time.Millisecond)
 		s.Write(&hub.Unit{Track: 1, DTS: dts, PTS: dts, NTP: at, Key: i%50 == 0, Payload: [][]byte{make([]byte, size(i))}})
 		s.Write(&hub.Unit{Track: 2, DTS: int64(i) * 1920, NTP: at, Key: true, Payload: [][]byte{make([]byte, 200)}})
 	}
