@@ -11,9 +11,9 @@ import (
 // hub (--motion), reading each camera's setting from the directory and
 // handing every open and close to a.MotionEvents, or to the debug log
 // when nothing consumes them.
-func (a *App) startMotion(ctx context.Context) {
+func (a *App) startMotion(ctx context.Context) error {
 	if !a.Cfg.Motion || a.Hub == nil {
-		return
+		return nil
 	}
 	emit := a.MotionEvents
 	if emit == nil {
@@ -21,7 +21,7 @@ func (a *App) startMotion(ctx context.Context) {
 			a.Log.Debug("motion event", "camera", t.CameraID, "open", t.Open, "start", t.Start, "end", t.End, "peak", t.Peak)
 		}
 	}
-	w := motion.NewWatcher(motion.WatcherConfig{Hub: a.Hub, Emit: emit, Log: a.Log.With("part", "motion"),
+	w, err := motion.NewWatcher(motion.WatcherConfig{Hub: a.Hub, Emit: emit, Log: a.Log.With("part", "motion"), Registerer: a.Registry,
 		Lookup: func(ctx context.Context, id string) (motion.Settings, error) {
 			c, err := a.Dir.GetCamera(ctx, id)
 			if err != nil {
@@ -30,6 +30,10 @@ func (a *App) startMotion(ctx context.Context) {
 			on, sens := cameras.MotionOf(c)
 			return motion.Settings{Enabled: on, Sensitivity: sens}, nil
 		}})
+	if err != nil {
+		return err
+	}
 	w.Start(ctx)
 	a.Log.Info("motion detection on for the cameras held that have it enabled")
+	return nil
 }

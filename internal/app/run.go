@@ -102,7 +102,9 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		return fmt.Errorf("camera server: %w", err)
 	}
 	a.CamServer = cs
-	a.startMotion(ctx)
+	if err := a.startMotion(ctx); err != nil {
+		return fmt.Errorf("motion detection: %w", err)
+	}
 	return nil
 }
 

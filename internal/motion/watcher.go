@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/camcloud/camcloud/internal/hub"
 )
 
@@ -63,19 +65,23 @@ type WatcherConfig struct {
 	// dropped by the hub, and reattaches.
 	ReaderBuffer int
 	Log          *slog.Logger
+	// Registerer, when set, gets the camcloud_motion_* series.
+	Registerer prometheus.Registerer
 }
 
 // Watcher runs a Detector on the video of every stream published on a hub
 // whose camera has motion detection enabled, and emits the transitions.
 type Watcher struct {
 	c  WatcherConfig
+	m  *metrics
 	wg sync.WaitGroup
 	// attached, when set (tests), is called once a stream's reader is attached.
 	attached func(cameraID string)
 }
 
-// NewWatcher returns a watcher; Start attaches it to the hub.
-func NewWatcher(c WatcherConfig) *Watcher {
+// NewWatcher returns a watcher; Start attaches it to the hub. It fails only
+// when its metrics cannot be registered.
+func NewWatcher(c WatcherConfig) (*Watcher, error) {
 	if c.AttachDelay == 0 {
 		c.AttachDelay = defaultAttachDelay
 	}
@@ -88,7 +94,11 @@ func NewWatcher(c WatcherConfig) *Watcher {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Watcher{c: c}
+	m, err := newMetrics(c.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Watcher{c: c, m: m}, nil
 }
 
 // Start watches every stream published from now on until ctx ends.
@@ -159,6 +169,7 @@ func (w *Watcher) watch(ctx context.Context, s *hub.Stream) {
 				if !errors.Is(c.rd.Err(), hub.ErrOverflow) {
 					return // the stream ended
 				}
+				c.w.m.overflow.Inc()
 				c.log.Warn("motion detection fell behind the stream: reattaching")
 				c.detach(ctx)
 				c.attach()
@@ -232,6 +243,7 @@ func (c *camera) attach() {
 	}
 	c.rd = rd
 	c.det = New(c.set.Sensitivity)
+	c.w.m.cameras.Inc()
 	if c.w.attached != nil {
 		c.w.attached(c.s.CameraID)
 	}
@@ -244,6 +256,7 @@ func (c *camera) detach(ctx context.Context) {
 	}
 	c.rd.Close()
 	c.rd = nil
+	c.w.m.cameras.Dec()
 	if e, ok := c.det.Flush(); ok {
 		c.emit(ctx, e)
 	}
@@ -271,6 +284,7 @@ func (c *camera) feed(ctx context.Context, u *hub.Unit) {
 	if e, ok := c.det.Feed(at, size, u.Key); ok {
 		if e.Open {
 			c.sens = c.set.Sensitivity
+			c.w.m.opened.Inc()
 		}
 		c.emit(ctx, e)
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/camcloud/camcloud/internal/hub"
 )
@@ -41,18 +43,21 @@ func (r *recorder) next(t *testing.T) Transition {
 
 // startWatcher runs a watcher on a fresh hub with the given settings per
 // camera, and returns the hub, what it emits, and a channel of attaches.
-func startWatcher(t *testing.T, settings func(id string) (Settings, error), refresh time.Duration) (*hub.Hub, *recorder, chan string) {
+func startWatcher(t *testing.T, settings func(id string) (Settings, error), refresh time.Duration) (*hub.Hub, *recorder, chan string, *Watcher) {
 	t.Helper()
 	h := hub.New()
 	rec := newRecorder()
 	attached := make(chan string, 10)
-	w := NewWatcher(WatcherConfig{Hub: h, Emit: rec.emit, AttachDelay: -1, Refresh: refresh, ReaderBuffer: 100000,
+	w, err := NewWatcher(WatcherConfig{Hub: h, Emit: rec.emit, AttachDelay: -1, Refresh: refresh, ReaderBuffer: 100000,
 		Lookup: func(_ context.Context, id string) (Settings, error) { return settings(id) }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.attached = func(id string) { attached <- id }
 	ctx, cancel := context.WithCancel(context.Background())
 	w.Start(ctx)
 	t.Cleanup(func() { cancel(); h.CloseAll(); w.Wait() })
-	return h, rec, attached
+	return h, rec, attached, w
 }
 
 var videoTracks = []hub.Track{{ID: 1, Codec: &codecs.H264{}, ClockRate: 90000}, {ID: 2, Codec: &codecs.MPEG4Audio{}, ClockRate: 48000}}
@@ -79,7 +84,7 @@ func waitAttached(t *testing.T, ch chan string) {
 }
 
 func TestWatcherEmitsOpenAndClose(t *testing.T) {
-	h, rec, attached := startWatcher(t, func(string) (Settings, error) { return Settings{Enabled: true, Sensitivity: 5}, nil }, time.Hour)
+	h, rec, attached, w := startWatcher(t, func(string) (Settings, error) { return Settings{Enabled: true, Sensitivity: 5}, nil }, time.Hour)
 	s := h.Publish("cam1", videoTracks)
 	waitAttached(t, attached)
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -103,10 +108,13 @@ func TestWatcherEmitsOpenAndClose(t *testing.T) {
 	if closed.Peak < 2 {
 		t.Errorf("peak %v", closed.Peak)
 	}
+	if n, c := value(w.m.opened), value(w.m.cameras); n != 1 || c != 1 {
+		t.Errorf("metrics: %v events opened, %v cameras watched; want 1 and 1", n, c)
+	}
 }
 
 func TestWatcherClosesAtStreamEnd(t *testing.T) {
-	h, rec, attached := startWatcher(t, func(string) (Settings, error) { return Settings{Enabled: true, Sensitivity: 5}, nil }, time.Hour)
+	h, rec, attached, _ := startWatcher(t, func(string) (Settings, error) { return Settings{Enabled: true, Sensitivity: 5}, nil }, time.Hour)
 	s := h.Publish("cam1", videoTracks)
 	waitAttached(t, attached)
 	publishFrames(s, time.Now(), 0, 800, func(i int) int {
@@ -127,7 +135,7 @@ func TestWatcherClosesAtStreamEnd(t *testing.T) {
 func TestWatcherDisabledAndFailingCameras(t *testing.T) {
 	var mu sync.Mutex
 	enabled := false
-	h, rec, attached := startWatcher(t, func(id string) (Settings, error) {
+	h, rec, attached, _ := startWatcher(t, func(id string) (Settings, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if id == "broken" {
@@ -168,7 +176,7 @@ func TestWatcherDisabledAndFailingCameras(t *testing.T) {
 }
 
 func TestWatcherIgnoresAudioOnlyStreams(t *testing.T) {
-	h, _, attached := startWatcher(t, func(string) (Settings, error) { return Settings{Enabled: true, Sensitivity: 5}, nil }, time.Hour)
+	h, _, attached, _ := startWatcher(t, func(string) (Settings, error) { return Settings{Enabled: true, Sensitivity: 5}, nil }, time.Hour)
 	h.Publish("audio", videoTracks[1:])
 	select {
 	case id := <-attached:
@@ -182,4 +190,13 @@ func TestMediaTime(t *testing.T) {
 	if got := mediaTime(long+45000, 90000); got != 30*24*time.Hour+500*time.Millisecond {
 		t.Fatalf("%v", got)
 	}
+}
+
+// value reads a counter's or a gauge's value.
+func value(m prometheus.Metric) float64 {
+	var d dto.Metric
+	if err := m.Write(&d); err != nil {
+		return -1
+	}
+	return d.GetCounter().GetValue() + d.GetGauge().GetValue()
 }
