@@ -63,6 +63,8 @@ type App struct {
 	// at debug level.
 	MotionEvents func(context.Context, motion.Transition)
 
+	motion *motion.Watcher // nil unless --motion on a camera server
+
 	out      io.Writer
 	httpLn   net.Listener
 	httpSrv  *http.Server

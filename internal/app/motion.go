@@ -34,6 +34,7 @@ func (a *App) startMotion(ctx context.Context) error {
 		return err
 	}
 	w.Start(ctx)
+	a.motion = w
 	a.Log.Info("motion detection on for the cameras held that have it enabled")
 	return nil
 }
