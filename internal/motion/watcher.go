@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -37,8 +38,11 @@ type Transition struct {
 const (
 	defaultAttachDelay  = 5 * time.Second
 	defaultRefresh      = time.Minute
-	defaultReaderBuffer = 512
+	defaultReaderBuffer = 256
 	emitTimeout         = 10 * time.Second
+	// emitQueue is the room of the transitions queue: when Emit is slower
+	// than the cameras' events for that long, cameras wait.
+	emitQueue = 1024
 )
 
 // WatcherConfig configures a Watcher.
@@ -48,9 +52,10 @@ type WatcherConfig struct {
 	// Lookup returns a camera's setting; an error leaves the camera
 	// unwatched until the next Refresh.
 	Lookup func(ctx context.Context, cameraID string) (Settings, error)
-	// Emit receives every open and close, in order per camera, from the
-	// camera's own goroutine: while it runs the camera's units wait in the
-	// hub reader's buffer (ReaderBuffer), so it should not take seconds.
+	// Emit receives every open and close, in order, from one goroutine
+	// of the watcher (each call bounded by a 10 s context); while it runs
+	// the next transitions wait in a queue, and when the queue is full the
+	// cameras wait.
 	Emit func(ctx context.Context, t Transition)
 	// AttachDelay is how long after a publish the watcher attaches its
 	// reader (default 5 s). The hub hands the units written before the
@@ -60,9 +65,10 @@ type WatcherConfig struct {
 	AttachDelay time.Duration
 	// Refresh is how often a camera's setting is read again (default 1 min).
 	Refresh time.Duration
-	// ReaderBuffer is the hub reader's room in units (default 512: about
-	// 7 s of 25 fps video with AAC). A watcher that falls further behind is
-	// dropped by the hub, and reattaches.
+	// ReaderBuffer is the hub reader's room in units (default 256: about
+	// 3.5 s of 25 fps video with AAC; it bounds the frames a watcher that
+	// lags can hold). A watcher that falls further behind is dropped by the
+	// hub, and reattaches.
 	ReaderBuffer int
 	Log          *slog.Logger
 	// Registerer, when set, gets the camcloud_motion_* series.
@@ -75,6 +81,14 @@ type Watcher struct {
 	c  WatcherConfig
 	m  *metrics
 	wg sync.WaitGroup
+	// queue carries the transitions to the emitter; emitted is closed
+	// when it has handed on the last one.
+	queue   chan Transition
+	emitted chan struct{}
+
+	mu       sync.Mutex
+	stopped  bool // Wait closed the queue: no stream goroutine may start
+	stopOnce sync.Once
 	// attached, when set (tests), is called once a stream's reader is attached.
 	attached func(cameraID string)
 }
@@ -98,24 +112,47 @@ func NewWatcher(c WatcherConfig) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Watcher{c: c, m: m}, nil
+	return &Watcher{c: c, m: m, queue: make(chan Transition, emitQueue), emitted: make(chan struct{})}, nil
 }
 
 // Start watches every stream published from now on until ctx ends.
 func (w *Watcher) Start(ctx context.Context) {
+	go w.emitter(ctx)
+	w.wg.Add(1) // held until ctx ends, so that Wait can close the queue
+	go func() { <-ctx.Done(); w.wg.Done() }()
 	w.c.Hub.OnPublish(func(s *hub.Stream) {
-		if ctx.Err() != nil {
+		if !w.join(ctx) {
 			return
 		}
-		w.wg.Add(1)
 		defer w.wg.Done()
 		w.watch(ctx, s)
 	})
 }
 
-// Wait waits for the streams' goroutines to end after the context of
-// Start ended (their open events closed).
-func (w *Watcher) Wait() { w.wg.Wait() }
+// join counts one more stream goroutine unless ctx ended.
+func (w *Watcher) join(ctx context.Context) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if ctx.Err() != nil || w.stopped {
+		return false
+	}
+	w.wg.Add(1)
+	return true
+}
+
+// Wait waits, after the context of Start ended, for every stream's
+// goroutine to end and for their last transitions (the closes of the
+// events still open) to be handed to Emit.
+func (w *Watcher) Wait() {
+	w.stopOnce.Do(func() {
+		w.wg.Wait()
+		w.mu.Lock()
+		w.stopped = true
+		w.mu.Unlock()
+		close(w.queue)
+	})
+	<-w.emitted
+}
 
 // camera is the watch of one stream.
 type camera struct {
@@ -132,7 +169,10 @@ type camera struct {
 	rd        *hub.Reader
 }
 
-// watch follows s until it ends or ctx ends.
+// watch follows s until it ends or ctx ends. Nothing in its loop waits
+// for anything but the next unit: the setting is read on a goroutine of
+// its own and transitions go to the watcher's emitter, so that the
+// camera's frames never pile up in the reader behind a slow database.
 func (w *Watcher) watch(ctx context.Context, s *hub.Stream) {
 	c := &camera{w: w, s: s, log: w.c.Log.With("camera", s.CameraID)}
 	found := false
@@ -148,10 +188,16 @@ func (w *Watcher) watch(ctx context.Context, s *hub.Stream) {
 	if !sleep(ctx, s, w.c.AttachDelay) {
 		return
 	}
-	tick := time.NewTicker(w.c.Refresh)
+	defer c.detach()
+	// Every camera reads its setting on its own beat (Refresh, give or
+	// take a fifth), so that cameras published together do not all ask
+	// the database at once.
+	every := w.c.Refresh - w.c.Refresh/5 + rand.N(2*w.c.Refresh/5+1)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
-	defer c.detach(ctx)
-	c.refresh(ctx)
+	settings := make(chan lookupResult, 1)
+	pending := true
+	go c.lookup(ctx, settings)
 	for {
 		var units <-chan *hub.Unit
 		if c.rd != nil {
@@ -163,7 +209,13 @@ func (w *Watcher) watch(ctx context.Context, s *hub.Stream) {
 		case <-s.Done():
 			return
 		case <-tick.C:
-			c.refresh(ctx)
+			if !pending {
+				pending = true
+				go c.lookup(ctx, settings)
+			}
+		case r := <-settings:
+			pending = false
+			c.apply(ctx, r)
 		case u, ok := <-units:
 			if !ok {
 				if !errors.Is(c.rd.Err(), hub.ErrOverflow) {
@@ -171,11 +223,11 @@ func (w *Watcher) watch(ctx context.Context, s *hub.Stream) {
 				}
 				c.w.m.overflow.Inc()
 				c.log.Warn("motion detection fell behind the stream: reattaching")
-				c.detach(ctx)
+				c.detach()
 				c.attach()
 				continue
 			}
-			c.feed(ctx, u)
+			c.feed(u)
 		}
 	}
 }
@@ -198,41 +250,35 @@ func sleep(ctx context.Context, s *hub.Stream, d time.Duration) bool {
 	}
 }
 
-// refresh reads the camera's setting and attaches, retunes or detaches.
-func (c *camera) refresh(ctx context.Context) {
-	set, err := c.lookup(ctx)
-	if err != nil {
+// lookupResult is a camera's setting as Lookup returned it.
+type lookupResult struct {
+	set Settings
+	err error
+}
+
+// lookup reads the camera's setting into out.
+func (c *camera) lookup(ctx context.Context, out chan<- lookupResult) {
+	set, err := c.w.c.Lookup(ctx, c.s.CameraID)
+	out <- lookupResult{set, err}
+}
+
+// apply attaches, retunes or detaches after a read of the setting.
+func (c *camera) apply(ctx context.Context, r lookupResult) {
+	if r.err != nil {
 		if ctx.Err() == nil {
-			c.log.Warn("motion detection: reading the camera's setting failed", "err", err)
+			c.log.Warn("motion detection: reading the camera's setting failed", "err", r.err)
 		}
 		return
 	}
-	c.set = set
+	c.set = r.set
 	switch {
-	case !set.Enabled:
-		c.detach(ctx)
+	case !r.set.Enabled:
+		c.detach()
 	case c.rd == nil:
 		c.attach()
 	default:
-		c.det.SetSensitivity(set.Sensitivity)
+		c.det.SetSensitivity(r.set.Sensitivity)
 	}
-}
-
-// lookup runs Lookup on a goroutine of its own and waits for it: a
-// database call needs a deep stack, which the camera's long-lived
-// goroutine would then keep (a few tens of KB per camera).
-func (c *camera) lookup(ctx context.Context) (Settings, error) {
-	type result struct {
-		set Settings
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		set, err := c.w.c.Lookup(ctx, c.s.CameraID)
-		ch <- result{set, err}
-	}()
-	r := <-ch
-	return r.set, r.err
 }
 
 // attach starts reading the stream; a fresh detector learns the scene.
@@ -250,7 +296,7 @@ func (c *camera) attach() {
 }
 
 // detach stops reading, closing an open event at the last frame seen.
-func (c *camera) detach(ctx context.Context) {
+func (c *camera) detach() {
 	if c.rd == nil {
 		return
 	}
@@ -258,12 +304,12 @@ func (c *camera) detach(ctx context.Context) {
 	c.rd = nil
 	c.w.m.cameras.Dec()
 	if e, ok := c.det.Flush(); ok {
-		c.emit(ctx, e)
+		c.emit(e)
 	}
 }
 
 // feed hands one unit of the video track to the detector.
-func (c *camera) feed(ctx context.Context, u *hub.Unit) {
+func (c *camera) feed(u *hub.Unit) {
 	if u.Track != c.track.ID {
 		return
 	}
@@ -286,13 +332,12 @@ func (c *camera) feed(ctx context.Context, u *hub.Unit) {
 			c.sens = c.set.Sensitivity
 			c.w.m.opened.Inc()
 		}
-		c.emit(ctx, e)
+		c.emit(e)
 	}
 }
 
-// emit hands one edge to Emit as a Transition. It runs even as ctx ends
-// (an event still open when the server stops is closed), bounded.
-func (c *camera) emit(ctx context.Context, e Edge) {
+// emit queues one edge for Emit as a Transition.
+func (c *camera) emit(e Edge) {
 	t := Transition{CameraID: c.s.CameraID, Open: e.Open, Start: c.base.Add(e.Start), Peak: e.Peak, Sensitivity: c.sens}
 	if e.Open {
 		c.openStart = t.Start
@@ -304,9 +349,21 @@ func (c *camera) emit(ctx context.Context, e Edge) {
 		}
 	}
 	c.log.Debug("motion", "open", t.Open, "start", t.Start, "end", t.End, "peak", t.Peak)
-	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), emitTimeout)
-	defer cancel()
-	c.w.c.Emit(ectx, t)
+	c.w.queue <- t
+}
+
+// emitter hands the queued transitions to Emit one at a time, in order
+// (so in order per camera), until the queue is closed. A close queued as
+// the watcher stops is still handed on: ctx's values are kept, its end is
+// not, and each Emit is bounded.
+func (w *Watcher) emitter(ctx context.Context) {
+	defer close(w.emitted)
+	base := context.WithoutCancel(ctx)
+	for t := range w.queue {
+		ectx, cancel := context.WithTimeout(base, emitTimeout)
+		w.c.Emit(ectx, t)
+		cancel()
+	}
 }
 
 // mediaTime converts a timestamp in clock units to a duration without
