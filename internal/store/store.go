@@ -114,7 +114,7 @@ type Directory interface {
 	AcceptInvitation(ctx context.Context, id, email, userID string, now time.Time) (Membership, error)
 	// DeleteInvitation deletes invitation id of orgID (orgID "" : of
 	// email); ErrNotFound when there is none such.
-	DeleteInvitation(ctx context.Context, id, orgID, email string) error
+	DeleteInvitation(ctx context.Context, id, orgID, email string) (Invitation, error)
 
 	// AppendAudit stores e, computing nothing: the caller (package audit)
 	// fills Seq, PrevHash and Hash. It must fail with ErrConflict when Seq is
