@@ -211,7 +211,17 @@ func (c *Config) Finish() error {
 		return fmt.Errorf("data_dir: %w", err)
 	}
 	c.DataDir = abs
-	if c.Role != RoleAll && c.Role != "" {
+	switch c.Role {
+	case RoleAll, RoleAPI, RoleCameraServer:
+	default:
+		return fmt.Errorf("unknown role %q: the roles are all, api and camera-server", c.Role)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("unknown log_level %q: the levels are debug, info, warn and error", c.LogLevel)
+	}
+	if c.Role != RoleAll {
 		// Separate processes must share their databases and media key: the
 		// per-process defaults (SQLite in the data dir, a generated key)
 		// would silently give each process its own.
@@ -264,11 +274,6 @@ func (c *Config) Finish() error {
 				return fmt.Errorf("zone %s is configured twice", z.Name)
 			}
 		}
-	}
-	switch c.Role {
-	case RoleAll, RoleAPI, RoleCameraServer:
-	default:
-		return fmt.Errorf("role %q is not all, api or camera-server", c.Role)
 	}
 	if c.Role != RoleAPI {
 		if _, ok := c.ZoneByName(c.Zone); !ok {

@@ -65,7 +65,8 @@ func TestBadValues(t *testing.T) {
 		want string
 	}{
 		{"unknown yaml key", []string{"--config", bad}, nil, "htp"},
-		{"bad role", []string{"--role", "boss"}, nil, "role"},
+		{"bad role", []string{"--role", "boss"}, nil, `unknown role "boss": the roles are all, api and camera-server`},
+		{"bad log level", []string{"--log-level", "verbose"}, nil, `unknown log_level "verbose"`},
 		{"bad env duration", nil, map[string]string{"CAMCLOUD_SEGMENT_DURATION": "soon"}, "CAMCLOUD_SEGMENT_DURATION"},
 		{"session too long", []string{"--session-ttl", "24h"}, nil, "session_ttl"},
 		{"bad address", []string{"--http", "nonsense"}, nil, "http address"},
