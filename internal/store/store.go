@@ -131,7 +131,7 @@ type Directory interface {
 }
 
 // Zone is the per-zone repository: the recording index, camera status,
-// server registry and leases.
+// server registry, leases and events.
 type Zone interface {
 	// InsertSegment adds an index row. Inserting the same (camera, start)
 	// twice is not an error (uploads may be retried after a crash).
@@ -165,6 +165,9 @@ type Zone interface {
 	ClaimLease(ctx context.Context, cameraID, serverID string, ttl time.Duration, now time.Time) (bool, error)
 	ReleaseLeases(ctx context.Context, serverID string) error
 	ListLeases(ctx context.Context, serverID string) ([]Lease, error)
+
+	// EventStore is the zone's event log and camera presence (zone_events.go).
+	EventStore
 
 	Ping(ctx context.Context) error
 	Close() error
