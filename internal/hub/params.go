@@ -97,3 +97,25 @@ func SameParams(a, b codecs.Codec) bool {
 	}
 	return false
 }
+
+// WithParams returns the access unit au of a random access point with the
+// parameter sets of c in front when it carries no SPS of its own, so that
+// a decoder can start there (a recorder's segment, a viewer joining); au
+// is returned as it is otherwise, or when c is not H.264/H.265 or lacks
+// parameter sets.
+func WithParams(c codecs.Codec, au [][]byte) [][]byte {
+	if !HasParams(c) {
+		return au
+	}
+	switch c := c.(type) {
+	case *codecs.H264:
+		if sps, _ := nalu.H264Params(au); sps == nil {
+			return append([][]byte{c.SPS, c.PPS}, au...)
+		}
+	case *codecs.H265:
+		if _, sps, _ := nalu.H265Params(au); sps == nil {
+			return append([][]byte{c.VPS, c.SPS, c.PPS}, au...)
+		}
+	}
+	return au
+}

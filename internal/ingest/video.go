@@ -104,17 +104,7 @@ func (v *videoTrack) prepare(au [][]byte) ([][]byte, bool) {
 	if !key {
 		return au, false
 	}
-	switch c := v.params.Codec().(type) {
-	case *codecs.H264:
-		if sps, _ := nalu.H264Params(au); sps == nil {
-			return append([][]byte{c.SPS, c.PPS}, au...), true
-		}
-	case *codecs.H265:
-		if _, sps, _ := nalu.H265Params(au); sps == nil {
-			return append([][]byte{c.VPS, c.SPS, c.PPS}, au...), true
-		}
-	}
-	return au, true
+	return hub.WithParams(v.params.Codec(), au), true
 }
 
 // extractDTS computes the decode time; on error it waits for a key frame.
