@@ -225,8 +225,10 @@ func (fw *fragWriter) trimTo(at time.Duration) func(moof []byte) (int, error) {
 			}
 			lead := fw.rb.clocks[fw.rb.lead]
 			at := convert(int64(min(max(at, 0), time.Hour)), uint32(time.Second), lead) // ticks from the fragment start
+			// A delayed track (see rebaser) ends as much earlier on its
+			// own axis, so that it ends at to too.
 			n, err = fmp4.Trim(b, func(id uint32) uint64 {
-				return uint64(convert(int64(t.Base)+at, lead, fw.rb.clocks[id]))
+				return uint64(max(0, convert(int64(t.Base)+at, lead, fw.rb.clocks[id])-fw.rb.delayOf(m, id)))
 			})
 			if err != nil {
 				return 0, err

@@ -165,3 +165,29 @@ func TestRebaseKeepsEveryTrackIncreasingAtARestart(t *testing.T) {
 		t.Errorf("the new recording starts at video %d audio %d, want %d and %d", v, a, 180000+5760, 96000+3072)
 	}
 }
+
+// TestRebaseDelaysATrackThatStartsBeforeTheLead: audio that starts before
+// the first keyframe of a clip is delayed to 0, and its next fragments by
+// as much, so that its times never go back (they did when only the first
+// fragment was moved to 0).
+func TestRebaseDelaysATrackThatStartsBeforeTheLead(t *testing.T) {
+	clocks := map[uint32]uint32{1: 90000, 2: 48000}
+	in := [][]byte{
+		fragment(t, 7, 900000, 480000-1458), // audio 30 ms before the video
+		fragment(t, 8, 990000, 480000-1458+3072),
+	}
+	var out bytes.Buffer
+	fw := &fragWriter{rb: newRebaser(1, clocks)}
+	for _, f := range in {
+		if err := fw.copyFragment(&out, bytes.NewReader(f), int64(len(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ps := parts(t, out.Bytes())
+	if v, a := ps[0].Tracks[0].BaseTime, ps[0].Tracks[1].BaseTime; v != 0 || a != 0 {
+		t.Errorf("the clip starts at video %d audio %d, want both at 0", v, a)
+	}
+	if v, a := ps[1].Tracks[0].BaseTime, ps[1].Tracks[1].BaseTime; v != 90000 || a != 3072 {
+		t.Errorf("the second fragment starts at video %d audio %d, want 90000 and 3072 (right after the first's audio)", v, a)
+	}
+}
