@@ -72,7 +72,10 @@ func startNewest(t *testing.T, layout string) *newest {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	n.began = time.Now()
-	go func() { defer close(done); _ = sim.Push(ctx, []string{u.String()}, testenv.Sample(t, "sample-h264.ts"), nil) }()
+	go func() {
+		defer close(done)
+		_ = sim.Push(ctx, []string{u.String()}, testenv.Sample(t, "sample-h264.ts"), nil)
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	testenv.Eventually(t, 30*time.Second, "the camera online on its server", func() bool {
 		var c struct{ Status struct{ Online bool } }
@@ -333,7 +336,7 @@ func (n *newest) holderTokens(from, to time.Time) {
 	}
 	early := sign(auth.MediaClaims{CameraID: n.w.camA, Perm: "playback", From: from.Add(-time.Hour), To: from.Add(-50 * time.Minute), Expires: time.Now().Add(time.Minute)})
 	for name, u := range map[string]string{
-		"another camera's key":     base + "/obj/" + strings.Replace(sg.Key, n.w.camA, n.w.camB, 1) + "?token=" + good,
+		"another camera's key":      base + "/obj/" + strings.Replace(sg.Key, n.w.camA, n.w.camB, 1) + "?token=" + good,
 		"a token of an older range": base + "/obj/" + sg.Key + "?token=" + early,
 	} {
 		if res := n.do("GET", u, "", nil); res.Status != 403 && res.Status != 404 {

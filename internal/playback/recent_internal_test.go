@@ -108,8 +108,10 @@ func (f *fakeSpool) Spooled(cam string) []spool.Spooled {
 	return []spool.Spooled{{Row: row, Open: true}}
 }
 
-func (f *fakeSpool) OpenSpooled(string, string) (*os.File, int64, error) { return nil, 0, spool.ErrNotSpooled }
-func (f *fakeSpool) SpooledInit(string, string) ([]byte, error)          { return nil, spool.ErrNotSpooled }
+func (f *fakeSpool) OpenSpooled(string, string) (*os.File, int64, error) {
+	return nil, 0, spool.ErrNotSpooled
+}
+func (f *fakeSpool) SpooledInit(string, string) ([]byte, error) { return nil, spool.ErrNotSpooled }
 
 func (f *fakeSpool) Committed() <-chan struct{} {
 	f.mu.Lock()
