@@ -46,6 +46,9 @@ func simCmd(args []string) int {
 		}
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	log := newLogger("info")
