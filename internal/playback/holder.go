@@ -48,7 +48,8 @@ const (
 // *spool.Spool (see internal/spool, read.go).
 type SpoolReader interface {
 	// Spooled lists a camera's spooled segments with their committed
-	// fragments, oldest first.
+	// fragments, oldest first, and the open ones even before their first
+	// fragment.
 	Spooled(cam string) []spool.Spooled
 	// OpenSpooled opens a spooled segment's data and tells how many bytes
 	// from its start are committed; spool.ErrNotSpooled when not held.
@@ -99,7 +100,7 @@ func spooledIn(ctx context.Context, sp SpoolReader, cam string, from, to time.Ti
 	}
 	var out []store.Segment
 	for _, sg := range list {
-		if sg.Row.Start.Before(to) && sg.Row.End.After(from) {
+		if len(sg.Row.Fragments) > 0 && sg.Row.Start.Before(to) && sg.Row.End.After(from) {
 			out = append(out, sg.Row)
 		}
 	}
@@ -109,8 +110,9 @@ func spooledIn(ctx context.Context, sp SpoolReader, cam string, from, to time.Ti
 	return out
 }
 
-// behind reports whether the newest open segment of list is being written
-// and has not reached target yet, but is close enough to get there soon.
+// behind reports whether the newest open segment of list (one may have
+// no fragment yet: it just started) has not reached target yet, but is
+// close enough to get there soon.
 func behind(list []spool.Spooled, target time.Time) bool {
 	for i := len(list) - 1; i >= 0; i-- {
 		if list[i].Open {
@@ -215,7 +217,7 @@ func (h *Holder) object(w http.ResponseWriter, r *http.Request) {
 func spooledObject(sp SpoolReader, c auth.MediaClaims, key string) (store.Segment, bool) {
 	for _, sg := range sp.Spooled(c.CameraID) {
 		row := sg.Row
-		if (row.Key == key || row.InitKey == key) && overlaps(row, c.From, c.To) {
+		if len(row.Fragments) > 0 && (row.Key == key || row.InitKey == key) && overlaps(row, c.From, c.To) {
 			return row, true
 		}
 	}

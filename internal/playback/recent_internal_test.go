@@ -205,3 +205,28 @@ func TestRecentWithoutHolder(t *testing.T) {
 		}
 	}
 }
+
+// TestBehind: a listing waits for the newest open segment, also one that
+// has no committed fragment yet (it just started after the previous one
+// closed), but not for a camera not being recorded or a recorder far
+// behind.
+func TestBehind(t *testing.T) {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	closed := spool.Spooled{Row: store.Segment{Start: at(0), End: at(4), Fragments: make([]store.Fragment, 4)}}
+	empty := spool.Spooled{Row: store.Segment{Start: at(4), End: at(4)}, Open: true}
+	for _, c := range []struct {
+		name   string
+		list   []spool.Spooled
+		target time.Time
+		want   bool
+	}{
+		{"a segment that just opened", []spool.Spooled{closed, empty}, at(5), true},
+		{"the open segment has it", []spool.Spooled{closed, empty}, at(4), false},
+		{"nothing open", []spool.Spooled{closed}, at(5), false},
+		{"far behind", []spool.Spooled{closed, empty}, at(60), false},
+	} {
+		if got := behind(c.list, c.target); got != c.want {
+			t.Errorf("%s: behind = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

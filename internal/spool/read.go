@@ -31,13 +31,16 @@ type Spooled struct {
 	Open bool
 }
 
-// Spooled returns camera cam's segments in the spool that hold a committed
-// fragment (being written, waiting for upload or being uploaded), oldest
-// first. The rows' fragment tables are the caller's to read, not to change.
+// Spooled returns camera cam's segments in the spool (being written,
+// waiting for upload or being uploaded), oldest first: those that hold a
+// committed fragment, and the open ones even before their first (so that
+// a reader knows the camera is being recorded and its next fragment is
+// coming). The rows' fragment tables are the caller's to read, not to
+// change.
 func (s *Spool) Spooled(cam string) []Spooled {
 	var out []Spooled
 	add := func(sg *Segment, open bool) {
-		if sg.cam != cam || len(sg.seg.Fragments) == 0 {
+		if sg.cam != cam || (!open && len(sg.seg.Fragments) == 0) {
 			return
 		}
 		row := sg.seg
