@@ -85,20 +85,6 @@ func startNewest(t *testing.T, layout string) *newest {
 	return n
 }
 
-// envOf is the env of a node started otherwise.
-func envOf(t *testing.T, n *apptest.Node) *env {
-	t.Helper()
-	signer, err := auth.NewSigner(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := n.App.Zones.Get("local")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &env{t: t, base: n.Base, node: n, signer: signer, zone: z}
-}
-
 // indexed returns the camera's index rows.
 func (n *newest) indexed() []store.Segment {
 	n.t.Helper()
