@@ -22,6 +22,7 @@ import (
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/record"
 	"github.com/camcloud/camcloud/internal/retention"
+	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -143,6 +144,10 @@ func (s *Server) RTSPAddr() string { return s.ingest.RTSPAddr() }
 
 // RTMPAddr is the bound RTMP address.
 func (s *Server) RTMPAddr() string { return s.ingest.RTMPAddr() }
+
+// Spool is the recorder's spool: what is recorded and not yet uploaded,
+// for playback of the newest video (internal/playback's holder routes).
+func (s *Server) Spool() *spool.Spool { return s.rec.Spool() }
 
 // ID is this server's name in its zone.
 func (s *Server) ID() string { return s.c.ServerID }
