@@ -19,8 +19,7 @@ func auditCmd(args []string) int {
 	}
 	cfg, err := config.Load("audit verify", args[1:], os.LookupEnv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "camcloud audit verify:", err)
-		return 2
+		return flagError("camcloud audit verify", err)
 	}
 	ctx := context.Background()
 	key, src, err := audit.ResolveKey(cfg.AuditKey, cfg.MediaKey, cfg.DataDir, false)

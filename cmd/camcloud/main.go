@@ -1,9 +1,12 @@
 // Command camcloud is the one binary of camcloud: `serve` runs the service,
-// `sim` runs simulated cameras, `audit verify` checks the audit chain and
-// `version` prints the build.
+// `sim` runs simulated cameras, `audit verify` checks the audit chain,
+// `admin reset-password` gives an account a new password and `version`
+// prints the build.
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 )
@@ -27,6 +30,8 @@ func run(args []string) int {
 		return simCmd(args[1:])
 	case "audit":
 		return auditCmd(args[1:])
+	case "admin":
+		return adminCmd(args[1:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("camcloud", version)
 		return 0
@@ -46,9 +51,21 @@ commands:
   serve         run camcloud (all roles in one process by default)
   sim           run simulated cameras against a camcloud API
   audit verify  check the audit log's hash chain
+  admin reset-password EMAIL
+                give an account a new password (printed once, audited)
   version       print the version
 
 Run "camcloud <command> -h" for the flags of a command. Every flag can also be
 set as CAMCLOUD_<FLAG> (e.g. CAMCLOUD_DATA_DIR) or in the --config YAML file.
 `)
+}
+
+// flagError reports a command's flag error and its exit code: 0 for -h
+// (the flag package printed the usage), 2 otherwise.
+func flagError(cmd string, err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, cmd+":", err)
+	return 2
 }

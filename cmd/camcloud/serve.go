@@ -23,8 +23,7 @@ func newLogger(level string) *slog.Logger {
 func serve(args []string) int {
 	cfg, err := config.Load("serve", args, os.LookupEnv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "camcloud serve:", err)
-		return 2
+		return flagError("camcloud serve", err)
 	}
 	log := newLogger(cfg.LogLevel)
 	if err := app.SetGCPercent(cfg.GCPercent, log); err != nil {

@@ -47,6 +47,9 @@ func simCmd(args []string) int {
 		}
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	log := newLogger("info")

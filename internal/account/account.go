@@ -133,6 +133,10 @@ func NormalizeEmail(e string) (string, error) {
 	return e, nil
 }
 
+// DefaultAdminEmail is the platform admin Bootstrap creates when no email
+// is configured (CAMCLOUD_ADMIN_EMAIL).
+const DefaultAdminEmail = "admin@camcloud.local"
+
 // Bootstrap creates the platform admin when the directory has no user yet.
 // When password is empty a random one is generated and returned (to be
 // printed once). created is false when users already existed.
@@ -142,7 +146,7 @@ func (s *Service) Bootstrap(ctx context.Context, email, password string) (create
 		return false, "", err
 	}
 	if email == "" {
-		email = "admin@camcloud.local"
+		email = DefaultAdminEmail
 	}
 	if email, err = NormalizeEmail(email); err != nil {
 		return false, "", err

@@ -138,3 +138,30 @@ func (s *Service) checkPassword(u store.User, password string) error {
 	s.reauth.Reset(u.ID)
 	return nil
 }
+
+// ResetPassword gives the account of email a new random password, for an
+// operator at the command line (`camcloud admin reset-password`), and ends
+// every session of the user. It returns the user and the password, which
+// the caller shows once. API keys stay valid, as with ChangePassword.
+func (s *Service) ResetPassword(ctx context.Context, email string) (store.User, string, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	u, err := s.dir.GetUserByEmail(ctx, email)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	pw := NewID()[:20]
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	if err := s.dir.SetPasswordHash(ctx, u.ID, h); err != nil {
+		return store.User{}, "", err
+	}
+	if _, err := s.dir.DeleteUserSessions(ctx, u.ID, ""); err != nil {
+		return store.User{}, "", err
+	}
+	return u, pw, nil
+}

@@ -38,9 +38,7 @@ func (s *server) listInvitations(w http.ResponseWriter, r *http.Request, rq *htt
 	out := make([]invitationWire, 0, len(list))
 	for _, inv := range list {
 		iw := invitationJSON(inv)
-		if o, err := s.Orgs.Get(r.Context(), inv.OrgID); err == nil {
-			iw.OrgName = o.Name
-		}
+		iw.OrgName = inv.OrgName
 		out = append(out, iw)
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"invitations": out})
@@ -70,11 +68,12 @@ func (s *server) declineInvitation(w http.ResponseWriter, r *http.Request, rq *h
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if err := s.Orgs.Decline(r.Context(), rq.User, id); err != nil {
+	inv, err := s.Orgs.Decline(r.Context(), rq.User, id)
+	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.Record(r, rq, "member.decline", "invitation:"+id, "", "", "")
+	httpapi.Record(r, rq, "member.decline", "invitation:"+id, inv.OrgID, "", inv.Role)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -199,7 +199,7 @@ func TestInviteExistingAccount(t *testing.T) {
 	}
 	inv := list[0].(map[string]any)
 	id, _ := inv["id"].(string)
-	if inv["org_id"] != w.orgA || inv["role"] != "viewer" {
+	if inv["org_id"] != w.orgA || inv["org_name"] != "A" || inv["role"] != "viewer" {
 		t.Fatalf("invitation: %v", inv)
 	}
 	// The organisation's pending invitations: its admins see and withdraw
@@ -231,6 +231,10 @@ func TestInviteExistingAccount(t *testing.T) {
 	e.must(e.do("POST", "/api/v1/invitations/"+again+"/decline", w.tok["admin"], nil), 404)
 	e.must(e.do("POST", "/api/v1/invitations/"+again+"/decline", w.tok["viewer"], nil), 204)
 	e.must(e.do("POST", "/api/v1/invitations/"+again+"/accept", w.tok["viewer"], nil), 404)
+	// The declined invitation is in organisation B's audit log, for its owner.
+	if r := e.must(e.do("GET", "/api/v1/audit?org="+w.orgB, w.tok["other"], nil), 200); !strings.Contains(string(r.Raw), "member.decline") {
+		t.Fatalf("member.decline not in the organisation's audit: %s", r.Raw)
+	}
 	if n := e.auditCount(w.admin, "member.invite"); n != 3 {
 		t.Fatalf("%d member.invite entries, want 3", n)
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/motion"
@@ -47,6 +48,8 @@ type App struct {
 	Cameras  *cameras.Service
 	Orgs     *orgs.Service
 	Audit    *audit.Log
+	// Events records, lists and streams events (both roles).
+	Events *events.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -59,13 +62,14 @@ type App struct {
 	Hub       *hub.Hub
 	CamServer *camserver.Server
 	// MotionEvents receives the motion events of the cameras this camera
-	// server holds (--motion); set it before Start. Nil: they are logged
-	// at debug level.
+	// server holds (--motion); set it before Start. Nil: they are
+	// recorded as ranged `motion` events by Events.
 	MotionEvents func(context.Context, motion.Transition)
 
 	motion *motion.Watcher // nil unless --motion on a camera server
 
 	out      io.Writer
+	env      func(string) (string, bool)
 	httpLn   net.Listener
 	httpSrv  *http.Server
 	draining atomic.Bool
@@ -135,32 +139,43 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	a.Audit = audit.NewKeyed(a.Dir, log, a.AuditKey)
-
-	if cfg.Role == config.RoleCameraServer {
-		return a, nil // accounts are the api's business
+	if a.Events, err = events.New(events.Config{Dir: a.Dir, Zones: a.Zones, Log: log, Registerer: a.Registry}); err != nil {
+		a.Close()
+		return nil, err
 	}
-	email, _ := opt.Env("CAMCLOUD_ADMIN_EMAIL")
-	pw, _ := opt.Env("CAMCLOUD_ADMIN_PASSWORD")
+	a.closers = append(a.closers, a.Events.Stop)
+
+	a.env = opt.Env
+	return a, nil
+}
+
+// bootstrapAdmin creates the platform admin when the directory has no
+// user yet and prints its password once. Start calls it only after every
+// listener is bound, so that a port already in use cannot lose a password
+// that is never shown again.
+func (a *App) bootstrapAdmin(ctx context.Context) error {
+	email, _ := a.env("CAMCLOUD_ADMIN_EMAIL")
+	pw, _ := a.env("CAMCLOUD_ADMIN_PASSWORD")
 	created, gen, err := a.Accounts.Bootstrap(ctx, email, pw)
 	if errors.Is(err, store.ErrConflict) {
 		created, err = false, nil // another api node created it at the same moment
 	}
 	if err != nil {
-		a.Close()
-		return nil, fmt.Errorf("admin bootstrap: %w", err)
+		return fmt.Errorf("admin bootstrap: %w", err)
 	}
-	if created {
-		if email == "" {
-			email = "admin@camcloud.local"
-		}
-		if pw == "" {
-			fmt.Fprintf(opt.Out, "\ncamcloud: created platform admin %s with password %s\n(shown once: change it after logging in)\n\n", email, gen)
-		} else {
-			fmt.Fprintf(opt.Out, "camcloud: created platform admin %s (password from CAMCLOUD_ADMIN_PASSWORD)\n", email)
-		}
-		log.Info("platform admin created", "email", email)
+	if !created {
+		return nil
 	}
-	return a, nil
+	if email == "" {
+		email = account.DefaultAdminEmail
+	}
+	if pw == "" {
+		fmt.Fprintf(a.out, "\ncamcloud: created platform admin %s with password %s\n(shown once: change it after logging in; `camcloud admin reset-password %s` sets a new one)\n\n", email, gen, email)
+	} else {
+		fmt.Fprintf(a.out, "camcloud: created platform admin %s (password from CAMCLOUD_ADMIN_PASSWORD)\n", email)
+	}
+	a.Log.Info("platform admin created", "email", email)
+	return nil
 }
 
 // zonesToOpen is every zone for the api (any api node serves any camera),

@@ -4,17 +4,20 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	camcloud "github.com/camcloud/camcloud"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/sample"
 	"github.com/camcloud/camcloud/internal/sim"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestMotionSensitivityBoundsAgree: the camera setting's bounds are the
@@ -27,9 +30,9 @@ func TestMotionSensitivityBoundsAgree(t *testing.T) {
 }
 
 // TestMotionEventsFromAPushedCamera: a camera pushing the moving scene over
-// RTSP into a whole process yields a motion event through MotionEvents
-// when the box crosses the picture, 12 s into the sample; a camera whose
-// motion setting is off yields none.
+// RTSP into a whole process gets a ranged motion event in its zone when
+// the box crosses the picture, 12 s into the sample, opened and then
+// closed; a camera whose motion setting is off gets none.
 func TestMotionEventsFromAPushedCamera(t *testing.T) {
 	cfg, err := config.Load("serve", []string{"--data-dir", t.TempDir(), "--http", "127.0.0.1:0", "--rtsp", "127.0.0.1:0",
 		"--rtmp", "127.0.0.1:0", "--rtsp-udp", ""}, func(string) (string, bool) { return "", false })
@@ -43,8 +46,6 @@ func TestMotionEventsFromAPushedCamera(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	got := make(chan motion.Transition, 16)
-	a.MotionEvents = func(_ context.Context, tr motion.Transition) { got <- tr }
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := a.Start(ctx); err != nil {
@@ -62,7 +63,8 @@ func TestMotionEventsFromAPushedCamera(t *testing.T) {
 		t.Fatal(err)
 	}
 	off := false
-	push := map[string]string{}
+	names := map[string]string{}
+	watched := ""
 	for _, name := range []string{"watched", "unwatched"} {
 		sp := cameras.Spec{Name: &name}
 		if name == "unwatched" {
@@ -72,29 +74,57 @@ func TestMotionEventsFromAPushedCamera(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		push[c.ID] = name
+		names[c.ID] = name
+		if name == "watched" {
+			watched = c.ID
+		}
 		rtsp, _ := ingesturl.URLs("rtsp://"+a.CamServer.RTSPAddr(), "rtmp://unused", c.ID, secret)
 		go func() { _ = sim.Push(ctx, []string{rtsp}, smp, slog.New(slog.DiscardHandler)) }()
 	}
 	start := time.Now()
-	select {
-	case tr := <-got:
-		if push[tr.CameraID] != "watched" || !tr.Open || tr.Peak < 1.5 {
-			t.Fatalf("transition %+v of the %s camera", tr, push[tr.CameraID])
+	motionEvents := func() []events.Event {
+		evs, err := a.Events.Tail(ctx, "local", 0, 1000)
+		if err != nil {
+			t.Fatal(err)
 		}
-		// The box enters 12 s into the sample, which began with the push.
-		if at := tr.Start.Sub(start); at < 10*time.Second || at > 15*time.Second {
-			t.Errorf("motion began %v after the push, want about 12 s", at)
+		var out []events.Event
+		for _, e := range evs {
+			if e.Type == events.TypeMotion {
+				out = append(out, e)
+			}
 		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("no motion event within 40 s of pushing the moving scene")
+		return out
 	}
-	select {
-	case tr := <-got:
-		if push[tr.CameraID] != "watched" || tr.Open {
-			t.Fatalf("then %+v of the %s camera, want the close", tr, push[tr.CameraID])
+	var ev events.Event
+	testenv.Eventually(t, 40*time.Second, "a motion event", func() bool {
+		evs := motionEvents()
+		if len(evs) > 0 {
+			ev = evs[0]
 		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the motion event did not close")
+		return len(evs) > 0
+	})
+	if ev.CameraID != watched || ev.Source != events.SourceMotion || !strings.Contains(string(ev.Detail), "peak_ratio") {
+		t.Fatalf("motion event %+v of the %s camera", ev, names[ev.CameraID])
+	}
+	// The box enters 12 s into the sample, which began with the push.
+	if at := ev.Start.Sub(start); at < 10*time.Second || at > 15*time.Second {
+		t.Errorf("motion began %v after the push, want about 12 s", at)
+	}
+	testenv.Eventually(t, 20*time.Second, "the motion event closed", func() bool {
+		for _, e := range motionEvents() {
+			if e.ID == ev.ID && !e.Ongoing && !e.End.IsZero() {
+				ev = e
+				return true
+			}
+		}
+		return false
+	})
+	if d := ev.End.Sub(ev.Start); d < 3*time.Second || d > 8*time.Second {
+		t.Errorf("the event lasted %v, want about the box's 5 s", d)
+	}
+	for _, e := range motionEvents() {
+		if e.CameraID != watched {
+			t.Errorf("a motion event of the %s camera: %+v", names[e.CameraID], e)
+		}
 	}
 }

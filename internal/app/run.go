@@ -24,18 +24,15 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return err
 	}
 	defer a.Close()
-	if cfg.Demo {
-		if err := a.SeedDemo(ctx); err != nil {
-			return err
-		}
-	}
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
 	return a.Serve(ctx)
 }
 
-// Start starts the roles of the configuration and binds HTTP.
+// Start binds every listener, then creates the platform admin (api roles)
+// and seeds the demo (--demo), starts the roles of the configuration and
+// prints where the UI is.
 func (a *App) Start(ctx context.Context) error {
 	a.Hub = hub.New()
 	if err := a.startDebug(ctx); err != nil {
@@ -60,9 +57,20 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	extra = append(extra, a.mediaRoutes(signer)...)
+	if a.Cfg.Role != config.RoleCameraServer {
+		if err := a.bootstrapAdmin(ctx); err != nil {
+			return err
+		}
+	}
+	if a.Cfg.Demo {
+		if err := a.SeedDemo(ctx); err != nil {
+			return err
+		}
+	}
 	if err := a.Listen(extra...); err != nil {
 		return err
 	}
+	a.printWelcome()
 	if a.Cfg.Demo && a.CamServer != nil {
 		a.startDemoCameras(ctx)
 	}
@@ -92,6 +100,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		SegmentDuration: a.Cfg.SegmentDuration, FragmentDuration: a.Cfg.FragmentDuration, MaxSpoolBytes: a.Cfg.MaxSpoolBytes,
 		ReadBatch:    a.Cfg.IngestReadBatch,
 		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL, PullPolicy: a.PullPolicy,
+		Events: a.Events, OfflineDebounce: a.Cfg.OfflineDebounce,
 		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
 		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry,
 	})

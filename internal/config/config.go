@@ -83,6 +83,11 @@ type Config struct {
 	PullCapacity int `yaml:"pull_capacity"`
 	// LeaseTTL is how long a pulled camera's lease lasts without renewal.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// OfflineDebounce is how long a camera must stay away (stop
+	// publishing, or its pull fail) before it is offline and a
+	// camera.offline event is recorded; a camera back within it makes no
+	// event. 1s to 10m.
+	OfflineDebounce time.Duration `yaml:"offline_debounce"`
 	// PullAllow lists CIDR prefixes (or addresses) that pulled cameras may
 	// be reached at although the destination policy refuses them by
 	// default: private ranges of an on-premises network, or 127.0.0.0/8
@@ -191,6 +196,7 @@ func Default() Config {
 		MaxClip:           2 * time.Hour,
 		PullCapacity:      500,
 		LeaseTTL:          15 * time.Second,
+		OfflineDebounce:   5 * time.Second,
 		HTTPHeaderTimeout: 10 * time.Second,
 		HTTPBodyTimeout:   30 * time.Second,
 		HTTPMaxConns:      8192,
@@ -215,7 +221,17 @@ func (c *Config) Finish() error {
 		return fmt.Errorf("data_dir: %w", err)
 	}
 	c.DataDir = abs
-	if c.Role != RoleAll && c.Role != "" {
+	switch c.Role {
+	case RoleAll, RoleAPI, RoleCameraServer:
+	default:
+		return fmt.Errorf("unknown role %q: the roles are all, api and camera-server", c.Role)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("unknown log_level %q: the levels are debug, info, warn and error", c.LogLevel)
+	}
+	if c.Role != RoleAll {
 		// Separate processes must share their databases and media key: the
 		// per-process defaults (SQLite in the data dir, a generated key)
 		// would silently give each process its own.
@@ -269,11 +285,6 @@ func (c *Config) Finish() error {
 			}
 		}
 	}
-	switch c.Role {
-	case RoleAll, RoleAPI, RoleCameraServer:
-	default:
-		return fmt.Errorf("role %q is not all, api or camera-server", c.Role)
-	}
 	if c.Role != RoleAPI {
 		if _, ok := c.ZoneByName(c.Zone); !ok {
 			return fmt.Errorf("zone %q is not configured", c.Zone)
@@ -292,6 +303,9 @@ func (c *Config) Finish() error {
 	}
 	if c.SegmentDuration < 2*time.Second || c.FragmentDuration <= 0 || c.FragmentDuration > c.SegmentDuration {
 		return fmt.Errorf("segment_duration %s must be >= 2s and fragment_duration %s in (0, segment]", c.SegmentDuration, c.FragmentDuration)
+	}
+	if c.OfflineDebounce < time.Second || c.OfflineDebounce > 10*time.Minute {
+		return fmt.Errorf("offline_debounce %s must be in [1s, 10m]", c.OfflineDebounce)
 	}
 	if c.IngestReadBatch < 0 || c.IngestReadBatch > time.Second {
 		return fmt.Errorf("ingest_read_batch %s must be in [0, 1s]", c.IngestReadBatch)

@@ -184,7 +184,15 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 			conn = nc
 			return nc, err
 		},
-		ListenPacket: p.dest().ListenPacket}
+		ListenPacket: p.dest().ListenPacket,
+		// gortsplib prints these with the standard logger by default; they
+		// belong in the structured log with the camera.
+		OnPacketsLost: func(lost uint64) { p.log.Debug("rtp packets lost", "camera", cameraID, "lost", lost) },
+		OnDecodeError: func(err error) { p.log.Debug("rtp decode error", "camera", cameraID, "error", redactErr(err)) },
+		OnTransportSwitch: func(err error) {
+			p.log.Info("pull switched transport", "camera", cameraID, "reason", redactErr(err))
+		},
+	}
 	if err := c.Start(); err != nil {
 		return false, err
 	}

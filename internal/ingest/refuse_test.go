@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
+	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/sim"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
@@ -22,7 +24,8 @@ import (
 func TestRefusedBeforeMedia(t *testing.T) {
 	t.Parallel()
 	smp := testenv.Sample(t, "sample-h264.ts")
-	e := startServer(t, nil)
+	var logged testenv.LogBuffer
+	e := startServer(t, func(c *ingest.Config) { c.Log = slog.New(slog.NewTextHandler(&logged, nil)) })
 	published := noPublish(e.hub)
 	cases := []struct {
 		name, id, secret, path string
@@ -55,6 +58,16 @@ func TestRefusedBeforeMedia(t *testing.T) {
 	}
 	if on, _, _ := e.ev.counts(camID); on != 0 {
 		t.Fatalf("Online reported %d times", on)
+	}
+	// The refusal of a wrong path says which path was tried, not its secret.
+	log := logged.String()
+	for _, proto := range []string{"rtsp", "rtmp"} {
+		if !strings.Contains(log, proto+` publish refused: not an ingest path" remote=`) || !strings.Contains(log, `path="/live/<4 chars>/<6 chars>"`) {
+			t.Errorf("%s refusal of a wrong path not logged with the path:\n%s", proto, log)
+		}
+	}
+	if strings.Contains(log, secret) {
+		t.Errorf("the log shows the secret:\n%s", log)
 	}
 }
 

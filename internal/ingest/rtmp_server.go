@@ -78,7 +78,7 @@ func (s *Server) serveRTMP(nc net.Conn) {
 	}
 	cameraID, secret, err := ingesturl.ParsePath(sc.URL.Path)
 	if err != nil {
-		log.Warn("rtmp publish refused: not an ingest path", "remote", remote)
+		log.Warn("rtmp publish refused: not an ingest path", "remote", remote, "path", ingesturl.LogPath(sc.URL.Path))
 		_ = sc.RejectAction()
 		return
 	}

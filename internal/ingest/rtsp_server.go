@@ -45,7 +45,7 @@ func (h *rtspHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*ba
 	remote := remoteOf(ctx.Conn)
 	cameraID, secret, err := ingesturl.ParsePath(ctx.Path)
 	if err != nil {
-		log.Warn("rtsp publish refused: not an ingest path", "remote", remote)
+		log.Warn("rtsp publish refused: not an ingest path", "remote", remote, "path", ingesturl.LogPath(ctx.Path))
 		return &base.Response{StatusCode: base.StatusNotFound}, err
 	}
 	if err := h.s.authorize(cameraID, secret); err != nil {

@@ -59,3 +59,29 @@ func URLs(rtspBase, rtmpBase, cameraID, secret string) (rtspURL, rtmpURL string)
 	tail := fmt.Sprintf("/%s/%s/%s", PathPrefix, cameraID, secret)
 	return strings.TrimSuffix(rtspBase, "/") + tail, strings.TrimSuffix(rtmpBase, "/") + tail
 }
+
+// LogPath is a path that is not an ingest path as a log line may show it:
+// its first segment when it is short (a prefix such as "cam" or "live"),
+// and for every other segment only its length, since any of them may be a
+// camera's secret. Refused publishers are then told apart in the log
+// without writing down what could be a credential:
+// "/live/<20 chars>/<32 chars>".
+func LogPath(path string) string {
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	var b strings.Builder
+	for i, p := range parts {
+		if i == 8 {
+			fmt.Fprintf(&b, "/...(%d more)", len(parts)-i)
+			break
+		}
+		if i == 0 && len(p) <= 16 {
+			b.WriteString("/" + strings.ToValidUTF8(p, "?"))
+			continue
+		}
+		fmt.Fprintf(&b, "/<%d chars>", len(p))
+	}
+	return b.String()
+}

@@ -75,3 +75,22 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+func TestLogPath(t *testing.T) {
+	secret := "s3cr3t-s3cr3t-s3cr3t"
+	for in, want := range map[string]string{
+		"/live/cam1/" + secret:              "/live/<4 chars>/<20 chars>",
+		"/" + secret:                        "/<20 chars>",
+		"/cam/" + secret + "?key=" + secret: "/cam/<20 chars>",
+		"":                                  "/",
+		"/a/b/c/d/e/f/g/h/i/j":              "/a/<1 chars>/<1 chars>/<1 chars>/<1 chars>/<1 chars>/<1 chars>/<1 chars>/...(2 more)",
+	} {
+		got := LogPath(in)
+		if got != want {
+			t.Errorf("LogPath(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(got, secret) {
+			t.Errorf("LogPath(%q) shows the secret", in)
+		}
+	}
+}

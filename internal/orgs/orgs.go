@@ -200,8 +200,8 @@ func (s *Service) Accept(ctx context.Context, u store.User, id string) (store.Me
 	return m, err
 }
 
-// Decline deletes invitation id of u's email.
-func (s *Service) Decline(ctx context.Context, u store.User, id string) error {
+// Decline deletes invitation id of u's email and returns it as it was.
+func (s *Service) Decline(ctx context.Context, u store.User, id string) (store.Invitation, error) {
 	return s.dir.DeleteInvitation(ctx, id, "", u.Email)
 }
 
@@ -210,7 +210,8 @@ func (s *Service) Revoke(ctx context.Context, p *authz.Principal, orgID, id stri
 	if err := authz.Org(p, orgID, authz.OrgManageMembers); err != nil {
 		return err
 	}
-	return s.dir.DeleteInvitation(ctx, id, orgID, "")
+	_, err := s.dir.DeleteInvitation(ctx, id, orgID, "")
+	return err
 }
 
 // SetRole changes userID's role in orgID to role, or removes them when role

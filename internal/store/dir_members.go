@@ -184,13 +184,31 @@ func (r *directory) ListOrgInvitations(ctx context.Context, orgID string, now ti
 // one listing of invitations.
 const maxInvitations = 1000
 
+// invitations lists live invitations matching where, each with the name
+// of its organisation read in the same query.
 func (r *directory) invitations(ctx context.Context, where, arg string, now time.Time) ([]Invitation, error) {
-	rows, err := r.db.QueryContext(ctx, "SELECT "+invitationCols+" FROM invitations WHERE "+where+" AND expires_us > ? ORDER BY created_us, id LIMIT "+strconv.Itoa(maxInvitations),
+	rows, err := r.db.QueryContext(ctx, "SELECT "+invitationColsOf("i")+", o.name FROM invitations i JOIN orgs o ON o.id = i.org_id"+
+		" WHERE i."+where+" AND i.expires_us > ? ORDER BY i.created_us, i.id LIMIT "+strconv.Itoa(maxInvitations),
 		arg, toMicros(now))
 	if err != nil {
 		return nil, r.mapErr(err)
 	}
-	return collect(rows, r.mapErr, func(rows *sql.Rows) (Invitation, error) { return scanInvitation(rows) })
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (Invitation, error) {
+		var inv Invitation
+		var created, expires int64
+		err := rows.Scan(&inv.ID, &inv.OrgID, &inv.Email, &inv.Role, &inv.InvitedBy, &created, &expires, &inv.OrgName)
+		inv.CreatedAt, inv.ExpiresAt = fromMicros(created), fromMicros(expires)
+		return inv, err
+	})
+}
+
+// invitationColsOf is invitationCols qualified by a table alias.
+func invitationColsOf(alias string) string {
+	cols := strings.Split(invitationCols, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
 }
 
 // AcceptInvitation reads the invitation locked, deletes it and adds the
@@ -227,13 +245,24 @@ func (r *directory) AcceptInvitation(ctx context.Context, id, email, userID stri
 }
 
 // DeleteInvitation deletes invitation id of orgID, or of email when orgID
-// is "".
-func (r *directory) DeleteInvitation(ctx context.Context, id, orgID, email string) error {
-	if orgID != "" {
-		return r.execOne(ctx, "DELETE FROM invitations WHERE id = ? AND org_id = ?", id, orgID)
+// is "", and returns it as it was (read locked in the same transaction).
+func (r *directory) DeleteInvitation(ctx context.Context, id, orgID, email string) (Invitation, error) {
+	where, arg := "org_id = ?", orgID
+	if orgID == "" {
+		if email == "" {
+			return Invitation{}, ErrNotFound
+		}
+		where, arg = "email = ?", strings.ToLower(email)
 	}
-	if email == "" {
-		return ErrNotFound
-	}
-	return r.execOne(ctx, "DELETE FROM invitations WHERE id = ? AND email = ?", id, strings.ToLower(email))
+	var inv Invitation
+	err := r.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		inv, err = scanInvitation(tx.QueryRowContext(ctx, "SELECT "+invitationCols+" FROM invitations WHERE id = ? AND "+where+r.d.forUpdate, id, arg))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM invitations WHERE id = ?", id)
+		return err
+	})
+	return inv, err
 }

@@ -143,7 +143,8 @@ func TestInvitations(t *testing.T) {
 		must(t, d.PutInvitation(ctx, Invitation{ID: "i3", OrgID: "p", Email: "bob@example.com", Role: RoleViewer, InvitedBy: "boss", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}))
 		list, err := d.ListInvitations(ctx, "BOB@example.com", now)
 		must(t, err)
-		if len(list) != 2 || list[0].ID != "i2" || list[0].Role != RoleOperator || list[0].Email != "bob@example.com" {
+		if len(list) != 2 || list[0].ID != "i2" || list[0].Role != RoleOperator || list[0].Email != "bob@example.com" ||
+			list[0].OrgName != "o" || list[1].OrgName != "p" {
 			t.Fatalf("invitations: %+v", list)
 		}
 		if list, _ := d.ListOrgInvitations(ctx, "o", now); len(list) != 1 {
@@ -175,9 +176,15 @@ func TestInvitations(t *testing.T) {
 		if list, _ := d.ListOrgInvitations(ctx, "o", now); len(list) != 0 {
 			t.Fatalf("spent invitation kept: %+v", list)
 		}
-		wantErr(t, d.DeleteInvitation(ctx, "i3", "o", ""), ErrNotFound) // of another org
-		wantErr(t, d.DeleteInvitation(ctx, "i3", "", "boss@example.com"), ErrNotFound)
-		must(t, d.DeleteInvitation(ctx, "i3", "", "bob@example.com"))
+		_, err = d.DeleteInvitation(ctx, "i3", "o", "")
+		wantErr(t, err, ErrNotFound) // of another org
+		_, err = d.DeleteInvitation(ctx, "i3", "", "boss@example.com")
+		wantErr(t, err, ErrNotFound)
+		gone, err := d.DeleteInvitation(ctx, "i3", "", "bob@example.com")
+		must(t, err)
+		if gone.OrgID != "p" || gone.Role != RoleViewer {
+			t.Fatalf("deleted invitation: %+v", gone)
+		}
 	})
 }
 

@@ -114,7 +114,7 @@ type Directory interface {
 	AcceptInvitation(ctx context.Context, id, email, userID string, now time.Time) (Membership, error)
 	// DeleteInvitation deletes invitation id of orgID (orgID "" : of
 	// email); ErrNotFound when there is none such.
-	DeleteInvitation(ctx context.Context, id, orgID, email string) error
+	DeleteInvitation(ctx context.Context, id, orgID, email string) (Invitation, error)
 
 	// AppendAudit stores e, computing nothing: the caller (package audit)
 	// fills Seq, PrevHash and Hash. It must fail with ErrConflict when Seq is
@@ -131,7 +131,7 @@ type Directory interface {
 }
 
 // Zone is the per-zone repository: the recording index, camera status,
-// server registry and leases.
+// server registry, leases and events.
 type Zone interface {
 	// InsertSegment adds an index row. Inserting the same (camera, start)
 	// twice is not an error (uploads may be retried after a crash).
@@ -165,6 +165,9 @@ type Zone interface {
 	ClaimLease(ctx context.Context, cameraID, serverID string, ttl time.Duration, now time.Time) (bool, error)
 	ReleaseLeases(ctx context.Context, serverID string) error
 	ListLeases(ctx context.Context, serverID string) ([]Lease, error)
+
+	// EventStore is the zone's event log and camera presence (zone_events.go).
+	EventStore
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -124,6 +124,8 @@ type Invitation struct {
 	InvitedBy string // user id
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// OrgName is the organisation's name, filled in by the listings.
+	OrgName string
 }
 
 // AuditEntry is one hash-chained audit record.

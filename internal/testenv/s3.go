@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -37,7 +36,7 @@ type s3proc struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	done   chan struct{}
-	output *lockedBuffer
+	output *LogBuffer
 }
 
 // StartS3 runs versitygw on a free 127.0.0.1 port over a fresh temp
@@ -59,7 +58,7 @@ func StartS3(t testing.TB) S3Server {
 		AccessKey: "camcloud" + randHex(4),
 		SecretKey: randHex(16),
 		Dir:       t.TempDir(),
-		proc:      &s3proc{t: t, bin: bin, output: &lockedBuffer{}},
+		proc:      &s3proc{t: t, bin: bin, output: &LogBuffer{}},
 	}
 	t.Cleanup(s.Stop)
 	s.Start()
@@ -180,27 +179,4 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// lockedBuffer collects a child's output from two pipes at once, bounded.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write keeps at most 64 KiB, enough to explain a failed start.
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := 64<<10 - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-// String returns what was written.
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -226,6 +226,12 @@ func daySteps(t *testing.T, b *tab, srv *server, first, last camera, recStart ti
 	b.do("back to live", chromedp.Click(chromedp.ID("back-live")))
 	b.waitJS(5*time.Second, "live mode", `document.querySelector('#stage').dataset.mode === 'live'`)
 	advances("live again", `document.querySelector('#player')`)
+	// In live mode the playhead is now: the image comes from the segment
+	// the camera server is still writing.
+	before := eval[string](b, `document.querySelector('#snapshot').src`)
+	b.do("image at the live playhead", chromedp.Click(chromedp.ID("image-button")))
+	b.waitJS(20*time.Second, "the image of now", fmt.Sprintf(`(() => { const i = document.querySelector('#snapshot');
+	  return i.src !== %q && i.naturalWidth === 1280; })()`, before))
 
 	// Export a 15 s clip from the recording.
 	dl := t.TempDir()
