@@ -158,7 +158,14 @@ next:
 // do runs actions with a time limit.
 func (b *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	b.doFor(20*time.Second, what, actions...)
+}
+
+// doFor is do with a time limit of d, for a page that is busy (many videos
+// decoding on a shared machine).
+func (b *tab) doFor(d time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
@@ -188,7 +195,7 @@ func (b *tab) waitJS(d time.Duration, what, js string) {
 	b.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		if eval[bool](b, "!!("+js+")") {
+		if evalFor[bool](b, max(d, 20*time.Second), "!!("+js+")") {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -212,7 +219,7 @@ func (b *tab) shotFull(name string) string {
 
 func (b *tab) capture(name string, a chromedp.Action[[]byte]) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, a)
 	if err != nil {
