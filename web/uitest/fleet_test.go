@@ -61,6 +61,8 @@ func TestGridAtFleetSize(t *testing.T) {
 	if got := eval[string](b, `document.querySelector('#grid-count').textContent`); got != "500 cameras" {
 		t.Errorf("count %q", got)
 	}
+	modes := eval[map[string]int](b, `[...document.querySelectorAll('#grid .tile')].reduce((m, e) => { m[e.dataset.mode] = (m[e.dataset.mode] || 0) + 1; return m; }, {})`)
+	t.Logf("FLEET tiles by how they play: %v", modes)
 	heap := b.heap()
 	t.Logf("FLEET %d cameras, %d streaming: DOMContentLoaded %.0f ms, load %.0f ms, grid listed %.0f ms, %d tiles playing %.0f ms after navigation; JS heap %.1f MB used of %.1f MB",
 		fleetCameras, fleetStreaming, nav.DOM, nav.Load, nav.Grid, fleetStreaming, firstPlay, heap.UsedSize/1e6, heap.TotalSize/1e6)
