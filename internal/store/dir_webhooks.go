@@ -78,7 +78,7 @@ const (
 	MaxWebhookURL         = 2048
 	MaxWebhookTypes       = 32
 	MaxWebhookCameras     = 100
-	MaxWebhookDescription = 200
+	MaxWebhookDescription = 320
 	maxDeliveryError      = 500
 	maxDeliveryList       = 1000
 )
