@@ -372,6 +372,8 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]string{"name": f.unique("renamed")}
 	case "PUT /api/v1/cameras/{id}/grants/{user}":
 		return map[string]any{"permissions": []string{"live"}}
+	case "POST /api/v1/cameras/{id}/events":
+		return map[string]string{"type": "custom.test"}
 	case "POST /api/v1/cameras/{id}/playback":
 		return map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": now.Format(time.RFC3339)}
 	}

@@ -202,7 +202,7 @@ func testRanged(t *testing.T, f *fixture) {
 func testPost(t *testing.T, f *fixture) {
 	ctx := ctxT(t)
 	now := time.Now()
-	e, err := f.svc.Post(ctx, f.ownerA, f.camA.ID, events.Custom{Type: "custom.door", Start: now.Add(-time.Minute), End: now,
+	e, err := f.svc.Post(ctx, f.ownerA, f.camA, events.Custom{Type: "custom.door", Start: now.Add(-time.Minute), End: now,
 		Detail: json.RawMessage(`{ "door" : "front" }`), Source: "user:u-owner-a"})
 	if err != nil {
 		t.Fatal(err)
@@ -210,10 +210,10 @@ func testPost(t *testing.T, f *fixture) {
 	if string(e.Detail) != `{"door":"front"}` || e.Source != "user:u-owner-a" || e.End.IsZero() {
 		t.Fatalf("posted %+v", e)
 	}
-	if _, err := f.svc.Post(ctx, f.viewerA, f.camA.ID, events.Custom{Type: "custom"}); !errors.Is(err, authz.ErrForbidden) {
+	if _, err := f.svc.Post(ctx, f.viewerA, f.camA, events.Custom{Type: "custom"}); !errors.Is(err, authz.ErrForbidden) {
 		t.Fatalf("viewer posted: %v", err)
 	}
-	if _, err := f.svc.Post(ctx, f.ownerB, f.camA.ID, events.Custom{Type: "custom"}); !errors.Is(err, authz.ErrNotFound) {
+	if _, err := f.svc.Post(ctx, f.ownerB, f.camA, events.Custom{Type: "custom"}); !errors.Is(err, authz.ErrNotFound) {
 		t.Fatalf("other org posted: %v", err)
 	}
 	big := `{"x":"` + strings.Repeat("a", events.MaxDetail) + `"}`
@@ -230,7 +230,7 @@ func testPost(t *testing.T, f *fixture) {
 		"array detail":    {Type: "custom", Detail: json.RawMessage(`[1]`)},
 	} {
 		var ie *events.InputError
-		if _, err := f.svc.Post(ctx, f.ownerA, f.camA.ID, c); !errors.As(err, &ie) {
+		if _, err := f.svc.Post(ctx, f.ownerA, f.camA, c); !errors.As(err, &ie) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

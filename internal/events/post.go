@@ -28,17 +28,13 @@ type Custom struct {
 	Source string
 }
 
-// Post records a custom event on camera cameraID for p, who must be
-// allowed to post events there (authz.PostEvent: another organisation's
-// camera is not found). The type must be "custom" or "custom.NAME"; the
+// Post records a custom event on camera cam (as the caller found it) for
+// p, who must be allowed to post events there (authz.PostEvent: another
+// organisation's camera is not found, a viewer is forbidden). The type must be "custom" or "custom.NAME"; the
 // times within the camera's retention and at most MaxAhead in the future,
 // the end not before the start and at most MaxCustomDuration after it;
 // the detail a JSON object of at most MaxDetail bytes: else *InputError.
-func (s *Service) Post(ctx context.Context, p *authz.Principal, cameraID string, in Custom) (Event, error) {
-	cam, err := s.c.Dir.GetCamera(ctx, cameraID)
-	if err != nil {
-		return Event{}, err
-	}
+func (s *Service) Post(ctx context.Context, p *authz.Principal, cam store.Camera, in Custom) (Event, error) {
 	if err := authz.PostEvent(p, cam); err != nil {
 		return Event{}, err
 	}

@@ -192,6 +192,18 @@ func (c *conds) in(col string, vals []string) error {
 	return nil
 }
 
+// orgs appends "org_id IN (ids)" unless ids is nil (any organisation);
+// false when ids is empty, which nothing matches.
+func (c *conds) orgs(ids []string) (bool, error) {
+	if ids == nil {
+		return true, nil
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	return true, c.in("org_id", ids)
+}
+
 // where is the clause, "" when there is no condition.
 func (c *conds) where() string {
 	if len(c.parts) == 0 {

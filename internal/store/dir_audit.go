@@ -69,13 +69,8 @@ func (r *directory) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry,
 	if f.CameraID != "" {
 		c.add("camera_id = ?", f.CameraID)
 	}
-	if f.OrgIDs != nil {
-		if len(f.OrgIDs) == 0 {
-			return nil, nil
-		}
-		if err := c.in("org_id", f.OrgIDs); err != nil {
-			return nil, err
-		}
+	if ok, err := c.orgs(f.OrgIDs); !ok || err != nil {
+		return nil, err
 	}
 	q := "SELECT " + auditCols + " FROM audit_log" + c.where() + " ORDER BY seq DESC LIMIT ?"
 	args := append(c.args, clampLimit(f.Limit, defaultAuditLimit, maxAuditLimit))

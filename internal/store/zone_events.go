@@ -234,13 +234,8 @@ func (r *zone) ListEvents(ctx context.Context, f EventFilter) ([]Event, error) {
 	if f.CameraID != "" {
 		c.add("camera_id = ?", f.CameraID)
 	}
-	if f.OrgIDs != nil {
-		if len(f.OrgIDs) == 0 {
-			return nil, nil
-		}
-		if err := c.in("org_id", f.OrgIDs); err != nil {
-			return nil, err
-		}
+	if ok, err := c.orgs(f.OrgIDs); !ok || err != nil {
+		return nil, err
 	}
 	if len(f.Types) > maxEventTypes {
 		return nil, fmt.Errorf("store: %d event types in one call, at most %d", len(f.Types), maxEventTypes)
