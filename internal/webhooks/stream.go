@@ -49,6 +49,10 @@ type stream struct {
 	tries     map[int64]int  // attempts per event during this lease
 	log       []store.WebhookDelivery
 	lastSave  time.Time
+	// unsaved is set while the last save failed (the directory is out
+	// of reach): no new sends until one succeeds, since another node
+	// would send them again.
+	unsaved bool
 }
 
 // failure is the first failed send of a round.
@@ -88,6 +92,12 @@ func (st *stream) run(ctx context.Context, c store.WebhookCursor) {
 	defer st.finish()
 	for ctx.Err() == nil && st.leaseValid() {
 		now := s.c.Now()
+		if st.unsaved {
+			if !st.sleep(ctx, 500*time.Millisecond, nil) || !st.save(ctx) {
+				return
+			}
+			continue
+		}
 		if st.cur.NextAttempt.After(now) {
 			wait := min(st.cur.NextAttempt.Sub(now), s.c.LeaseTTL/3)
 			if !st.sleep(ctx, wait, nil) || st.renewDue() && !st.save(ctx) {
@@ -322,9 +332,13 @@ func (st *stream) save(ctx context.Context) bool {
 		st.until.Store(0)
 		return false
 	case err != nil:
-		s.log.Warn("webhooks: save cursor", "webhook", st.key.webhook, "zone", st.key.zone, "err", err)
+		if !st.unsaved {
+			s.log.Warn("webhooks: save cursor", "webhook", st.key.webhook, "zone", st.key.zone, "err", err)
+		}
+		st.unsaved = true
 		return true
 	}
+	st.unsaved = false
 	st.until.Store(until.UnixNano())
 	st.lastSave = s.c.Now()
 	s.trimLog(ctx, st.key.webhook, len(st.log))
