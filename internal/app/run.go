@@ -60,6 +60,9 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	extra = append(extra, a.mediaRoutes(signer)...)
+	if err := a.startWebhooks(ctx); err != nil {
+		return err
+	}
 	if err := a.Listen(extra...); err != nil {
 		return err
 	}

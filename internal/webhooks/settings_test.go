@@ -84,11 +84,17 @@ func TestTenantsAndRoles(t *testing.T) {
 	admin := &authz.Principal{UserID: "u-admin", Roles: map[string]string{"org-a": store.RoleAdmin}}
 	operator := &authz.Principal{UserID: "u-op", Roles: map[string]string{"org-a": store.RoleOperator}}
 	calls := map[string]func(p *authz.Principal, org string) error{
-		"list":   func(p *authz.Principal, org string) error { _, err := s.List(ctx, p, org); return err },
-		"get":    func(p *authz.Principal, org string) error { _, err := s.Get(ctx, p, org, w.ID); return err },
-		"update": func(p *authz.Principal, org string) error { _, _, err := s.Update(ctx, p, org, w.ID, webhooks.Settings{}); return err },
+		"list": func(p *authz.Principal, org string) error { _, err := s.List(ctx, p, org); return err },
+		"get":  func(p *authz.Principal, org string) error { _, err := s.Get(ctx, p, org, w.ID); return err },
+		"update": func(p *authz.Principal, org string) error {
+			_, _, err := s.Update(ctx, p, org, w.ID, webhooks.Settings{})
+			return err
+		},
 		"rotate": func(p *authz.Principal, org string) error { _, _, err := s.RotateSecret(ctx, p, org, w.ID); return err },
-		"log":    func(p *authz.Principal, org string) error { _, err := s.Deliveries(ctx, p, org, w.ID, "", 0); return err },
+		"log": func(p *authz.Principal, org string) error {
+			_, err := s.Deliveries(ctx, p, org, w.ID, "", 0)
+			return err
+		},
 		"create": func(p *authz.Principal, org string) error {
 			_, _, err := s.Create(ctx, p, org, webhooks.Settings{URL: ptr("https://203.0.113.9/x")})
 			return err

@@ -203,3 +203,14 @@ func deliveryError(err error) string {
 	}
 	return msg
 }
+
+// DisplayURL is a webhook URL as logs and audit entries show it: scheme,
+// host and path, without a query (which may carry a token).
+func DisplayURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	u.RawQuery, u.ForceQuery, u.User, u.Fragment = "", false, nil, ""
+	return u.String()
+}
