@@ -160,7 +160,7 @@ func newAuthzFixture(t *testing.T) *authzFixture {
 	// Logging in again for every logout would hit the login rate limits.
 	n.App.Accounts.SetLimits(auth.NewLimiter(1e6, 1e6, 1000), auth.NewLimiter(1e6, 1e6, 1000))
 	e := &env{t: t, base: n.Base, app: n.App}
-	f := &authzFixture{t: t, e: e, w: e.world(), callers: map[string]*caller{}, hookURL: newHookReceiver(t).URL + "/hook"}
+	f := &authzFixture{t: t, e: e, w: e.world(), callers: map[string]*caller{}, hookURL: testenv.NewHookReceiver(t).URL}
 	for _, role := range []string{"owner", "admin", "operator", "viewer"} {
 		f.callers[role] = &caller{email: role + "@a.example", password: "password-" + role, token: f.w.tok[role], userID: f.w.ids[role]}
 	}

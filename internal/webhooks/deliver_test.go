@@ -36,35 +36,35 @@ func TestDeliverySignedInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.waitFor(t, 31, 20*time.Second)
+	waitFor(t, r, 31, 20*time.Second)
 	if err := f.ev.Close(ctx, id, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	got := r.waitFor(t, 32, 20*time.Second)
+	got := waitFor(t, r, 32, 20*time.Second)
 	last := map[string]int64{}
 	ranged := 0
 	for _, g := range got {
-		if !g.sigOK {
-			t.Errorf("delivery %s: signature %q does not verify", g.key(), g.hdr.Get("Camcloud-Signature"))
+		if !g.SignatureOK {
+			t.Errorf("delivery %s: signature %q does not verify", g.Key(), g.Header.Get("Camcloud-Signature"))
 		}
-		if g.ev.OrgID != "org-a" {
-			t.Errorf("delivered an event of %s", g.ev.OrgID)
+		if g.OrgID != "org-a" {
+			t.Errorf("delivered an event of %s", g.OrgID)
 		}
-		if g.ev.Seq <= last[g.ev.CameraID] {
-			t.Errorf("camera %s: seq %d after %d", g.ev.CameraID, g.ev.Seq, last[g.ev.CameraID])
+		if g.Seq <= last[g.CameraID] {
+			t.Errorf("camera %s: seq %d after %d", g.CameraID, g.Seq, last[g.CameraID])
 		}
-		last[g.ev.CameraID] = g.ev.Seq
-		if g.hdr.Get("Camcloud-Webhook-Id") != w.ID || g.hdr.Get("Camcloud-Event-Id") != g.ev.ID || g.hdr.Get("Camcloud-Event-Seq") == "" {
-			t.Errorf("headers %v", g.hdr)
+		last[g.CameraID] = g.Seq
+		if g.Header.Get("Camcloud-Webhook-Id") != w.ID || g.Header.Get("Camcloud-Event-Id") != g.ID || g.Header.Get("Camcloud-Event-Seq") == "" {
+			t.Errorf("headers %v", g.Header)
 		}
-		if g.ev.ID == id {
+		if g.ID == id {
 			ranged++
 		}
 	}
 	if ranged != 2 {
 		t.Errorf("the motion event arrived %d times, want opened and ended", ranged)
 	}
-	if d := distinct(got); len(d) != len(got) {
+	if d := tally(got); len(d) != len(got) {
 		t.Errorf("%d deliveries of %d events: duplicates without any failure", len(got), len(d))
 	}
 	testenv.Eventually(t, 10*time.Second, "the cursor past every event", func() bool {
@@ -129,7 +129,7 @@ func TestSignatureOpenSSL(t *testing.T) {
 func TestRetryUntilAccepted(t *testing.T) {
 	f := newFixture(t)
 	r := newReceiver(t)
-	r.status.Store(500)
+	r.SetStatus(500)
 	s := f.service(f.config("node-a"))
 	w := f.create(s, r, webhooks.Settings{})
 	f.run(s)
@@ -145,14 +145,14 @@ func TestRetryUntilAccepted(t *testing.T) {
 	if err != nil || g.Streams[0].FailingSince.IsZero() || g.Streams[0].Attempts == 0 {
 		t.Fatalf("stream while failing: %+v %v", g.Streams, err)
 	}
-	r.status.Store(200)
-	got := r.waitFor(t, 20, 20*time.Second)
+	r.SetStatus(200)
+	got := waitFor(t, r, 20, 20*time.Second)
 	last := map[string]int64{}
 	for _, d := range got {
-		if d.ev.Seq <= last[d.ev.CameraID] {
-			t.Errorf("camera %s: seq %d after %d", d.ev.CameraID, d.ev.Seq, last[d.ev.CameraID])
+		if d.Seq <= last[d.CameraID] {
+			t.Errorf("camera %s: seq %d after %d", d.CameraID, d.Seq, last[d.CameraID])
 		}
-		last[d.ev.CameraID] = d.ev.Seq
+		last[d.CameraID] = d.Seq
 	}
 	testenv.Eventually(t, 10*time.Second, "a healthy stream", func() bool {
 		g, err := s.Get(ctx, f.owner, "org-a", w.ID)
@@ -180,7 +180,7 @@ func TestRetryUntilAccepted(t *testing.T) {
 func TestDisabledAfterFailing(t *testing.T) {
 	f := newFixture(t)
 	bad, good := newReceiver(t), newReceiver(t)
-	bad.status.Store(503)
+	bad.SetStatus(503)
 	c := f.config("node-a")
 	c.DisableAfter = 700 * time.Millisecond
 	s := f.service(c)
@@ -189,7 +189,7 @@ func TestDisabledAfterFailing(t *testing.T) {
 	f.run(s)
 	ctx := ctxT(t)
 	f.record(f.a2, 1)
-	good.waitFor(t, 1, 10*time.Second)
+	waitFor(t, good, 1, 10*time.Second)
 	testenv.Eventually(t, 20*time.Second, "the failing webhook turned off", func() bool {
 		g, err := s.Get(ctx, f.owner, "org-a", w.ID)
 		return err == nil && !g.Enabled && strings.Contains(g.DisabledReason, "HTTP 503")
@@ -203,26 +203,26 @@ func TestDisabledAfterFailing(t *testing.T) {
 		t.Fatalf("audit: %+v %v", entries, err)
 	}
 	// The other webhook took the event, and then the webhook.disabled one.
-	got := good.waitFor(t, 2, 10*time.Second)
-	if got[1].ev.Type != events.TypeWebhookDisabled {
-		t.Errorf("the healthy webhook got %q", got[1].ev.Type)
+	got := waitFor(t, good, 2, 10*time.Second)
+	if got[1].Type != events.TypeWebhookDisabled {
+		t.Errorf("the healthy webhook got %q", got[1].Type)
 	}
 	// Turned on again, it delivers what comes from then on.
-	bad.status.Store(200)
+	bad.SetStatus(200)
 	on := true
 	if _, _, err := s.Update(ctx, f.owner, "org-a", w.ID, webhooks.Settings{Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
 	e := f.record(f.a1, 2)
 	testenv.Eventually(t, 10*time.Second, "delivery after enabling", func() bool {
-		for _, g := range bad.deliveries() {
-			if g.ev.ID == e.ID {
+		for _, g := range bad.Accepted() {
+			if g.ID == e.ID {
 				return true
 			}
 		}
 		return false
 	})
-	if n := len(bad.deliveries()); n != 1 {
+	if n := len(bad.Accepted()); n != 1 {
 		t.Errorf("after enabling %d deliveries, want only the new event", n)
 	}
 }
@@ -247,15 +247,15 @@ func TestFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = append(want, e.ID, f.record(f.a2, 3).ID)
-	r.waitFor(t, 3, 10*time.Second)
+	waitFor(t, r, 3, 10*time.Second)
 	time.Sleep(300 * time.Millisecond) // nothing else comes
-	got := r.deliveries()
+	got := r.Accepted()
 	if len(got) != 3 {
 		t.Fatalf("%d deliveries, want 3", len(got))
 	}
 	for i, g := range got {
-		if g.ev.ID != want[i] {
-			t.Errorf("delivery %d is %s %s, want %s", i, g.ev.Type, g.ev.ID, want[i])
+		if g.ID != want[i] {
+			t.Errorf("delivery %d is %s %s, want %s", i, g.Type, g.ID, want[i])
 		}
 	}
 }
@@ -312,17 +312,17 @@ func TestTakeOver(t *testing.T) {
 	for i := range 10 {
 		f.record(f.a1, i)
 	}
-	r.waitFor(t, 10, 10*time.Second)
+	waitFor(t, r, 10, 10*time.Second)
 	stopA() // graceful: saved and released
 	for i := 10; i < 20; i++ {
 		f.record(f.a1, i)
 	}
-	r.waitFor(t, 20, 10*time.Second)
+	waitFor(t, r, 20, 10*time.Second)
 	g, _ := b.Get(ctx, f.owner, "org-a", w.ID)
 	if g.Streams[0].Node != "node-b" {
 		t.Fatalf("after node a stopped, %q delivers", g.Streams[0].Node)
 	}
-	if n := len(r.deliveries()); n != 20 {
+	if n := len(r.Accepted()); n != 20 {
 		t.Errorf("graceful hand-over: %d deliveries of 20 events", n)
 	}
 	// Node b is cut off from the directory; a runs again and takes over
@@ -333,8 +333,8 @@ func TestTakeOver(t *testing.T) {
 		f.record([]store.Camera{f.a1, f.a2}[i%2], i)
 		time.Sleep(20 * time.Millisecond)
 	}
-	got := r.waitFor(t, 40, 20*time.Second)
-	counts := distinct(got)
+	got := waitFor(t, r, 40, 20*time.Second)
+	counts := tally(got)
 	dups := len(got) - len(counts)
 	t.Logf("take-over after a node lost the directory: %d events, %d deliveries, %d duplicates", len(counts), len(got), dups)
 	stopB()

@@ -2,19 +2,8 @@ package webhooks_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +27,7 @@ type fixture struct {
 	audit                *audit.Log
 	owner, viewer, other *authz.Principal
 	a1, a2, b1           store.Camera
+	secret               string // of the webhook create made last
 }
 
 const testKey = "webhooks-test-media-key-0123456789abcdef"
@@ -135,107 +125,38 @@ func (f *fixture) record(cam store.Camera, n int) events.Event {
 	return e
 }
 
-// received is one delivery as the receiver saw it.
-type received struct {
-	ev    events.JSON
-	hdr   http.Header
-	body  []byte
-	sigOK bool
-}
+// receiver is a webhook endpoint on 127.0.0.1 that checks signatures.
+type receiver = testenv.HookReceiver
 
-// receiver is a webhook endpoint on 127.0.0.1 that checks signatures on
-// its own (crypto/hmac, not the package's code) and answers status().
-type receiver struct {
-	srv    *httptest.Server
-	status atomic.Int32
-	secret atomic.Value // string
-	mu     sync.Mutex
-	got    []received
-}
+func newReceiver(t *testing.T) *receiver { return testenv.NewHookReceiver(t) }
 
-func newReceiver(t *testing.T) *receiver {
-	r := &receiver{}
-	r.status.Store(200)
-	r.secret.Store("")
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		st := int(r.status.Load())
-		if st == 200 {
-			var ev events.JSON
-			_ = json.Unmarshal(body, &ev)
-			secret, _ := r.secret.Load().(string)
-			r.mu.Lock()
-			r.got = append(r.got, received{ev: ev, hdr: req.Header.Clone(), body: body, sigOK: verifyOwn(req.Header.Get("Camcloud-Signature"), body, secret)})
-			r.mu.Unlock()
-		}
-		w.WriteHeader(st)
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-// verifyOwn checks "t=...,v1=..." as a receiver written from the docs
-// does: some v1 is the hex HMAC-SHA256 of "<t>.<body>" keyed by secret.
-func verifyOwn(header string, body []byte, secret string) bool {
-	var ts string
-	var sigs []string
-	for _, p := range strings.Split(header, ",") {
-		if v, ok := strings.CutPrefix(p, "t="); ok {
-			ts = v
-		} else if v, ok := strings.CutPrefix(p, "v1="); ok {
-			sigs = append(sigs, v)
-		}
-	}
-	if _, err := strconv.ParseInt(ts, 10, 64); err != nil || secret == "" {
-		return false
-	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "." + string(body)))
-	want := hex.EncodeToString(m.Sum(nil))
-	for _, s := range sigs {
-		if hmac.Equal([]byte(s), []byte(want)) {
-			return true
-		}
-	}
-	return false
-}
-
-// deliveries returns a copy of what arrived.
-func (r *receiver) deliveries() []received {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]received(nil), r.got...)
-}
-
-// key names one delivery: an event version.
-func (g received) key() string { return fmt.Sprintf("%s/%d", g.ev.ID, g.ev.Seq) }
-
-// waitFor waits until the receiver has n distinct deliveries.
-func (r *receiver) waitFor(t *testing.T, n int, within time.Duration) []received {
+// waitFor waits until the receiver accepted n distinct deliveries and
+// returns what it accepted.
+func waitFor(t *testing.T, r *receiver, n int, within time.Duration) []testenv.HookDelivery {
 	t.Helper()
-	testenv.Eventually(t, within, fmt.Sprintf("%d deliveries", n), func() bool { return len(distinct(r.deliveries())) >= n })
-	return r.deliveries()
-}
-
-// distinct counts deliveries by key.
-func distinct(got []received) map[string]int {
-	out := map[string]int{}
-	for _, g := range got {
-		out[g.key()]++
-	}
-	return out
+	r.WaitAccepted(t, n, within)
+	return r.Accepted()
 }
 
 // create makes a webhook of org A to the receiver and gives the receiver
 // its secret.
 func (f *fixture) create(s *webhooks.Service, r *receiver, in webhooks.Settings) webhooks.Webhook {
 	f.t.Helper()
-	u := r.srv.URL + "/hook"
-	in.URL = &u
+	in.URL = &r.URL
 	w, secret, err := s.Create(context.Background(), f.owner, "org-a", in)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	r.secret.Store(secret)
+	r.SetSecret(secret)
+	f.secret = secret
 	return w
+}
+
+// tally counts deliveries by event version.
+func tally(got []testenv.HookDelivery) map[string]int {
+	out := map[string]int{}
+	for _, g := range got {
+		out[g.Key()]++
+	}
+	return out
 }
