@@ -44,8 +44,10 @@ type stream struct {
 	until   atomic.Int64
 	backlog atomic.Int64
 
+	// mu guards what follows while a round's sends and its flusher run.
+	mu        sync.Mutex
 	cur       store.WebhookCursor
-	delivered map[int64]bool // sent past cur.Seq during this lease
+	delivered map[int64]bool // sent past cur.Seq (this lease, or logged by an earlier holder)
 	tries     map[int64]int  // attempts per event during this lease
 	log       []store.WebhookDelivery
 	lastSave  time.Time
@@ -76,13 +78,18 @@ func (st *stream) leaseValid() bool {
 
 // renewDue reports whether a third of the lease has passed since the
 // last save.
-func (st *stream) renewDue() bool { return st.s.c.Now().Sub(st.lastSave) >= st.s.c.LeaseTTL/3 }
+func (st *stream) renewDue() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.s.c.Now().Sub(st.lastSave) >= st.s.c.LeaseTTL/3
+}
 
 // run delivers from cursor c until ctx ends, the lease is lost or the
 // webhook is turned off; then it saves and releases.
 func (st *stream) run(ctx context.Context, c store.WebhookCursor) {
 	s := st.s
 	st.cur, st.delivered, st.tries, st.lastSave = c, map[int64]bool{}, map[int64]int{}, s.c.Now()
+	st.preload(ctx)
 	defer func() {
 		s.mu.Lock()
 		delete(s.streams, st.key)
@@ -143,6 +150,24 @@ func (st *stream) run(ctx context.Context, c store.WebhookCursor) {
 	}
 }
 
+// preload marks delivered what an earlier holder of the lease logged as
+// delivered past the cursor (it sends out of order across cameras, and
+// saves its log more often than the cursor can move), so that a node
+// taking over after a crash sends again only what was in flight or not
+// yet logged.
+func (st *stream) preload(ctx context.Context) {
+	rows, err := st.s.c.Dir.ListWebhookDeliveries(ctx, st.key.webhook, nil, MaxDeliveries)
+	if err != nil {
+		st.s.log.Warn("webhooks: read delivery log", "webhook", st.key.webhook, "err", err)
+		return
+	}
+	for _, d := range rows {
+		if d.Zone == st.key.zone && d.Seq > st.cur.Seq && d.Status >= 200 && d.Status < 300 {
+			st.delivered[d.Seq] = true
+		}
+	}
+}
+
 // sleep waits d, or until changed is closed or the webhook changes; false
 // when ctx ended.
 func (st *stream) sleep(ctx context.Context, d time.Duration, changed <-chan struct{}) bool {
@@ -159,16 +184,24 @@ func (st *stream) sleep(ctx context.Context, d time.Duration, changed <-chan str
 }
 
 // advance moves the cursor over the events of evs, in order, that are
-// delivered or that h does not want, and forgets what it passed.
-func (st *stream) advance(h *hook, evs []events.Event) {
+// delivered or that h does not want, and forgets what it passed; it
+// reports whether the cursor moved.
+func (st *stream) advance(h *hook, evs []events.Event) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	from := st.cur.Seq
 	for _, e := range evs {
+		if e.Seq <= st.cur.Seq {
+			continue
+		}
 		if !st.delivered[e.Seq] && h.matches(e) {
-			return
+			break
 		}
 		delete(st.delivered, e.Seq)
 		delete(st.tries, e.Seq)
 		st.cur.Seq = e.Seq
 	}
+	return st.cur.Seq != from
 }
 
 // round sends pending (the events of evs h wants, not yet delivered),
@@ -176,34 +209,41 @@ func (st *stream) advance(h *hook, evs []events.Event) {
 // stream must end.
 func (st *stream) round(ctx context.Context, h *hook, evs, pending []events.Event) bool {
 	s := st.s
-	failed := st.deliver(ctx, h, pending)
+	failed := st.deliver(ctx, h, evs, pending)
 	st.advance(h, evs)
 	now := s.c.Now()
+	st.mu.Lock()
 	if failed == nil {
 		st.cur.Attempts, st.cur.FailingSince, st.cur.NextAttempt = 0, time.Time{}, time.Time{}
-		return st.save(ctx)
+	} else {
+		st.cur.Attempts++
+		if st.cur.FailingSince.IsZero() {
+			st.cur.FailingSince = failed.d.At
+		}
+		st.cur.NextAttempt = now.Add(s.backoff(st.cur.Attempts))
 	}
-	st.cur.Attempts++
-	if st.cur.FailingSince.IsZero() {
-		st.cur.FailingSince = failed.d.At
-	}
-	st.cur.NextAttempt = now.Add(s.backoff(st.cur.Attempts))
+	failingFor := now.Sub(st.cur.FailingSince)
+	st.mu.Unlock()
 	if !st.save(ctx) {
 		return false
 	}
-	if now.Sub(st.cur.FailingSince) >= s.c.DisableAfter {
+	if failed != nil && failingFor >= s.c.DisableAfter {
 		st.disable(ctx, h, *failed)
 		return false
 	}
 	return true
 }
 
+// flushInterval is how often a round in progress saves what it has
+// delivered (its log, and the cursor as far as it can move).
+const flushInterval = 250 * time.Millisecond
+
 // deliver sends pending, each camera's events one after another and up
 // to Parallel cameras at once; a camera's first failure ends its turn.
-// It stops starting sends a third of a lease after it began (so that
-// progress is saved that often) and renews the lease meanwhile. It
-// returns the first failure, nil when every send succeeded.
-func (st *stream) deliver(ctx context.Context, h *hook, pending []events.Event) *failure {
+// It stops starting sends a third of a lease after it began, and saves
+// its progress every flushInterval meanwhile (which renews the lease).
+// It returns the first failure, nil when every send succeeded.
+func (st *stream) deliver(ctx context.Context, h *hook, evs, pending []events.Event) *failure {
 	s := st.s
 	var order []string
 	lanes := map[string][]events.Event{}
@@ -218,8 +258,7 @@ func (st *stream) deliver(ctx context.Context, h *hook, pending []events.Event) 
 	// each is bounded by Timeout.
 	sendCtx := context.WithoutCancel(ctx)
 	stopBy := s.c.Now().Add(s.c.LeaseTTL / 3)
-	renewed := st.renewWhile(ctx)
-	var mu sync.Mutex
+	stopFlush := st.flushWhile(ctx, h, evs)
 	var failed *failure
 	sem := make(chan struct{}, s.c.Parallel)
 	var wg sync.WaitGroup
@@ -230,13 +269,16 @@ func (st *stream) deliver(ctx context.Context, h *hook, pending []events.Event) 
 			defer wg.Done()
 			defer func() { <-sem }()
 			for _, e := range lane {
-				if ctx.Err() != nil || !st.leaseValid() || s.c.Now().After(stopBy) {
+				st.mu.Lock()
+				stop := st.unsaved || ctx.Err() != nil || !st.leaseValid() || s.c.Now().After(stopBy)
+				if !stop {
+					st.tries[e.Seq]++
+				}
+				n := st.tries[e.Seq]
+				st.mu.Unlock()
+				if stop {
 					return
 				}
-				mu.Lock()
-				st.tries[e.Seq]++
-				n := st.tries[e.Seq]
-				mu.Unlock()
 				at := s.c.Now()
 				r := s.send(sendCtx, h, eventBody(e), e.ID, e.Seq, n)
 				d := store.WebhookDelivery{WebhookID: h.w.ID, ID: newID(), EventID: e.ID, EventType: e.Type, Zone: st.key.zone, Seq: e.Seq,
@@ -245,14 +287,14 @@ func (st *stream) deliver(ctx context.Context, h *hook, pending []events.Event) 
 					d.Lag = max(0, s.c.Now().Sub(eventTime(e)))
 					s.m.lag.Observe(d.Lag.Seconds())
 				}
-				mu.Lock()
+				st.mu.Lock()
 				st.addLog(d)
 				if r.ok() {
 					st.delivered[e.Seq] = true
 				} else if failed == nil {
 					failed = &failure{d: d, camera: e.CameraID}
 				}
-				mu.Unlock()
+				st.mu.Unlock()
 				if !r.ok() {
 					return
 				}
@@ -260,7 +302,7 @@ func (st *stream) deliver(ctx context.Context, h *hook, pending []events.Event) 
 		}(lanes[cam])
 	}
 	wg.Wait()
-	renewed()
+	stopFlush()
 	return failed
 }
 
@@ -274,18 +316,16 @@ func eventTime(e events.Event) time.Time {
 	return e.Start
 }
 
-// renewWhile renews the lease every third of it, with the cursor as it
-// was saved, until the returned function is called; a lost lease ends
-// the sends' turns (leaseValid turns false).
-func (st *stream) renewWhile(ctx context.Context) func() {
-	s := st.s
-	saved := st.cur
+// flushWhile saves the progress of the round over evs every
+// flushInterval (when something was delivered, or a third of the lease
+// passed) until the returned function is called.
+func (st *stream) flushWhile(ctx context.Context, h *hook, evs []events.Event) func() {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(s.c.LeaseTTL / 3)
+		t := time.NewTicker(flushInterval)
 		defer t.Stop()
 		for {
 			select {
@@ -294,22 +334,20 @@ func (st *stream) renewWhile(ctx context.Context) func() {
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				until := s.c.Now().Add(s.c.LeaseTTL)
-				err := s.c.Dir.SaveWebhookCursor(ctx, saved, s.c.Node, until, nil)
-				switch {
-				case err == nil:
-					st.until.Store(until.UnixNano())
-				case errors.Is(err, store.ErrNotFound):
-					st.until.Store(0)
-					return
-				}
+			}
+			moved := st.advance(h, evs)
+			st.mu.Lock()
+			due := moved || len(st.log) > 0
+			st.mu.Unlock()
+			if (due || st.renewDue()) && !st.save(ctx) {
+				return
 			}
 		}
 	}()
 	return func() { close(stop); wg.Wait() }
 }
 
-// addLog queues a log row for the next save (bounded).
+// addLog queues a log row for the next save (bounded); st.mu is held.
 func (st *stream) addLog(d store.WebhookDelivery) {
 	if len(st.log) >= maxPendingLog {
 		st.log = st.log[1:]
@@ -319,30 +357,42 @@ func (st *stream) addLog(d store.WebhookDelivery) {
 
 // save writes the cursor, the queued log and a renewed lease; false when
 // the lease is lost (or the webhook turned off or deleted). Other errors
-// are logged and the stream goes on while its lease lasts.
+// are logged and the stream goes on while its lease lasts, sending
+// nothing new.
 func (st *stream) save(ctx context.Context) bool {
 	s := st.s
 	if ctx.Err() != nil {
 		return false // finish saves
 	}
+	st.mu.Lock()
+	cur, log := st.cur, st.log
+	st.log = nil
+	st.mu.Unlock()
 	until := s.c.Now().Add(s.c.LeaseTTL)
-	err := s.c.Dir.SaveWebhookCursor(ctx, st.cur, s.c.Node, until, st.log)
+	err := s.c.Dir.SaveWebhookCursor(ctx, cur, s.c.Node, until, log)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		st.until.Store(0)
 		return false
 	case err != nil:
+		st.mu.Lock()
 		if !st.unsaved {
 			s.log.Warn("webhooks: save cursor", "webhook", st.key.webhook, "zone", st.key.zone, "err", err)
 		}
 		st.unsaved = true
+		st.log = append(log, st.log...)
+		if n := len(st.log) - maxPendingLog; n > 0 {
+			st.log = st.log[n:]
+		}
+		st.mu.Unlock()
 		return true
 	}
+	st.mu.Lock()
 	st.unsaved = false
-	st.until.Store(until.UnixNano())
 	st.lastSave = s.c.Now()
-	s.trimLog(ctx, st.key.webhook, len(st.log))
-	st.log = nil
+	st.mu.Unlock()
+	st.until.Store(until.UnixNano())
+	s.trimLog(ctx, st.key.webhook, len(log))
 	return true
 }
 
