@@ -1,14 +1,13 @@
 package api_test
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // eventTypes lists the types of an event listing's answer.
@@ -61,19 +60,19 @@ func TestEventsTenantIsolation(t *testing.T) {
 		t.Errorf("viewer of A lists %v on the camera", got)
 	}
 	// The stream of B's owner, even asking for A's camera, carries nothing of A.
-	bStream := sse(t, e.base, other, "/api/v1/events/stream")
-	bCamA := sse(t, e.base, other, "/api/v1/events/stream?camera="+w.camA)
-	aStream := sse(t, e.base, w.tok["viewer"], "/api/v1/events/stream")
+	bStream := testenv.SSE(t, e.base, other, "/api/v1/events/stream", "")
+	bCamA := testenv.SSE(t, e.base, other, "/api/v1/events/stream?camera="+w.camA, "")
+	aStream := testenv.SSE(t, e.base, w.tok["viewer"], "/api/v1/events/stream", "")
 	e.must(e.do("POST", "/api/v1/cameras/"+w.camA+"/events", w.tok["admin"], map[string]string{"type": "custom.secret"}), 201)
 	e.must(e.do("POST", "/api/v1/cameras/"+w.camB+"/events", other, map[string]string{"type": "custom.b2"}), 201)
-	if m := aStream.next(t, 5*time.Second); m["type"] != "custom.secret" {
-		t.Fatalf("A's stream got %v", m)
+	if m := aStream.Next(t, 5*time.Second); m.Type() != "custom.secret" {
+		t.Fatalf("A's stream got %v", m.Data)
 	}
-	if m := bStream.next(t, 5*time.Second); m["type"] != "custom.b2" {
-		t.Fatalf("B's stream got %v", m)
+	if m := bStream.Next(t, 5*time.Second); m.Type() != "custom.b2" {
+		t.Fatalf("B's stream got %v", m.Data)
 	}
-	bCamA.none(t, time.Second)
-	bStream.none(t, 100*time.Millisecond)
+	bCamA.None(t, time.Second, "another org's camera")
+	bStream.None(t, 100*time.Millisecond, "A's event")
 }
 
 // TestEventsBadInput: clear 400s for bad events and queries.
@@ -172,28 +171,28 @@ func TestEventStreamResumeAndLimit(t *testing.T) {
 	w := e.world()
 	tok := w.tok["viewer"]
 	post := "/api/v1/cameras/" + w.camA + "/events"
-	s := sse(t, e.base, tok, "/api/v1/events/stream")
+	s := testenv.SSE(t, e.base, tok, "/api/v1/events/stream", "")
 	e.must(e.do("POST", post, w.tok["admin"], map[string]string{"type": "custom.one"}), 201)
-	first := s.next(t, 5*time.Second)
-	s.close()
+	first := s.Next(t, 5*time.Second)
+	s.Close()
 	e.must(e.do("POST", post, w.tok["admin"], map[string]string{"type": "custom.two"}), 201)
 	e.must(e.do("POST", post, w.tok["admin"], map[string]string{"type": "custom.three"}), 201)
-	again := sseFrom(t, e.base, tok, "/api/v1/events/stream", s.lastID)
-	if m := again.next(t, 5*time.Second); m["type"] != "custom.two" {
-		t.Fatalf("resumed with %v after %v", m, first)
+	again := testenv.SSE(t, e.base, tok, "/api/v1/events/stream", first.ID)
+	if m := again.Next(t, 5*time.Second); m.Type() != "custom.two" {
+		t.Fatalf("resumed with %v after %v", m.Data, first.Data)
 	}
-	if m := again.next(t, 5*time.Second); m["type"] != "custom.three" {
-		t.Fatalf("then %v", m)
+	if m := again.Next(t, 5*time.Second); m.Type() != "custom.three" {
+		t.Fatalf("then %v", m.Data)
 	}
-	var open []*sseStream
+	var open []*testenv.SSEStream
 	for range 7 { // with again: 8
-		open = append(open, sse(t, e.base, tok, "/api/v1/events/stream"))
+		open = append(open, testenv.SSE(t, e.base, tok, "/api/v1/events/stream", ""))
 	}
 	r := e.do("GET", "/api/v1/events/stream", tok, nil)
 	if r.Status != 429 || r.errCode() != "too_many_streams" || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("ninth stream: %d %s", r.Status, r.Raw)
 	}
-	open[0].close()
+	open[0].Close()
 	testWaitStatus(t, e, tok, "/api/v1/events/stream", 200)
 }
 
@@ -208,88 +207,3 @@ func testWaitStatus(t *testing.T, e *env, tok, path string, status int) {
 	}
 	t.Fatalf("%s never answered %d", path, status)
 }
-
-// sseStream is a plain HTTP client reading an event stream.
-type sseStream struct {
-	msgs    chan map[string]any
-	lastIDs chan string
-	cancel  context.CancelFunc
-	lastID  string
-}
-
-func sse(t *testing.T, base, tok, path string) *sseStream { return sseFrom(t, base, tok, path, "") }
-
-// sseFrom opens path as an event stream, resuming after lastID when set.
-func sseFrom(t *testing.T, base, tok, path, lastID string) *sseStream {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(ctx, "GET", base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	if lastID != "" {
-		req.Header.Set("Last-Event-ID", lastID)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 {
-		t.Fatalf("stream %s: %d", path, res.StatusCode)
-	}
-	s := &sseStream{msgs: make(chan map[string]any, 100), cancel: cancel}
-	ids := make(chan string, 100)
-	go func() {
-		defer res.Body.Close()
-		defer close(s.msgs)
-		sc := bufio.NewScanner(res.Body)
-		var id, data string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "id: "):
-				id = strings.TrimPrefix(line, "id: ")
-			case strings.HasPrefix(line, "data: "):
-				data += strings.TrimPrefix(line, "data: ")
-			case line == "":
-				if data != "" {
-					var m map[string]any
-					if json.Unmarshal([]byte(data), &m) == nil {
-						ids <- id
-						s.msgs <- m
-					}
-				}
-				data = ""
-			}
-		}
-	}()
-	s.lastIDs = ids
-	return s
-}
-
-// next returns the next event within d.
-func (s *sseStream) next(t *testing.T, d time.Duration) map[string]any {
-	t.Helper()
-	select {
-	case m, ok := <-s.msgs:
-		if !ok {
-			t.Fatal("stream ended")
-		}
-		s.lastID = <-s.lastIDs
-		return m
-	case <-time.After(d):
-		t.Fatalf("no event within %s", d)
-	}
-	return nil
-}
-
-// none fails if an event arrives within d.
-func (s *sseStream) none(t *testing.T, d time.Duration) {
-	t.Helper()
-	select {
-	case m := <-s.msgs:
-		t.Fatalf("unexpected event %v", m)
-	case <-time.After(d):
-	}
-}
-
-func (s *sseStream) close() { s.cancel() }

@@ -1,10 +1,7 @@
 package camserver_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -13,83 +10,25 @@ import (
 	"github.com/camcloud/camcloud/internal/testenv"
 )
 
-// sseEvent is an event as the stream delivers it, with when it arrived.
-type sseEvent struct {
-	ID       string    `json:"id"`
-	Type     string    `json:"type"`
-	CameraID string    `json:"camera_id"`
-	Time     time.Time `json:"time"`
-	arrived  time.Time
+// expectEvent waits up to d for the next event on s, which must be of typ.
+func expectEvent(t *testing.T, s *testenv.SSEStream, typ string, d time.Duration) testenv.SSEMessage {
+	t.Helper()
+	m := s.Next(t, d)
+	if m.Type() != typ {
+		t.Fatalf("got %s (%v), want %s", m.Type(), m.Data, typ)
+	}
+	return m
 }
 
-// sseClient reads GET path as Server-Sent Events with a plain HTTP
-// client, parsing each message's data into an event on the channel.
-func sseClient(t *testing.T, base, token, path string) <-chan sseEvent {
+// eventTime is an event's time.
+func eventTime(t *testing.T, m testenv.SSEMessage) time.Time {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, "GET", base+path, nil)
+	s, _ := m.Data["time"].(string)
+	at, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("event time %q", s)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
-		t.Fatalf("stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
-	}
-	out := make(chan sseEvent, 100)
-	go func() {
-		defer res.Body.Close()
-		defer close(out)
-		sc := bufio.NewScanner(res.Body)
-		var data string
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "data: "):
-				data += strings.TrimPrefix(line, "data: ")
-			case line == "" && data != "":
-				var e sseEvent
-				if json.Unmarshal([]byte(data), &e) == nil {
-					e.arrived = time.Now()
-					out <- e
-				}
-				data = ""
-			}
-		}
-	}()
-	return out
-}
-
-// expectEvent waits up to d for the next event on ch, which must be of typ.
-func expectEvent(t *testing.T, ch <-chan sseEvent, typ string, d time.Duration) sseEvent {
-	t.Helper()
-	select {
-	case e, ok := <-ch:
-		if !ok {
-			t.Fatalf("stream ended waiting for %s", typ)
-		}
-		if e.Type != typ {
-			t.Fatalf("got %s (%s), want %s", e.Type, e.Time, typ)
-		}
-		return e
-	case <-time.After(d):
-		t.Fatalf("no %s within %s", typ, d)
-	}
-	return sseEvent{}
-}
-
-// expectNone fails if an event arrives on ch within d.
-func expectNone(t *testing.T, ch <-chan sseEvent, d time.Duration, why string) {
-	t.Helper()
-	select {
-	case e := <-ch:
-		t.Fatalf("%s: got %s at %s", why, e.Type, e.Time)
-	case <-time.After(d):
-	}
+	return at
 }
 
 // TestPresenceEvents: a camera publishing for real (RTSP over TCP, the
@@ -102,7 +41,7 @@ func TestPresenceEvents(t *testing.T) {
 	smp := testenv.Sample(t, "sample-h264.ts")
 	n := startNode(t, t.TempDir()) // default offline debounce (5 s)
 	cam := n.camera("presence", nil)
-	stream := sseClient(t, n.base, n.token, "/api/v1/events/stream?camera="+cam.ID)
+	stream := testenv.SSE(t, n.base, n.token, "/api/v1/events/stream?camera="+cam.ID, "")
 
 	publish := func() context.CancelFunc {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -111,8 +50,8 @@ func TestPresenceEvents(t *testing.T) {
 	}
 	stop := publish()
 	on := expectEvent(t, stream, "camera.online", 15*time.Second)
-	if on.CameraID != cam.ID {
-		t.Fatalf("event of camera %s", on.CameraID)
+	if on.Data["camera_id"] != cam.ID {
+		t.Fatalf("event of camera %v", on.Data["camera_id"])
 	}
 
 	// A reconnect within the debounce: neither event.
@@ -125,19 +64,19 @@ func TestPresenceEvents(t *testing.T) {
 	})
 	time.Sleep(time.Second)
 	stop = publish()
-	expectNone(t, stream, 9*time.Second, "a reconnect within the debounce")
+	stream.None(t, 9*time.Second, "a reconnect within the debounce")
 
 	// A stop: camera.offline within 10 s.
 	stop()
 	stopped := time.Now()
 	off := expectEvent(t, stream, "camera.offline", 12*time.Second)
-	if d := off.arrived.Sub(stopped); d > 10*time.Second {
+	if d := off.Arrived.Sub(stopped); d > 10*time.Second {
 		t.Errorf("camera.offline %s after the camera stopped, want within 10 s", d)
 	}
-	if off.Time.Before(stopped.Add(-5*time.Second)) || off.Time.After(stopped.Add(2*time.Second)) {
-		t.Errorf("camera.offline at %s, the camera stopped at %s", off.Time, stopped)
+	if at := eventTime(t, off); at.Before(stopped.Add(-5*time.Second)) || at.After(stopped.Add(2*time.Second)) {
+		t.Errorf("camera.offline at %s, the camera stopped at %s", at, stopped)
 	}
-	t.Logf("camera.offline arrived %s after the publisher stopped", off.arrived.Sub(stopped).Round(10*time.Millisecond))
+	t.Logf("camera.offline arrived %s after the publisher stopped", off.Arrived.Sub(stopped).Round(10*time.Millisecond))
 
 	// Back: camera.online.
 	stop = publish()

@@ -1,6 +1,6 @@
-// Package retention deletes recordings that have outlived their camera's
-// retention_days (and those of deleted cameras), in batches, from a zone's
-// index and object store; on a local-disk store it also deletes the oldest
+// Package retention deletes recordings and events that have outlived
+// their camera's retention_days (and those of deleted cameras), in
+// batches, from a zone's index, event log and object store; on a local-disk store it also deletes the oldest
 // recordings first when free space falls under a threshold.
 package retention
 
