@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -29,40 +27,9 @@ func TestScaleOutWebhooks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-process webhook test skipped in -short mode")
 	}
-	dsns := testenv.MySQLDatabases(t, "dir", "za")
-	bin := buildBinary(t)
-	work := t.TempDir()
-	cfg := filepath.Join(work, "camcloud.yaml")
-	var b strings.Builder
-	fmt.Fprintf(&b, "directory: %q\nmedia_key: %q\nlog_level: info\n", dsns[0], "webhook-scale-out-test-media-key-0123456789")
-	fmt.Fprintf(&b, "webhook_allow: [%q]\nwebhook_allow_http: true\n", testenv.LoopbackAllow)
-	fmt.Fprintf(&b, "zones:\n  - name: zone-a\n    db: %q\n    store: {type: local, dir: %q}\n", dsns[1], filepath.Join(work, "blobs"))
-	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var apis []*node
-	for k := 1; k <= 3; k++ {
-		n := &node{t: t, name: fmt.Sprintf("api%d", k), bin: bin, dataDir: filepath.Join(work, fmt.Sprintf("api%d", k)), http: soPort(t)}
-		n.args = []string{"--config", cfg, "--role", "api", "--data-dir", n.dataDir, "--http", n.http}
-		apis = append(apis, n)
-		n.start()
-	}
-	for _, n := range apis {
-		n.waitReady()
-	}
+	d := newHookDeployment(t, 3, 4)
+	apis, tok, org, cams := d.apis, d.tok, d.org, d.cams
 	api1 := "http://" + apis[0].http
-	var login struct{ Token string }
-	testenv.APICall(t, api1, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
-	tok := login.Token
-	var org struct{ ID string }
-	testenv.APICall(t, api1, tok, "POST", "/api/v1/orgs", map[string]string{"name": "webhooks"}, &org)
-	var cams []string
-	for i := range 4 {
-		var c struct{ ID string }
-		testenv.APICall(t, api1, tok, "POST", "/api/v1/cameras", map[string]any{"org_id": org.ID, "name": fmt.Sprintf("cam %d", i)}, &c)
-		cams = append(cams, c.ID)
-	}
-
 	rcv := testenv.NewHookReceiver(t)
 	var armed atomic.Bool
 	held, release := make(chan testenv.HookDelivery, 1), make(chan struct{})
@@ -74,9 +41,9 @@ func TestScaleOutWebhooks(t *testing.T) {
 		return http.StatusOK
 	})
 	var hook struct{ ID, Secret string }
-	testenv.APICall(t, api1, tok, "POST", "/api/v1/orgs/"+org.ID+"/webhooks", map[string]any{"url": rcv.URL}, &hook)
+	testenv.APICall(t, api1, tok, "POST", "/api/v1/orgs/"+org+"/webhooks", map[string]any{"url": rcv.URL}, &hook)
 	rcv.SetSecret(hook.Secret)
-	hookPath := "/api/v1/orgs/" + org.ID + "/webhooks/" + hook.ID
+	hookPath := "/api/v1/orgs/" + org + "/webhooks/" + hook.ID
 
 	// Post events through every live api node, ten a second, for 40 s.
 	began := time.Now()
@@ -88,7 +55,7 @@ func TestScaleOutWebhooks(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			for k := range apis {
 				n := apis[(i+k)%len(apis)]
-				if n.up() && postEvent(n, tok, cams[i%len(cams)], i) == nil {
+				if n.up() && postEvent(n, tok, cams[i%len(cams)], map[string]any{"type": "custom.scaleout", "detail": map[string]int{"n": i}}) == nil {
 					posted.Add(1)
 					break
 				}
@@ -131,7 +98,7 @@ func TestScaleOutWebhooks(t *testing.T) {
 			}
 			NextCursor string `json:"next_cursor"`
 		}
-		testenv.APICall(t, "http://"+live.http, tok, "GET", "/api/v1/events?org="+org.ID+"&limit=1000&cursor="+cursor, nil, &page)
+		testenv.APICall(t, "http://"+live.http, tok, "GET", "/api/v1/events?org="+org+"&limit=1000&cursor="+cursor, nil, &page)
 		for _, e := range page.Events {
 			want[e.ID+"/"+strconv.FormatInt(e.Seq, 10)] = true
 		}
@@ -176,28 +143,65 @@ func TestScaleOutWebhooks(t *testing.T) {
 	}
 }
 
-// postEvent posts custom event number i on camera cam through n.
-func postEvent(n *node, tok, cam string, i int) error {
-	body, _ := json.Marshal(map[string]any{"type": "custom.scaleout", "detail": map[string]int{"n": i}})
-	req, err := http.NewRequest("POST", "http://"+n.http+"/api/v1/cameras/"+cam+"/events", bytes.NewReader(body))
-	if err != nil {
-		return err
+// postEvent posts a custom event on camera cam through n.
+func postEvent(n *node, tok, cam string, ev map[string]any) error {
+	status, err := testenv.APITry("http://"+n.http, tok, "POST", "/api/v1/cameras/"+cam+"/events", ev)
+	if err == nil && status != http.StatusCreated {
+		err = fmt.Errorf("post event: %d", status)
 	}
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
+	return err
+}
+
+// hookDeployment is api processes sharing a directory and one zone on
+// MariaDB, with an organisation and its cameras.
+type hookDeployment struct {
+	apis []*node
+	tok  string
+	org  string
+	cams []string
+}
+
+// newHookDeployment starts n api nodes that may send webhooks to
+// 127.0.0.1 over http and creates an organisation with cams cameras.
+func newHookDeployment(tb testing.TB, n, cams int) *hookDeployment {
+	dsns := testenv.MySQLDatabases(tb, "dir", "za")
+	bin := buildBinary(tb)
+	work := tb.TempDir()
+	cfg := filepath.Join(work, "camcloud.yaml")
+	var b strings.Builder
+	fmt.Fprintf(&b, "directory: %q\nmedia_key: %q\nlog_level: info\n", dsns[0], "webhook-scale-out-test-media-key-0123456789")
+	fmt.Fprintf(&b, "webhook_allow: [%q]\nwebhook_allow_http: true\n", testenv.LoopbackAllow)
+	fmt.Fprintf(&b, "zones:\n  - name: zone-a\n    db: %q\n    store: {type: local, dir: %q}\n", dsns[1], filepath.Join(work, "blobs"))
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o600); err != nil {
+		tb.Fatal(err)
 	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusCreated {
-		return fmt.Errorf("post event: %d", res.StatusCode)
+	d := &hookDeployment{}
+	for k := 1; k <= n; k++ {
+		nd := &node{t: tb, name: fmt.Sprintf("api%d", k), bin: bin, dataDir: filepath.Join(work, fmt.Sprintf("api%d", k)), http: soPort(tb)}
+		nd.args = []string{"--config", cfg, "--role", "api", "--data-dir", nd.dataDir, "--http", nd.http}
+		d.apis = append(d.apis, nd)
+		nd.start()
 	}
-	return nil
+	for _, nd := range d.apis {
+		nd.waitReady()
+	}
+	api1 := "http://" + d.apis[0].http
+	var login struct{ Token string }
+	testenv.APICall(tb, api1, "", "POST", "/api/v1/auth/login", map[string]string{"email": "admin@example.com", "password": "admin-password-1"}, &login)
+	d.tok = login.Token
+	var org struct{ ID string }
+	testenv.APICall(tb, api1, d.tok, "POST", "/api/v1/orgs", map[string]string{"name": "webhooks"}, &org)
+	d.org = org.ID
+	for i := range cams {
+		var c struct{ ID string }
+		testenv.APICall(tb, api1, d.tok, "POST", "/api/v1/cameras", map[string]any{"org_id": d.org, "name": fmt.Sprintf("cam %d", i)}, &c)
+		d.cams = append(d.cams, c.ID)
+	}
+	return d
 }
 
 // leaseHolder asks a live node which api node delivers the webhook now.
-func leaseHolder(t *testing.T, nodes []*node, tok, hookPath string) string {
+func leaseHolder(t testing.TB, nodes []*node, tok, hookPath string) string {
 	t.Helper()
 	for _, n := range nodes {
 		if !n.up() {

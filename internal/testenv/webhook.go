@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -172,4 +174,60 @@ func (h *HookReceiver) WaitAccepted(t testing.TB, n int, within time.Duration) {
 // SetStatus makes the receiver answer every delivery with status.
 func (h *HookReceiver) SetStatus(status int) {
 	h.SetAnswer(func(HookDelivery) int { return status })
+}
+
+// MotionLike drives motion-like activity on cams for d: each camera has
+// an episode every 20 s on average (the first within 20 s, then 10-30 s
+// after the last one ended) lasting 2-8 s, and post is called at its
+// start (end nil) and at its end, from one goroutine per camera, as a
+// motion detector's open and close would be. It returns when d is over
+// and every episode begun has ended.
+func MotionLike(cams []string, d time.Duration, post func(cam string, start time.Time, end *time.Time)) {
+	began := time.Now()
+	var wg sync.WaitGroup
+	for _, cam := range cams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := time.Duration(mrand.Int64N(int64(20 * time.Second)))
+			for {
+				time.Sleep(time.Until(began.Add(next)))
+				if time.Since(began) > d {
+					return
+				}
+				start := time.Now().UTC()
+				post(cam, start, nil)
+				time.Sleep(2*time.Second + time.Duration(mrand.Int64N(int64(6*time.Second))))
+				end := time.Now().UTC()
+				post(cam, start, &end)
+				next = time.Since(began) + 10*time.Second + time.Duration(mrand.Int64N(int64(20*time.Second)))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Percentiles returns the 50th, 95th and 99th percentiles and the
+// maximum of ds, rounded to the millisecond.
+func Percentiles(ds []time.Duration) [4]time.Duration {
+	var out [4]time.Duration
+	if len(ds) == 0 {
+		return out
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	for i, q := range []float64{0.50, 0.95, 0.99, 1} {
+		out[i] = s[min(len(s)-1, int(q*float64(len(s))))].Round(time.Millisecond)
+	}
+	return out
+}
+
+// Lag is how long after its event a delivery arrived: after the event's
+// end for the version that ended it, else after its time.
+func (d HookDelivery) Lag() time.Duration {
+	at := d.Time
+	if d.End != nil {
+		at = *d.End
+	}
+	return d.Received.Sub(at)
 }
