@@ -199,8 +199,8 @@ func (s *Service) updateStreams(enabled map[string]store.Webhook) {
 			st.cancel()
 			continue
 		}
-		if cur := st.hook.Load(); cur.w.UpdatedAt.Equal(w.UpdatedAt) && cur.w.URL == w.URL {
-			continue
+		if cur := st.hook.Load(); cur.w.UpdatedAt.Equal(w.UpdatedAt) && !(len(cur.secrets) > 1 && !s.c.Now().Before(w.PrevSecretUntil)) {
+			continue // unchanged, and no rotated-out secret past its grace
 		}
 		h, err := s.openHook(w)
 		if err != nil {

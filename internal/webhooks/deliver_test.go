@@ -194,13 +194,18 @@ func TestDisabledAfterFailing(t *testing.T) {
 		g, err := s.Get(ctx, f.owner, "org-a", w.ID)
 		return err == nil && !g.Enabled && strings.Contains(g.DisabledReason, "HTTP 503")
 	})
-	page, err := f.ev.List(ctx, f.owner, events.Filter{Types: []string{events.TypeWebhookDisabled}}, "")
-	if err != nil || len(page.Events) != 1 || page.Events[0].CameraID != f.a2.ID || !strings.Contains(string(page.Events[0].Detail), w.ID) {
-		t.Fatalf("webhook.disabled events: %+v %v", page.Events, err)
+	var page events.Page
+	var entries []store.AuditEntry
+	testenv.Eventually(t, 10*time.Second, "the webhook.disabled event and audit entry", func() bool {
+		page, _ = f.ev.List(ctx, f.owner, events.Filter{Types: []string{events.TypeWebhookDisabled}}, "")
+		entries, _ = f.dir.ListAudit(ctx, store.AuditFilter{OrgIDs: []string{"org-a"}})
+		return len(page.Events) > 0 && len(entries) > 0
+	})
+	if len(page.Events) != 1 || page.Events[0].CameraID != f.a2.ID || !strings.Contains(string(page.Events[0].Detail), w.ID) {
+		t.Fatalf("webhook.disabled events: %+v", page.Events)
 	}
-	entries, err := f.dir.ListAudit(ctx, store.AuditFilter{OrgIDs: []string{"org-a"}})
-	if err != nil || len(entries) == 0 || entries[0].Action != "webhook.disable" || entries[0].Target != "webhook:"+w.ID {
-		t.Fatalf("audit: %+v %v", entries, err)
+	if entries[0].Action != "webhook.disable" || entries[0].Target != "webhook:"+w.ID {
+		t.Fatalf("audit: %+v", entries)
 	}
 	// The other webhook took the event, and then the webhook.disabled one.
 	got := waitFor(t, good, 2, 10*time.Second)

@@ -198,3 +198,33 @@ func TestRefusedWhenDialled(t *testing.T) {
 }
 
 func ctx(t *testing.T) context.Context { return ctxT(t) }
+
+// TestGraceEnds: once a rotated-out secret's grace is over, deliveries
+// are signed with the new secret only.
+func TestGraceEnds(t *testing.T) {
+	f := newFixture(t)
+	r := newReceiver(t)
+	c := f.config("n")
+	c.SecretGrace = 1500 * time.Millisecond
+	s := f.service(c)
+	w := f.create(s, r, webhooks.Settings{})
+	f.run(s)
+	_, secret, err := s.RotateSecret(ctx(t), f.owner, "org-a", w.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := time.Now()
+	r.SetSecret(secret)
+	time.Sleep(4 * c.ScanInterval) // the stream takes the new secrets at its next scan
+	f.record(f.a1, 1)
+	first := waitFor(t, r, 1, 10*time.Second)[0]
+	time.Sleep(time.Until(rotated.Add(c.SecretGrace + 4*c.ScanInterval)))
+	f.record(f.a1, 2)
+	second := waitFor(t, r, 2, 10*time.Second)[1]
+	if n := strings.Count(first.Header.Get("Camcloud-Signature"), "v1="); n != 2 {
+		t.Errorf("during the grace: %d signatures", n)
+	}
+	if n := strings.Count(second.Header.Get("Camcloud-Signature"), "v1="); n != 1 || !second.SignatureOK {
+		t.Errorf("after the grace: %d signatures (valid %v)", n, second.SignatureOK)
+	}
+}

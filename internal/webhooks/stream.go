@@ -438,6 +438,10 @@ func (s *Service) trimLog(ctx context.Context, id string, n int) {
 // and audits it.
 func (st *stream) disable(ctx context.Context, h *hook, f failure) {
 	s := st.s
+	// Turned off, the webhook's stream is stopped by the next scan: what
+	// follows must not be cut off with it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer cancel()
 	now := s.c.Now()
 	reason := fmt.Sprintf("turned off after failing since %s (last: %s)", st.cur.FailingSince.UTC().Format(time.RFC3339), f.d.Error)
 	ok, err := s.c.Dir.DisableWebhook(ctx, h.w.ID, reason, now)
