@@ -29,7 +29,7 @@ type server struct {
 // startServer runs camcloud serve with short segments and logs in the admin.
 func startServer(t *testing.T) *server {
 	t.Helper()
-	n := apptest.Start(t, "--segment-duration", "4s")
+	n := apptest.Start(t, append([]string{"--segment-duration", "4s"}, webhookFlags...)...)
 	s := &server{t: t, base: n.Base}
 	var r struct{ Token string }
 	if code := s.call("POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPW}, &r); code != 200 {
