@@ -10,9 +10,6 @@ import "context"
 // view that camera), and other webhooks may subscribe to it.
 const TypeWebhookDisabled = "webhook.disabled"
 
-// The webhook deliverer's type is one the platform records itself.
-func init() { systemTypes[TypeWebhookDisabled] = true }
-
 // Feed returns up to max events of zone zn with a sequence number above
 // after, in sequence order, as Tail does, but read from this process's
 // ring of the zone's recent events while it reaches back (one tailer per
