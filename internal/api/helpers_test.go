@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -80,7 +81,13 @@ func (e *env) doWith(c *http.Client, method, path, token string, body any) resp 
 		e.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
+	var raw []byte
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		// A stream does not end: its first message is the answer.
+		raw = readSSEMessage(res.Body)
+	} else {
+		raw, _ = io.ReadAll(res.Body)
+	}
 	out := resp{Status: res.StatusCode, Raw: raw, Header: res.Header}
 	_ = json.Unmarshal(raw, &out.Body)
 	return out
@@ -132,4 +139,18 @@ func (e *env) world() world {
 	w.secretURL, _ = ing["rtsp_url"].(string)
 	w.camB = e.must(e.do("POST", "/api/v1/cameras", w.tok["other"], map[string]any{"org_id": w.orgB, "name": "b cam"}), 201).str("id")
 	return w
+}
+
+// readSSEMessage reads a Server-Sent Events stream up to the blank line
+// that ends its first message.
+func readSSEMessage(r io.Reader) []byte {
+	br := bufio.NewReader(r)
+	var out []byte
+	for {
+		line, err := br.ReadBytes('\n')
+		out = append(out, line...)
+		if err != nil || len(bytes.TrimSpace(line)) == 0 {
+			return out
+		}
+	}
 }

@@ -1,6 +1,6 @@
 // Package api holds camcloud's resource handlers under /api/v1: accounts
-// and sessions, organisations and members, cameras and grants, and the
-// audit log, one file per resource. They register on an httpapi.Router
+// and sessions, organisations and members, cameras and grants, events and
+// their stream, and the audit log, one file per resource. They register on an httpapi.Router
 // beside the routes of packages live, playback and web, none of which this
 // package imports. Handlers decode and validate the request, ask package
 // authz where a rule needs only the principal, and call the services; they
@@ -9,12 +9,15 @@ package api
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
 	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/webhooks"
 )
 
 // Deps is everything the handlers need.
@@ -23,6 +26,12 @@ type Deps struct {
 	Orgs     *orgs.Service
 	Cameras  *cameras.Service
 	Audit    *audit.Log
+	Events   *events.Service
+	Webhooks *webhooks.Service
+	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
+	// stream's comment (default 15 s), and how long before it is ended
+	// for the client to reconnect (default 30 min).
+	EventHeartbeat, EventStreamMaxAge time.Duration
 	// PublicHost names this service in URLs handed out; empty: the request's host.
 	PublicHost string
 	// RTSPPort and RTMPPort are the ingest ports cameras push to.
@@ -79,6 +88,13 @@ func Register(rt *httpapi.Router, d Deps) {
 	rt.Handle("GET /api/v1/cameras/{id}/grants", s.listGrants)
 	rt.Handle("PUT /api/v1/cameras/{id}/grants/{user}", s.putGrant)
 	rt.Handle("DELETE /api/v1/cameras/{id}/grants/{user}", s.deleteGrant)
+
+	rt.Handle("GET /api/v1/events", s.listEvents)
+	rt.Handle("GET /api/v1/events/stream", s.streamEvents)
+	rt.Handle("GET /api/v1/cameras/{id}/events", s.cameraEvents)
+	rt.Handle("POST /api/v1/cameras/{id}/events", s.postEvent)
+
+	s.registerWebhooks(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

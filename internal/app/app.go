@@ -28,11 +28,13 @@ import (
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/webhooks"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -46,6 +48,10 @@ type App struct {
 	Cameras  *cameras.Service
 	Orgs     *orgs.Service
 	Audit    *audit.Log
+	// Events records, lists and streams events (both roles).
+	Events *events.Service
+	// Webhooks manages and delivers webhooks (api role; webhooks.go).
+	Webhooks *webhooks.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -129,6 +135,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	a.Audit = audit.NewKeyed(a.Dir, log, a.AuditKey)
+	if a.Events, err = events.New(events.Config{Dir: a.Dir, Zones: a.Zones, Log: log, Registerer: a.Registry}); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Events.Stop)
 
 	a.env = opt.Env
 	return a, nil

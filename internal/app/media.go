@@ -3,40 +3,41 @@ package app
 import (
 	"net/http"
 	"os/exec"
-	"time"
 
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/config"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/live"
 	"github.com/camcloud/camcloud/internal/playback"
-	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
 	"github.com/camcloud/camcloud/web"
 )
 
 // mediaRoutes returns the live and playback routes of this process's roles:
 // api nodes hand out signed URLs, serve recorded media and the browser UI;
-// camera servers serve live media for the cameras they hold.
+// camera servers serve live media for the cameras they hold and, to api
+// nodes, the recordings still in their spool.
 func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	ffmpeg, _ := exec.LookPath("ffmpeg")
 	hub := a.Hub
-	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry,
-		Locate: live.ZoneLocator(func(n string) (store.Zone, error) {
-			z, err := a.Zones.Get(n)
-			if err != nil {
-				return nil, err
-			}
-			return z.DB, nil
-		}, a.Cfg.ServerID, 30*time.Second)})
+	// One way to find a camera's holder, for live video and for playback
+	// of what its spool still holds.
+	locate := a.Zones.Locator(a.Cfg.ServerID, zone.HolderAlive)
+	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate})
 	a.closers = append(a.closers, lv.Close)
 	var out []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleCameraServer {
-		pb := playback.New(playback.Deps{Cameras: a.Cameras, Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg,
-			PublicBase: func(r *http.Request) string { return httpapi.RequestBase(r, a.Cfg.PublicHost) }})
+		deps := playback.Deps{Cameras: a.Cameras, Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg,
+			PublicBase: func(r *http.Request) string { return httpapi.RequestBase(r, a.Cfg.PublicHost) }, Locate: locate}
+		if a.CamServer != nil {
+			deps.Local = a.CamServer.Spool()
+		}
+		pb := playback.New(deps)
 		out = append(out, pb.Register, func(rt *httpapi.Router) { lv.RegisterAPI(rt, a.Cameras, a.Cfg.PublicHost) }, web.Register)
 	}
 	if a.CamServer != nil {
-		out = append(out, func(rt *httpapi.Router) { lv.RegisterMedia(rt) })
+		holder := playback.NewHolder(playback.HolderDeps{Spool: a.CamServer.Spool(), Signer: signer, Log: a.Log})
+		out = append(out, func(rt *httpapi.Router) { lv.RegisterMedia(rt) }, holder.Register)
 	}
 	return out
 }

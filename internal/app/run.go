@@ -67,6 +67,9 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := a.startWebhooks(ctx); err != nil {
+		return err
+	}
 	if err := a.Listen(extra...); err != nil {
 		return err
 	}
@@ -100,6 +103,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		SegmentDuration: a.Cfg.SegmentDuration, FragmentDuration: a.Cfg.FragmentDuration, MaxSpoolBytes: a.Cfg.MaxSpoolBytes,
 		ReadBatch:    a.Cfg.IngestReadBatch,
 		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL, PullPolicy: a.PullPolicy,
+		Events: a.Events, OfflineDebounce: a.Cfg.OfflineDebounce,
 		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
 		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry,
 	})

@@ -133,6 +133,26 @@ func CameraPerms(p *Principal, cam store.Camera) []string {
 	return out
 }
 
+// PostEvent decides whether p may post custom events onto cam's timeline
+// (POST /cameras/{id}/events): those who may view it see its events, and
+// its organisation's owners, admins and operators, or a member granted
+// manage on it, may add to them; viewers may not (a 403). Another
+// organisation's camera is not found. An API key may post if its user
+// may and its scope lets it write (httpapi refuses read-only keys).
+func PostEvent(p *Principal, cam store.Camera) error {
+	if err := Camera(p, cam, PermView); err != nil {
+		return err
+	}
+	if slices.Contains(eventRoles, p.RoleIn(cam.OrgID)) || Camera(p, cam, PermManage) == nil {
+		return nil
+	}
+	return ErrForbidden
+}
+
+// eventRoles are the roles that may post custom events on every camera of
+// their organisation.
+var eventRoles = []string{store.RoleOwner, store.RoleAdmin, store.RoleOperator}
+
 // Org decides whether p may do action on the organisation.
 func Org(p *Principal, orgID, action string) error {
 	if p == nil {

@@ -155,3 +155,27 @@ func TestChangeOwnMembership(t *testing.T) {
 		}
 	}
 }
+
+func TestPostEvent(t *testing.T) {
+	cam := store.Camera{ID: "cam", OrgID: "org"}
+	cases := []struct {
+		name string
+		p    *Principal
+		want error
+	}{
+		{"owner", &Principal{Roles: map[string]string{"org": store.RoleOwner}}, nil},
+		{"admin", &Principal{Roles: map[string]string{"org": store.RoleAdmin}}, nil},
+		{"operator", &Principal{Roles: map[string]string{"org": store.RoleOperator}}, nil},
+		{"viewer", &Principal{Roles: map[string]string{"org": store.RoleViewer}}, ErrForbidden},
+		{"viewer with export", &Principal{Roles: map[string]string{"org": store.RoleViewer}, Grants: map[string][]string{"cam": {PermExport}}}, ErrForbidden},
+		{"viewer with manage", &Principal{Roles: map[string]string{"org": store.RoleViewer}, Grants: map[string][]string{"cam": {PermManage}}}, nil},
+		{"other org", &Principal{Roles: map[string]string{"other": store.RoleOwner}}, ErrNotFound},
+		{"platform admin", &Principal{PlatformAdmin: true}, ErrNotFound},
+		{"nobody", nil, ErrNotFound},
+	}
+	for _, c := range cases {
+		if got := PostEvent(c.p, cam); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -16,11 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/record"
 	"github.com/camcloud/camcloud/internal/retention"
+	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -56,6 +58,14 @@ type Config struct {
 	RetentionInterval time.Duration
 	MinFreeBytes      int64
 
+	// Events receives the system events (camera.online, camera.offline,
+	// recording.gap, recording.storage); nil: none.
+	Events *events.Service
+	// OfflineDebounce is how long a camera must stay away before it is
+	// offline (camera.offline): a reconnect within it makes no event
+	// (default DefaultOfflineDebounce).
+	OfflineDebounce time.Duration
+
 	Dir        store.Directory
 	Zone       *zone.Zone
 	Cameras    *cameras.Service
@@ -72,6 +82,7 @@ type Server struct {
 	ingest  *ingest.Server
 	puller  *ingest.Puller
 	sweeper *retention.Sweeper
+	pres    *presence
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -94,6 +105,7 @@ func New(c Config) (*Server, error) {
 	}
 	s := &Server{c: c, log: c.Log.With("zone", c.Zone.Name, "server", c.ServerID), pulled: map[string]string{},
 		recs: map[*hub.Stream]*recording{}, off: map[string]bool{}}
+	s.pres = newPresence(s)
 	var err error
 	s.rec, err = record.New(record.Config{
 		SpoolDir: c.SpoolDir, SegmentDuration: c.SegmentDuration, FragmentDuration: c.FragmentDuration,
@@ -102,7 +114,7 @@ func New(c Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &events{s: s}
+	ev := &statusEvents{s: s}
 	s.ingest, err = ingest.NewServer(ingest.Config{RTSPAddr: c.RTSPAddr, RTMPAddr: c.RTMPAddr, UDPRTPAddr: c.UDPRTP, UDPRTCPAddr: c.UDPRTCP, Hub: c.Hub,
 		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: c.ReadBatch, Registerer: c.Registerer})
 	if err != nil {
@@ -123,7 +135,7 @@ func New(c Config) (*Server, error) {
 		}
 	}
 	s.sweeper = retention.New(retention.Config{Zone: c.Zone.Name, Dir: c.Dir, Index: c.Zone.DB, Blobs: c.Zone.Blobs,
-		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer})
+		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer, OnDiskPressure: s.pres.diskPressure})
 	return s, nil
 }
 
@@ -132,6 +144,10 @@ func (s *Server) RTSPAddr() string { return s.ingest.RTSPAddr() }
 
 // RTMPAddr is the bound RTMP address.
 func (s *Server) RTMPAddr() string { return s.ingest.RTMPAddr() }
+
+// Spool is the recorder's spool: what is recorded and not yet uploaded,
+// for playback of the newest video (internal/playback's holder routes).
+func (s *Server) Spool() *spool.Spool { return s.rec.Spool() }
 
 // ID is this server's name in its zone.
 func (s *Server) ID() string { return s.c.ServerID }
@@ -154,6 +170,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.c.PullPolicy.AddSelf(s.RTSPAddr(), s.RTMPAddr(), s.c.UDPRTP, s.c.UDPRTCP)
 	s.heartbeat(ctx)
 	s.loop(ctx, 5*time.Second, s.heartbeat)
+	s.loop(ctx, 5*time.Second, func(context.Context) { s.pres.spool() })
+	s.loop(ctx, min(5*time.Second, s.c.LeaseTTL/3), s.pres.sweep)
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.watch(ctx) }()
 	if s.c.RetentionInterval > 0 {
@@ -221,6 +239,7 @@ func (s *Server) Drain(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("spool not fully uploaded (%d segments, %d bytes left for the next start): %w", segs, bytes, err))
 	}
 	s.recStop()
+	s.pres.stop()
 	if err := s.c.Zone.DB.SetOffline(bg, s.c.ServerID); err != nil {
 		errs = append(errs, fmt.Errorf("mark cameras offline: %w", err))
 	}
@@ -255,10 +274,11 @@ func (a authorizer) AuthorizePublish(ctx context.Context, cameraID, secret strin
 	return nil
 }
 
-// events keeps the zone's camera status current.
-type events struct{ s *Server }
+// statusEvents keeps the zone's camera status current and tells the
+// presence of connections and disconnections.
+type statusEvents struct{ s *Server }
 
-func (e *events) Online(cameraID string, info ingest.StreamInfo) {
+func (e *statusEvents) Online(cameraID string, info ingest.StreamInfo) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	state, reason := e.s.recordingState(cameraID, time.Now())
@@ -268,9 +288,10 @@ func (e *events) Online(cameraID string, info ingest.StreamInfo) {
 	if err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}
+	e.s.pres.online(cameraID, info, state, reason)
 }
 
-func (e *events) Offline(cameraID string) {
+func (e *statusEvents) Offline(cameraID string) {
 	e.s.mu.Lock()
 	delete(e.s.off, cameraID) // the next stream reads the camera afresh
 	e.s.mu.Unlock()
@@ -280,6 +301,7 @@ func (e *events) Offline(cameraID string) {
 	// already have reconnected to another server.
 	st, err := e.s.c.Zone.DB.GetStatus(ctx, cameraID)
 	if err == nil && st.Server != "" && st.Server != e.s.c.ServerID {
+		e.s.pres.offline(cameraID) // its check finds it online elsewhere
 		return
 	}
 	st.CameraID, st.Online, st.Server, st.LastSeen = cameraID, false, "", time.Now().UTC()
@@ -287,4 +309,5 @@ func (e *events) Offline(cameraID string) {
 	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}
+	e.s.pres.offline(cameraID)
 }

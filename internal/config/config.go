@@ -80,6 +80,11 @@ type Config struct {
 	PullCapacity int `yaml:"pull_capacity"`
 	// LeaseTTL is how long a pulled camera's lease lasts without renewal.
 	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	// OfflineDebounce is how long a camera must stay away (stop
+	// publishing, or its pull fail) before it is offline and a
+	// camera.offline event is recorded; a camera back within it makes no
+	// event. 1s to 10m.
+	OfflineDebounce time.Duration `yaml:"offline_debounce"`
 	// PullAllow lists CIDR prefixes (or addresses) that pulled cameras may
 	// be reached at although the destination policy refuses them by
 	// default: private ranges of an on-premises network, or 127.0.0.0/8
@@ -126,6 +131,8 @@ type Config struct {
 	DebugAddr string `yaml:"debug_addr"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// Webhooks configures webhook delivery (webhooks.go).
+	Webhooks `yaml:",inline"`
 	// GCPercent is the Go garbage collector's target (GOGC), 10 to 1000;
 	// the GOGC environment variable wins when set. The default is Go's,
 	// 100: since video no longer waits in the heap for its fragment, 50
@@ -187,6 +194,7 @@ func Default() Config {
 		MaxClip:           2 * time.Hour,
 		PullCapacity:      500,
 		LeaseTTL:          15 * time.Second,
+		OfflineDebounce:   5 * time.Second,
 		HTTPHeaderTimeout: 10 * time.Second,
 		HTTPBodyTimeout:   30 * time.Second,
 		HTTPMaxConns:      8192,
@@ -195,6 +203,7 @@ func Default() Config {
 		HTTPS:             HTTPSAuto,
 
 		AuditCheckpointInterval: 5 * time.Minute,
+		Webhooks:                defaultWebhooks(),
 		LogLevel:                "info",
 		GCPercent:               100,
 	}
@@ -294,6 +303,9 @@ func (c *Config) Finish() error {
 	if c.SegmentDuration < 2*time.Second || c.FragmentDuration <= 0 || c.FragmentDuration > c.SegmentDuration {
 		return fmt.Errorf("segment_duration %s must be >= 2s and fragment_duration %s in (0, segment]", c.SegmentDuration, c.FragmentDuration)
 	}
+	if c.OfflineDebounce < time.Second || c.OfflineDebounce > 10*time.Minute {
+		return fmt.Errorf("offline_debounce %s must be in [1s, 10m]", c.OfflineDebounce)
+	}
 	if c.IngestReadBatch < 0 || c.IngestReadBatch > time.Second {
 		return fmt.Errorf("ingest_read_batch %s must be in [0, 1s]", c.IngestReadBatch)
 	}
@@ -318,6 +330,9 @@ func (c *Config) Finish() error {
 	}
 	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
 		return fmt.Errorf("pull_allow: %w", err)
+	}
+	if err := c.Webhooks.check(); err != nil {
+		return err
 	}
 	if c.AuditKey != "" && len(c.AuditKey) < 32 {
 		return errors.New("audit_key must be at least 32 characters")

@@ -77,6 +77,8 @@ func TestBadValues(t *testing.T) {
 		{"negative connection cap", []string{"--http-max-conns-per-ip", "-1"}, nil, "http_max_conns"},
 		{"bad https", []string{"--https", "yes"}, nil, "https"},
 		{"short totp key", nil, map[string]string{"CAMCLOUD_TOTP_KEY": "short"}, "totp_key"},
+		{"offline debounce too short", []string{"--offline-debounce", "100ms"}, nil, "offline_debounce"},
+		{"offline debounce too long", nil, map[string]string{"CAMCLOUD_OFFLINE_DEBOUNCE": "1h"}, "offline_debounce"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -135,5 +137,24 @@ func TestSplitRoles(t *testing.T) {
 				t.Fatalf("want error mentioning %q, got %v", tc.want, err)
 			}
 		})
+	}
+}
+
+// TestOfflineDebounce: 5 s by default, set by flag or YAML.
+func TestOfflineDebounce(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Load("serve", []string{"--data-dir", dir}, envOf(nil))
+	if err != nil || c.OfflineDebounce != 5*time.Second {
+		t.Fatalf("default %s (%v)", c.OfflineDebounce, err)
+	}
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("offline_debounce: 8s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c, err = Load("serve", []string{"--data-dir", dir, "--config", file}, envOf(nil)); err != nil || c.OfflineDebounce != 8*time.Second {
+		t.Fatalf("yaml %s (%v)", c.OfflineDebounce, err)
+	}
+	if c, err = Load("serve", []string{"--data-dir", dir, "--config", file, "--offline-debounce", "3s"}, envOf(nil)); err != nil || c.OfflineDebounce != 3*time.Second {
+		t.Fatalf("flag %s (%v)", c.OfflineDebounce, err)
 	}
 }

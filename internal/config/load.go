@@ -133,6 +133,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.MaxClip, "max-clip", c.MaxClip, "longest clip an export may cover")
 	fs.IntVar(&c.PullCapacity, "pull-capacity", c.PullCapacity, "pulled cameras this camera server may lease")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", c.LeaseTTL, "lease time of a pulled camera")
+	fs.DurationVar(&c.OfflineDebounce, "offline-debounce", c.OfflineDebounce, "how long a camera must stay away before a camera.offline event (a reconnect within it makes none), 1s..10m")
 	fs.Var((*listFlag)(&c.PullAllow), "pull-allow", "comma-separated CIDR prefixes of private addresses pulled cameras may be at (default: public addresses only)")
 	fs.StringVar(&c.MediaKey, "media-key", c.MediaKey, "key that signs media URLs (shared by all nodes; default generated in data dir)")
 	fs.DurationVar(&c.HTTPHeaderTimeout, "http-header-timeout", c.HTTPHeaderTimeout, "time an HTTP request's headers may take to arrive")
@@ -147,6 +148,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "serve pprof profiles at this address (keep it private); empty: off")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "Go garbage collector target, 10..1000 (GOGC wins when set)")
+	bindWebhooks(fs, &c.Webhooks)
 }
 
 // listFlag is a comma-separated list flag; setting it replaces the list

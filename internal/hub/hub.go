@@ -1,6 +1,8 @@
 // Package hub fans the access units of each camera's one publisher out to
 // its readers (recorder, live muxers) without copying payloads per reader and
-// without letting a slow reader stall the publisher.
+// without letting a slow reader stall the publisher. It follows the
+// parameter sets of H.264 and H.265 tracks carried in-band (Params), once
+// for every reader.
 package hub
 
 import (
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+
+	"github.com/camcloud/camcloud/internal/nalu"
 )
 
 // Track describes one elementary stream of a published camera stream.
@@ -37,6 +41,15 @@ type Unit struct {
 	// Payload holds the NAL units of a video access unit (no start codes), or a
 	// single audio frame as its only element.
 	Payload [][]byte
+	// Codec is set by Stream.Write on the random access points of H.264
+	// and H.265 tracks (Key set, and an IDR or CRA picture in Payload): the
+	// track's codec with the parameter sets carried in-band up to and
+	// including this unit. It is the same value from one random access
+	// point to the next until a unit brings different parameter sets, and
+	// then a new one (see Params), so that a reader tells a change by
+	// comparing pointers. Publishers leave it nil; a unit written again
+	// keeps the codec of its first write.
+	Codec codecs.Codec
 }
 
 // ErrClosed is returned by Reader.Read once the stream ended or the reader
@@ -72,6 +85,11 @@ func (h *Hub) OnPublish(fn func(*Stream)) {
 func (h *Hub) Publish(cameraID string, tracks []Track) *Stream {
 	s := &Stream{CameraID: cameraID, Tracks: tracks, Started: time.Now(), hub: h,
 		readers: map[*Reader]struct{}{}, done: make(chan struct{})}
+	for _, t := range tracks {
+		if p := NewParams(t.Codec); p != nil {
+			s.params = append(s.params, trackParams{id: t.ID, p: p})
+		}
+	}
 	h.mu.Lock()
 	old := h.streams[cameraID]
 	h.streams[cameraID] = s
@@ -135,6 +153,15 @@ type Stream struct {
 	// frames. It is bounded by maxEarly and dropped when full.
 	early     []*Unit
 	earlyDone bool
+
+	// params follows the parameter sets of the H.264 and H.265 tracks.
+	params []trackParams
+}
+
+// trackParams are the parameter sets of the track with ID id.
+type trackParams struct {
+	id int
+	p  *Params
 }
 
 // maxEarly bounds Stream.early: about 3.5 s of 25 fps video with AAC.
@@ -144,12 +171,17 @@ const maxEarly = 256
 func (s *Stream) Done() <-chan struct{} { return s.done }
 
 // Write hands one unit to every reader. It never blocks: a reader whose
-// buffer is full is dropped and sees ErrOverflow.
+// buffer is full is dropped and sees ErrOverflow. On the random access
+// points of H.264 and H.265 tracks it first takes the parameter sets the
+// unit carries and sets Unit.Codec.
 func (s *Stream) Write(u *Unit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
+	}
+	if u.Key && u.Codec == nil && len(s.params) > 0 {
+		s.followParams(u)
 	}
 	if !s.earlyDone {
 		if len(s.early) < maxEarly {
@@ -166,6 +198,22 @@ func (s *Stream) Write(u *Unit) {
 			r.overflow = true
 			close(r.ch)
 		}
+	}
+}
+
+// followParams updates the parameter sets of u's track from u, when the
+// track has them and u is a random access point, and gives u the track's
+// codec.
+func (s *Stream) followParams(u *Unit) {
+	for _, tp := range s.params {
+		if tp.id != u.Track {
+			continue
+		}
+		if nalu.RandomAccess(tp.p.Codec(), u.Payload) {
+			tp.p.Update(u.Payload)
+			u.Codec = tp.p.Codec()
+		}
+		return
 	}
 }
 

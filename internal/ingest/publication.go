@@ -92,7 +92,6 @@ func (p *publication) start() {
 // publishLocked starts (or, after a parameter change, restarts) the hub stream.
 func (p *publication) publishLocked() {
 	p.tracks[0].codec = p.video.codec()
-	p.video.dirty = false
 	tracks := make([]hub.Track, len(p.tracks))
 	for i, t := range p.tracks {
 		tracks[i] = hub.Track{ID: t.id, Codec: t.codec, ClockRate: t.clockRate}
@@ -174,7 +173,9 @@ func (p *publication) writeVideo(pts, dts int64, haveDTS bool, au [][]byte, ntp 
 	if au == nil || !p.video.ready() {
 		return
 	}
-	if p.stream == nil || (p.video.dirty && p.video.isKey(au)) {
+	// The parameter sets changed since the stream started: its readers
+	// start again with the new ones, at a key frame.
+	if p.stream == nil || (p.video.codec() != p.tracks[0].codec && p.video.isKey(au)) {
 		p.publishLocked()
 	}
 	au, key := p.video.prepare(au)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest/fastpath"
+	"github.com/camcloud/camcloud/internal/netlimit"
 )
 
 // Defaults for Config.
@@ -45,6 +46,10 @@ type Config struct {
 	ReadTimeout time.Duration
 	// MaxConns bounds the open connections per protocol (default 4096).
 	MaxConns int
+	// MaxConnsPerSource bounds the open connections per protocol from one
+	// IPv4 address or IPv6 /64 (netlimit); 0 (the default) sets no bound,
+	// since a site's cameras often share one address.
+	MaxConnsPerSource int
 	// ReadBatch is how long a TCP ingest connection lets media gather in
 	// the kernel between reads once its socket is empty (see fastpath);
 	// zero reads as data arrives. The serve default is in config.
@@ -154,11 +159,17 @@ func (s *Server) Start() error {
 	return nil
 }
 
-// listener bounds and batches the connections of ln; RTSP ones are split
-// so that their video can be tapped.
+// listener bounds the connections of ln (netlimit: those over the limits
+// are closed at once) and batches them; RTSP ones are split so that their
+// video can be tapped.
 func (s *Server) listener(ln net.Listener, name string) *fastpath.Listener {
-	return fastpath.NewListener(ln, fastpath.ListenConfig{MaxConns: s.cfg.MaxConns, FirstRead: s.cfg.ReadTimeout,
-		Batch: s.cfg.ReadBatch, SplitRTSP: name == "rtsp", Name: name, Log: s.cfg.Log})
+	lim := netlimit.Limits{Max: s.cfg.MaxConns, PerSource: s.cfg.MaxConnsPerSource,
+		OnRefuse: func(remote net.Addr) {
+			s.cfg.Log.Warn("connection limit reached, refusing connection", "listener", name,
+				"limit", s.cfg.MaxConns, "per_source", s.cfg.MaxConnsPerSource, "remote", remote.String())
+		}}
+	return fastpath.NewListener(netlimit.Listen(ln, lim),
+		fastpath.ListenConfig{FirstRead: s.cfg.ReadTimeout, Batch: s.cfg.ReadBatch, SplitRTSP: name == "rtsp"})
 }
 
 // RTSPAddr returns the bound RTSP address, or "" when RTSP is off.

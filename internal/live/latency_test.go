@@ -55,7 +55,7 @@ func BenchmarkLatencyWHEP(b *testing.B) {
 	e.svc.mu.Lock()
 	var off uint32
 	for _, s := range e.svc.sessions {
-		off = s.tracks[1].pack.(*h264Packetizer).offset
+		off = s.tracks[1].pack.(*videoPacketizer).offset
 	}
 	e.svc.mu.Unlock()
 	deadline := time.After(6 * time.Second)

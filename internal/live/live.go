@@ -8,7 +8,6 @@ package live
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -19,6 +18,7 @@ import (
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
 )
 
 // Defaults of Deps fields left zero.
@@ -29,8 +29,9 @@ const (
 )
 
 // ErrOffline is what a Locate function returns when the camera is not
-// published on any camera server; the API answers 409 "offline".
-var ErrOffline = errors.New("live: camera is not streaming")
+// published on any camera server; the API answers 409 "offline". It is
+// zone.ErrOffline, what zone.Locator (the Locate of a deployment) returns.
+var ErrOffline = zone.ErrOffline
 
 // Deps is what the live service needs.
 type Deps struct {

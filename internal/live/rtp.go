@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/g711"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 	"github.com/pion/rtp"
 
 	"github.com/camcloud/camcloud/internal/hub"
@@ -35,82 +35,44 @@ func randomUint32() uint32 {
 	return binary.BigEndian.Uint32(b[:])
 }
 
-// h264Packetizer packs H.264 access units (RFC 6184, packetization mode 1).
-// Keyframes that lack SPS/PPS get the stream's, so that a viewer can start
-// decoding at any keyframe.
-type h264Packetizer struct {
-	enc      rtph264.Encoder
-	offset   uint32
-	sps, pps []byte
+// videoPacketizer packs H.264 (RFC 6184, packetization mode 1) or H.265
+// (RFC 7798) access units. Key frames that lack the parameter sets get the
+// stream's current ones (the hub hands them out on random access points,
+// Unit.Codec, or the track's own at the start), so that a viewer can
+// start decoding at any key frame.
+type videoPacketizer struct {
+	enc interface {
+		Encode([][]byte) ([]*rtp.Packet, error)
+	}
+	offset uint32
+	codec  codecs.Codec
 }
 
-func newH264Packetizer(sps, pps []byte) (*h264Packetizer, error) {
-	p := &h264Packetizer{enc: rtph264.Encoder{PayloadType: 96, PacketizationMode: 1, PayloadMaxSize: rtpPayloadMax},
-		offset: randomUint32(), sps: sps, pps: pps}
-	return p, p.enc.Init()
+func newVideoPacketizer(c codecs.Codec) (*videoPacketizer, error) {
+	p := &videoPacketizer{offset: randomUint32(), codec: c}
+	switch c.(type) {
+	case *codecs.H264:
+		e := &rtph264.Encoder{PayloadType: 96, PacketizationMode: 1, PayloadMaxSize: rtpPayloadMax}
+		p.enc = e
+		return p, e.Init()
+	case *codecs.H265:
+		e := &rtph265.Encoder{PayloadType: 96, PayloadMaxSize: rtpPayloadMax}
+		p.enc = e
+		return p, e.Init()
+	}
+	return nil, fmt.Errorf("live: no RTP packetizer for %T", c)
 }
 
-func (p *h264Packetizer) packetize(u *hub.Unit) ([]*rtp.Packet, error) {
+func (p *videoPacketizer) packetize(u *hub.Unit) ([]*rtp.Packet, error) {
 	au := nonEmpty(u.Payload)
 	if len(au) == 0 {
 		return nil, nil
 	}
-	var hasSPS, hasPPS, idr bool
-	for _, n := range au {
-		switch h264.NALUType(n[0] & 0x1F) {
-		case h264.NALUTypeSPS:
-			hasSPS, p.sps = true, n
-		case h264.NALUTypePPS:
-			hasPPS, p.pps = true, n
-		case h264.NALUTypeIDR:
-			idr = true
-		}
+	if u.Codec != nil {
+		p.codec = u.Codec
 	}
-	if idr && (!hasSPS || !hasPPS) && p.sps != nil && p.pps != nil {
-		au = append([][]byte{p.sps, p.pps}, au...)
-	}
-	pkts, err := p.enc.Encode(au)
-	if err != nil {
-		return nil, err
-	}
-	setTimestamp(pkts, uint32(u.PTS)+p.offset)
-	return pkts, nil
-}
-
-// h265Packetizer packs H.265 access units (RFC 7798), adding the parameter
-// sets to keyframes that lack them.
-type h265Packetizer struct {
-	enc           rtph265.Encoder
-	offset        uint32
-	vps, sps, pps []byte
-}
-
-func newH265Packetizer(vps, sps, pps []byte) (*h265Packetizer, error) {
-	p := &h265Packetizer{enc: rtph265.Encoder{PayloadType: 96, PayloadMaxSize: rtpPayloadMax},
-		offset: randomUint32(), vps: vps, sps: sps, pps: pps}
-	return p, p.enc.Init()
-}
-
-func (p *h265Packetizer) packetize(u *hub.Unit) ([]*rtp.Packet, error) {
-	au := nonEmpty(u.Payload)
-	if len(au) == 0 {
-		return nil, nil
-	}
-	var params, key bool
-	for _, n := range au {
-		switch h265.NALUType((n[0] >> 1) & 0x3F) {
-		case h265.NALUType_VPS_NUT:
-			params, p.vps = true, n
-		case h265.NALUType_SPS_NUT:
-			p.sps = n
-		case h265.NALUType_PPS_NUT:
-			p.pps = n
-		case h265.NALUType_IDR_W_RADL, h265.NALUType_IDR_N_LP, h265.NALUType_CRA_NUT:
-			key = true
-		}
-	}
-	if key && !params && p.vps != nil && p.sps != nil && p.pps != nil {
-		au = append([][]byte{p.vps, p.sps, p.pps}, au...)
+	if u.Key {
+		au = hub.WithParams(p.codec, au)
 	}
 	pkts, err := p.enc.Encode(au)
 	if err != nil {

@@ -56,7 +56,7 @@ func planTracks(tracks []hub.Track, offered map[string]bool) (plans []rtcPlan, s
 			if !offered["video/h264"] {
 				return nil, nil, &errCodec{"the camera sends H.264 video and the offer has no H264 codec"}
 			}
-			p, err := newH264Packetizer(c.SPS, c.PPS)
+			p, err := newVideoPacketizer(c)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -70,7 +70,7 @@ func planTracks(tracks []hub.Track, offered map[string]bool) (plans []rtcPlan, s
 			if !offered["video/h265"] {
 				return nil, nil, &errCodec{"the camera sends H.265 video and the offer has no H265 codec (this browser cannot play H.265 over WebRTC): use the HLS URL instead"}
 			}
-			p, err := newH265Packetizer(c.VPS, c.SPS, c.PPS)
+			p, err := newVideoPacketizer(c)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camcloud/camcloud/internal/hub"
@@ -168,9 +170,10 @@ func TestWHEPStalledViewerDoesNotBlock(t *testing.T) {
 }
 
 // TestWHEPUnitsToRTP: the H.264 packetizer adds parameter sets to a
-// keyframe that lacks them and stamps every packet with the unit's PTS.
+// keyframe that lacks them (the stream's current ones, as the hub hands
+// them out) and stamps every packet with the unit's PTS.
 func TestWHEPUnitsToRTP(t *testing.T) {
-	p, err := newH264Packetizer([]byte{0x67, 1, 2}, []byte{0x68, 3})
+	p, err := newVideoPacketizer(&codecs.H264{SPS: []byte{0x67, 1, 2}, PPS: []byte{0x68, 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +183,15 @@ func TestWHEPUnitsToRTP(t *testing.T) {
 	}
 	if pkts[0].Payload[0]&0x1F != 24 { // STAP-A with SPS, PPS, IDR
 		t.Fatalf("payload type %d, want STAP-A (24)", pkts[0].Payload[0]&0x1F)
+	}
+	if !bytes.Contains(pkts[0].Payload, []byte{0x67, 1, 2}) {
+		t.Fatalf("STAP-A %x lacks the SPS", pkts[0].Payload)
+	}
+	// The camera changed its parameter sets: the next key frame gets the new ones.
+	changed := &codecs.H264{SPS: []byte{0x67, 7, 7}, PPS: []byte{0x68, 8}}
+	again, err := p.packetize(&hub.Unit{PTS: 12000, Key: true, Codec: changed, Payload: [][]byte{{0x65, 9, 9, 9}}})
+	if err != nil || len(again) != 1 || !bytes.Contains(again[0].Payload, []byte{0x67, 7, 7}) || bytes.Contains(again[0].Payload, []byte{0x67, 1, 2}) {
+		t.Fatalf("key frame after a change of parameter sets: %v %x", err, again[0].Payload)
 	}
 	if pkts[0].Timestamp != 9000+p.offset || !pkts[0].Marker {
 		t.Fatalf("timestamp %d marker %v", pkts[0].Timestamp, pkts[0].Marker)

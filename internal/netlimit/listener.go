@@ -1,8 +1,10 @@
 // Package netlimit bounds the connections a listener holds open at once,
 // in all and per source address, so that a few clients opening
 // connections (and feeding them slowly) cannot take all of a server's
-// sockets, goroutines and buffers. Time bounds on reading requests are
-// the HTTP server's (internal/app).
+// sockets, goroutines and buffers. It is the one connection cap of the
+// project: the public HTTP listener (internal/app) and the RTSP and RTMP
+// ingest listeners (internal/ingest, under its fast read path) use it.
+// Time bounds on reading requests are the servers' own.
 package netlimit
 
 import (
@@ -23,6 +25,9 @@ type Limits struct {
 	// Refusal, when set, is written to a refused connection (for HTTP, a
 	// 503 answer) before it is closed.
 	Refusal []byte
+	// OnRefuse, when set, is called with the remote address of every
+	// refused connection (for a log), on the accepting goroutine.
+	OnRefuse func(remote net.Addr)
 }
 
 // Listener is a net.Listener that closes connections over its Limits as
@@ -65,6 +70,9 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return &conn{Conn: c, release: func() { l.release(src) }}, nil
 		}
 		l.refused.Add(1)
+		if l.lim.OnRefuse != nil {
+			l.lim.OnRefuse(c.RemoteAddr())
+		}
 		go l.refuse(c)
 	}
 }
@@ -129,11 +137,18 @@ func source(a net.Addr) netip.Prefix {
 }
 
 // conn releases its place in the listener's counts once, when closed.
+// Reads and writes go straight to the connection it wraps.
 type conn struct {
 	net.Conn
 	once    sync.Once
 	release func()
 }
+
+// NetConn returns the connection c wraps, as tls.Conn's NetConn does, for
+// a reader that needs the socket itself (ingest's fast path reads it
+// through its file descriptor); the bytes are the same either way, but
+// only Close frees c's place.
+func (c *conn) NetConn() net.Conn { return c.Conn }
 
 // Close closes the connection and frees its place.
 func (c *conn) Close() error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/netlimit"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // echoServer serves ln: every admitted connection answers "ok\n" and then
@@ -42,12 +43,7 @@ func echoServer(t *testing.T, lim netlimit.Limits) (*netlimit.Listener, string) 
 // server sends, "" when it closes the connection first.
 func dialFrom(t *testing.T, src, addr string) (net.Conn, string) {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
+	c := testenv.DialFrom(t, src, addr)
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "reset") {
@@ -99,5 +95,57 @@ func TestTotalLimit(t *testing.T) {
 	}
 	if ln.Refused() != 1 || ln.Open() != 2 {
 		t.Fatalf("refused %d open %d", ln.Refused(), ln.Open())
+	}
+}
+
+// TestOnRefuseAndNetConn: OnRefuse hears of every refused connection, and
+// an admitted connection hands out the socket it wraps (NetConn) while its
+// own Close still frees its place.
+func TestOnRefuseAndNetConn(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := make(chan net.Addr, 1)
+	ln := netlimit.Listen(raw, netlimit.Limits{Max: 1, OnRefuse: func(a net.Addr) { refused <- a }})
+	defer ln.Close()
+	c1, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	s1, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, ok := s1.(interface{ NetConn() net.Conn })
+	if !ok {
+		t.Fatal("an admitted connection has no NetConn")
+	}
+	if _, ok := w.NetConn().(*net.TCPConn); !ok {
+		t.Fatalf("NetConn is %T, want the socket", w.NetConn())
+	}
+	c2, err := net.Dial("tcp", raw.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil { // the next admitted one, after the refusal
+			c.Close()
+		}
+	}()
+	select {
+	case a := <-refused:
+		if a.String() != c2.LocalAddr().String() {
+			t.Fatalf("OnRefuse got %v, want %v", a, c2.LocalAddr())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("OnRefuse not called")
+	}
+	_ = s1.Close()
+	if ln.Open() != 0 {
+		t.Fatalf("%d open after Close", ln.Open())
 	}
 }

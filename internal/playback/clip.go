@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/authz"
-	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
@@ -48,12 +47,13 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Reque
 		s.fail(w, r, err)
 		return
 	}
-	segs, err := listSegments(r.Context(), z, cam.ID, from, to)
+	// With wait: a clip of the last seconds gets them once committed.
+	segs, objs, _, err := s.segmentsOf(r.Context(), z, cam, from, to, rq.User.ID, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	plan, err := planClip(r.Context(), z.Blobs, keyRuns(segs, from, to), to)
+	plan, err := planClip(r.Context(), objs, keyRuns(segs, from, to), to)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -76,7 +76,7 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Reque
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := plan.stream(r.Context(), w, z.Blobs); err != nil {
+	if err := plan.stream(r.Context(), w, objs); err != nil {
 		// The status is sent; the connection closes short of
 		// Content-Length, so the client sees the clip is incomplete.
 		s.log.Warn("clip export stopped", "camera", cam.ID, "err", err)
@@ -96,7 +96,7 @@ type clipPlan struct {
 
 // planClip reads the init segment of the first run and keeps the runs up
 // to the first init change, ending at to; nil when there are no runs.
-func planClip(ctx context.Context, st blob.Store, runs []run, to time.Time) (*clipPlan, error) {
+func planClip(ctx context.Context, st objects, runs []run, to time.Time) (*clipPlan, error) {
 	if len(runs) == 0 {
 		return nil, nil
 	}
@@ -142,7 +142,7 @@ func planClip(ctx context.Context, st blob.Store, runs []run, to time.Time) (*cl
 func isVideo(t fmp4.InitTrack) bool { return t.Codec != nil && t.Codec.IsVideo() }
 
 // readInit reads a whole init segment, bounded.
-func readInit(ctx context.Context, st blob.Store, key string) ([]byte, error) {
+func readInit(ctx context.Context, st objects, key string) ([]byte, error) {
 	rc, err := st.Get(ctx, key)
 	if err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func readInit(ctx context.Context, st blob.Store, key string) ([]byte, error) {
 
 // stream writes the init segment, then every fragment with renumbered and
 // re-based moof boxes, reading each object range once.
-func (p *clipPlan) stream(ctx context.Context, w io.Writer, st blob.Store) error {
+func (p *clipPlan) stream(ctx context.Context, w io.Writer, st objects) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if _, err := bw.Write(p.init); err != nil {
 		return err
@@ -182,7 +182,7 @@ type fragWriter struct {
 }
 
 // copyRun copies the fragments of one run from one ranged read.
-func (fw *fragWriter) copyRun(ctx context.Context, w io.Writer, st blob.Store, rn run) error {
+func (fw *fragWriter) copyRun(ctx context.Context, w io.Writer, st objects, rn run) error {
 	rc, err := st.GetRange(ctx, rn.seg.Key, rn.off, rn.size)
 	if err != nil {
 		return err
@@ -225,8 +225,10 @@ func (fw *fragWriter) trimTo(at time.Duration) func(moof []byte) (int, error) {
 			}
 			lead := fw.rb.clocks[fw.rb.lead]
 			at := convert(int64(min(max(at, 0), time.Hour)), uint32(time.Second), lead) // ticks from the fragment start
+			// A delayed track (see rebaser) ends as much earlier on its
+			// own axis, so that it ends at to too.
 			n, err = fmp4.Trim(b, func(id uint32) uint64 {
-				return uint64(convert(int64(t.Base)+at, lead, fw.rb.clocks[id]))
+				return uint64(max(0, convert(int64(t.Base)+at, lead, fw.rb.clocks[id])-fw.rb.delayOf(m, id)))
 			})
 			if err != nil {
 				return 0, err

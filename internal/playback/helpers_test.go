@@ -55,7 +55,12 @@ func testLog() *slog.Logger {
 // serves images when ffmpeg is on PATH.
 func start(t testing.TB, conf string) *env {
 	t.Helper()
-	n := apptest.Start(t, "--config", conf, "--role", "api", "--max-clip", "2h", "--media-key", string(testKey))
+	return envOf(t, apptest.Start(t, "--config", conf, "--role", "api", "--max-clip", "2h", "--media-key", string(testKey)))
+}
+
+// envOf is the env of a running node whose media key is testKey.
+func envOf(t testing.TB, n *apptest.Node) *env {
+	t.Helper()
 	signer, err := auth.NewSigner(testKey)
 	if err != nil {
 		t.Fatal(err)

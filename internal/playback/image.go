@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/authz"
-	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/zone"
 )
 
 // Bounds on still images.
@@ -42,23 +42,19 @@ func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *httpapi.Requ
 		s.fail(w, r, httpapi.Errorf(http.StatusNotImplemented, "not_implemented", "images need ffmpeg, which is not installed on this server"))
 		return
 	}
-	seg, err := z.DB.SegmentAt(r.Context(), cam.ID, at)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !at.Before(seg.End)) {
-		s.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "nothing is recorded at %s", at.Format(time.RFC3339Nano)))
-		return
-	}
+	seg, objs, err := s.segmentAt(r.Context(), z, cam, at, rq.User.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	frag, fragAt := keyFragmentAt(&seg, at)
-	init, err := readInit(r.Context(), z.Blobs, seg.InitKey)
+	init, err := readInit(r.Context(), objs, seg.InitKey)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.record(r, rq, "media.image", "camera:"+cam.ID, cam.OrgID, cam.ID, fragAt.Format(time.RFC3339Nano))
-	jpeg, err := s.decode(r.Context(), z.Blobs, init, &seg, frag)
+	jpeg, err := s.decode(r.Context(), objs, init, &seg, frag)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -70,6 +66,26 @@ func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *httpapi.Requ
 	h.Set("X-Camcloud-Image-Time", fragAt.UTC().Format(time.RFC3339Nano))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(jpeg)
+}
+
+// segmentAt returns cam's segment holding at: the index row, else a
+// segment its holder still spools (waiting, when at is about now, until
+// the fragment holding it is committed); with what to read it through.
+func (s *Service) segmentAt(ctx context.Context, z *zone.Zone, cam store.Camera, at time.Time, subject string) (store.Segment, objects, error) {
+	seg, err := z.DB.SegmentAt(ctx, cam.ID, at)
+	if err == nil && at.Before(seg.End) {
+		return seg, z.Blobs, nil
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Segment{}, nil, err
+	}
+	rs := s.recent(ctx, cam, at, at.Add(time.Microsecond), subject, true)
+	for i := len(rs.segs) - 1; i >= 0; i-- {
+		if sg := rs.segs[i]; !sg.Start.After(at) && at.Before(sg.End) {
+			return sg, &recentObjects{blobs: z.Blobs, src: rs.src}, nil
+		}
+	}
+	return store.Segment{}, nil, httpapi.Errorf(http.StatusNotFound, "not_found", "nothing is recorded at %s", at.Format(time.RFC3339Nano))
 }
 
 // keyFragmentAt returns the last keyframe fragment of seg starting at or
@@ -90,7 +106,7 @@ func keyFragmentAt(seg *store.Segment, at time.Time) (store.Fragment, time.Time)
 
 // decode runs ffmpeg on init + the fragment and returns its first video
 // frame as JPEG.
-func (s *Service) decode(ctx context.Context, st blob.Store, init []byte, seg *store.Segment, f store.Fragment) ([]byte, error) {
+func (s *Service) decode(ctx context.Context, st objects, init []byte, seg *store.Segment, f store.Fragment) ([]byte, error) {
 	select {
 	case s.ffmpegs <- struct{}{}:
 		defer func() { <-s.ffmpegs }()

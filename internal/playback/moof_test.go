@@ -41,6 +41,20 @@ func parts(t *testing.T, b []byte) fmp4.Parts {
 	return ps
 }
 
+// rebaseAll copies fragments as a clip does (video, track 1, leading) and
+// reads back what was written, and its size.
+func rebaseAll(t *testing.T, clocks map[uint32]uint32, in [][]byte) (fmp4.Parts, int) {
+	t.Helper()
+	var out bytes.Buffer
+	fw := &fragWriter{rb: newRebaser(1, clocks)}
+	for _, f := range in {
+		if err := fw.copyFragment(&out, bytes.NewReader(f), int64(len(f))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return parts(t, out.Bytes()), out.Len()
+}
+
 func moofLen(b []byte) int64 { return int64(binary.BigEndian.Uint32(b)) }
 
 func TestRebase(t *testing.T) {
@@ -53,14 +67,7 @@ func TestRebase(t *testing.T) {
 		fragment(t, 1, 0, 0),
 		fragment(t, 5, 500000, 266667),
 	}
-	var out bytes.Buffer
-	fw := &fragWriter{rb: newRebaser(1, clocks)}
-	for _, f := range in {
-		if err := fw.copyFragment(&out, bytes.NewReader(f), int64(len(f))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ps := parts(t, out.Bytes())
+	ps, size := rebaseAll(t, clocks, in)
 	want := []struct {
 		seq          uint32
 		video, audio uint64
@@ -78,7 +85,7 @@ func TestRebase(t *testing.T) {
 			t.Errorf("fragment %d: samples changed", i)
 		}
 	}
-	if out.Len() != len(in[0])+len(in[1])+len(in[2])+len(in[3]) {
+	if size != len(in[0])+len(in[1])+len(in[2])+len(in[3]) {
 		t.Errorf("rewriting changed sizes")
 	}
 }
@@ -138,14 +145,7 @@ func TestRebaseKeepsEveryTrackIncreasingAtARestart(t *testing.T) {
 		fragment(t, 8, 990000, 480000+96000), // audio 2 s ahead of its video
 		fragment(t, 1, 0, 0),                 // a new recording
 	}
-	var out bytes.Buffer
-	fw := &fragWriter{rb: newRebaser(1, clocks)}
-	for _, f := range in {
-		if err := fw.copyFragment(&out, bytes.NewReader(f), int64(len(f))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ps := parts(t, out.Bytes())
+	ps, _ := rebaseAll(t, clocks, in)
 	var lastEnd [3]uint64
 	for i, p := range ps {
 		for _, tr := range p.Tracks {
@@ -163,5 +163,24 @@ func TestRebaseKeepsEveryTrackIncreasingAtARestart(t *testing.T) {
 	// moved by the same wall-clock time.
 	if a, v := ps[2].Tracks[1].BaseTime, ps[2].Tracks[0].BaseTime; a != 96000+3072 || v != 180000+5760 {
 		t.Errorf("the new recording starts at video %d audio %d, want %d and %d", v, a, 180000+5760, 96000+3072)
+	}
+}
+
+// TestRebaseDelaysATrackThatStartsBeforeTheLead: audio that starts before
+// the first keyframe of a clip is delayed to 0, and its next fragments by
+// as much, so that its times never go back (they did when only the first
+// fragment was moved to 0).
+func TestRebaseDelaysATrackThatStartsBeforeTheLead(t *testing.T) {
+	clocks := map[uint32]uint32{1: 90000, 2: 48000}
+	in := [][]byte{
+		fragment(t, 7, 900000, 480000-1458), // audio 30 ms before the video
+		fragment(t, 8, 990000, 480000-1458+3072),
+	}
+	ps, _ := rebaseAll(t, clocks, in)
+	if v, a := ps[0].Tracks[0].BaseTime, ps[0].Tracks[1].BaseTime; v != 0 || a != 0 {
+		t.Errorf("the clip starts at video %d audio %d, want both at 0", v, a)
+	}
+	if v, a := ps[1].Tracks[0].BaseTime, ps[1].Tracks[1].BaseTime; v != 90000 || a != 3072 {
+		t.Errorf("the second fragment starts at video %d audio %d, want 90000 and 3072 (right after the first's audio)", v, a)
 	}
 }

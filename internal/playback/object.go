@@ -1,6 +1,7 @@
 package playback
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -32,12 +33,22 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	z, err := s.mediaZone(r, c.CameraID)
+	cam, z, err := s.mediaZone(r, c.CameraID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := allowedObject(r.Context(), z, c, key); err != nil {
+	err = allowedObject(r.Context(), z, c, key)
+	if errors.Is(err, errOutOfRange) {
+		// Not indexed: it may be in the holder's spool still.
+		rs := s.recent(r.Context(), cam, c.From, c.To, c.Subject, false)
+		if seg, ok := rs.object(key); ok {
+			s.serveSpooled(w, r, &recentObjects{blobs: z.Blobs, src: rs.src}, seg, key)
+			return
+		}
+		err = allowedObject(r.Context(), z, c, key) // uploaded and indexed meanwhile
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -54,6 +65,28 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", contentType(key))
 	h.Set("Cache-Control", "private, max-age=3600, immutable")
 	rs := &blobSeeker{ctx: r.Context(), st: z.Blobs, key: key, size: size}
+	defer func() { _ = rs.Close() }()
+	http.ServeContent(w, r, "", time.Time{}, rs)
+}
+
+// serveSpooled serves key, a spooled segment seg (its committed bytes,
+// with Range support) or its init segment, read through objs. It is not
+// cached: the segment grows while it is written.
+func (s *Service) serveSpooled(w http.ResponseWriter, r *http.Request, objs objects, seg store.Segment, key string) {
+	h := w.Header()
+	h.Set("Content-Type", contentType(key))
+	h.Set("Cache-Control", "private, no-store")
+	if key != seg.Key {
+		b, err := readInit(r.Context(), objs, key)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
+		return
+	}
+	last := seg.Fragments[len(seg.Fragments)-1]
+	rs := &blobSeeker{ctx: r.Context(), st: objs, key: key, size: last.Offset + last.Size}
 	defer func() { _ = rs.Close() }()
 	http.ServeContent(w, r, "", time.Time{}, rs)
 }
@@ -141,7 +174,7 @@ func contentType(key string) string {
 // from there, so serving a byte range reads only that range.
 type blobSeeker struct {
 	ctx  context.Context
-	st   blob.Store
+	st   objects
 	key  string
 	size int64
 	pos  int64
@@ -154,7 +187,7 @@ func (b *blobSeeker) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	if b.rc == nil {
-		rc, err := b.st.GetRange(b.ctx, b.key, b.pos, -1)
+		rc, err := b.st.GetRange(b.ctx, b.key, b.pos, b.size-b.pos)
 		if err != nil {
 			return 0, err
 		}

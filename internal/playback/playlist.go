@@ -81,12 +81,15 @@ func escapeKey(key string) string {
 // objectURIs returns the URI of every object the runs need: presigned
 // store URLs when the zone's store is S3 (players then fetch from the store
 // directly, byte ranges included), else paths relative to the playlist that
-// this node proxies, carrying the token.
-func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, token string, expires time.Time) (func(string) string, error) {
+// this node proxies, carrying the token. Objects still spooled (in rs) are
+// always proxied: this node reads them from the holder, or from the store
+// once they are uploaded.
+func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, rs recentSet, token string, expires time.Time) (func(string) string, error) {
+	q := "?token=" + url.QueryEscape(token)
+	proxied := func(key string) string { return "obj/" + escapeKey(key) + q }
 	s3, ok := z.Blobs.(*blob.S3)
 	if !ok {
-		q := "?token=" + url.QueryEscape(token)
-		return func(key string) string { return "obj/" + escapeKey(key) + q }, nil
+		return proxied, nil
 	}
 	life := expires.Sub(s.d.Now()).Truncate(time.Second)
 	life = min(max(life, time.Second), 7*24*time.Hour)
@@ -94,6 +97,10 @@ func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, token st
 	for _, rn := range runs {
 		for _, key := range []string{rn.seg.InitKey, rn.seg.Key} {
 			if _, done := urls[key]; done {
+				continue
+			}
+			if rs.src[key] != nil {
+				urls[key] = proxied(key)
 				continue
 			}
 			u, err := s3.PresignGet(r.Context(), key, life)
@@ -114,12 +121,12 @@ func (s *Service) playlist(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	z, err := s.mediaZone(r, c.CameraID)
+	cam, z, err := s.mediaZone(r, c.CameraID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	segs, err := listSegments(r.Context(), z, c.CameraID, c.From, c.To)
+	segs, _, rs, err := s.segmentsOf(r.Context(), z, cam, c.From, c.To, c.Subject, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -134,7 +141,7 @@ func (s *Service) playlist(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("playlist truncated", "camera", c.CameraID, "segments", len(runs))
 		runs = runs[:maxHLSSegments]
 	}
-	uri, err := s.objectURIs(r, z, runs, r.URL.Query().Get("token"), c.Expires)
+	uri, err := s.objectURIs(r, z, runs, rs, r.URL.Query().Get("token"), c.Expires)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -13,7 +13,11 @@ import (
 // time does not continue the previous one (a publisher restart, or a hole
 // in the recording) starts a new shift that puts it right after what was
 // written, so holes are skipped. Every track moves by the same wall-clock
-// amount, which keeps audio and video in sync.
+// amount, which keeps audio and video in sync, except that a track whose
+// samples begin before the lead track's at the start of the clip (audio
+// captured a little before the first keyframe) is delayed to 0 rather
+// than cut, and stays delayed by that much for the rest of the clip, so
+// that its times never go back (at most that fragment's lead, tens of ms).
 type rebaser struct {
 	lead   uint32            // track whose times drive the shifts
 	clocks map[uint32]uint32 // timescale per track ID
@@ -23,11 +27,12 @@ type rebaser struct {
 	shift    int64             // added to lead times (lead timescale)
 	expectIn uint64            // lead time the next fragment continues from
 	nextOut  map[uint32]uint64 // end of what was written, per track
+	delay    map[uint32]int64  // added to a track that would have started before 0
 }
 
 // newRebaser returns a rebaser for the tracks of one init segment.
 func newRebaser(lead uint32, clocks map[uint32]uint32) *rebaser {
-	return &rebaser{lead: lead, clocks: clocks, nextOut: map[uint32]uint64{}}
+	return &rebaser{lead: lead, clocks: clocks, nextOut: map[uint32]uint64{}, delay: map[uint32]int64{}}
 }
 
 // rewrite patches the moof box b (exactly one box) in place.
@@ -61,8 +66,11 @@ func (rb *rebaser) rewrite(b []byte) error {
 		rb.started = true
 	}
 	for i, t := range m.Trafs {
-		out := int64(t.Base) + convert(rb.shift, rb.clocks[rb.lead], rb.clocks[t.TrackID])
-		out = max(out, 0)
+		out := int64(t.Base) + convert(rb.shift, rb.clocks[rb.lead], rb.clocks[t.TrackID]) + rb.delay[t.TrackID]
+		if out < 0 {
+			rb.delay[t.TrackID] -= out
+			out = 0
+		}
 		if err := m.SetBase(b, i, uint64(out)); err != nil {
 			return err
 		}
@@ -71,6 +79,26 @@ func (rb *rebaser) rewrite(b []byte) error {
 	rb.seq++
 	m.SetSeq(b, rb.seq)
 	return nil
+}
+
+// delayOf is the delay of track id: the one it has, or, before the first
+// fragment, the one the first fragment m will give it (the clip's cut at
+// its end, see fragWriter.trimTo, needs it before m is rewritten).
+func (rb *rebaser) delayOf(m fmp4.Moof, id uint32) int64 {
+	if rb.started {
+		return rb.delay[id]
+	}
+	for _, lt := range m.Trafs {
+		if lt.TrackID != rb.lead {
+			continue
+		}
+		for _, t := range m.Trafs {
+			if t.TrackID == id {
+				return max(0, convert(int64(lt.Base), rb.clocks[rb.lead], rb.clocks[id])-int64(t.Base))
+			}
+		}
+	}
+	return 0
 }
 
 // restartShift is the shift that puts a fragment whose lead track (lead)

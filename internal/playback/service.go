@@ -66,6 +66,15 @@ type Deps struct {
 	PublicBase func(r *http.Request) string
 	// Now tells the time (time.Now when nil); tests set it.
 	Now func() time.Time
+	// Locate finds the camera server holding a camera (zone.Locator):
+	// its spool has the newest video, not indexed yet. Nil: the index only.
+	Locate zone.Locate
+	// Local is this process's own spool when it also runs the camera
+	// server (a *spool.Spool), read directly; nil otherwise.
+	Local SpoolReader
+	// HolderClient sends the requests to holders (a client with bounded
+	// dials and waits when nil).
+	HolderClient *http.Client
 }
 
 // Service serves the playback routes. It keeps no state between requests
@@ -74,6 +83,7 @@ type Service struct {
 	d       Deps
 	log     *slog.Logger
 	ffmpegs chan struct{} // semaphore of running ffmpeg processes
+	hc      *http.Client  // requests to holders
 }
 
 // New builds the service; call Register to serve it.
@@ -87,7 +97,11 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Service{d: d, log: d.Log.With("component", "playback"), ffmpegs: make(chan struct{}, maxFFmpeg)}
+	hc := d.HolderClient
+	if hc == nil {
+		hc = newHolderClient()
+	}
+	return &Service{d: d, log: d.Log.With("component", "playback"), ffmpegs: make(chan struct{}, maxFFmpeg), hc: hc}
 }
 
 // Register adds the playback routes to rt: the session routes
@@ -167,12 +181,18 @@ func listSegments(ctx context.Context, z *zone.Zone, cam string, from, to time.T
 
 // verifyToken checks the request's media token for the {camera} path value.
 func (s *Service) verifyToken(r *http.Request) (auth.MediaClaims, error) {
+	return verifyToken(r, s.d.Signer, s.d.Now())
+}
+
+// verifyToken checks the request's media token (?token=) with signer: a
+// playback token with a range, for the {camera} path value, not expired at now.
+func verifyToken(r *http.Request, signer *auth.Signer, now time.Time) (auth.MediaClaims, error) {
 	cam := r.PathValue("camera")
 	tok := r.URL.Query().Get("token")
 	if tok == "" {
 		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "a media token is required")
 	}
-	c, err := s.d.Signer.VerifyFor(tok, cam, authz.PermPlayback, s.d.Now())
+	c, err := signer.VerifyFor(tok, cam, authz.PermPlayback, now)
 	if err != nil {
 		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: %s", tokenReason(err))
 	}
@@ -190,11 +210,13 @@ func tokenReason(err error) string {
 	return "invalid or issued for another camera"
 }
 
-// mediaZone opens the zone of the token's camera; a deleted camera is gone.
-func (s *Service) mediaZone(r *http.Request, cam string) (*zone.Zone, error) {
+// mediaZone loads the token's camera and opens its zone; a deleted camera
+// is gone.
+func (s *Service) mediaZone(r *http.Request, cam string) (store.Camera, *zone.Zone, error) {
 	c, err := s.d.Cameras.Get(r.Context(), cam)
 	if err != nil {
-		return nil, err
+		return store.Camera{}, nil, err
 	}
-	return s.zoneOf(c)
+	z, err := s.zoneOf(c)
+	return c, z, err
 }

@@ -38,6 +38,10 @@ func (s *Service) recordings(w http.ResponseWriter, r *http.Request, rq *httpapi
 		s.fail(w, r, err)
 		return
 	}
+	if n := len(spans); n == 0 || spans[n-1].End.Before(to) {
+		// The newest minute is still in the holder's spool.
+		spans = mergeSpans(spans, s.recent(r.Context(), cam, from, to, rq.User.ID, false).segs, from, to, SpanGap)
+	}
 	out := make([]spanJSON, 0, len(spans))
 	for _, sp := range spans {
 		out = append(out, spanJSON{Start: sp.Start, End: sp.End})
@@ -87,6 +91,9 @@ func (s *Service) session(w http.ResponseWriter, r *http.Request, rq *httpapi.Re
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if len(segs) == 0 {
+		segs = s.recent(r.Context(), cam, from, to, rq.User.ID, false).segs
 	}
 	if len(segs) == 0 {
 		s.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "nothing is recorded between %s and %s",

@@ -1,7 +1,6 @@
 package record
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,12 +8,10 @@ import (
 
 	"github.com/bluenviron/gohlslib/v2/pkg/codecparams"
 	hlscodecs "github.com/bluenviron/gohlslib/v2/pkg/codecs"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
-	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/camcloud/camcloud/internal/fmp4"
-	"github.com/camcloud/camcloud/internal/nalu"
+	"github.com/camcloud/camcloud/internal/hub"
 )
 
 // supported reports whether the recorder can write c into fMP4. G.711 is
@@ -80,75 +77,13 @@ func buildInit(tracks []*trackState) ([]byte, string, error) {
 	return b, hex.EncodeToString(sum[:])[:16], nil
 }
 
-// hasParams reports whether a video codec carries its parameter sets.
-func hasParams(c codecs.Codec) bool {
-	switch c := c.(type) {
-	case *codecs.H264:
-		return len(c.SPS) > 0 && len(c.PPS) > 0
-	case *codecs.H265:
-		return len(c.VPS) > 0 && len(c.SPS) > 0 && len(c.PPS) > 0
+// newParams returns the codec of the lead track's keyframe u when its
+// parameter sets (followed by the hub, see hub.Unit.Codec) differ from
+// those of cur and from those found unusable before (rejected), else nil.
+func newParams(cur, rejected codecs.Codec, u *hub.Unit) codecs.Codec {
+	c := u.Codec
+	if c == nil || c == cur || hub.SameParams(c, cur) || hub.SameParams(c, rejected) {
+		return nil
 	}
-	return true
-}
-
-// inbandParams returns a new codec value when the access unit carries
-// parameter sets that differ from cur (or cur has none yet), else nil. The
-// bytes are copied so that the codec does not pin the unit's payload.
-func inbandParams(cur codecs.Codec, au [][]byte) codecs.Codec {
-	switch c := cur.(type) {
-	case *codecs.H264:
-		sps, pps := nalu.H264Params(au)
-		if sps == nil && pps == nil {
-			return nil
-		}
-		nc := &codecs.H264{SPS: pick(sps, c.SPS), PPS: pick(pps, c.PPS)}
-		if bytes.Equal(nc.SPS, c.SPS) && bytes.Equal(nc.PPS, c.PPS) {
-			return nil
-		}
-		return nc
-	case *codecs.H265:
-		vps, sps, pps := nalu.H265Params(au)
-		if vps == nil && sps == nil && pps == nil {
-			return nil
-		}
-		nc := &codecs.H265{VPS: pick(vps, c.VPS), SPS: pick(sps, c.SPS), PPS: pick(pps, c.PPS)}
-		if bytes.Equal(nc.VPS, c.VPS) && bytes.Equal(nc.SPS, c.SPS) && bytes.Equal(nc.PPS, c.PPS) {
-			return nil
-		}
-		return nc
-	}
-	return nil
-}
-
-// pick returns a copy of n when present, else old.
-func pick(n, old []byte) []byte {
-	if n == nil {
-		return old
-	}
-	return bytes.Clone(n)
-}
-
-// isVideoKey reports whether a video access unit is a random access point,
-// checked on the NAL units themselves rather than trusting the flag alone.
-func isVideoKey(c codecs.Codec, au [][]byte) bool {
-	switch c.(type) {
-	case *codecs.H264:
-		return h264.IsRandomAccess(au)
-	case *codecs.H265:
-		return h265.IsRandomAccess(au)
-	}
-	return true
-}
-
-// sameParams reports whether two video codecs carry the same parameter sets.
-func sameParams(a, b codecs.Codec) bool {
-	switch a := a.(type) {
-	case *codecs.H264:
-		b, ok := b.(*codecs.H264)
-		return ok && bytes.Equal(a.SPS, b.SPS) && bytes.Equal(a.PPS, b.PPS)
-	case *codecs.H265:
-		b, ok := b.(*codecs.H265)
-		return ok && bytes.Equal(a.VPS, b.VPS) && bytes.Equal(a.SPS, b.SPS) && bytes.Equal(a.PPS, b.PPS)
-	}
-	return false
+	return c
 }

@@ -181,6 +181,11 @@ func New(cfg Config) (*Recorder, error) {
 // it at start, before Record.
 func (r *Recorder) Recover(ctx context.Context) error { return r.spool.Recover(ctx) }
 
+// Spool is the recorder's spool, for readers of what is not uploaded yet
+// (spool.Spool's Spooled, OpenSpooled, SpooledInit): they never block the
+// writers beyond a short hold of the spool's lock.
+func (r *Recorder) Spool() *spool.Spool { return r.spool }
+
 // Run uploads closed segments with Config.UploadWorkers workers until ctx
 // ends. Segments not yet uploaded then stay in the spool for the next start.
 func (r *Recorder) Run(ctx context.Context) { r.up.run(ctx) }

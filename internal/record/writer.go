@@ -9,6 +9,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/nalu"
 	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
 )
@@ -221,7 +222,8 @@ func (w *writer) handleLead(u *hub.Unit) {
 			w.finishSegment(0, false)
 		}
 	}
-	key := u.Key && (!t.video || isVideoKey(t.codec, u.Payload))
+	// The flag is checked on the NAL units themselves, not trusted alone.
+	key := u.Key && (!t.video || nalu.RandomAccess(t.codec, u.Payload))
 	if key && t.video {
 		w.keys.see(u.DTS, durToTicks(maxGap, t.clock))
 	}
@@ -232,7 +234,7 @@ func (w *writer) handleLead(u *hub.Unit) {
 		return
 	}
 	if key {
-		if nc := inbandParams(t.codec, u.Payload); nc != nil && !sameParams(nc, w.rejected) {
+		if newParams(t.codec, w.rejected, u) != nil {
 			w.log.Info("codec parameters changed: starting a new segment")
 			w.finishSegment(u.DTS, true)
 			if w.startSegment(u) {
@@ -345,10 +347,10 @@ func defaultDuration(t *trackState) uint32 {
 func (w *writer) startSegment(u *hub.Unit) bool {
 	t := w.lead
 	old := t.codec
-	if nc := inbandParams(t.codec, u.Payload); nc != nil && !sameParams(nc, w.rejected) {
+	if nc := newParams(t.codec, w.rejected, u); nc != nil {
 		t.codec = nc
 	}
-	if !hasParams(t.codec) {
+	if !hub.HasParams(t.codec) {
 		if !w.noParams {
 			w.noParams = true
 			w.log.Warn("video has no parameter sets yet: waiting for a keyframe that carries them")
@@ -369,7 +371,7 @@ func (w *writer) startSegment(u *hub.Unit) bool {
 		// Unusable in-band parameters: keep the previous ones.
 		w.log.Warn("ignoring unusable in-band codec parameters", "err", err)
 		w.rejected, t.codec = t.codec, old
-		if !hasParams(t.codec) || w.buildInit() != nil {
+		if !hub.HasParams(t.codec) || w.buildInit() != nil {
 			return false
 		}
 	}

@@ -17,7 +17,8 @@ func FuzzWriter(f *testing.F) {
 	f.Add([]byte{1, 1, 0x80, 0, 0, 0x67, 0x68, 0x65, 1, 0, 0x7f, 0xff, 9, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		e := newEnv(t, nil)
-		w := newWriter(e.rec, hub.New().Publish("cam1", smp.Tracks))
+		s := hub.New().Publish("cam1", smp.Tracks)
+		w := newWriter(e.rec, s)
 		var dts [3]int64
 		// Each record: track, key, DTS step (int16), PTS offset (int8), then a
 		// NAL unit made of the next 1-4 bytes; a real unit of the sample now
@@ -37,6 +38,7 @@ func FuzzWriter(f *testing.F) {
 				real.DTS, real.PTS = u.DTS, u.PTS
 				u = &real
 			}
+			s.Write(u) // the stream follows the parameter sets (Unit.Codec)
 			w.handle(u)
 			data = data[6+n:]
 		}

@@ -1,6 +1,6 @@
-// Package retention deletes recordings that have outlived their camera's
-// retention_days (and those of deleted cameras), in batches, from a zone's
-// index and object store; on a local-disk store it also deletes the oldest
+// Package retention deletes recordings and events that have outlived
+// their camera's retention_days (and those of deleted cameras), in
+// batches, from a zone's index, event log and object store; on a local-disk store it also deletes the oldest
 // recordings first when free space falls under a threshold.
 package retention
 
@@ -36,12 +36,16 @@ type Config struct {
 	// Registerer receives the metrics; may be nil.
 	Registerer prometheus.Registerer
 	Now        func() time.Time
+	// OnDiskPressure, when set, is told of the segments of a camera
+	// deleted early for free space (how many, and the time they covered).
+	OnDiskPressure func(cameraID string, segments int, from, to time.Time)
 }
 
 // Sweeper runs retention for one zone.
 type Sweeper struct {
 	c          Config
 	expired    prometheus.Counter
+	events     prometheus.Counter
 	diskFreed  prometheus.Counter
 	deleteErrs prometheus.Counter
 }
@@ -62,13 +66,15 @@ func New(c Config) *Sweeper {
 		c: c,
 		expired: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "retention", Name: "expired_segments_total",
 			Help: "Segments deleted because they outlived their camera's retention.", ConstLabels: lbl}),
+		events: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "retention", Name: "expired_events_total",
+			Help: "Events deleted because they outlived their camera's retention (or their camera).", ConstLabels: lbl}),
 		diskFreed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "retention", Name: "disk_pressure_segments_total",
 			Help: "Segments deleted early because local free space fell below min_free_bytes.", ConstLabels: lbl}),
 		deleteErrs: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "retention", Name: "object_delete_errors_total",
 			Help: "Object deletions that failed after their index rows were removed (orphaned objects).", ConstLabels: lbl}),
 	}
 	if c.Registerer != nil {
-		c.Registerer.MustRegister(s.expired, s.diskFreed, s.deleteErrs)
+		c.Registerer.MustRegister(s.expired, s.events, s.diskFreed, s.deleteErrs)
 	}
 	return s
 }
@@ -112,6 +118,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 		if err != nil {
 			return res, err
 		}
+		if err := s.expireEvents(ctx, c.ID, cutoff); err != nil {
+			return res, err
+		}
 	}
 	// Recordings of cameras that no longer exist go entirely.
 	withRows, err := s.c.Index.SegmentCameras(ctx)
@@ -126,6 +135,18 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 		res.Expired += n
 		if err != nil {
 			return res, err
+		}
+	}
+	// Events of cameras that no longer exist go too.
+	withEvents, err := s.c.Index.EventCameras(ctx)
+	if err != nil {
+		return res, fmt.Errorf("list cameras with events: %w", err)
+	}
+	for _, id := range withEvents {
+		if !known[id] {
+			if err := s.expireEvents(ctx, id, now.Add(100*365*24*time.Hour)); err != nil {
+				return res, err
+			}
 		}
 	}
 	if res.Expired > 0 {
@@ -154,6 +175,21 @@ func (s *Sweeper) expire(ctx context.Context, cameraID string, cutoff time.Time)
 		s.expired.Add(float64(len(segs)))
 		if len(segs) < s.c.Batch {
 			return total, nil
+		}
+	}
+}
+
+// expireEvents deletes a camera's events that started before cutoff,
+// batch by batch.
+func (s *Sweeper) expireEvents(ctx context.Context, cameraID string, cutoff time.Time) error {
+	for {
+		n, err := s.c.Index.DeleteEvents(ctx, cameraID, cutoff, s.c.Batch)
+		if err != nil {
+			return fmt.Errorf("camera %s: expired events: %w", cameraID, err)
+		}
+		s.events.Add(float64(n))
+		if n < s.c.Batch {
+			return nil
 		}
 	}
 }
@@ -211,6 +247,9 @@ func (s *Sweeper) relieveDisk(ctx context.Context) (int, error) {
 		for cam, ss := range byCam {
 			if err := s.remove(ctx, cam, ss); err != nil {
 				return total, err
+			}
+			if s.c.OnDiskPressure != nil {
+				s.c.OnDiskPressure(cam, len(ss), ss[0].Start, ss[len(ss)-1].End)
 			}
 		}
 		total += len(segs)

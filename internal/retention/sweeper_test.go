@@ -159,14 +159,23 @@ func TestDiskPressureDeletesOldestFirst(t *testing.T) {
 	newer := []store.Segment{f.segment(t, "a", 2*time.Hour), f.segment(t, "b", time.Hour)}
 	free := int64(0)
 	ld := &lowDisk{Local: f.blobs, free: &free}
+	told := map[string]int{}
 	s := New(Config{Zone: "local", Dir: f.dir, Index: f.zone, Blobs: ld, MinFreeBytes: 2000, Batch: 1, Now: func() time.Time { return f.now },
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), OnDiskPressure: func(cam string, n int, from, to time.Time) {
+			if !from.Before(to) {
+				t.Errorf("early delete of %s told %s..%s", cam, from, to)
+			}
+			told[cam] += n
+		}})
 	res, err := s.Sweep(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.DiskPressure != 2 {
 		t.Fatalf("deleted %d for disk pressure, want 2", res.DiskPressure)
+	}
+	if told["a"] != 1 || told["b"] != 1 {
+		t.Errorf("early deletes told: %v", told)
 	}
 	for _, sg := range oldest {
 		if obj, row := f.exists(t, sg); obj || row {
@@ -176,6 +185,35 @@ func TestDiskPressureDeletesOldestFirst(t *testing.T) {
 	for _, sg := range newer {
 		if obj, row := f.exists(t, sg); !obj || !row {
 			t.Errorf("newer %s deleted while older ones were enough", sg.Key)
+		}
+	}
+}
+
+// TestExpiresEvents: a camera's events go with its retention, and those
+// of deleted cameras go entirely.
+func TestExpiresEvents(t *testing.T) {
+	f := setup(t)
+	ctx := context.Background()
+	f.camera(t, "keep", 2)
+	ev := func(id, cam string, age time.Duration) {
+		t.Helper()
+		_, err := f.zone.InsertEvent(ctx, store.Event{ID: id, CameraID: cam, OrgID: "o1", Type: "custom", Start: f.now.Add(-age), Source: "system"})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ev("old", "keep", 3*24*time.Hour)
+	ev("new", "keep", 24*time.Hour)
+	ev("gone", "deleted", time.Hour)
+	s := New(Config{Zone: "local", Dir: f.dir, Index: f.zone, Blobs: f.blobs, Now: func() time.Time { return f.now },
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if _, err := s.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{"old": false, "new": true, "gone": false} {
+		_, err := f.zone.GetEvent(ctx, id)
+		if got := err == nil; got != want {
+			t.Errorf("event %s kept %v, want %v (%v)", id, got, want, err)
 		}
 	}
 }

@@ -183,7 +183,7 @@ func (d *demuxer) finish() (*Sample, error) {
 		return nil, errors.New("no access units")
 	}
 	for _, t := range d.tracks {
-		if t.IsVideo() && !hasParams(t.Codec) {
+		if t.IsVideo() && !hub.HasParams(t.Codec) {
 			return nil, fmt.Errorf("track %d: no parameter sets (SPS/PPS) found", t.ID)
 		}
 	}
@@ -256,16 +256,6 @@ func loopDuration(lead hub.Track, units []rawUnit) time.Duration {
 	}
 	frame := (last - first) / int64(n-1)
 	return ticksToDur(last+frame, lead.ClockRate)
-}
-
-func hasParams(c codecs.Codec) bool {
-	switch c := c.(type) {
-	case *codecs.H264:
-		return c.SPS != nil && c.PPS != nil
-	case *codecs.H265:
-		return c.VPS != nil && c.SPS != nil && c.PPS != nil
-	}
-	return true
 }
 
 // h264Params returns the SPS and PPS of au, or nils unless both are there.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -168,4 +169,59 @@ func (b *base) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return b.mapErr(err)
 	}
 	return b.mapErr(tx.Commit())
+}
+
+// conds collects the conditions of a WHERE clause and their arguments.
+type conds struct {
+	parts []string
+	args  []any
+}
+
+// add appends a condition with its arguments.
+func (c *conds) add(cond string, args ...any) {
+	c.parts, c.args = append(c.parts, cond), append(c.args, args...)
+}
+
+// in appends "col IN (vals)"; an error when there are too many values.
+func (c *conds) in(col string, vals []string) error {
+	ph, a, err := inList(vals)
+	if err != nil {
+		return err
+	}
+	c.add(col+" IN ("+ph+")", a...)
+	return nil
+}
+
+// orgs appends "org_id IN (ids)" unless ids is nil (any organisation);
+// false when ids is empty, which nothing matches.
+func (c *conds) orgs(ids []string) (bool, error) {
+	if ids == nil {
+		return true, nil
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	return true, c.in("org_id", ids)
+}
+
+// where is the clause, "" when there is no condition.
+func (c *conds) where() string {
+	if len(c.parts) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(c.parts, " AND ")
+}
+
+// cameraIDs lists the distinct camera ids of table (segments or events)
+// without scanning it.
+func (r *zone) cameraIDs(ctx context.Context, table string) ([]string, error) {
+	rows, err := r.db.QueryContext(ctx, strings.ReplaceAll(r.d.distinctCameras, "segments", table))
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (string, error) {
+		var id string
+		err := rows.Scan(&id)
+		return id, err
+	})
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"strings"
 )
 
 // auditCols is the column list scanAudit reads.
@@ -57,36 +56,24 @@ func (r *directory) LastAudit(ctx context.Context) (AuditEntry, error) {
 // most f.Limit, 1000 when unset, never more than 10000. From is inclusive,
 // To exclusive.
 func (r *directory) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
-	var where []string
-	var args []any
+	var c conds
 	if !f.From.IsZero() {
-		where, args = append(where, "time_us >= ?"), append(args, toMicros(f.From))
+		c.add("time_us >= ?", toMicros(f.From))
 	}
 	if !f.To.IsZero() {
-		where, args = append(where, "time_us < ?"), append(args, toMicros(f.To))
+		c.add("time_us < ?", toMicros(f.To))
 	}
 	if f.Actor != "" {
-		where, args = append(where, "actor = ?"), append(args, f.Actor)
+		c.add("actor = ?", f.Actor)
 	}
 	if f.CameraID != "" {
-		where, args = append(where, "camera_id = ?"), append(args, f.CameraID)
+		c.add("camera_id = ?", f.CameraID)
 	}
-	if f.OrgIDs != nil {
-		if len(f.OrgIDs) == 0 {
-			return nil, nil
-		}
-		ph, a, err := inList(f.OrgIDs)
-		if err != nil {
-			return nil, err
-		}
-		where, args = append(where, "org_id IN ("+ph+")"), append(args, a...)
+	if ok, err := c.orgs(f.OrgIDs); !ok || err != nil {
+		return nil, err
 	}
-	q := "SELECT " + auditCols + " FROM audit_log"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY seq DESC LIMIT ?"
-	args = append(args, clampLimit(f.Limit, defaultAuditLimit, maxAuditLimit))
+	q := "SELECT " + auditCols + " FROM audit_log" + c.where() + " ORDER BY seq DESC LIMIT ?"
+	args := append(c.args, clampLimit(f.Limit, defaultAuditLimit, maxAuditLimit))
 	return r.audit(ctx, q, args...)
 }
 

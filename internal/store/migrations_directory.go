@@ -147,6 +147,7 @@ var directoryMigrations = []migration{
 		},
 	}},
 	dirMigrationSecAuth,
+	dirMigrationWebhooks,
 }
 
 // dropOrphanGrants deletes the grants whose user is not a member of the

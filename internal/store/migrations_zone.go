@@ -71,4 +71,59 @@ var zoneMigrations = []migration{
 			"ALTER TABLE camera_status ADD COLUMN IF NOT EXISTS unrecorded_tracks VARCHAR(320) NOT NULL DEFAULT ''",
 		},
 	}},
+	// Events: what happened to a camera (online, offline, recording gaps,
+	// storage pressure, motion, custom events of integrations), with a
+	// zone-wide sequence number that readers tail (events.seq), the
+	// counter that hands it out in commit order (event_seq), and the
+	// announced presence of each camera (camera_presence), which makes
+	// online and offline events happen once per change across the zone's
+	// camera servers.
+	{version: 3, name: "events, their sequence and camera presence", tables: []table{
+		{
+			// Clustered on (camera, start) so that a camera's timeline and
+			// retention deletes are range scans.
+			name: "events",
+			cols: []column{
+				{name: "camera_id", typ: tID},
+				{name: "start_us", typ: tBigInt},
+				{name: "id", typ: tID},
+				{name: "org_id", typ: tID},
+				{name: "type", typ: tKey},
+				{name: "end_us", typ: tBigInt},
+				{name: "ongoing", typ: tBool},
+				{name: "detail", typ: tText},
+				{name: "source", typ: tKey},
+				{name: "seq", typ: tBigInt},
+			},
+			pk: []string{"camera_id", "start_us", "id"},
+			indexes: []index{
+				{name: "events_org", cols: []string{"org_id", "start_us"}},
+				{name: "events_seq", cols: []string{"seq"}, unique: true},
+				{name: "events_id", cols: []string{"id"}, unique: true},
+				{name: "events_ongoing", cols: []string{"ongoing", "camera_id"}},
+			},
+			clustered: true,
+		},
+		{
+			name: "event_seq",
+			cols: []column{
+				{name: "name", typ: tID},
+				{name: "n", typ: tBigInt},
+			},
+			pk: []string{"name"},
+		},
+		{
+			name: "camera_presence",
+			cols: []column{
+				{name: "camera_id", typ: tID},
+				{name: "state", typ: tID},
+				{name: "server_id", typ: tID},
+				{name: "since_us", typ: tBigInt},
+			},
+			pk: []string{"camera_id"},
+		},
+	}, sql: map[string][]string{
+		"sqlite": {"INSERT OR IGNORE INTO event_seq (name, n) VALUES ('events', 0)"},
+		"mysql":  {"INSERT IGNORE INTO event_seq (name, n) VALUES ('events', 0)"},
+	}},
 }

@@ -126,12 +126,16 @@ type Directory interface {
 	// ScanAudit calls fn for every entry in Seq order.
 	ScanAudit(ctx context.Context, fn func(AuditEntry) error) error
 
+	// WebhookStore is the organisations' webhooks, their delivery
+	// cursors and log (dir_webhooks.go).
+	WebhookStore
+
 	Ping(ctx context.Context) error
 	Close() error
 }
 
 // Zone is the per-zone repository: the recording index, camera status,
-// server registry and leases.
+// server registry, leases and events.
 type Zone interface {
 	// InsertSegment adds an index row. Inserting the same (camera, start)
 	// twice is not an error (uploads may be retried after a crash).
@@ -165,6 +169,9 @@ type Zone interface {
 	ClaimLease(ctx context.Context, cameraID, serverID string, ttl time.Duration, now time.Time) (bool, error)
 	ReleaseLeases(ctx context.Context, serverID string) error
 	ListLeases(ctx context.Context, serverID string) ([]Lease, error)
+
+	// EventStore is the zone's event log and camera presence (zone_events.go).
+	EventStore
 
 	Ping(ctx context.Context) error
 	Close() error

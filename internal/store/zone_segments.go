@@ -135,15 +135,7 @@ func (r *zone) DeleteSegments(ctx context.Context, cameraID string, starts []tim
 
 // SegmentCameras lists the cameras that have any segment, by id.
 func (r *zone) SegmentCameras(ctx context.Context) ([]string, error) {
-	rows, err := r.db.QueryContext(ctx, r.d.distinctCameras)
-	if err != nil {
-		return nil, r.mapErr(err)
-	}
-	return collect(rows, r.mapErr, func(rows *sql.Rows) (string, error) {
-		var id string
-		err := rows.Scan(&id)
-		return id, err
-	})
+	return r.cameraIDs(ctx, "segments")
 }
 
 func (r *zone) segments(ctx context.Context, q string, args ...any) ([]Segment, error) {

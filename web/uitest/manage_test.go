@@ -36,7 +36,7 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	b.do("reload", chromedp.Navigate(b.base+"/#/"))
 	b.login(adminEmail, adminPW, nil)
 	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].map((a) => a.textContent)`)
-	if !slices.Equal(nav, []string{"Cameras", "Manage cameras", "Members", "Audit log", "Account"}) {
+	if !slices.Equal(nav, []string{"Cameras", "Manage cameras", "Members", "Audit log", "Webhooks", "Account"}) {
 		t.Errorf("owner's navigation = %q", nav)
 	}
 	b.do("manage cameras", chromedp.Navigate(b.base+"/#/manage/cameras"))

@@ -35,7 +35,8 @@ type server struct {
 // admin; args add flags.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	n := apptest.Start(t, append([]string{"--segment-duration", "4s"}, args...)...)
+	flags := append([]string{"--segment-duration", "4s"}, webhookFlags...)
+	n := apptest.Start(t, append(flags, args...)...)
 	s := &server{t: t, base: n.Base}
 	var r struct{ Token string }
 	if code := s.call("POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPW}, &r); code != 200 {

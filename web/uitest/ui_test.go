@@ -51,7 +51,8 @@ func TestBrowser(t *testing.T) {
 	_ = t.Run("viewer", func(t *testing.T) { viewerSteps(t, b, f) }) &&
 		t.Run("totp", func(t *testing.T) { totpSteps(t, b) }) &&
 		t.Run("day", func(t *testing.T) { daySteps(t, b, srv, first, last, recStart, ffprobe) }) &&
-		t.Run("admin", func(t *testing.T) { adminSteps(t, b, srv, f.org, f.members[viewer], f.members[totpUser]) })
+		t.Run("admin", func(t *testing.T) { adminSteps(t, b, srv, f.org, f.members[viewer], f.members[totpUser]) }) &&
+		t.Run("webhooks", func(t *testing.T) { webhookSteps(t, b, srv, f.org) })
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Errorf("the page threw:\n%s", strings.Join(ex, "\n"))
 	}
@@ -230,6 +231,12 @@ func daySteps(t *testing.T, b *tab, srv *server, first, last camera, recStart ti
 	b.do("back to live", chromedp.Click(chromedp.ID("back-live")))
 	b.waitJS(5*time.Second, "live mode", `document.querySelector('#stage').dataset.mode === 'live'`)
 	advances("live again", `document.querySelector('#player')`)
+	// In live mode the playhead is now: the image comes from the segment
+	// the camera server is still writing.
+	before := eval[string](b, `document.querySelector('#snapshot').src`)
+	b.do("image at the live playhead", chromedp.Click(chromedp.ID("image-button")))
+	b.waitJS(20*time.Second, "the image of now", fmt.Sprintf(`(() => { const i = document.querySelector('#snapshot');
+	  return i.src !== %q && i.naturalWidth === 1280; })()`, before))
 
 	// Export a 15 s clip from the recording.
 	dl := t.TempDir()

@@ -122,8 +122,23 @@ func NewRTSPConn(c net.Conn, interval time.Duration, bufs *Buffers) net.Conn {
 // newBatchConn wraps c, taking its read-ahead buffers from bufs; interval
 // 0 turns batching off (read-ahead only).
 func newBatchConn(c net.Conn, interval time.Duration, bufs *Buffers) *batchConn {
-	return &batchConn{Conn: c, interval: interval, bufs: bufs, quiet: newQuietReader(c),
+	return &batchConn{Conn: c, interval: interval, bufs: bufs, quiet: newQuietReader(socket(c)),
 		libraryRead: time.Now(), keepAlive: keepAliveAfter}
+}
+
+// socket follows NetConn from c down to the connection that wraps no
+// other, the socket whose file descriptor the quiet reads use. A wrapper
+// that has NetConn must read the same bytes as its socket (netlimit's
+// connections, which only count themselves, do; a tls.Conn does not and
+// is never given to the fast path): its own Read is bypassed.
+func socket(c net.Conn) net.Conn {
+	for {
+		w, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return c
+		}
+		c = w.NetConn()
+	}
 }
 
 // Read serves p from the read-ahead buffer, refilling it with one read of

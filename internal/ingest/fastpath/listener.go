@@ -1,7 +1,6 @@
 package fastpath
 
 import (
-	"log/slog"
 	"net"
 	"sync"
 	"time"
@@ -9,8 +8,6 @@ import (
 
 // ListenConfig configures a Listener.
 type ListenConfig struct {
-	// MaxConns bounds the open connections; those over it are closed at once.
-	MaxConns int
 	// FirstRead bounds the wait for a new connection's first bytes (the
 	// RTSP library sets no deadline before the first request).
 	FirstRead time.Duration
@@ -19,21 +16,20 @@ type ListenConfig struct {
 	// SplitRTSP follows the RTSP structure of the connections' streams, so
 	// that their frames can be tapped (NewRTSPConn).
 	SplitRTSP bool
-	// Name names the listener in logs ("rtsp", "rtmp").
-	Name string
-	// Log receives the refusals; required.
-	Log *slog.Logger
 }
 
-// Listener bounds the number of open connections, reads them in batches,
-// and can stop accepting without reporting an error to the server loop
-// that owns it: after Stop, Accept blocks until Close, so the server keeps
-// its sessions (drain).
+// Listener reads the connections of a listener in batches, and can stop
+// accepting without reporting an error to the server loop that owns it:
+// after Stop, Accept blocks until Close, so the server keeps its sessions
+// (drain). It does not bound the connections: the listener it wraps does
+// (ingest gives it a netlimit.Listener), and the connections that one
+// returns may wrap their socket as long as their reads are the socket's
+// and NetConn returns it (as netlimit's do): the batched reads go to the
+// socket itself (see socket).
 type Listener struct {
 	net.Listener
-	cfg   ListenConfig
-	slots chan struct{}
-	bufs  *Buffers
+	cfg  ListenConfig
+	bufs *Buffers
 
 	once    sync.Once
 	stopped chan struct{}
@@ -43,38 +39,29 @@ type Listener struct {
 
 // NewListener wraps ln.
 func NewListener(ln net.Listener, cfg ListenConfig) *Listener {
-	return &Listener{Listener: ln, cfg: cfg, slots: make(chan struct{}, cfg.MaxConns), bufs: NewBuffers(),
+	return &Listener{Listener: ln, cfg: cfg, bufs: NewBuffers(),
 		stopped: make(chan struct{}), closed: make(chan struct{})}
 }
 
-// Accept returns the next connection while a slot is free; connections over
-// the limit are closed at once.
+// Accept returns the next connection of the wrapped listener, batched
+// (and split, with SplitRTSP) and with its first read bounded.
 func (g *Listener) Accept() (net.Conn, error) {
-	for {
-		c, err := g.Listener.Accept()
-		if err != nil {
-			select {
-			case <-g.stopped:
-				<-g.closed
-				return nil, net.ErrClosed
-			default:
-				return nil, err
-			}
-		}
+	c, err := g.Listener.Accept()
+	if err != nil {
 		select {
-		case g.slots <- struct{}{}:
-			c.SetReadDeadline(time.Now().Add(g.cfg.FirstRead))
-			bc := newBatchConn(c, g.cfg.Batch, g.bufs)
-			if g.cfg.SplitRTSP {
-				bc.split = &rtspSplitter{}
-			}
-			return &gateConn{batchConn: bc, release: func() { <-g.slots }}, nil
+		case <-g.stopped:
+			<-g.closed
+			return nil, net.ErrClosed
 		default:
-			g.cfg.Log.Warn("connection limit reached, refusing connection", "listener", g.cfg.Name,
-				"limit", cap(g.slots), "remote", c.RemoteAddr().String())
-			c.Close()
+			return nil, err
 		}
 	}
+	_ = c.SetReadDeadline(time.Now().Add(g.cfg.FirstRead))
+	bc := newBatchConn(c, g.cfg.Batch, g.bufs)
+	if g.cfg.SplitRTSP {
+		bc.split = &rtspSplitter{}
+	}
+	return bc, nil
 }
 
 // Stop closes the socket so nothing new connects; open connections stay.
@@ -90,17 +77,4 @@ func (g *Listener) Close() error {
 	g.Stop()
 	g.cOnce.Do(func() { close(g.closed) })
 	return nil
-}
-
-// gateConn frees its listener slot once closed, and reads in batches.
-type gateConn struct {
-	*batchConn
-	once    sync.Once
-	release func()
-}
-
-func (c *gateConn) Close() error {
-	err := c.batchConn.Close()
-	c.once.Do(c.release)
-	return err
 }

@@ -9,6 +9,7 @@ import { showCamera } from './camera.js';
 import { showManageCameras } from './manage_cameras.js';
 import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
+import { showWebhooks } from './webhooks.js';
 import { showAccount } from './account.js';
 import { showSync } from './sync.js';
 import { clearStills } from './stills.js';
@@ -28,6 +29,7 @@ const routes = [
   { re: /^#\/manage\/cameras$/, view: showManageCameras, cap: 'cameras' },
   { re: /^#\/manage\/members$/, view: showMembers, cap: 'members' },
   { re: /^#\/manage\/audit$/, view: showAudit, cap: 'audit' },
+  { re: /^#\/manage\/webhooks$/, view: showWebhooks, cap: 'members' },
   { re: /^#\/account$/, view: showAccount },
 ];
 
@@ -71,6 +73,7 @@ function nav() {
     ['#/manage/cameras', 'Manage cameras', c.cameras],
     ['#/manage/members', 'Members', c.members],
     ['#/manage/audit', 'Audit log', c.audit],
+    ['#/manage/webhooks', 'Webhooks', c.members],
     ['#/account', 'Account', true],
   ];
   clear(document.getElementById('nav'), links.filter((l) => l[2]).map(([href, label]) => h('a', { href, 'data-nav': href }, label)));
