@@ -45,9 +45,12 @@ func TestUpdateKeepsRotation(t *testing.T) {
 				t.Fatal(err)
 			}
 			off, one := "off", 1
-			got, changed, err := s.Update(ctx, stale, cameras.Spec{Recording: &off, RetentionDays: &one})
+			got, changed, newSecret, err := s.Update(ctx, stale, cameras.Spec{Recording: &off, RetentionDays: &one})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if newSecret != "" {
+				t.Fatal("an update that keeps a push camera push handed out a new secret")
 			}
 			if got.Recording != "off" || got.RetentionDays != 1 {
 				t.Fatalf("update not applied: %+v", got)
