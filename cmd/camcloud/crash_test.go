@@ -26,7 +26,7 @@ import (
 )
 
 // buildBinary compiles camcloud once per test into a temp dir.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	goBin := testenv.Tool(t, "go")
 	out := filepath.Join(t.TempDir(), "camcloud")

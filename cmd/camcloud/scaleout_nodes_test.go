@@ -21,7 +21,7 @@ import (
 // node is one `camcloud serve` process of the scale-out test that can be
 // killed, drained and started again on the same data directory.
 type node struct {
-	t       *testing.T
+	t       testing.TB
 	name    string
 	bin     string
 	args    []string
@@ -178,7 +178,7 @@ func (n *node) spoolFiles() []string {
 // soPort returns a free 127.0.0.1 port below the kernel's ephemeral range
 // (32768 and up on Linux), so that no outgoing connection of the many
 // processes of the test takes it between now and the child binding it.
-func soPort(t *testing.T) string {
+func soPort(t testing.TB) string {
 	t.Helper()
 	for range 200 {
 		var b [2]byte

@@ -168,13 +168,17 @@ func (s *server) patchCamera(w http.ResponseWriter, r *http.Request, rq *httpapi
 		httpapi.Fail(w, r, httpapi.BadRequest("a camera cannot move to another organisation"))
 		return
 	}
-	c, changed, err := s.Cameras.Update(r.Context(), c, req.spec())
+	c, changed, secret, err := s.Cameras.Update(r.Context(), c, req.spec())
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
 	httpapi.Record(r, rq, "camera.update", "camera:"+c.ID, c.OrgID, c.ID, changed.String())
-	httpapi.WriteJSON(w, http.StatusOK, toJSON(rq, c, s.Cameras.Status(r.Context(), c)))
+	out := toJSON(rq, c, s.Cameras.Status(r.Context(), c))
+	if secret != "" { // a pull camera became a push camera: it needs URLs to push to
+		out.Ingest = s.ingestURLs(r, c, secret)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *server) deleteCamera(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {

@@ -151,14 +151,16 @@ type authzFixture struct {
 	recFrom time.Time // before camera A's recording began
 	recAt   time.Time // inside its first recorded span
 	n       int       // counter for unique names
+	hookURL string    // a webhook receiver on 127.0.0.1
+	hookID  string    // a webhook of organisation A, made on first use
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
-	n := apptest.Start(t, "--segment-duration", "2s")
+	n := apptest.Start(t, append([]string{"--segment-duration", "2s"}, webhookFlags...)...)
 	// Logging in again for every logout would hit the login rate limits.
 	n.App.Accounts.SetLimits(auth.NewLimiter(1e6, 1e6, 1000), auth.NewLimiter(1e6, 1e6, 1000))
 	e := &env{t: t, base: n.Base, app: n.App}
-	f := &authzFixture{t: t, e: e, w: e.world(), callers: map[string]*caller{}}
+	f := &authzFixture{t: t, e: e, w: e.world(), callers: map[string]*caller{}, hookURL: testenv.NewHookReceiver(t).URL}
 	for _, role := range []string{"owner", "admin", "operator", "viewer"} {
 		f.callers[role] = &caller{email: role + "@a.example", password: "password-" + role, token: f.w.tok[role], userID: f.w.ids[role]}
 	}
@@ -238,6 +240,20 @@ func (f *authzFixture) freshCamera(who string) string {
 	return id
 }
 
+// webhook returns a webhook of organisation A: a new one to delete, else
+// the same one for every call (an organisation has at most 20).
+func (f *authzFixture) webhook(fresh bool) string {
+	if f.hookID != "" && !fresh {
+		return f.hookID
+	}
+	id := f.e.must(f.e.do("POST", "/api/v1/orgs/"+f.w.orgA+"/webhooks", f.w.admin,
+		map[string]any{"url": f.hookURL, "enabled": false}), 201).str("id")
+	if !fresh {
+		f.hookID = id
+	}
+	return id
+}
+
 // freshMember adds a viewer to organisation A and returns their id.
 func (f *authzFixture) freshMember() string {
 	return f.e.must(f.e.do("POST", "/api/v1/orgs/"+f.w.orgA+"/members", f.w.admin,
@@ -298,6 +314,9 @@ func (f *authzFixture) request(rt httpapi.Route, who string) (method, path strin
 		case "{id}":
 			if strings.Contains(rt.Path, "/invitations/") {
 				return f.freshInvitation(rt.Path, who)
+			}
+			if strings.Contains(rt.Path, "/webhooks/") {
+				return f.webhook(method == "DELETE")
 			}
 			if changes {
 				return f.freshCamera(who)
@@ -370,6 +389,10 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]any{"org_id": f.w.orgA, "name": f.unique("cam"), "source": map[string]string{"type": "push"}}
 	case "PATCH /api/v1/cameras/{id}":
 		return map[string]string{"name": f.unique("renamed")}
+	case "POST /api/v1/orgs/{org}/webhooks":
+		return map[string]any{"url": f.hookURL, "enabled": false}
+	case "PATCH /api/v1/orgs/{org}/webhooks/{id}":
+		return map[string]any{"description": f.unique("hook")}
 	case "PUT /api/v1/cameras/{id}/grants/{user}":
 		return map[string]any{"permissions": []string{"live"}}
 	case "POST /api/v1/cameras/{id}/events":

@@ -17,6 +17,7 @@ import (
 	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/webhooks"
 )
 
 // Deps is everything the handlers need.
@@ -26,6 +27,7 @@ type Deps struct {
 	Cameras  *cameras.Service
 	Audit    *audit.Log
 	Events   *events.Service
+	Webhooks *webhooks.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).
@@ -91,6 +93,8 @@ func Register(rt *httpapi.Router, d Deps) {
 	rt.Handle("GET /api/v1/events/stream", s.streamEvents)
 	rt.Handle("GET /api/v1/cameras/{id}/events", s.cameraEvents)
 	rt.Handle("POST /api/v1/cameras/{id}/events", s.postEvent)
+
+	s.registerWebhooks(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

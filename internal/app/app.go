@@ -35,6 +35,7 @@ import (
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/webhooks"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -50,6 +51,8 @@ type App struct {
 	Audit    *audit.Log
 	// Events records, lists and streams events (both roles).
 	Events *events.Service
+	// Webhooks manages and delivers webhooks (api role; webhooks.go).
+	Webhooks *webhooks.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry

@@ -67,6 +67,9 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := a.startWebhooks(ctx); err != nil {
+		return err
+	}
 	if err := a.Listen(extra...); err != nil {
 		return err
 	}

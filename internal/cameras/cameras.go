@@ -143,15 +143,30 @@ func (s *Service) Create(ctx context.Context, orgID string, sp Spec) (store.Came
 // directory when the change is written (c only names it and its zone): a
 // concurrent edit or key rotation is kept. It returns the camera and what
 // changed. The zone of a camera cannot change.
-func (s *Service) Update(ctx context.Context, c store.Camera, sp Spec) (store.Camera, Changes, error) {
+//
+// An update that turns a pull camera into a push camera also replaces its
+// ingest secret in the same write and returns the new one (otherwise
+// secret is ""): the camera now needs URLs to push to, and the secret made
+// when it was created as a pull camera was never meant to be used.
+func (s *Service) Update(ctx context.Context, c store.Camera, sp Spec) (after store.Camera, changed Changes, secret string, err error) {
 	if sp.Zone != nil && *sp.Zone != c.Zone {
-		return c, nil, invalid("a camera's zone cannot be changed")
+		return c, nil, "", invalid("a camera's zone cannot be changed")
 	}
-	before, after, err := s.dir.ModifyCamera(ctx, c.ID, func(cur *store.Camera) error { return s.apply(cur, sp) })
+	before, after, err := s.dir.ModifyCamera(ctx, c.ID, func(cur *store.Camera) error {
+		secret = ""
+		wasPull := cur.SourceType == "pull"
+		if err := s.apply(cur, sp); err != nil {
+			return err
+		}
+		if wasPull && cur.SourceType == "push" {
+			secret, cur.IngestSecretHash = newSecret()
+		}
+		return nil
+	})
 	if err != nil {
-		return c, nil, err
+		return c, nil, "", err
 	}
-	return after, diff(before, after), nil
+	return after, diff(before, after), secret, nil
 }
 
 // RotateKey replaces the camera's ingest secret and returns the new one;

@@ -34,9 +34,12 @@ func TestUpdateKeepsRotation(t *testing.T) {
 				t.Fatal(err)
 			}
 			off, one := "off", 1
-			got, changed, err := s.Update(ctx, stale, cameras.Spec{Recording: &off, RetentionDays: &one})
+			got, changed, newSecret, err := s.Update(ctx, stale, cameras.Spec{Recording: &off, RetentionDays: &one})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if newSecret != "" {
+				t.Fatal("an update that keeps a push camera push handed out a new secret")
 			}
 			if got.Recording != "off" || got.RetentionDays != 1 {
 				t.Fatalf("update not applied: %+v", got)
@@ -61,7 +64,7 @@ func TestUpdateMotion(t *testing.T) {
 	}
 	s := cameras.New(dir, nil, nil)
 	off, eight := false, 8
-	got, changed, err := s.Update(ctx, c, cameras.Spec{Motion: &cameras.Motion{Enabled: &off, Sensitivity: &eight}})
+	got, changed, _, err := s.Update(ctx, c, cameras.Spec{Motion: &cameras.Motion{Enabled: &off, Sensitivity: &eight}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +75,7 @@ func TestUpdateMotion(t *testing.T) {
 		t.Fatalf("changes %q, want %q", changed, want)
 	}
 	for _, bad := range []int{0, 11, -5, 1 << 40} {
-		_, _, err := s.Update(ctx, c, cameras.Spec{Motion: &cameras.Motion{Sensitivity: &bad}})
+		_, _, _, err := s.Update(ctx, c, cameras.Spec{Motion: &cameras.Motion{Sensitivity: &bad}})
 		if _, ok := err.(*cameras.ValidationError); !ok {
 			t.Errorf("sensitivity %d: %v, want a validation error", bad, err)
 		}

@@ -134,6 +134,8 @@ type Config struct {
 	DebugAddr string `yaml:"debug_addr"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// Webhooks configures webhook delivery (webhooks.go).
+	Webhooks `yaml:",inline"`
 	// GCPercent is the Go garbage collector's target (GOGC), 10 to 1000;
 	// the GOGC environment variable wins when set. The default is Go's,
 	// 100: since video no longer waits in the heap for its fragment, 50
@@ -205,6 +207,7 @@ func Default() Config {
 		HTTPS:             HTTPSAuto,
 
 		AuditCheckpointInterval: 5 * time.Minute,
+		Webhooks:                defaultWebhooks(),
 		LogLevel:                "info",
 		GCPercent:               100,
 	}
@@ -331,6 +334,9 @@ func (c *Config) Finish() error {
 	}
 	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
 		return fmt.Errorf("pull_allow: %w", err)
+	}
+	if err := c.Webhooks.check(); err != nil {
+		return err
 	}
 	if c.AuditKey != "" && len(c.AuditKey) < 32 {
 		return errors.New("audit_key must be at least 32 characters")

@@ -55,6 +55,9 @@ var reserved = []struct {
 // It is safe for concurrent use.
 type Policy struct {
 	allow []netip.Prefix
+	// setting names the configuration that allows private ranges, in
+	// refusals ("pull_allow" unless NewFor says otherwise).
+	setting string
 
 	mu   sync.Mutex
 	self []netip.AddrPort // the server's own listeners
@@ -63,8 +66,12 @@ type Policy struct {
 // New returns a policy that allows the private (and otherwise refused)
 // addresses inside allow. Unspecified, multicast and broadcast addresses
 // and the server's own listeners stay refused whatever allow says.
-func New(allow []netip.Prefix) *Policy {
-	return &Policy{allow: append([]netip.Prefix(nil), allow...)}
+func New(allow []netip.Prefix) *Policy { return NewFor(allow, "pull_allow") }
+
+// NewFor is New for a policy whose allowed ranges are configured in the
+// setting named (e.g. "webhook_allow"), which refusals then name.
+func NewFor(allow []netip.Prefix, setting string) *Policy {
+	return &Policy{allow: append([]netip.Prefix(nil), allow...), setting: setting}
 }
 
 // ParseAllow parses a list of CIDR prefixes (a bare address counts as a
@@ -133,21 +140,21 @@ func (p *Policy) Check(ap netip.AddrPort) error {
 			return nil
 		}
 	}
-	if reason := classify(a); reason != "" {
+	if reason := classify(a, p.setting); reason != "" {
 		return refuse(reason)
 	}
 	return nil
 }
 
 // classify names why a is not a public unicast address, or "".
-func classify(a netip.Addr) string {
+func classify(a netip.Addr, setting string) string {
 	switch {
 	case a.IsLoopback():
 		return "a loopback address"
 	case a.IsLinkLocalUnicast():
 		return "a link-local address (such as a cloud metadata service)"
 	case a.IsPrivate():
-		return "a private address (allow its range in pull_allow to pull from it)"
+		return "a private address (allow its range in " + setting + " to reach it)"
 	}
 	for _, r := range reserved {
 		if r.p.Contains(a) {

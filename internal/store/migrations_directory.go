@@ -148,6 +148,7 @@ var directoryMigrations = []migration{
 	}},
 	dirMigrationSecAuth,
 	dirMigrationMotion,
+	dirMigrationWebhooks,
 }
 
 // dropOrphanGrants deletes the grants whose user is not a member of the

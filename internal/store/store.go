@@ -126,6 +126,10 @@ type Directory interface {
 	// ScanAudit calls fn for every entry in Seq order.
 	ScanAudit(ctx context.Context, fn func(AuditEntry) error) error
 
+	// WebhookStore is the organisations' webhooks, their delivery
+	// cursors and log (dir_webhooks.go).
+	WebhookStore
+
 	Ping(ctx context.Context) error
 	Close() error
 }

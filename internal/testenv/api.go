@@ -66,3 +66,24 @@ func apiDo(t testing.TB, base, token, method, path string, body io.Reader) (int,
 	raw, _ := io.ReadAll(res.Body)
 	return res.StatusCode, raw
 }
+
+// APITry sends body as JSON, as APIStatus does, for goroutines that may
+// not fail the test: it returns the status, or the transport error.
+func APITry(base, token, method, path string, body any) (int, error) {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(method, base+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, nil
+}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -86,6 +87,12 @@ func (b *tab) onEvent(ev any) {
 			}
 		}
 		line = fmt.Sprintf("console.%s: %s", e.Type, strings.Join(parts, " "))
+	case *cdplog.EventEntryAdded:
+		// the browser's own messages: failed requests and the like
+		if e.Entry == nil {
+			return
+		}
+		line = fmt.Sprintf("log.%s: %s %s", e.Entry.Level, e.Entry.Text, e.Entry.URL)
 	case *runtime.EventExceptionThrown:
 		line = "exception: " + e.ExceptionDetails.Text
 		if e.ExceptionDetails.Exception != nil {
@@ -112,10 +119,53 @@ func (b *tab) exceptions() []string {
 	return out
 }
 
+// pageTo shows page n of the camera grid with its paging buttons.
+func (b *tab) pageTo(n int) {
+	b.t.Helper()
+	b.waitJS(10*time.Second, "the grid's pager", `document.querySelector('#grid-page') && document.querySelector('#grid-page').dataset.pages`)
+	for range 1000 {
+		cur := eval[int](b, `+document.querySelector('#grid-page').dataset.page`)
+		if cur == n {
+			return
+		}
+		btn := "grid-next"
+		if cur > n {
+			btn = "grid-prev"
+		}
+		b.do("page "+btn, chromedp.Click(chromedp.ID(btn)))
+		b.waitJS(5*time.Second, "the page to change", fmt.Sprintf(`+document.querySelector('#grid-page').dataset.page !== %d`, cur))
+	}
+	b.t.Fatalf("page %d not reached", n)
+}
+
+// logsWith lists the page's console and log lines that hold every one of parts.
+func (b *tab) logsWith(parts ...string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+next:
+	for _, l := range b.logs {
+		for _, p := range parts {
+			if !strings.Contains(l, p) {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
 // do runs actions with a time limit.
 func (b *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	b.doFor(20*time.Second, what, actions...)
+}
+
+// doFor is do with a time limit of d, for a page that is busy (many videos
+// decoding on a shared machine).
+func (b *tab) doFor(d time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
@@ -125,7 +175,13 @@ func (b *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 // eval evaluates JavaScript (awaiting promises) and decodes the result.
 func eval[T any](b *tab, js string) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	return evalFor[T](b, 20*time.Second, js)
+}
+
+// evalFor is eval with a time limit of d.
+func evalFor[T any](b *tab, d time.Duration, js string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
@@ -139,7 +195,7 @@ func (b *tab) waitJS(d time.Duration, what, js string) {
 	b.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		if eval[bool](b, "!!("+js+")") {
+		if evalFor[bool](b, max(d, 20*time.Second), "!!("+js+")") {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -163,7 +219,7 @@ func (b *tab) shotFull(name string) string {
 
 func (b *tab) capture(name string, a chromedp.Action[[]byte]) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, 45*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, a)
 	if err != nil {

@@ -36,7 +36,7 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	b.do("reload", chromedp.Navigate(b.base+"/#/"))
 	b.login(adminEmail, adminPW, nil)
 	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].map((a) => a.textContent)`)
-	if !slices.Equal(nav, []string{"Cameras", "Manage cameras", "Members", "Audit log", "Account"}) {
+	if !slices.Equal(nav, []string{"Cameras", "Manage cameras", "Members", "Audit log", "Webhooks", "Account"}) {
 		t.Errorf("owner's navigation = %q", nav)
 	}
 	b.do("manage cameras", chromedp.Navigate(b.base+"/#/manage/cameras"))
@@ -113,6 +113,8 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	testenv.Eventually(t, 10*time.Second, "the camera deleted", func() bool { return srv.call("GET", "/api/v1/cameras/"+porch, nil, nil) == 404 })
 	b.waitJS(10*time.Second, "the row gone", `![...document.querySelectorAll('.cam-row')].some((r) => r.textContent.includes('Porch'))`)
 
+	pullSteps(t, b, srv)
+
 	b.do("members", chromedp.Navigate(b.base+"/#/manage/members"))
 	b.waitJS(10*time.Second, "the members", `document.querySelector('#members') && document.querySelector('#members').textContent.includes('victor@example.com')`)
 	if org := eval[string](b, `document.querySelector('#members-org').selectedOptions[0]?.textContent || ''`); org != "Acme" {
@@ -136,4 +138,40 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 		js(operator)))
 	b.shot("audit")
 	b.logout()
+}
+
+// pullSteps: adding a pull camera shows no push URLs or secret; switching
+// it to push hands them out at once.
+func pullSteps(t *testing.T, b *tab, srv *server) {
+	b.do("name the pull camera", chromedp.SendKeys(chromedp.ID("new-camera-name"), "Yard"))
+	eval[bool](b, `(() => { const f = document.querySelector('#add-camera'); const s = f.querySelector('select[name=source]');
+		s.value = 'pull'; s.dispatchEvent(new Event('change')); return true; })()`)
+	b.do("its URL", chromedp.SendKeys(chromedp.CSS(`#add-camera input[name=url]`), "rtsp://127.0.0.1:1/yard"))
+	b.do("add it", chromedp.Click(chromedp.CSS(`#add-camera button[type=submit]`)))
+	b.waitJS(10*time.Second, "the pull camera's row", `[...document.querySelectorAll('.cam-row')].some((r) => r.textContent.includes('Yard'))`)
+	b.waitJS(5*time.Second, "the note that camcloud pulls it", `!document.querySelector('#banner').hidden && document.querySelector('#banner').textContent.includes('pulls')`)
+	if eval[bool](b, `!!document.querySelector('dialog.secret')`) {
+		t.Fatal("adding a pull camera shows push ingest URLs")
+	}
+	b.shot("manage-add-pull")
+	b.clickText(".cam-row", "Yard", "button", "Edit")
+	b.waitJS(5*time.Second, "the edit form", `document.querySelector('.cam-row form select[name=source]')`)
+	eval[bool](b, `(() => { const s = document.querySelector('.cam-row form select[name=source]'); s.value = 'push';
+		s.dispatchEvent(new Event('change')); s.closest('form').querySelector('button[type=submit]').click(); return true; })()`)
+	b.waitJS(10*time.Second, "push URLs for the camera that became push", `document.querySelector('dialog.secret input') && document.querySelector('dialog.secret input').value.startsWith('rtsp://')`)
+	url := eval[string](b, `document.querySelector('dialog.secret input').value`)
+	b.shot("manage-pull-to-push")
+	b.clickText("", "", "dialog.secret button", "Done")
+	var cams struct {
+		Cameras []struct{ ID, Name string } `json:"cameras"`
+	}
+	srv.must(200, "GET", "/api/v1/cameras", nil, &cams)
+	for _, c := range cams.Cameras {
+		if c.Name == "Yard" {
+			if !strings.Contains(url, c.ID) {
+				t.Errorf("push URL %q is not the Yard camera's", url)
+			}
+			srv.must(204, "DELETE", "/api/v1/cameras/"+c.ID, nil, nil)
+		}
+	}
 }

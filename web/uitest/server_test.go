@@ -1,8 +1,13 @@
 package uitest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,10 +31,12 @@ type server struct {
 	token string
 }
 
-// startServer runs camcloud serve with short segments and logs in the admin.
-func startServer(t *testing.T) *server {
+// startServer runs camcloud serve with short segments and logs in the
+// admin; args add flags.
+func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	n := apptest.Start(t, "--segment-duration", "4s")
+	flags := append([]string{"--segment-duration", "4s"}, webhookFlags...)
+	n := apptest.Start(t, append(flags, args...)...)
 	s := &server{t: t, base: n.Base}
 	var r struct{ Token string }
 	if code := s.call("POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPW}, &r); code != 200 {
@@ -82,16 +89,72 @@ func (s *server) setup(n int, members map[string]string) fixture {
 		s.must(201, "POST", "/api/v1/orgs/"+o.ID+"/members", map[string]string{"email": email, "password": userPW, "role": role}, &m)
 		f.members[email] = m.UserID
 	}
-	for i := 1; i <= n; i++ {
-		var c camera
-		s.must(201, "POST", "/api/v1/cameras", map[string]any{"org_id": o.ID, "name": fmt.Sprintf("Cam %02d", i), "source": map[string]string{"type": "push"}}, &c)
-		f.cameras = append(f.cameras, c)
-	}
+	f.cameras = s.createCameras(o.ID, n)
 	return f
 }
 
-// push streams the H.264 sample to a camera until the test ends.
-func (s *server) push(c camera) {
+// createCameras creates push cameras "Cam 01".."Cam nn" (at least two
+// digits, so that they sort by name as by number) in org, a few at a time,
+// and returns them in that order.
+func (s *server) createCameras(org string, n int) []camera {
+	s.t.Helper()
+	out := make([]camera, n)
+	errs := make(chan error, n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := range next {
+				body := map[string]any{"org_id": org, "name": fmt.Sprintf("Cam %02d", i+1), "source": map[string]string{"type": "push"}}
+				if err := s.post("/api/v1/cameras", body, &out[i]); err != nil {
+					errs <- fmt.Errorf("create camera %d: %w", i+1, err)
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		s.t.Fatal(err)
+	}
+	return out
+}
+
+// post sends one POST with the admin token that must answer 201; unlike
+// call it may run on any goroutine.
+func (s *server) post(path string, body, out any) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest("POST", s.base+path, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if res.StatusCode != http.StatusCreated {
+		return fmt.Errorf("POST %s: %d %s", path, res.StatusCode, raw)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// push streams the H.264 sample to a camera until the test ends or the
+// returned function is called (it waits until the stream has stopped).
+func (s *server) push(c camera) (stop func()) {
 	s.t.Helper()
 	smp, err := sample.Load(testenv.RepoFile("testdata/sample-h264.ts"))
 	if err != nil {
@@ -103,7 +166,10 @@ func (s *server) push(c camera) {
 		defer close(done)
 		_ = sim.Push(ctx, []string{c.Ingest.RTSP}, smp, nil)
 	}()
-	s.t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	s.t.Cleanup(stop)
+	return stop
 }
 
 // waitOnline waits until the camera reports online.
@@ -132,4 +198,29 @@ func (s *server) recordedSince(c camera, from, to time.Time) bool {
 		}
 	}
 	return false
+}
+
+// span is a recorded range of a camera.
+type span struct{ Start, End time.Time }
+
+// spans lists a camera's recorded spans of the last hour.
+func (s *server) spans(c camera) []span {
+	s.t.Helper()
+	var r struct {
+		Spans []span `json:"spans"`
+	}
+	q := "?from=" + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + "&to=" + time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	s.must(200, "GET", "/api/v1/cameras/"+c.ID+"/recordings"+q, nil, &r)
+	return r.Spans
+}
+
+// waitOffline waits until the camera reports offline.
+func (s *server) waitOffline(c camera) {
+	s.t.Helper()
+	testenv.Eventually(s.t, 20*time.Second, c.Name+" offline", func() bool {
+		var r struct {
+			Status struct{ Online bool } `json:"status"`
+		}
+		return s.call("GET", "/api/v1/cameras/"+c.ID, nil, &r) == 200 && !r.Status.Online
+	})
 }

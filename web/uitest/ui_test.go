@@ -36,7 +36,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("browser test: skipped with -short")
 	}
 	ffprobe := testenv.Tool(t, "ffprobe")
-	srv := startServer(t)
+	srv := startServer(t, "--pull-allow", testenv.LoopbackAllow)
 	f := srv.setup(nCameras, map[string]string{operator: "operator", viewer: "viewer", totpUser: "operator"})
 	first, second, last := f.cameras[0], f.cameras[1], f.cameras[nCameras-1]
 	for _, c := range []camera{first, second, last} {
@@ -51,7 +51,8 @@ func TestBrowser(t *testing.T) {
 	_ = t.Run("viewer", func(t *testing.T) { viewerSteps(t, b, f) }) &&
 		t.Run("totp", func(t *testing.T) { totpSteps(t, b) }) &&
 		t.Run("day", func(t *testing.T) { daySteps(t, b, srv, first, last, recStart, ffprobe) }) &&
-		t.Run("admin", func(t *testing.T) { adminSteps(t, b, srv, f.org, f.members[viewer], f.members[totpUser]) })
+		t.Run("admin", func(t *testing.T) { adminSteps(t, b, srv, f.org, f.members[viewer], f.members[totpUser]) }) &&
+		t.Run("webhooks", func(t *testing.T) { webhookSteps(t, b, srv, f.org) })
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Errorf("the page threw:\n%s", strings.Join(ex, "\n"))
 	}
@@ -65,7 +66,7 @@ func viewerSteps(t *testing.T, b *tab, f fixture) {
 	b.do("open the UI", chromedp.Navigate(b.base+"/"))
 	b.shot("login")
 	b.login(viewer, userPW, nil)
-	b.waitJS(15*time.Second, "all tiles", fmt.Sprintf(`document.querySelectorAll('#grid .tile').length === %d`, nCameras))
+	b.waitJS(15*time.Second, "the first page of tiles", fmt.Sprintf(`document.querySelector('#grid-count').dataset.shown === '%d' && document.querySelectorAll('#grid .tile').length === 16`, nCameras))
 	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].map((a) => a.textContent)`)
 	if !slices.Equal(nav, []string{"Cameras", "Account"}) {
 		t.Errorf("viewer's navigation = %q, want only Cameras and Account", nav)
@@ -76,6 +77,9 @@ func viewerSteps(t *testing.T, b *tab, f fixture) {
 		if eval[bool](b, fmt.Sprintf(`!!document.querySelector(%s)`, js(sel))) {
 			t.Errorf("viewer sees management control %s", sel)
 		}
+	}
+	if hint := eval[string](b, `document.querySelector('#timeline-hint').textContent`); strings.Contains(hint, "export") {
+		t.Errorf("a viewer without export reads %q", hint)
 	}
 	b.shot("viewer-camera")
 	// A hand-typed address of a management page shows no controls either.
@@ -177,15 +181,16 @@ func daySteps(t *testing.T, b *tab, srv *server, first, last camera, recStart ti
 	if mode != "webrtc" && mode != "hls" {
 		t.Errorf("tile mode %q, want webrtc or hls", mode)
 	}
-	// The last tile is off screen: it must not stream until scrolled to.
-	if m := eval[string](b, tile(last)+`.dataset.mode || ''`); m != "" && m != "off" {
-		t.Errorf("off-screen tile streams (mode %q)", m)
+	// The last camera is on the last page: its tile is not built, so it
+	// does not stream, until that page is shown.
+	if eval[bool](b, "!!"+tile(last)) {
+		t.Errorf("the last camera's tile is built on the first page")
 	}
 	b.shot("grid")
-	b.do("scroll to the last tile", chromedp.ScrollIntoView(chromedp.CSS(fmt.Sprintf(`[data-camera="%s"]`, last.ID))))
-	advances("the last tile once on screen", tileVideo(last))
-	b.waitJS(10*time.Second, "the first tile to stop off screen", tile(first)+`.dataset.mode === 'off'`)
-	b.do("scroll back", chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`))
+	b.pageTo(4)
+	advances("the last tile once on its page", tileVideo(last))
+	b.waitJS(10*time.Second, "the first tile gone with its page", "!"+tile(first))
+	b.pageTo(1)
 
 	b.do("open the camera", chromedp.Click(chromedp.CSS(fmt.Sprintf(`[data-camera="%s"]`, first.ID))))
 	b.waitJS(10*time.Second, "the camera page", `document.querySelector('#player')`)
@@ -286,10 +291,24 @@ func daySteps(t *testing.T, b *tab, srv *server, first, last camera, recStart ti
 	b.shot("camera-live-hls")
 	b.do("back to automatic", chromedp.Evaluate[chromedp.Void](`localStorage.removeItem('camcloud.live')`))
 
-	// A phone-sized screen: no sideways scrolling.
+	// A phone-sized screen: no sideways scrolling, and the navigation is
+	// one short bar with a menu instead of wrapped links.
 	b.do("phone size", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
 	b.waitJS(5*time.Second, "no horizontal overflow", `document.documentElement.scrollWidth <= window.innerWidth`)
 	b.shot("phone-camera")
+	b.do("grid on the phone", chromedp.Navigate(b.base+"/#/"))
+	b.waitJS(10*time.Second, "the grid", `document.querySelector('#grid').dataset.ready`)
+	b.waitJS(5*time.Second, "no horizontal overflow on the grid", `document.documentElement.scrollWidth <= window.innerWidth`)
+	if hgt := eval[float64](b, `document.querySelector('#top').getBoundingClientRect().height`); hgt > 60 {
+		t.Errorf("the header is %.0f px high on a phone, want one bar", hgt)
+	}
+	if eval[bool](b, `!!document.querySelector('#nav a').offsetParent`) {
+		t.Error("the navigation links show before the menu is opened on a phone")
+	}
+	b.do("open the menu", chromedp.Click(chromedp.ID("menu")))
+	b.waitJS(5*time.Second, "the navigation in the menu", `[...document.querySelectorAll('#nav a')].every((a) => a.offsetParent)`)
+	b.shot("phone-grid-menu")
+	b.do("close the menu", chromedp.Click(chromedp.ID("menu")))
 	b.do("desktop size", chromedp.EmulateViewport(1280, 800))
 	b.do("grid", chromedp.Navigate(b.base+"/#/"))
 	advances("the first live tile again", firstVideo)

@@ -9,20 +9,27 @@ import { showCamera } from './camera.js';
 import { showManageCameras } from './manage_cameras.js';
 import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
+import { showWebhooks } from './webhooks.js';
 import { showAccount } from './account.js';
+import { showSync } from './sync.js';
+import { clearStills } from './stills.js';
 
 const main = document.getElementById('main');
 const top = document.getElementById('top');
+// On a phone the navigation folds behind one button instead of wrapping.
+const menu = document.getElementById('menu');
 
 /** state is the logged-in session: user, roles and what the UI may show. */
-const state = { me: null, caps: null, cleanup: null, expiry: 0 };
+const state = { me: null, caps: null, cleanup: null, expiry: 0, cameras: null };
 
 const routes = [
   { re: /^#?\/?$/, view: showGrid },
   { re: /^#\/camera\/([0-9a-f]{32})$/, view: showCamera },
+  { re: /^#\/sync(?:\/((?:[0-9a-f]{32},?){0,4}))?(?:\?at=(\d{1,15}))?$/, view: showSync },
   { re: /^#\/manage\/cameras$/, view: showManageCameras, cap: 'cameras' },
   { re: /^#\/manage\/members$/, view: showMembers, cap: 'members' },
   { re: /^#\/manage\/audit$/, view: showAudit, cap: 'audit' },
+  { re: /^#\/manage\/webhooks$/, view: showWebhooks, cap: 'members' },
   { re: /^#\/account$/, view: showAccount },
 ];
 
@@ -52,6 +59,8 @@ function loggedOut(note) {
   stopView();
   clearTimeout(state.expiry);
   state.me = null;
+  state.cameras = null;
+  clearStills();
   top.hidden = true;
   banner(null);
   showLogin(main, start, note);
@@ -64,9 +73,11 @@ function nav() {
     ['#/manage/cameras', 'Manage cameras', c.cameras],
     ['#/manage/members', 'Members', c.members],
     ['#/manage/audit', 'Audit log', c.audit],
+    ['#/manage/webhooks', 'Webhooks', c.members],
     ['#/account', 'Account', true],
   ];
   clear(document.getElementById('nav'), links.filter((l) => l[2]).map(([href, label]) => h('a', { href, 'data-nav': href }, label)));
+  top.classList.remove('open');
   document.getElementById('who').textContent = state.me.user.email;
   top.hidden = false;
 }
@@ -75,6 +86,8 @@ function route() {
   if (!state.me) return;
   stopView();
   banner(null);
+  top.classList.remove('open');
+  menu.setAttribute('aria-expanded', 'false');
   const hash = location.hash || '#/';
   for (const a of document.querySelectorAll('#nav a')) a.classList.toggle('active', a.getAttribute('href') === hash);
   for (const r of routes) {
@@ -93,6 +106,7 @@ async function refreshCaps() {
   const [me, cams] = await Promise.all([api.get('/api/v1/me'), api.get('/api/v1/cameras')]);
   state.me = me;
   state.caps = capabilities(me, cams.cameras || []);
+  state.cameras = { list: cams.cameras || [], at: Date.now() };
   nav();
 }
 
@@ -121,6 +135,10 @@ onUnauthorized(() => {
   if (state.me) loggedOut('Your session has ended. Log in again.');
 });
 window.addEventListener('hashchange', route);
+menu.addEventListener('click', () => {
+  const open = top.classList.toggle('open');
+  menu.setAttribute('aria-expanded', String(open));
+});
 document.getElementById('logout').addEventListener('click', async () => {
   try {
     await api.post('/api/v1/auth/logout');

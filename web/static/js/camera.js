@@ -1,14 +1,20 @@
-// camera.js: one camera: live view, the timeline of recordings for a day
-// with zoom and a date picker, playback from a clicked instant, back to
-// live, clip export of a chosen range and the image at the playhead.
+// camera.js: one camera: live view, why it is offline or not recorded,
+// the timeline of recordings for a day with zoom and a date picker,
+// playback from a clicked instant at 0.5x to 8x with frame steps and jumps
+// between recorded spans, back to live, clip export of a chosen range and
+// the image at the playhead.
 import { api, enc, q } from './api.js';
 import { h, clear, errorBox, fmtClock, fmtTime, localInput, localDate, busy } from './dom.js';
 import { LivePlayer, VodPlayer } from './player.js';
 import { Timeline, zooms } from './timeline.js';
-import { statusBadge } from './grid.js';
+import { statusBadge, statusText } from './status.js';
+import { transport } from './controls.js';
 
 const hour = 3600000;
+const day = 24 * hour;
 const maxClip = 2 * hour; // the server's default max_clip; it has the last word
+const refreshEvery = 10000; // ms between reloads of the camera's status
+const spanLookup = 7 * day; // how far the previous/next recording is searched
 
 function zoomLabel(ms) {
   return ms >= hour ? `${ms / hour} h` : `${ms / 60000} min`;
@@ -28,17 +34,31 @@ export function showCamera(main, ctx) {
   return () => stop();
 }
 
+/** statusLine describes the camera's state under its name. */
+function statusLine(cam) {
+  const st = cam.status || {};
+  const why = statusText(cam).long;
+  if (!st.online) return why;
+  const parts = [st.codec, st.bitrate_kbps ? `${st.bitrate_kbps} kb/s` : ''].filter(Boolean).join(' · ');
+  return [parts, why].filter(Boolean).join(' · ');
+}
+
 function render(main, cam, err) {
   const perms = cam.permissions || [];
+  const canExport = perms.includes('export');
   const video = h('video', { muted: true, playsinline: true, autoplay: true, controls: true, id: 'player' });
   video.muted = true;
   const label = h('span', { class: 'mode-label', id: 'mode-label' }, 'LIVE');
   const stage = h('div', { class: 'stage', id: 'stage', 'data-mode': 'live' }, video, label);
   const status = h('span', { class: 'player-status', id: 'player-status' });
   const backLive = h('button', { type: 'button', id: 'back-live', hidden: true, onclick: () => goLive() }, '● Back to live');
+  const badge = h('span', {}, statusBadge(cam));
+  const camStatus = h('p', { class: 'muted small cam-status', id: 'camera-status' }, statusLine(cam));
   let mode = 'live';
   let timer = 0;
   let spanTimer = 0;
+  let camTimer = 0;
+  let stopped = false;
 
   const live = new LivePlayer(video, cam.id, ({ mode: m, error }) => {
     stage.dataset.live = m;
@@ -53,12 +73,29 @@ function render(main, cam, err) {
     if (mode === 'vod') status.textContent = 'End of what is recorded so far. Click the timeline, or go back to live.';
   });
 
+  const ctl = transport({
+    toggle: () => {
+      if (mode !== 'vod') return;
+      if (video.paused) video.play().catch(() => {});
+      else video.pause();
+    },
+    step: (dir) => {
+      if (mode === 'vod') vod.step(dir);
+    },
+    span: (dir) => jumpSpan(dir),
+    rate: (r) => vod.setRate(r),
+  });
+  const sync = () => ctl.setPaused(video.paused);
+  video.addEventListener('play', sync);
+  video.addEventListener('pause', sync);
+
   function goLive() {
     mode = 'live';
     stage.dataset.mode = 'live';
     delete stage.dataset.playhead;
     backLive.hidden = true;
     label.textContent = 'LIVE';
+    ctl.setEnabled(false);
     vod.stop();
     if (!perms.includes('live')) {
       status.textContent = 'You may not watch this camera live.';
@@ -81,28 +118,85 @@ function render(main, cam, err) {
     mode = 'vod';
     stage.dataset.mode = 'vod';
     backLive.hidden = false;
+    ctl.setEnabled(true);
     live.stop();
     const to = new Date(Math.max(Math.min(at.getTime() + hour, now), at.getTime() + 10000));
     stage.dataset.target = String(at.getTime());
     vod.play(at, to);
+    if (tl && (at.getTime() < tl.start || at.getTime() > tl.end)) {
+      const len = tl.end - tl.start;
+      tl.setView(at.getTime() - len / 4, at.getTime() + (3 * len) / 4);
+      loadSpans();
+    }
+  }
+
+  // jumpSpan moves between recorded spans as a player moves between
+  // tracks: back (dir -1) to the start of the span at the playhead, or to
+  // the span before when the playhead is within 3 s of that start (live,
+  // the span going on is the one at the playhead); forward (dir 1) to the
+  // start of the next span, or live after the last one.
+  async function jumpSpan(dir) {
+    const live = mode !== 'vod';
+    const at = live ? Date.now() : (vod.wallTime() || new Date(Number(stage.dataset.target))).getTime();
+    const now = Date.now();
+    const from = dir < 0 ? at - spanLookup : at - 2000;
+    const to = dir < 0 ? at + 2000 : Math.min(at + spanLookup, now + 60000);
+    let spans;
+    try {
+      spans = ((await api.get(`/api/v1/cameras/${enc(cam.id)}/recordings${q({ from: new Date(from), to: new Date(to) })}`)).spans || [])
+        .map((sp) => [new Date(sp.start).getTime(), new Date(sp.end).getTime()]);
+    } catch (e) {
+      status.textContent = `Recordings cannot be loaded: ${e.message}`;
+      return;
+    }
+    // the span at the playhead (1 s either side: the playhead of a span's
+    // first frame may read a little before its indexed start; live, the
+    // newest minute may not be indexed yet)
+    const started = spans.filter(([s0]) => s0 - 1000 <= at);
+    const last = started[started.length - 1];
+    const cur = last && at <= last[1] + (live ? 60000 : 1000) ? last : undefined;
+    if (dir < 0) {
+      if (cur && at - cur[0] > 3000) {
+        playAt(new Date(cur[0]));
+        return;
+      }
+      const edge = cur ? cur[0] : at;
+      const before = spans.filter(([s0]) => s0 < edge - 1000);
+      if (!before.length) {
+        status.textContent = 'No earlier recording in the last 7 days.';
+        return;
+      }
+      playAt(new Date(before[before.length - 1][0]));
+      return;
+    }
+    const edge = cur ? cur[1] : at;
+    const after = spans.find(([s0]) => s0 > edge);
+    if (after) playAt(new Date(after[0]));
+    else if (cur && cur[1] > now - 30000) goLive();
+    else status.textContent = 'No later recording.';
   }
 
   // The playhead: the recording's wall time, or now when live.
   function tick() {
     const wall = mode === 'vod' ? vod.wallTime() : new Date();
     if (mode === 'vod' && wall) {
-      label.textContent = fmtTime(wall);
+      const rate = video.playbackRate;
+      label.textContent = fmtTime(wall) + (rate !== 1 ? ` · ${rate}×` : '') + (video.paused ? ' · paused' : '');
       stage.dataset.playhead = String(wall.getTime());
+      syncLink.href = `#/sync/${cam.id}?at=${wall.getTime()}`;
     }
     if (tl) tl.setPlayhead(wall);
     if (tl) playheadText.textContent = wall ? fmtClock(wall) : '';
   }
 
+  const syncLink = h('a', { href: `#/sync/${cam.id}`, id: 'sync-link', title: 'Play this camera and up to three others at the same instant' }, 'Play with other cameras');
   const parts = [
     h('div', { class: 'row between wrap' },
-      h('div', { class: 'row' }, h('a', { href: '#/', class: 'back' }, '← Cameras'), h('h2', { id: 'camera-name' }, cam.name), statusBadge(cam)),
-      perms.includes('manage') ? h('a', { href: '#/manage/cameras', id: 'camera-settings' }, 'Settings') : null),
-    err, stage, h('div', { class: 'row wrap' }, backLive, status),
+      h('div', { class: 'row wrap' }, h('a', { href: '#/', class: 'back' }, '← Cameras'), h('h2', { id: 'camera-name' }, cam.name), badge),
+      h('div', { class: 'row wrap' },
+        perms.includes('playback') ? syncLink : null,
+        perms.includes('manage') ? h('a', { href: '#/manage/cameras', id: 'camera-settings' }, 'Settings') : null)),
+    camStatus, err, stage, h('div', { class: 'row wrap' }, backLive, status),
   ];
 
   let tl = null;
@@ -111,7 +205,7 @@ function render(main, cam, err) {
     const dateInput = h('input', { type: 'date', id: 'tl-date', value: localDate(new Date()), max: localDate(new Date()) });
     tl = new Timeline({
       onSeek: (t) => playAt(t),
-      onSelect: (a, b) => setRange(a, b),
+      onSelect: canExport ? (a, b) => setRange(a, b) : null,
       onView: () => loadSpans(),
     });
     const end = Date.now() + 5 * 60000;
@@ -120,11 +214,13 @@ function render(main, cam, err) {
       if (!dateInput.value) return;
       const [y, m, d] = dateInput.value.split('-').map(Number);
       const start = new Date(y, m - 1, d).getTime();
-      tl.setView(start, start + 24 * hour);
+      tl.setView(start, start + day);
       loadSpans();
     });
     const zoomButtons = zooms.map((z) => h('button', { type: 'button', 'data-zoom': String(z), onclick: () => tl.zoomTo(z) }, zoomLabel(z)));
+    ctl.setEnabled(false);
     parts.push(h('div', { class: 'card' },
+      ctl.el,
       h('div', { class: 'row wrap between' },
         h('div', { class: 'row wrap' },
           h('label', { class: 'inline' }, 'Day ', dateInput),
@@ -133,7 +229,7 @@ function render(main, cam, err) {
           h('button', { type: 'button', onclick: () => { const e2 = Date.now() + 60000; tl.setView(e2 - (tl.end - tl.start), e2); loadSpans(); } }, 'Now')),
         h('div', { class: 'row wrap zoom', role: 'group', 'aria-label': 'Zoom' }, zoomButtons)),
       tl.el,
-      h('p', { class: 'muted small' }, 'Click the timeline to play from that time; drag to select a range to export. Playhead: ', playheadText)));
+      h('p', { class: 'muted small', id: 'timeline-hint' }, canExport ? 'Click the timeline to play from that time; drag to select a range to export. Playhead: ' : 'Click the timeline to play from that time. Playhead: ', playheadText)));
   }
 
   // Clip export and image at the playhead.
@@ -148,7 +244,7 @@ function render(main, cam, err) {
   function playheadOrNow() {
     return (mode === 'vod' && vod.wallTime()) || new Date();
   }
-  if (perms.includes('export')) {
+  if (canExport) {
     const now = new Date();
     setRange(new Date(now.getTime() - 60000), now);
     for (const inp of [fromIn, toIn]) inp.addEventListener('change', () => { if (tl && fromIn.value && toIn.value) tl.setRange(new Date(fromIn.value), new Date(toIn.value)); });
@@ -205,15 +301,40 @@ function render(main, cam, err) {
       }
     } else tl.setSpans([]);
     // keep the recent end of the timeline fresh while it is in view
-    if (tl.end > Date.now() - 60000) spanTimer = setTimeout(loadSpans, 10000);
+    if (!stopped && tl.end > Date.now() - 60000) spanTimer = setTimeout(loadSpans, 10000);
   }
 
+  // refreshCamera keeps the badge and the status line current, and starts
+  // the live view when the camera comes online.
+  async function refreshCamera() {
+    try {
+      const c = await api.get(`/api/v1/cameras/${enc(cam.id)}`);
+      if (stopped) return;
+      const wasOnline = !!(cam.status && cam.status.online);
+      cam = c;
+      clear(badge, statusBadge(cam));
+      camStatus.textContent = statusLine(cam);
+      if (mode === 'live' && !wasOnline && cam.status && cam.status.online) goLive();
+    } catch {
+      /* the next refresh tries again; the page's other calls show errors */
+    }
+    if (!stopped) camTimer = setTimeout(refreshCamera, refreshEvery);
+  }
+
+  const onKey = (e) => {
+    if (ctl.keys(e)) e.preventDefault();
+  };
+  document.addEventListener('keydown', onKey);
   goLive();
   loadSpans();
   timer = setInterval(tick, 250);
+  camTimer = setTimeout(refreshCamera, refreshEvery);
   return () => {
+    stopped = true;
     clearInterval(timer);
     clearTimeout(spanTimer);
+    clearTimeout(camTimer);
+    document.removeEventListener('keydown', onKey);
     live.stop();
     vod.stop();
   };

@@ -3,7 +3,7 @@
 // with confirmation and edit per-camera grants. Shown only to users who
 // may manage cameras; the API decides anyway.
 import { api, enc } from './api.js';
-import { h, clear, errorBox, confirmDialog, secretDialog, busy } from './dom.js';
+import { h, clear, errorBox, confirmDialog, secretDialog, busy, banner } from './dom.js';
 import { loadOrgs, adminOrgs, orgSelect } from './orgs.js';
 import { statusBadge } from './grid.js';
 
@@ -64,7 +64,9 @@ function addForm(ctx, orgs, reload) {
         const cam = await api.post('/api/v1/cameras', { org_id: org.value, name: name.value.trim(), source: src.value(), retention_days: Number(retention.value), recording: rec.value });
         form.reset();
         src.type.dispatchEvent(new Event('change'));
-        if (cam.ingest) showIngest(cam, `Camera "${cam.name}" added`);
+        // A pull camera is read by camcloud: it has nothing to push to.
+        if (cam.source && cam.source.type === 'pull') banner(`Camera "${cam.name}" added: camcloud pulls its stream from the URL given.`, 'info');
+        else if (cam.ingest) showIngest(cam, `Camera "${cam.name}" added`);
         reload();
         ctx.refreshCaps().catch(() => {});
       } catch (e2) {
@@ -95,7 +97,9 @@ function editForm(cam, done) {
       // A pull URL is shown with its password masked: send it only when changed.
       if (s.type !== (cam.source && cam.source.type) || (s.type === 'pull' && src.url.value.trim() !== '')) body.source = s;
       try {
-        await api.patch(`/api/v1/cameras/${enc(cam.id)}`, body);
+        const after = await api.patch(`/api/v1/cameras/${enc(cam.id)}`, body);
+        // a pull camera that became push is handed URLs to push to
+        if (after && after.ingest) showIngest(after, `"${after.name}" now receives pushed video`);
         done();
       } catch (e2) {
         err.set(e2);

@@ -5,6 +5,8 @@ import Hls from '../vendor/hls.light.min.mjs';
 import { api, enc, ApiError } from './api.js';
 
 const whepTimeout = 6000; // ms without a decoded frame before HLS is tried
+const whepConnectLimit = 4000; // ms after its answer until the server drops an unconnected session (5 s, less a margin)
+const vodBuffer = 20; // s of recording buffered ahead at normal speed
 const prefKey = 'camcloud.live';
 
 /** livePreference is "auto" (WebRTC, then HLS) or "hls" (HLS only). */
@@ -85,6 +87,8 @@ export class LivePlayer {
     this.pc = null;
     this.hls = null;
     this.whepSession = '';
+    this.whepAnswered = 0;
+    this.whepConnected = false;
     this.renew = 0;
   }
 
@@ -132,8 +136,11 @@ export class LivePlayer {
     if (res.status !== 201) throw new ApiError(res.status, 'whep', `WebRTC was refused (${res.status})`);
     const loc = res.headers.get('Location');
     if (loc) this.whepSession = new URL(loc, url).href;
+    this.whepAnswered = Date.now();
+    this.whepConnected = false;
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
     pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'connected' && this.pc === pc) this.whepConnected = true;
       if (pc.connectionState === 'failed' && this.pc === pc && !signal.aborted) this.start();
     });
     await waitFrames(this.video, whepTimeout, signal);
@@ -179,16 +186,30 @@ export class LivePlayer {
     this.renew = setTimeout(() => this.start(), Math.max(left, 30000));
   }
 
+  // stopWHEP hangs up. The DELETE goes first and the connection closes
+  // when it is answered: closing first ends the server's session on its
+  // own, and the DELETE that follows would find none (404). A connection
+  // that failed or closed has no session left to delete.
   stopWHEP() {
-    if (this.whepSession) {
-      fetch(this.whepSession, { method: 'DELETE' }).catch(() => {});
-      this.whepSession = '';
-    }
-    if (this.pc) {
-      this.pc.close();
-      this.pc = null;
-    }
+    const pc = this.pc;
+    const session = this.whepSession;
+    this.pc = null;
+    this.whepSession = '';
     this.video.srcObject = null;
+    if (!pc) return;
+    // The server ends a session that has not connected 5 s after its
+    // answer by itself; so does a failed or closed connection.
+    const gone = pc.connectionState === 'failed' || pc.connectionState === 'closed' || (!this.whepConnected && Date.now() - this.whepAnswered > whepConnectLimit);
+    if (!session || gone) {
+      pc.close();
+      return;
+    }
+    const close = () => pc.close();
+    const timer = setTimeout(close, 2000);
+    fetch(session, { method: 'DELETE', keepalive: true }).catch(() => {}).finally(() => {
+      clearTimeout(timer);
+      close();
+    });
   }
 
   stopHLS() {
@@ -222,6 +243,9 @@ export class VodPlayer {
     this.hls = null;
     this.frags = [];
     this.seq = 0;
+    this.rate = 1;
+    this.paused = false; // start paused (synchronised playback waits for all)
+    this.frameDur = 0;
   }
 
   /** play starts playback at `at` and plays up to `to` (Dates). */
@@ -241,8 +265,10 @@ export class VodPlayer {
       this.onState({ mode: 'off', error: new Error('This browser cannot play recordings (no Media Source Extensions).') });
       return;
     }
-    const hls = new Hls({ autoStartLoad: false, enableWorker: false, maxBufferLength: 20 });
+    const rate = this.rate || 1;
+    const hls = new Hls({ autoStartLoad: false, enableWorker: false, maxBufferLength: vodBuffer * Math.max(1, rate), maxMaxBufferLength: Math.max(600, vodBuffer * rate * 2) });
     this.hls = hls;
+    this.watchFrames(seq);
     hls.on(Hls.Events.LEVEL_LOADED, (_, data) => {
       const frags = data.details.fragments;
       this.frags = frags.map((f) => ({ start: f.start, dur: f.duration, pdt: f.programDateTime }));
@@ -252,7 +278,9 @@ export class VodPlayer {
       const off = first && first.pdt ? Math.max(0, (at.getTime() - first.pdt) / 1000) : 0;
       hls.startLoad(first ? first.start + off : -1);
       this.video.currentTime = first ? first.start + off : 0;
-      this.video.play().catch(() => {});
+      this.video.defaultPlaybackRate = this.rate;
+      this.video.playbackRate = this.rate;
+      if (!this.paused) this.video.play().catch(() => {});
       this.onState({ mode: 'playing' });
     });
     hls.on(Hls.Events.ERROR, (_, data) => {
@@ -269,6 +297,68 @@ export class VodPlayer {
       if (f.pdt && t >= f.start && t < f.start + f.dur + 0.05) return new Date(f.pdt + (t - f.start) * 1000);
     }
     return null;
+  }
+
+  /** covers says whether the loaded playlist holds wall time d (a Date). */
+  covers(d) {
+    return this.mediaTime(d) !== null;
+  }
+
+  /** mediaTime maps a wall time to the video's time, null in a gap or outside. */
+  mediaTime(d) {
+    const ms = d.getTime();
+    for (const f of this.frags) {
+      if (f.pdt && ms >= f.pdt && ms < f.pdt + f.dur * 1000) return f.start + (ms - f.pdt) / 1000;
+    }
+    return null;
+  }
+
+  /** seekWall moves the playhead to wall time d; false when nothing loaded is recorded then. */
+  seekWall(d) {
+    const t = this.mediaTime(d);
+    if (t === null) return false;
+    this.video.currentTime = t;
+    return true;
+  }
+
+  /** setRate plays at rate (0.5 to 8) and buffers further ahead when faster. */
+  setRate(rate) {
+    this.rate = rate;
+    this.video.defaultPlaybackRate = rate;
+    this.video.playbackRate = rate;
+    if (this.hls) {
+      this.hls.config.maxBufferLength = vodBuffer * Math.max(1, rate);
+      this.hls.config.maxMaxBufferLength = Math.max(this.hls.config.maxMaxBufferLength, vodBuffer * Math.max(1, rate) * 2);
+    }
+  }
+
+  /** frameDuration is the seconds between frames measured while playing (1/25 until known). */
+  frameDuration() {
+    return this.frameDur || 1 / 25;
+  }
+
+  /** step pauses and moves one frame forward (dir 1) or back (dir -1). */
+  step(dir) {
+    const v = this.video;
+    v.pause();
+    // the frame shown at t is the last one presented at or before t, so
+    // t ± one frame interval shows its neighbour wherever t lies in it
+    v.currentTime = Math.max(0, v.currentTime + dir * this.frameDuration());
+  }
+
+  // watchFrames measures the frame interval from presented frames.
+  watchFrames(seq) {
+    const v = this.video;
+    if (typeof v.requestVideoFrameCallback !== 'function') return;
+    let last = -1;
+    const cb = (_, meta) => {
+      if (seq !== this.seq) return;
+      const dt = meta.mediaTime - last;
+      if (last >= 0 && dt > 0.005 && dt < 0.5 && v.playbackRate === 1) this.frameDur = this.frameDur ? Math.min(this.frameDur, dt) : dt;
+      last = meta.mediaTime;
+      v.requestVideoFrameCallback(cb);
+    };
+    v.requestVideoFrameCallback(cb);
   }
 
   stop() {

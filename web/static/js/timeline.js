@@ -1,6 +1,8 @@
-// timeline.js: a horizontal timeline of recorded spans over a view window.
-// A click asks to play from that instant; a drag selects a range (for clip
-// export). Zoom and pan change the window; the owner loads spans for it.
+// timeline.js: a horizontal timeline of recorded spans over a view window,
+// in one lane per camera (synchronised playback shows several). A click
+// asks to play from that instant; a drag selects a range (for clip export)
+// when the owner takes one. Zoom and pan change the window; the owner loads
+// spans for it.
 import { h, clear } from './dom.js';
 
 const minute = 60000;
@@ -9,17 +11,23 @@ const steps = [10000, 30000, minute, 5 * minute, 15 * minute, 30 * minute, 60 * 
 export const zooms = [24 * 60 * minute, 6 * 60 * minute, 60 * minute, 15 * minute, 5 * minute];
 
 export class Timeline {
-  /** onSeek(Date) on click; onSelect(Date, Date) on drag; onView() after zoom or pan. */
-  constructor({ onSeek, onSelect, onView }) {
+  /**
+   * onSeek(Date) on click; onSelect(Date, Date) on drag (without it a drag
+   * seeks where it ends); onView() after zoom or pan; lanes: how many rows
+   * of spans.
+   */
+  constructor({ onSeek, onSelect = null, onView, lanes = 1 }) {
     this.onSeek = onSeek;
     this.onSelect = onSelect;
     this.onView = onView;
     this.start = 0;
     this.end = 0;
-    this.spans = [];
+    this.lanes = Array.from({ length: lanes }, () => []);
     this.playhead = null;
     this.range = null;
-    this.track = h('div', { class: 'tl-track', id: 'timeline', role: 'slider', 'aria-label': 'Timeline: click to play from that time, drag to select a range' });
+    this.track = h('div', { class: 'tl-track', id: 'timeline', role: 'slider',
+      'aria-label': onSelect ? 'Timeline: click to play from that time, drag to select a range' : 'Timeline: click to play from that time' });
+    if (lanes > 1) this.track.style.height = `${12 + lanes * 16}px`;
     this.ticks = h('div', { class: 'tl-ticks' });
     this.el = h('div', { class: 'timeline' }, this.track, this.ticks);
     this.bindPointer();
@@ -43,7 +51,7 @@ export class Timeline {
       this.track.setPointerCapture(e.pointerId);
     });
     this.track.addEventListener('pointermove', (e) => {
-      if (!down || Math.abs(e.clientX - down.x) < 5) return;
+      if (!down || !this.onSelect || Math.abs(e.clientX - down.x) < 5) return;
       const t = this.timeAt(e.clientX);
       this.setRange(new Date(Math.min(t, down.t)), new Date(Math.max(t, down.t)));
     });
@@ -53,7 +61,7 @@ export class Timeline {
       const t = this.timeAt(e.clientX);
       const d = down;
       down = null;
-      if (moved) this.onSelect(new Date(Math.min(t, d.t)), new Date(Math.max(t, d.t)));
+      if (moved && this.onSelect) this.onSelect(new Date(Math.min(t, d.t)), new Date(Math.max(t, d.t)));
       else this.onSeek(new Date(t));
     });
   }
@@ -86,9 +94,15 @@ export class Timeline {
     this.onView();
   }
 
-  setSpans(spans) {
-    this.spans = spans.map((s) => [new Date(s.start).getTime(), new Date(s.end).getTime()]);
+  /** setSpans shows the recorded spans [{start, end}] of one lane. */
+  setSpans(spans, lane = 0) {
+    this.lanes[lane] = spans.map((s) => [new Date(s.start).getTime(), new Date(s.end).getTime()]);
     this.render();
+  }
+
+  /** spans are the spans of lane 0 in view, [start, end] in ms. */
+  get spans() {
+    return this.lanes[0];
   }
 
   setPlayhead(d) {
@@ -109,13 +123,21 @@ export class Timeline {
     const len = this.end - this.start;
     if (len <= 0) return;
     const bars = [];
-    for (const [s, e] of this.spans) {
-      if (e < this.start || s > this.end) continue;
-      const b = h('div', { class: 'tl-span' });
-      b.style.left = this.pct(Math.max(s, this.start));
-      b.style.width = `${((Math.min(e, this.end) - Math.max(s, this.start)) / len) * 100}%`;
-      bars.push(b);
-    }
+    const n = this.lanes.length;
+    this.lanes.forEach((spans, lane) => {
+      for (const [s, e] of spans) {
+        if (e < this.start || s > this.end) continue;
+        const b = h('div', { class: 'tl-span', 'data-lane': String(lane) });
+        b.style.left = this.pct(Math.max(s, this.start));
+        b.style.width = `${((Math.min(e, this.end) - Math.max(s, this.start)) / len) * 100}%`;
+        if (n > 1) {
+          b.style.top = `${6 + lane * 16}px`;
+          b.style.bottom = 'auto';
+          b.style.height = '12px';
+        }
+        bars.push(b);
+      }
+    });
     const now = Date.now();
     const future = h('div', { class: 'tl-future' });
     future.style.left = this.pct(Math.min(Math.max(now, this.start), this.end));

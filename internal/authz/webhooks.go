@@ -1,0 +1,26 @@
+package authz
+
+import (
+	"slices"
+
+	"github.com/camcloud/camcloud/internal/store"
+)
+
+// webhookRoles are the roles that manage an organisation's webhooks.
+var webhookRoles = []string{store.RoleOwner, store.RoleAdmin}
+
+// ManageWebhooks decides whether p may list, create, change, test or
+// delete orgID's webhooks and read their delivery logs: its owners and
+// admins (a platform operator acting there as admin too). Other members
+// get ErrForbidden (a webhook's URL and deliveries carry every camera's
+// events, and its secret signs them); those who are no member get
+// ErrNotFound.
+func ManageWebhooks(p *Principal, orgID string) error {
+	if err := Org(p, orgID, OrgView); err != nil {
+		return err
+	}
+	if slices.Contains(webhookRoles, p.RoleIn(orgID)) {
+		return nil
+	}
+	return ErrForbidden
+}
