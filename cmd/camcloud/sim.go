@@ -27,7 +27,7 @@ import (
 func simCmd(args []string) int {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	c := sim.RunConfig{}
-	var email, password, ingest, samplePath string
+	var email, password, ingest, samplePath, scene string
 	var dur time.Duration
 	fs.IntVar(&c.Cameras, "cameras", 1, "number of simulated cameras")
 	fs.StringVar(&c.API, "api", "http://127.0.0.1:8080", "base URL of the camcloud API")
@@ -37,10 +37,11 @@ func simCmd(args []string) int {
 	fs.StringVar(&c.OrgID, "org", "", "organisation that owns the cameras (default: the first of the user's)")
 	fs.StringVar(&c.Protocol, "protocol", "rtsp", "rtsp or rtmp (cameras push), or pull (camcloud pulls from sim)")
 	fs.StringVar(&ingest, "ingest", "", "comma-separated host:port list overriding the ingest address (cameras fail over along it)")
-	fs.StringVar(&samplePath, "sample", "", "MPEG-TS file to loop (default: the sample built into camcloud)")
+	fs.StringVar(&samplePath, "sample", "", "MPEG-TS file to loop (default: the built-in sample of --scene)")
+	fs.StringVar(&scene, "scene", "pattern", "built-in sample to loop: pattern (720p test pattern) or moving (an object crosses the picture for 5 s every 30 s: motion events)")
 	fs.StringVar(&c.PullAddr, "pull-addr", "127.0.0.1:8555", "where pulled cameras are served")
 	fs.DurationVar(&dur, "duration", 0, "stop after this long (default: until interrupted)")
-	for _, f := range []string{"cameras", "api", "token", "email", "password", "org", "protocol", "ingest", "sample", "pull-addr", "duration"} {
+	for _, f := range []string{"cameras", "api", "token", "email", "password", "org", "protocol", "ingest", "sample", "scene", "pull-addr", "duration"} {
 		if v, ok := os.LookupEnv(config.EnvName("sim-" + f)); ok {
 			_ = fs.Set(f, v)
 		}
@@ -58,7 +59,10 @@ func simCmd(args []string) int {
 	var err error
 	if samplePath != "" {
 		c.SamplePath = samplePath
-	} else if c.Sample, err = sample.Parse(camcloud.SampleH264); err != nil {
+	} else if b, ok := camcloud.Scene(scene); !ok {
+		fmt.Fprintf(os.Stderr, "camcloud sim: --scene %q: want pattern or moving\n", scene)
+		return 2
+	} else if c.Sample, err = sample.Parse(b); err != nil {
 		fmt.Fprintln(os.Stderr, "camcloud sim: built-in sample:", err)
 		return 1
 	}

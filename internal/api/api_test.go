@@ -70,6 +70,7 @@ func TestOtherOrgCameraIs404(t *testing.T) {
 	}{
 		{"GET", "/api/v1/cameras/%s", nil},
 		{"PATCH", "/api/v1/cameras/%s", map[string]any{"name": "x"}},
+		{"PATCH", "/api/v1/cameras/%s", map[string]any{"motion": map[string]any{"enabled": false, "sensitivity": 1}}},
 		{"DELETE", "/api/v1/cameras/%s", nil},
 		{"POST", "/api/v1/cameras/%s/rotate-key", nil},
 		{"GET", "/api/v1/cameras/%s/grants", nil},
@@ -190,6 +191,11 @@ func TestBadInput(t *testing.T) {
 		{"bad source type", "POST", "/api/v1/cameras", map[string]any{"org_id": w.orgA, "name": "x", "source": map[string]string{"type": "carrier pigeon"}}, 400, "push"},
 		{"retention too long", "POST", "/api/v1/cameras", map[string]any{"org_id": w.orgA, "name": "x", "retention_days": 99999}, 400, "retention_days"},
 		{"bad recording", "POST", "/api/v1/cameras", map[string]any{"org_id": w.orgA, "name": "x", "recording": "sometimes"}, 400, "recording"},
+		{"motion sensitivity too high", "POST", "/api/v1/cameras", map[string]any{"org_id": w.orgA, "name": "x", "motion": map[string]any{"sensitivity": 11}}, 400, "motion.sensitivity must be between 1 and 10"},
+		{"motion sensitivity zero", "PATCH", "/api/v1/cameras/" + w.camA, map[string]any{"motion": map[string]any{"sensitivity": 0}}, 400, "motion.sensitivity"},
+		{"motion sensitivity not a number", "PATCH", "/api/v1/cameras/" + w.camA, map[string]any{"motion": map[string]any{"sensitivity": "high"}}, 400, "sensitivity"},
+		{"motion enabled not a bool", "PATCH", "/api/v1/cameras/" + w.camA, map[string]any{"motion": map[string]any{"enabled": "yes"}}, 400, "enabled"},
+		{"motion unknown field", "PATCH", "/api/v1/cameras/" + w.camA, map[string]any{"motion": map[string]any{"zones": []int{1}}}, 400, "zones"},
 		{"no name", "POST", "/api/v1/cameras", map[string]any{"org_id": w.orgA}, 400, "name"},
 		{"unknown zone", "POST", "/api/v1/cameras", map[string]any{"org_id": w.orgA, "name": "x", "zone": "mars"}, 400, "zone"},
 		{"duplicate email", "POST", "/api/v1/orgs/" + w.orgA + "/members", map[string]string{"email": "VIEWER@a.example", "password": "another-pass-1", "role": "viewer"}, 409, "exists"},
@@ -289,5 +295,36 @@ func TestRefusedAccessIsAudited(t *testing.T) {
 		if x.Action == "access.refused" {
 			t.Fatalf("the camera's organisation sees who probed it: %+v", x)
 		}
+	}
+}
+
+// TestCameraMotionSetting: a camera shows its motion setting (on at the
+// default sensitivity unless set), and POST and PATCH set it, a field at
+// a time.
+func TestCameraMotionSetting(t *testing.T) {
+	e := start(t)
+	w := e.world()
+	tok := w.tok["admin"]
+	motion := func(r resp) map[string]any {
+		m, _ := r.Body["motion"].(map[string]any)
+		return m
+	}
+	got := motion(e.must(e.do("GET", "/api/v1/cameras/"+w.camA, tok, nil), 200))
+	if got["enabled"] != true || got["sensitivity"] != 5.0 {
+		t.Fatalf("default motion setting %v", got)
+	}
+	c := e.must(e.do("POST", "/api/v1/cameras", tok, map[string]any{"org_id": w.orgA, "name": "yard",
+		"motion": map[string]any{"enabled": false, "sensitivity": 2}}), 201)
+	if got := motion(c); got["enabled"] != false || got["sensitivity"] != 2.0 {
+		t.Fatalf("created with %v", got)
+	}
+	e.must(e.do("PATCH", "/api/v1/cameras/"+c.str("id"), tok, map[string]any{"motion": map[string]any{"enabled": true}}), 200)
+	got = motion(e.must(e.do("GET", "/api/v1/cameras/"+c.str("id"), tok, nil), 200))
+	if got["enabled"] != true || got["sensitivity"] != 2.0 {
+		t.Fatalf("after enabling: %v, want the sensitivity kept", got)
+	}
+	// A viewer sees the setting and may not change it.
+	if r := e.do("PATCH", "/api/v1/cameras/"+c.str("id"), w.tok["viewer"], map[string]any{"motion": map[string]any{"sensitivity": 9}}); r.Status != 403 {
+		t.Fatalf("viewer PATCH motion: %d", r.Status)
 	}
 }

@@ -24,10 +24,17 @@ type cameraJSON struct {
 	Source        cameras.Source `json:"source"`
 	RetentionDays int            `json:"retention_days"`
 	Recording     string         `json:"recording"`
+	Motion        motionJSON     `json:"motion"`
 	CreatedAt     time.Time      `json:"created_at"`
 	Status        statusWire     `json:"status"`
 	Permissions   []string       `json:"permissions"`
 	Ingest        *ingestJSON    `json:"ingest,omitempty"`
+}
+
+// motionJSON is a camera's motion detection setting as the API shows it.
+type motionJSON struct {
+	Enabled     bool `json:"enabled"`
+	Sensitivity int  `json:"sensitivity"`
 }
 
 type ingestJSON struct {
@@ -42,10 +49,12 @@ type cameraReq struct {
 	RetentionDays *int            `json:"retention_days"`
 	Recording     *string         `json:"recording"`
 	Zone          *string         `json:"zone"`
+	Motion        *cameras.Motion `json:"motion"`
 }
 
 func (c cameraReq) spec() cameras.Spec {
-	return cameras.Spec{Name: c.Name, Source: c.Source, RetentionDays: c.RetentionDays, Recording: c.Recording, Zone: c.Zone}
+	return cameras.Spec{Name: c.Name, Source: c.Source, RetentionDays: c.RetentionDays, Recording: c.Recording, Zone: c.Zone,
+		Motion: c.Motion}
 }
 
 func toJSON(rq *httpapi.Request, c store.Camera, st store.CameraStatus) cameraJSON {
@@ -57,8 +66,10 @@ func toJSON(rq *httpapi.Request, c store.Camera, st store.CameraStatus) cameraJS
 	if perms == nil {
 		perms = []string{}
 	}
+	on, sens := cameras.MotionOf(c)
 	return cameraJSON{ID: c.ID, OrgID: c.OrgID, Name: c.Name, Zone: c.Zone, Source: src, RetentionDays: c.RetentionDays,
-		Recording: c.Recording, CreatedAt: c.CreatedAt, Status: statusJSON(st), Permissions: perms}
+		Recording: c.Recording, Motion: motionJSON{Enabled: on, Sensitivity: sens}, CreatedAt: c.CreatedAt,
+		Status: statusJSON(st), Permissions: perms}
 }
 
 // ingestURLs builds the URLs, carrying the secret, a camera pushes to.

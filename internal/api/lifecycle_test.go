@@ -60,6 +60,7 @@ func TestCameraUpdateAudit(t *testing.T) {
 	}{
 		{map[string]any{"recording": "off", "retention_days": 1}, []string{`recording: "continuous" -> "off"`, `retention_days: 7 -> 1`}, nil},
 		{map[string]any{"name": "porch", "recording": "off"}, []string{`name: "front door" -> "porch"`}, []string{"recording"}},
+		{map[string]any{"motion": map[string]any{"enabled": false, "sensitivity": 9}}, []string{"motion.enabled: true -> false", "motion.sensitivity: 5 -> 9"}, nil},
 		{map[string]any{"source": map[string]string{"type": "pull", "url": "rtsp://u:hunter2@127.0.0.1:8554/a"}},
 			[]string{`source.type: "push" -> "pull"`, `source.url: "" -> "rtsp://u:xxxxx@127.0.0.1:8554/a"`}, []string{"hunter2"}},
 		{map[string]any{"source": map[string]string{"type": "pull", "url": "rtsp://u:swordfish@127.0.0.1:8554/a"}},

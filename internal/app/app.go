@@ -31,6 +31,7 @@ import (
 	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/store"
@@ -63,6 +64,12 @@ type App struct {
 	// Hub and CamServer are set when the process runs the camera-server role.
 	Hub       *hub.Hub
 	CamServer *camserver.Server
+	// MotionEvents receives the motion events of the cameras this camera
+	// server holds (--motion); set it before Start. Nil: they are
+	// recorded as ranged `motion` events by Events.
+	MotionEvents func(context.Context, motion.Transition)
+
+	motion *motion.Watcher // nil unless --motion on a camera server
 
 	out      io.Writer
 	env      func(string) (string, bool)

@@ -114,6 +114,9 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		return fmt.Errorf("camera server: %w", err)
 	}
 	a.CamServer = cs
+	if err := a.startMotion(ctx); err != nil {
+		return fmt.Errorf("motion detection: %w", err)
+	}
 	return nil
 }
 
@@ -148,12 +151,17 @@ func (a *App) warnSplitDefaults() {
 	}
 }
 
-// drain runs the camera server's drain with a bound.
+// drain runs the camera server's drain with a bound, then waits for the
+// motion watcher to close the events still open.
 func (a *App) drain() error {
 	if a.CamServer == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	return a.CamServer.Drain(ctx)
+	err := a.CamServer.Drain(ctx)
+	if a.motion != nil {
+		a.motion.Wait() // the streams ended: their open events are closed
+	}
+	return err
 }

@@ -106,6 +106,7 @@ type Spec struct {
 	RetentionDays *int
 	Recording     *string
 	Zone          *string
+	Motion        *Motion
 }
 
 // Create registers a camera in orgID and returns it with its ingest secret,
@@ -242,6 +243,9 @@ func (s *Service) apply(c *store.Camera, sp Spec) error {
 			return invalid("recording must be \"continuous\" or \"off\"")
 		}
 		c.Recording = *sp.Recording
+	}
+	if err := applyMotion(c, sp.Motion); err != nil {
+		return err
 	}
 	if sp.Source != nil {
 		switch sp.Source.Type {

@@ -51,5 +51,9 @@ func diff(a, b store.Camera) Changes {
 	}
 	add("retention_days", a.RetentionDays, b.RetentionDays)
 	add("recording", a.Recording, b.Recording)
+	ae, as := MotionOf(a)
+	be, bs := MotionOf(b)
+	add("motion.enabled", ae, be)
+	add("motion.sensitivity", as, bs)
 	return cs
 }

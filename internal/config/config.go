@@ -41,6 +41,9 @@ type Config struct {
 	RTSPUDP string `yaml:"rtsp_udp"`
 	// Demo seeds a demo organisation and simulated cameras.
 	Demo bool `yaml:"demo"`
+	// Motion runs motion detection (from compressed frame sizes) on the
+	// cameras this camera server holds whose motion setting is enabled.
+	Motion bool `yaml:"motion"`
 	// Role selects what this process runs: all, api or camera-server.
 	Role string `yaml:"role"`
 	// Zone is the zone a camera-server belongs to.
@@ -184,6 +187,7 @@ func Default() Config {
 		RTMP:              ":1935",
 		RTSPUDP:           ":8000",
 		Role:              RoleAll,
+		Motion:            true,
 		Zone:              "local",
 		SegmentDuration:   60 * time.Second,
 		FragmentDuration:  900 * time.Millisecond, // + the 100 ms group commit: RPO about 1 s

@@ -158,3 +158,26 @@ func TestOfflineDebounce(t *testing.T) {
 		t.Fatalf("flag %s (%v)", c.OfflineDebounce, err)
 	}
 }
+
+// TestMotionFlag: motion detection is on by default, off by flag or
+// environment.
+func TestMotionFlag(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{[]string{"--data-dir", dir}, nil, true},
+		{[]string{"--data-dir", dir, "--motion=false"}, nil, false},
+		{[]string{"--data-dir", dir}, map[string]string{"CAMCLOUD_MOTION": "false"}, false},
+	} {
+		c, err := Load("serve", tc.args, envOf(tc.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Motion != tc.want {
+			t.Errorf("%v %v: motion %v, want %v", tc.args, tc.env, c.Motion, tc.want)
+		}
+	}
+}

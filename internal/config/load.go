@@ -118,6 +118,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.RTMP, "rtmp", c.RTMP, "RTMP listen address (camera ingest)")
 	fs.StringVar(&c.RTSPUDP, "rtsp-udp", c.RTSPUDP, "RTP port address of RTSP over UDP (RTCP on the next port); empty disables UDP")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed a demo organisation with simulated cameras")
+	fs.BoolVar(&c.Motion, "motion", c.Motion, "detect motion on the cameras held (from compressed frame sizes; per camera setting)")
 	fs.StringVar(&c.Role, "role", c.Role, "roles to run: all, api or camera-server")
 	fs.StringVar(&c.Zone, "zone", c.Zone, "zone of this camera server")
 	fs.StringVar(&c.ServerID, "server-id", c.ServerID, "name of this camera server in its zone")

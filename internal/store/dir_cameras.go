@@ -11,16 +11,21 @@ import (
 )
 
 // cameraCols is the column list scanCamera reads.
-const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us"
+const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us, motion_off, motion_sensitivity"
 
 // scanCamera reads one row of cameraCols.
 func scanCamera(row interface{ Scan(...any) error }) (Camera, error) {
 	var c Camera
 	var created int64
-	err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Zone, &c.SourceType, &c.SourceURL, &c.RetentionDays, &c.Recording, &c.IngestSecretHash, &created)
+	err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Zone, &c.SourceType, &c.SourceURL, &c.RetentionDays, &c.Recording, &c.IngestSecretHash, &created,
+		&c.MotionOff, &c.MotionSensitivity)
 	c.CreatedAt = fromMicros(created)
 	return c, err
 }
+
+// maxMotionSensitivity bounds what the directory keeps; the cameras
+// service allows 1 to 10.
+const maxMotionSensitivity = 100
 
 // checkCamera validates cam before it is written.
 func checkCamera(cam Camera) error {
@@ -34,6 +39,7 @@ func checkCamera(cam Camera) error {
 	c.str("recording", cam.Recording, maxID, false)
 	c.str("ingest secret hash", cam.IngestSecretHash, maxText, false)
 	c.ok(cam.RetentionDays >= 0 && cam.RetentionDays <= 1<<20, "retention days out of range")
+	c.ok(cam.MotionSensitivity >= 0 && cam.MotionSensitivity <= maxMotionSensitivity, "motion sensitivity out of range")
 	return c.err
 }
 
@@ -44,8 +50,9 @@ func (r *directory) CreateCamera(ctx context.Context, c Camera) error {
 		return err
 	}
 	return r.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			c.ID, c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, toMicros(c.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			c.ID, c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, toMicros(c.CreatedAt),
+			c.MotionOff, c.MotionSensitivity); err != nil {
 			return err
 		}
 		return r.cameraChanged(ctx, tx, c.Zone)
@@ -112,8 +119,9 @@ func (r *directory) writeCamera(ctx context.Context, tx *sql.Tx, c Camera, oldZo
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cameras SET org_id = ?, name = ?, zone = ?, source_type = ?, source_url = ?,
-  retention_days = ?, recording = ?, ingest_secret_hash = ? WHERE id = ?`,
-		c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, c.ID)
+  retention_days = ?, recording = ?, ingest_secret_hash = ?, motion_off = ?, motion_sensitivity = ? WHERE id = ?`,
+		c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash,
+		c.MotionOff, c.MotionSensitivity, c.ID)
 	if err != nil {
 		return err
 	}

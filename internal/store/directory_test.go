@@ -147,7 +147,8 @@ func testCameras(t *testing.T, d Directory) {
 	must(t, d.CreateOrg(ctx, Org{ID: "c-org1", Name: "Cam Org 1"}))
 	must(t, d.CreateOrg(ctx, Org{ID: "c-org2", Name: "Cam Org 2"}))
 	c1 := Camera{ID: "cam1", OrgID: "c-org1", Name: "Front door", Zone: "z1", SourceType: "pull",
-		SourceURL: "rtsp://user:pw@10.0.0.9/stream", RetentionDays: 30, Recording: "continuous", IngestSecretHash: "h1", CreatedAt: t0}
+		SourceURL: "rtsp://user:pw@10.0.0.9/stream", RetentionDays: 30, Recording: "continuous", IngestSecretHash: "h1", CreatedAt: t0,
+		MotionOff: true, MotionSensitivity: 8}
 	must(t, d.CreateCamera(ctx, c1))
 	must(t, d.CreateCamera(ctx, Camera{ID: "cam2", OrgID: "c-org1", Name: "Back yard", Zone: "z2", SourceType: "push", Recording: "off"}))
 	must(t, d.CreateCamera(ctx, Camera{ID: "cam3", OrgID: "c-org2", Name: "Lobby", Zone: "z1", SourceType: "push"}))
@@ -167,10 +168,19 @@ func testCameras(t *testing.T, d Directory) {
 	wantErr(t, err, ErrNotFound)
 
 	got.Name, got.RetentionDays, got.Zone = "Front door 2", 7, "z3"
+	got.MotionOff, got.MotionSensitivity = false, 3
 	must(t, d.UpdateCamera(ctx, got))
 	again, _ := d.GetCamera(ctx, "cam1")
-	if again.Name != "Front door 2" || again.RetentionDays != 7 || again.Zone != "z3" {
+	if again.Name != "Front door 2" || again.RetentionDays != 7 || again.Zone != "z3" || again.MotionOff || again.MotionSensitivity != 3 {
 		t.Fatalf("after update: %+v", again)
+	}
+	if c2, _ := d.GetCamera(ctx, "cam2"); c2.MotionOff || c2.MotionSensitivity != 0 {
+		t.Fatalf("a camera created without a motion setting: %+v, want detection on at the default", c2)
+	}
+	bad := again
+	bad.MotionSensitivity = -1
+	if err := d.UpdateCamera(ctx, bad); err == nil {
+		t.Fatal("a negative motion sensitivity was stored")
 	}
 	wantErr(t, d.UpdateCamera(ctx, Camera{ID: "ghost", OrgID: "c-org1", Name: "x", Zone: "z1"}), ErrNotFound)
 

@@ -147,6 +147,7 @@ var directoryMigrations = []migration{
 		},
 	}},
 	dirMigrationSecAuth,
+	dirMigrationMotion,
 	dirMigrationWebhooks,
 }
 

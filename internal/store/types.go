@@ -66,6 +66,10 @@ type Camera struct {
 	Recording        string // "continuous" or "off"
 	IngestSecretHash string
 	CreatedAt        time.Time
+	// MotionOff turns the camera's motion detection off (the zero value:
+	// on); MotionSensitivity is its sensitivity, 0 for the default.
+	MotionOff         bool
+	MotionSensitivity int
 }
 
 // Grant adds per-camera permissions to a user.

@@ -84,6 +84,24 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	})
 	b.shot("manage-grants")
 
+	// The motion detection setting: shown in the row, set in the edit form.
+	b.waitJS(5*time.Second, "the motion setting in the row", `[...document.querySelectorAll('.cam-row')].some((r) => r.textContent.includes('Porch') && r.textContent.includes('motion 5'))`)
+	b.clickText(".cam-row", "Porch", "button", "Edit")
+	b.waitJS(5*time.Second, "the edit form", `document.querySelector('.cam-row select[name=motion]')`)
+	eval[bool](b, `(() => { const s = document.querySelector('.cam-row select[name=motion]'); s.value = '8';
+		s.closest('form').querySelector('button[type=submit]').click(); return true; })()`)
+	testenv.Eventually(t, 10*time.Second, "the motion sensitivity saved", func() bool {
+		var c struct {
+			Motion struct {
+				Enabled     bool `json:"enabled"`
+				Sensitivity int  `json:"sensitivity"`
+			} `json:"motion"`
+		}
+		srv.must(200, "GET", "/api/v1/cameras/"+porch, nil, &c)
+		return c.Motion.Enabled && c.Motion.Sensitivity == 8
+	})
+	b.waitJS(10*time.Second, "the new setting in the row", `[...document.querySelectorAll('.cam-row')].some((r) => r.textContent.includes('Porch') && r.textContent.includes('motion 8'))`)
+
 	b.clickText(".cam-row", "Porch", "button", "Delete")
 	b.waitJS(5*time.Second, "the confirmation", `document.querySelector('dialog.confirm')`)
 	b.clickText("", "", "dialog.confirm button", "Cancel")

@@ -32,6 +32,20 @@ function recordingSelect(v) {
   return s;
 }
 
+/** motionSelect picks a camera's motion detection: off, or on at a
+ * sensitivity from 1 (only large changes) to 10 (small ones). */
+function motionSelect(m) {
+  const opts = [h('option', { value: 'off' }, 'Off')];
+  for (let i = 1; i <= 10; i++) opts.push(h('option', { value: String(i) }, i === 1 ? '1 (least sensitive)' : i === 10 ? '10 (most sensitive)' : String(i)));
+  const s = h('select', { name: 'motion' }, ...opts);
+  s.value = m && !m.enabled ? 'off' : String((m && m.sensitivity) || 5);
+  return { select: s, value: () => (s.value === 'off' ? { enabled: false } : { enabled: true, sensitivity: Number(s.value) }) };
+}
+
+function motionText(m) {
+  return m && m.enabled ? `motion ${m.sensitivity}` : 'motion off';
+}
+
 function addForm(ctx, orgs, reload) {
   const ids = adminOrgs(ctx.me);
   if (!ids.length) return null;
@@ -72,12 +86,13 @@ function editForm(cam, done) {
   const src = sourceFields(cam.source);
   const retention = h('input', { type: 'number', min: 1, max: 3650, value: cam.retention_days });
   const rec = recordingSelect(cam.recording);
+  const motion = motionSelect(cam.motion);
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
   return h('form', { class: 'sub', onsubmit: (e) => {
     e.preventDefault();
     busy(save, async () => {
       err.set(null);
-      const body = { name: name.value.trim(), retention_days: Number(retention.value), recording: rec.value };
+      const body = { name: name.value.trim(), retention_days: Number(retention.value), recording: rec.value, motion: motion.value() };
       const s = src.value();
       // A pull URL is shown with its password masked: send it only when changed.
       if (s.type !== (cam.source && cam.source.type) || (s.type === 'pull' && src.url.value.trim() !== '')) body.source = s;
@@ -91,7 +106,7 @@ function editForm(cam, done) {
       }
     });
   } }, h('div', { class: 'row wrap' }, h('label', {}, 'Name', name), h('label', {}, 'Source', src.type), src.urlRow,
-    h('label', {}, 'Retention (days)', retention), h('label', {}, 'Recording', rec)),
+    h('label', {}, 'Retention (days)', retention), h('label', {}, 'Recording', rec), h('label', {}, 'Motion detection', motion.select)),
   cam.source && cam.source.type === 'pull' ? h('p', { class: 'muted small' }, `Current URL: ${cam.source.url || ''} (leave empty to keep it)`) : null,
   err, h('div', { class: 'row end' }, h('button', { type: 'button', onclick: () => done(true) }, 'Cancel'), save));
 }
@@ -155,7 +170,7 @@ export function showManageCameras(main, ctx) {
     const rowEl = h('div', { class: 'card cam-row', 'data-camera': c.id },
       h('div', { class: 'row between wrap' },
         h('div', {}, h('strong', {}, c.name), ' ', statusBadge(c),
-          h('div', { class: 'muted small' }, `${orgs.get(c.org_id) || c.org_id} · ${c.source && c.source.type} · ${c.recording} · keep ${c.retention_days} days · zone ${c.zone}`)),
+          h('div', { class: 'muted small' }, `${orgs.get(c.org_id) || c.org_id} · ${c.source && c.source.type} · ${c.recording} · ${motionText(c.motion)} · keep ${c.retention_days} days · zone ${c.zone}`)),
         h('div', { class: 'row wrap' },
           h('button', { type: 'button', onclick: () => clear(extra, editForm(c, () => { clear(extra); load(); })) }, 'Edit'),
           canGrant ? h('button', { type: 'button', onclick: async () => clear(extra, await grantsPanel(c)) }, 'Access') : null,
