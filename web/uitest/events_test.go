@@ -1,6 +1,8 @@
 package uitest
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -9,12 +11,14 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestEvents: an event posted on a recorded moment is listed on the
 // events page (whose row opens the camera there) and marked on the camera's
-// timeline, and clicking the marker plays from that moment; a camera that
+// timeline, and clicking the marker plays from that moment, as does
+// clicking the range of a motion event; a camera that
 // stops publishing shows, from the event stream, its offline badge on its
 // tile, a notice and the navigation's count.
 func TestEvents(t *testing.T) {
@@ -35,17 +39,36 @@ func TestEvents(t *testing.T) {
 	at := start.Add(6 * time.Second).Truncate(time.Millisecond)
 	var ev struct{ ID string }
 	srv.must(201, "POST", "/api/v1/cameras/"+rec.ID+"/events", map[string]any{"type": "custom.doorbell", "time": at.UTC().Format(time.RFC3339Nano), "detail": map[string]string{"door": "front"}}, &ev)
+	moved := start.Add(9 * time.Second).Truncate(time.Millisecond)
+	motionID := srv.motion(rec, moved, moved.Add(2*time.Second))
 
 	b := newBrowser(t, srv.base)
 	b.do("open the UI", chromedp.Navigate(b.base+"/"))
 	b.login(adminEmail, adminPW, nil)
 	_ = t.Run("events page", func(t *testing.T) { eventsPageSteps(t, b, rec, ev.ID, at) }) &&
 		t.Run("marker", func(t *testing.T) { markerSteps(t, b, rec, ev.ID, at) }) &&
+		t.Run("motion marker", func(t *testing.T) { markerSteps(t, b, rec, motionID, moved) }) &&
 		t.Run("offline", func(t *testing.T) { offlineNoticeSteps(t, b, gone, stopGone) })
 	b.t = t
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Errorf("the page threw:\n%s", strings.Join(ex, "\n"))
 	}
+}
+
+// motion records a motion event of the camera from start to end through
+// the events service, as the motion detector does (the API takes only
+// custom events), and returns its id.
+func (s *server) motion(c camera, start, end time.Time) string {
+	s.t.Helper()
+	ctx := context.Background()
+	id, err := s.node.App.Events.Open(ctx, events.Event{CameraID: c.ID, Type: events.TypeMotion, Start: start, Source: events.SourceMotion, Detail: json.RawMessage(`{"score":3.5}`)})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.node.App.Events.Close(ctx, id, end); err != nil {
+		s.t.Fatal(err)
+	}
+	return id
 }
 
 // eventsPageSteps: the event is listed (the camera filter keeps it, the
@@ -80,13 +103,18 @@ func choose(b *tab, sel, value string) {
 // time when clicked, from live.
 func markerSteps(t *testing.T, b *tab, cam camera, id string, at time.Time) {
 	b.t = t
+	b.do("the grid", chromedp.Navigate(b.base+"/#/"))
+	b.waitJS(10*time.Second, "the grid", `document.querySelector('#grid')`)
 	b.do("open the camera", chromedp.Navigate(b.base+"/#/camera/"+cam.ID))
 	marker := fmt.Sprintf(`.tl-event[data-id="%s"]`, id)
 	b.waitJS(10*time.Second, "the event's marker", fmt.Sprintf(`document.querySelector('#stage') && document.querySelector('#stage').dataset.mode === 'live' && document.querySelector(%s)`, js(marker)))
 	if got := eval[float64](b, fmt.Sprintf(`+document.querySelector(%s).dataset.time`, js(marker))); int64(got) != at.UnixMilli() {
 		t.Errorf("marker at %d, the event at %d", int64(got), at.UnixMilli())
 	}
-	b.shot("event-marker")
+	if typ := eval[string](b, fmt.Sprintf(`document.querySelector(%s).dataset.type`, js(marker))); typ == "motion" && !eval[bool](b, fmt.Sprintf(`document.querySelector(%s).classList.contains('ranged')`, js(marker))) {
+		t.Errorf("the motion marker is not drawn as a range")
+	}
+	b.shotFull("event-marker-" + id[:6])
 	b.do("click the marker", chromedp.Click(marker))
 	playsFrom(t, b, "the marker", at)
 }
