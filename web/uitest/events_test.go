@@ -39,13 +39,17 @@ func TestEvents(t *testing.T) {
 	at := start.Add(6 * time.Second).Truncate(time.Millisecond)
 	var ev struct{ ID string }
 	srv.must(201, "POST", "/api/v1/cameras/"+rec.ID+"/events", map[string]any{"type": "custom.doorbell", "time": at.UTC().Format(time.RFC3339Nano), "detail": map[string]string{"door": "front"}}, &ev)
+	for i := range 55 {
+		srv.must(201, "POST", "/api/v1/cameras/"+gone.ID+"/events", map[string]any{"type": "custom.tick", "time": start.Add(time.Duration(i) * 100 * time.Millisecond).UTC().Format(time.RFC3339Nano)}, nil)
+	}
 	moved := start.Add(9 * time.Second).Truncate(time.Millisecond)
 	motionID := srv.motion(rec, moved, moved.Add(2*time.Second))
 
 	b := newBrowser(t, srv.base)
 	b.do("open the UI", chromedp.Navigate(b.base+"/"))
 	b.login(adminEmail, adminPW, nil)
-	_ = t.Run("events page", func(t *testing.T) { eventsPageSteps(t, b, rec, ev.ID, at) }) &&
+	_ = t.Run("pages", func(t *testing.T) { eventPagesSteps(t, b, gone) }) &&
+		t.Run("events page", func(t *testing.T) { eventsPageSteps(t, b, rec, ev.ID, at) }) &&
 		t.Run("marker", func(t *testing.T) { markerSteps(t, b, rec, ev.ID, at) }) &&
 		t.Run("motion marker", func(t *testing.T) { markerSteps(t, b, rec, motionID, moved) }) &&
 		t.Run("offline", func(t *testing.T) { offlineNoticeSteps(t, b, gone, stopGone) })
@@ -69,6 +73,32 @@ func (s *server) motion(c camera, start, end time.Time) string {
 		s.t.Fatal(err)
 	}
 	return id
+}
+
+// eventPagesSteps: a camera's 55 posted events (and its online event)
+// come 50 to a page, newest first; "Older events" adds the rest and
+// goes away.
+func eventPagesSteps(t *testing.T, b *tab, cam camera) {
+	b.t = t
+	b.do("events page", chromedp.Click(`#nav a[href="#/events"]`))
+	b.waitJS(10*time.Second, "the events", `document.querySelectorAll('#events tbody tr').length > 0`)
+	choose(b, `#ev-camera`, cam.ID)
+	rows := `[...document.querySelectorAll('#events tbody tr')]`
+	b.waitJS(10*time.Second, "the first page", rows+`.length === 50 && !document.querySelector('#ev-more').hidden`)
+	b.do("older events", chromedp.Click(`#ev-more`))
+	b.waitJS(10*time.Second, "the second page", rows+`.length >= 56 && document.querySelector('#ev-more').hidden`)
+	ids := eval[[]string](b, rows+`.map((r) => r.dataset.id)`)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Errorf("event %s listed twice", id)
+		}
+		seen[id] = true
+	}
+	if !eval[bool](b, `(() => { const t = [...document.querySelectorAll('#events tbody tr a')].map((a) => +a.getAttribute('href').split('at=')[1]); return t.every((v, i) => i === 0 || t[i-1] >= v); })()`) {
+		t.Errorf("the events are not newest first")
+	}
+	choose(b, `#ev-camera`, "")
 }
 
 // eventsPageSteps: the event is listed (the camera filter keeps it, the
