@@ -11,6 +11,7 @@ import { h, clear, errorBox, fmtTime, busy } from './dom.js';
 
 const toastFor = 8000; // ms a notice stays
 const pageSize = 50;
+const retryAfter = 30000; // ms before the stream is opened again after an error answer
 
 /** types are the event types the filter offers. */
 const types = [
@@ -46,15 +47,30 @@ export class Notifier {
     this.names = names;
     this.count = 0;
     this.src = null;
+    this.running = false;
+    this.retry = 0;
+    this.looking = false; // the events page is open
     this.badge = h('span', { class: 'count', id: 'events-count', hidden: true, 'aria-live': 'polite' });
     this.toasts = h('div', { class: 'toasts', id: 'toasts', role: 'status' });
     document.body.append(this.toasts);
   }
 
-  /** start opens the stream (EventSource reconnects with Last-Event-ID). */
+  /**
+   * start opens the stream. EventSource reconnects by itself with
+   * Last-Event-ID; after an error answer (429 too many streams, 5xx) it
+   * gives up, so the stream is opened again a little later.
+   */
   start() {
     if (this.src || typeof EventSource === 'undefined') return;
     this.src = new EventSource('/api/v1/events/stream', { withCredentials: true });
+    const src = this.src;
+    this.src.onerror = () => {
+      if (src.readyState !== EventSource.CLOSED || this.src !== src) return;
+      this.src = null;
+      clearTimeout(this.retry);
+      this.retry = setTimeout(() => { if (this.running) this.start(); }, retryAfter);
+    };
+    this.running = true;
     this.src.onmessage = (m) => {
       let ev;
       try {
@@ -71,6 +87,8 @@ export class Notifier {
 
   /** stop closes the stream and forgets the count (logout). */
   stop() {
+    this.running = false;
+    clearTimeout(this.retry);
     if (this.src) this.src.close();
     this.src = null;
     this.setCount(0);
