@@ -84,7 +84,7 @@ func eventPagesSteps(t *testing.T, b *tab, cam camera) {
 	b.waitJS(10*time.Second, "the events", `document.querySelectorAll('#events tbody tr').length > 0`)
 	choose(b, `#ev-camera`, cam.ID)
 	rows := `[...document.querySelectorAll('#events tbody tr')]`
-	b.waitJS(10*time.Second, "the first page", rows+`.length === 50 && !document.querySelector('#ev-more').hidden`)
+	b.waitJS(10*time.Second, "the first page", fmt.Sprintf(`%s.length === 50 && %s.every((r) => r.dataset.camera === %s) && !document.querySelector('#ev-more').hidden`, rows, rows, js(cam.ID)))
 	b.do("older events", chromedp.Click(`#ev-more`))
 	b.waitJS(10*time.Second, "the second page", rows+`.length >= 56 && document.querySelector('#ev-more').hidden`)
 	ids := eval[[]string](b, rows+`.map((r) => r.dataset.id)`)

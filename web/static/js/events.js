@@ -144,7 +144,7 @@ export function showEvents(main, ctx) {
     const dur = ev.end ? `${Math.max(0, Math.round((new Date(ev.end).getTime() - at) / 1000))} s` : ev.ongoing ? 'going on' : '';
     const detail = ev.detail && Object.keys(ev.detail).length ? JSON.stringify(ev.detail) : '';
     const href = `#/camera/${ev.camera_id}?at=${at}`;
-    return h('tr', { class: 'ev-row', 'data-type': ev.type, 'data-id': ev.id, 'data-href': href, onclick: () => { location.hash = href; } },
+    return h('tr', { class: 'ev-row', 'data-type': ev.type, 'data-id': ev.id, 'data-camera': ev.camera_id, 'data-href': href, onclick: () => { location.hash = href; } },
       h('td', {}, h('a', { href }, fmtTime(ev.time))),
       h('td', {}, names.get(ev.camera_id) || ev.camera_id),
       h('td', {}, h('span', { class: `badge ev ${ev.type.replace(/\..*/, '')}` }, typeLabel(ev.type))),
@@ -155,6 +155,7 @@ export function showEvents(main, ctx) {
   async function load(next) {
     const g = next ? gen : ++gen;
     err.set(null);
+    if (!next) more.hidden = true; // the cursor shown belongs to the old filter
     try {
       const res = await api.get(`/api/v1/events${q({ ...filter(), cursor: next ? cursor : '' })}`);
       if (g !== gen) return;
