@@ -103,7 +103,7 @@ export class Notifier {
 
   setCount(n) {
     this.count = n;
-    this.badge.textContent = n > 99 ? '99+' : String(n);
+    this.badge.textContent = n === 0 ? '' : n > 99 ? '99+' : String(n);
     this.badge.hidden = n === 0;
     this.badge.title = `${n} new offline or motion events`;
   }
