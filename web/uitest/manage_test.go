@@ -35,8 +35,8 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	b.t = t
 	b.do("reload", chromedp.Navigate(b.base+"/#/"))
 	b.login(adminEmail, adminPW, nil)
-	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].map((a) => a.textContent)`)
-	if !slices.Equal(nav, []string{"Cameras", "Manage cameras", "Members", "Audit log", "Webhooks", "Account"}) {
+	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].map((a) => a.firstChild.textContent)`)
+	if !slices.Equal(nav, []string{"Cameras", "Events", "Manage cameras", "Members", "Audit log", "Webhooks", "Account"}) {
 		t.Errorf("owner's navigation = %q", nav)
 	}
 	b.do("manage cameras", chromedp.Navigate(b.base+"/#/manage/cameras"))

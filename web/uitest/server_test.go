@@ -27,6 +27,7 @@ const (
 // through its API with the admin's bearer token.
 type server struct {
 	t     *testing.T
+	node  *apptest.Node
 	base  string
 	token string
 }
@@ -37,7 +38,7 @@ func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
 	flags := append([]string{"--segment-duration", "4s"}, webhookFlags...)
 	n := apptest.Start(t, append(flags, args...)...)
-	s := &server{t: t, base: n.Base}
+	s := &server{t: t, node: n, base: n.Base}
 	var r struct{ Token string }
 	if code := s.call("POST", "/api/v1/auth/login", map[string]string{"email": adminEmail, "password": adminPW}, &r); code != 200 {
 		t.Fatalf("admin login: %d", code)

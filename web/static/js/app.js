@@ -10,6 +10,7 @@ import { showManageCameras } from './manage_cameras.js';
 import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
 import { showWebhooks } from './webhooks.js';
+import { showEvents, Notifier } from './events.js';
 import { showAccount } from './account.js';
 import { showSync } from './sync.js';
 import { clearStills } from './stills.js';
@@ -20,11 +21,16 @@ const top = document.getElementById('top');
 const menu = document.getElementById('menu');
 
 /** state is the logged-in session: user, roles and what the UI may show. */
-const state = { me: null, caps: null, cleanup: null, expiry: 0, cameras: null };
+const state = { me: null, caps: null, cleanup: null, expiry: 0, cameras: null, notifier: null };
+state.notifier = new Notifier((id) => {
+  const c = state.cameras && state.cameras.list.find((x) => x.id === id);
+  return c ? c.name : 'A camera';
+});
 
 const routes = [
   { re: /^#?\/?$/, view: showGrid },
-  { re: /^#\/camera\/([0-9a-f]{32})$/, view: showCamera },
+  { re: /^#\/camera\/([0-9a-f]{32})(?:\?at=(\d{1,15}))?$/, view: showCamera },
+  { re: /^#\/events$/, view: showEvents },
   { re: /^#\/sync(?:\/((?:[0-9a-f]{32},?){0,4}))?(?:\?at=(\d{1,15}))?$/, view: showSync },
   { re: /^#\/manage\/cameras$/, view: showManageCameras, cap: 'cameras' },
   { re: /^#\/manage\/members$/, view: showMembers, cap: 'members' },
@@ -60,6 +66,7 @@ function loggedOut(note) {
   clearTimeout(state.expiry);
   state.me = null;
   state.cameras = null;
+  state.notifier.stop();
   clearStills();
   top.hidden = true;
   banner(null);
@@ -70,13 +77,15 @@ function nav() {
   const c = state.caps;
   const links = [
     ['#/', 'Cameras', true],
+    ['#/events', 'Events', true],
     ['#/manage/cameras', 'Manage cameras', c.cameras],
     ['#/manage/members', 'Members', c.members],
     ['#/manage/audit', 'Audit log', c.audit],
     ['#/manage/webhooks', 'Webhooks', c.members],
     ['#/account', 'Account', true],
   ];
-  clear(document.getElementById('nav'), links.filter((l) => l[2]).map(([href, label]) => h('a', { href, 'data-nav': href }, label)));
+  clear(document.getElementById('nav'), links.filter((l) => l[2]).map(([href, label]) => h('a', { href, 'data-nav': href }, label,
+    href === '#/events' ? state.notifier.badge : null)));
   top.classList.remove('open');
   document.getElementById('who').textContent = state.me.user.email;
   top.hidden = false;
@@ -128,6 +137,7 @@ async function start() {
     const ms = new Date(state.me.expires_at).getTime() - Date.now();
     state.expiry = setTimeout(() => loggedOut('Your session has expired. Log in again.'), Math.min(Math.max(ms, 0), 2 ** 31 - 1));
   }
+  state.notifier.start();
   route();
 }
 

@@ -2,7 +2,9 @@
 // the timeline of recordings for a day with zoom and a date picker,
 // playback from a clicked instant at 0.5x to 8x with frame steps and jumps
 // between recorded spans, back to live, clip export of a chosen range and
-// the image at the playhead.
+// the image at the playhead. The timeline marks the camera's events; the
+// address may name a moment to play from (#/camera/ID?at=MS, from the
+// events page).
 import { api, enc, q } from './api.js';
 import { h, clear, errorBox, fmtClock, fmtTime, localInput, localDate, busy } from './dom.js';
 import { LivePlayer, VodPlayer } from './player.js';
@@ -27,7 +29,7 @@ export function showCamera(main, ctx) {
   clear(main, h('p', { class: 'muted' }, 'Loading camera…'));
   let stop = () => {};
   api.get(`/api/v1/cameras/${enc(id)}`).then((cam) => {
-    stop = render(main, cam, err);
+    stop = render(main, cam, err, ctx.params[1] ? new Date(Number(ctx.params[1])) : null);
   }).catch((e) => {
     clear(main, h('div', { class: 'card' }, h('h2', {}, 'Camera not available'), h('p', { class: 'error' }, e.message), h('a', { href: '#/' }, 'Back to cameras')));
   });
@@ -43,7 +45,7 @@ function statusLine(cam) {
   return [parts, why].filter(Boolean).join(' · ');
 }
 
-function render(main, cam, err) {
+function render(main, cam, err, startAt) {
   const perms = cam.permissions || [];
   const canExport = perms.includes('export');
   const video = h('video', { muted: true, playsinline: true, autoplay: true, controls: true, id: 'player' });
@@ -293,8 +295,13 @@ function render(main, cam, err) {
     const to = new Date(Math.min(tl.end, Date.now() + 60000));
     if (to > from) {
       try {
-        const res = await api.get(`/api/v1/cameras/${enc(cam.id)}/recordings${q({ from, to })}`);
+        const [res, evs] = await Promise.all([
+          api.get(`/api/v1/cameras/${enc(cam.id)}/recordings${q({ from, to })}`),
+          api.get(`/api/v1/cameras/${enc(cam.id)}/events${q({ from: new Date(from.getTime() - hour), to, limit: 1000 })}`).catch(() => null),
+        ]);
+        if (stopped) return;
         tl.setSpans(res.spans || []);
+        if (evs) tl.setEvents(evs.events || []);
         err.set(null);
       } catch (e) {
         err.set(`Recordings cannot be loaded: ${e.message}`);
@@ -326,7 +333,20 @@ function render(main, cam, err) {
   };
   document.addEventListener('keydown', onKey);
   goLive();
+  if (startAt && !Number.isNaN(startAt.getTime())) playAt(startAt);
   loadSpans();
+  // the camera's new events: markers at once, the status on (dis)connects
+  const onEvent = (e) => {
+    const ev = e.detail;
+    if (stopped || ev.camera_id !== cam.id) return;
+    clearTimeout(spanTimer);
+    spanTimer = setTimeout(loadSpans, 500);
+    if (ev.type === 'camera.online' || ev.type === 'camera.offline') {
+      clearTimeout(camTimer);
+      camTimer = setTimeout(refreshCamera, 300);
+    }
+  };
+  window.addEventListener('camcloud:event', onEvent);
   timer = setInterval(tick, 250);
   camTimer = setTimeout(refreshCamera, refreshEvery);
   return () => {
@@ -335,6 +355,7 @@ function render(main, cam, err) {
     clearTimeout(spanTimer);
     clearTimeout(camTimer);
     document.removeEventListener('keydown', onKey);
+    window.removeEventListener('camcloud:event', onEvent);
     live.stop();
     vod.stop();
   };

@@ -2,7 +2,8 @@
 // organisation of any size: search by name, filter by state, sort, 1, 4,
 // 9 or 16 tiles per screen with paging, and full screen. Only the tiles of
 // the page are built, and only those on screen stream
-// (IntersectionObserver); the list is refreshed for the states.
+// (IntersectionObserver); the list is refreshed for the states, and at
+// once when the event stream says a camera went offline or came back.
 import { api } from './api.js';
 import { h, clear, errorBox } from './dom.js';
 import { Tile } from './tile.js';
@@ -231,6 +232,14 @@ export function showGrid(main, ctx = {}) {
     }
     if (!stopped) timer = setTimeout(refresh, refreshEvery);
   }
+  // a camera going offline or coming back shows on its tile at once
+  const onEvent = (e) => {
+    const t = e.detail.type;
+    if (stopped || (t !== 'camera.offline' && t !== 'camera.online')) return;
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  };
+  window.addEventListener('camcloud:event', onEvent);
   if (cams) {
     render();
     timer = setTimeout(refresh, refreshEvery);
@@ -241,6 +250,7 @@ export function showGrid(main, ctx = {}) {
     clearTimeout(searchTimer);
     document.removeEventListener('fullscreenchange', onFull);
     document.removeEventListener('keydown', onKey);
+    window.removeEventListener('camcloud:event', onEvent);
     if (document.fullscreenElement === wall) document.exitFullscreen().catch(() => {});
     io.disconnect();
     for (const t of tiles.values()) t.destroy();

@@ -284,7 +284,15 @@ export class VodPlayer {
       this.onState({ mode: 'playing' });
     });
     hls.on(Hls.Events.ERROR, (_, data) => {
-      if (data.fatal && seq === this.seq) this.onState({ mode: 'off', error: new Error(`The recording cannot be played (${data.details}).`) });
+      if (!data.fatal || seq !== this.seq) return;
+      // a media error (e.g. the element's source needing a reset after
+      // live used it) is recovered once by reattaching, as hls.js advises
+      if (data.type === 'mediaError' && !hls.recovered) {
+        hls.recovered = true;
+        hls.recoverMediaError();
+        return;
+      }
+      this.onState({ mode: 'off', error: new Error(`The recording cannot be played (${data.details}).`) });
     });
     hls.loadSource(res.hls_url);
     hls.attachMedia(this.video);

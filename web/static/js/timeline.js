@@ -2,7 +2,8 @@
 // in one lane per camera (synchronised playback shows several). A click
 // asks to play from that instant; a drag selects a range (for clip export)
 // when the owner takes one. Zoom and pan change the window; the owner loads
-// spans for it.
+// spans for it, and the events in it: markers (ranges for motion, points
+// for the others) that play from the event's start when clicked.
 import { h, clear } from './dom.js';
 
 const minute = 60000;
@@ -25,6 +26,7 @@ export class Timeline {
     this.lanes = Array.from({ length: lanes }, () => []);
     this.playhead = null;
     this.range = null;
+    this.events = [];
     this.track = h('div', { class: 'tl-track', id: 'timeline', role: 'slider',
       'aria-label': onSelect ? 'Timeline: click to play from that time, drag to select a range' : 'Timeline: click to play from that time' });
     if (lanes > 1) this.track.style.height = `${12 + lanes * 16}px`;
@@ -100,6 +102,40 @@ export class Timeline {
     this.render();
   }
 
+  /** setEvents shows event markers: [{id, type, time, end?, ongoing?}]. */
+  setEvents(events) {
+    this.events = events.map((ev) => {
+      const s = new Date(ev.time).getTime();
+      const e = ev.end ? new Date(ev.end).getTime() : ev.ongoing ? Date.now() : s;
+      return { id: ev.id, type: ev.type, s, e, ranged: !!(ev.end || ev.ongoing) };
+    });
+    this.render();
+  }
+
+  // eventMarkers are the markers of the events in view; a marker takes its
+  // own clicks (the track's pointer handling never sees them).
+  eventMarkers() {
+    const len = this.end - this.start;
+    const out = [];
+    for (const ev of this.events) {
+      if (ev.e < this.start || ev.s > this.end) continue;
+      const kind = ev.type.replace(/\..*/, '');
+      const m = h('button', { type: 'button', class: `tl-event ${kind}${ev.ranged ? ' ranged' : ''}`, 'data-type': ev.type, 'data-id': ev.id,
+        'data-time': String(ev.s), title: `${ev.type} at ${new Date(ev.s).toLocaleTimeString()}${ev.ranged ? ` for ${Math.round((ev.e - ev.s) / 1000)} s` : ''}: click to play from then`,
+        'aria-label': `${ev.type} at ${new Date(ev.s).toLocaleTimeString()}` });
+      m.addEventListener('pointerdown', (e) => e.stopPropagation());
+      m.addEventListener('pointerup', (e) => e.stopPropagation());
+      m.addEventListener('click', (e) => {
+        e.stopPropagation();
+        this.onSeek(new Date(ev.s));
+      });
+      m.style.left = this.pct(Math.max(ev.s, this.start));
+      if (ev.ranged) m.style.width = `${((Math.min(ev.e, this.end) - Math.max(ev.s, this.start)) / len) * 100}%`;
+      out.push(m);
+    }
+    return out;
+  }
+
   /** spans are the spans of lane 0 in view, [start, end] in ms. */
   get spans() {
     return this.lanes[0];
@@ -143,7 +179,7 @@ export class Timeline {
     future.style.left = this.pct(Math.min(Math.max(now, this.start), this.end));
     future.style.right = '0';
     this.marks = h('div', { class: 'tl-marks' });
-    clear(this.track, bars, now < this.end ? future : null, this.marks);
+    clear(this.track, bars, now < this.end ? future : null, this.marks, this.eventMarkers());
     this.renderMarks();
     const step = steps.find((s) => len / s <= 8) || steps[steps.length - 1];
     const labels = [];
