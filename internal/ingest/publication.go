@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"log/slog"
 	"strings"
 	"sync"
@@ -49,13 +50,30 @@ type publication struct {
 	started bool          // a first video key frame was written
 	base    time.Duration // media time of that key frame
 	bytes   int64
-	online  bool
-	closed  bool
-	done    chan struct{}
+	// early holds the audio that arrives before the first video key
+	// frame, up to maxEarlyAudio frames: an RTMP muxer sends the audio of
+	// the key frame's instant before it, and under load a video encoder
+	// starts after its audio. What is timed at or after the key frame is
+	// written once it comes.
+	early  []earlyAudio
+	online bool
+	closed bool
+	done   chan struct{}
 	// watched is closed when the watch goroutine has ended.
 	watched chan struct{}
 	// path counts an RTSP camera by the path of its video (videoPaths).
 	path pathSlot
+}
+
+// maxEarlyAudio bounds publication.early: about 1.4 s of AAC at 48 kHz.
+const maxEarlyAudio = 64
+
+// earlyAudio is an audio frame held until the first video key frame.
+type earlyAudio struct {
+	track int
+	pts   int64
+	frame []byte
+	ntp   time.Time
 }
 
 // pubTrack is one track of a publication.
@@ -63,7 +81,8 @@ type pubTrack struct {
 	id        int
 	codec     codecs.Codec
 	clockRate int
-	lastDTS   int64
+	lastDTS   int64 // the last DTS written, after any move (writeLocked)
+	lastInDTS int64 // the DTS the source gave that unit
 	written   bool
 	// tl maps the source's timestamps onto the stream's, across restarts
 	// and leaps of the source's clock.
@@ -183,6 +202,7 @@ func (p *publication) writeVideo(pts, dts int64, haveDTS bool, au [][]byte, ntp 
 		return
 	}
 	t := p.tracks[0]
+	first := !p.started
 	if !haveDTS {
 		var err error
 		dts, err = p.video.extractDTS(au, pts)
@@ -211,15 +231,34 @@ func (p *publication) writeVideo(pts, dts int64, haveDTS bool, au [][]byte, ntp 
 	off := t.tl.offset
 	t.tl.apply(dts, now)
 	p.writeLocked(t, &hub.Unit{PTS: pts - off, DTS: dts - off, NTP: ntp, Key: key, Payload: au})
+	if first {
+		for _, e := range p.early {
+			p.writeAudioLocked(e.track, e.pts, e.frame, e.ntp)
+		}
+		p.early = nil
+	}
 }
 
 // writeAudio takes one audio frame of tracks[i].
 func (p *publication) writeAudio(i int, pts int64, frame []byte, ntp time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || !p.started || i <= 0 || i >= len(p.tracks) || len(frame) == 0 {
+	if p.closed || i <= 0 || i >= len(p.tracks) || len(frame) == 0 {
 		return
 	}
+	if !p.started {
+		if len(p.early) == maxEarlyAudio {
+			p.early = p.early[1:]
+		}
+		p.early = append(p.early, earlyAudio{track: i, pts: pts, frame: bytes.Clone(frame), ntp: ntp})
+		return
+	}
+	p.writeAudioLocked(i, pts, frame, ntp)
+}
+
+// writeAudioLocked writes one audio frame of tracks[i] once the video has
+// started; a frame timed before the first key frame has no place.
+func (p *publication) writeAudioLocked(i int, pts int64, frame []byte, ntp time.Time) {
 	t := p.tracks[i]
 	now := time.Now()
 	switch {
@@ -251,19 +290,23 @@ func (p *publication) spliceLocked(t *pubTrack, in int64, now time.Time) {
 
 // writeLocked keeps DTS monotonic per track and hands the unit to the hub.
 func (p *publication) writeLocked(t *pubTrack, u *hub.Unit) {
+	in := u.DTS
 	if t.written && u.DTS <= t.lastDTS {
-		if u.DTS < t.lastDTS || t != p.tracks[0] {
+		if in < t.lastInDTS || t != p.tracks[0] {
 			return // late, or a repeated audio time: drop it
 		}
 		// Video frames with the same decode time: flvmux clamps the
-		// negative decode times of the first B-frame GOP to 0, and
-		// millisecond clocks can repeat. Each frame must come after the
-		// last, so it moves one tick on; dropping it would lose the GOP.
+		// negative decode times of the first B-frame GOP to 0, and under
+		// load it gives runs of several frames one millisecond time.
+		// Each frame must come after the last, so it moves one tick on
+		// from the last one written (not from the source's time, which
+		// would drop the third of a run); dropping it would lose the GOP.
 		u.DTS = t.lastDTS + 1
 		if u.PTS < u.DTS {
 			u.PTS = u.DTS
 		}
 	}
+	t.lastInDTS = in
 	t.written, t.lastDTS = true, u.DTS
 	u.Track = t.id
 	for _, b := range u.Payload {

@@ -165,3 +165,94 @@ func TestSourceClockBreakIsSpliced(t *testing.T) {
 		})
 	}
 }
+
+// TestRunsOfEqualDecodeTimesKeepEveryFrame: under load flvmux gives runs of
+// three and more video frames one (millisecond) decode time. Every frame of
+// a run is kept, each one tick after the last, and a frame whose decode
+// time really goes back is still dropped as late.
+func TestRunsOfEqualDecodeTimesKeepEveryFrame(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	smp, err := sample.Load(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample-h264.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var video []*hub.Unit
+	for _, u := range smp.Units {
+		if u.Track == 1 {
+			video = append(video, u)
+		}
+	}
+	h := hub.New()
+	p := newPublication(pubConfig{hub: h, events: nopEvents{}, log: slog.New(slog.DiscardHandler),
+		cameraID: "c", dropSession: func() {}}, []trackSpec{{codec: smp.Tracks[0].Codec, clockRate: 90000, name: "H264"}})
+	p.start()
+	r, _ := h.Get("c").NewReader(len(video) + 1)
+	// DTS of the first 12 frames (in 90 kHz ticks): runs of 1, 3, 4 and 2
+	// equal times, then one that steps back (late) and one after it.
+	dts := []int64{0, 3600, 3600, 3600, 7200, 7200, 7200, 7200, 10800, 10800, 9000, 14400}
+	for i, d := range dts {
+		p.writeVideo(d+1800, d, true, video[i].Payload, time.Now())
+	}
+	var got []*hub.Unit
+	for len(r.C()) > 0 {
+		got = append(got, <-r.C())
+	}
+	if len(got) != len(dts)-1 {
+		t.Fatalf("got %d frames, want %d (all but the late one)", len(got), len(dts)-1)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].DTS <= got[i-1].DTS {
+			t.Fatalf("frame %d: DTS %d after %d: not monotonic", i, got[i].DTS, got[i-1].DTS)
+		}
+		if got[i].PTS < got[i].DTS {
+			t.Fatalf("frame %d: PTS %d before DTS %d", i, got[i].PTS, got[i].DTS)
+		}
+	}
+	if last := got[len(got)-1].DTS; last != 14400 {
+		t.Fatalf("last frame at DTS %d, want 14400", last)
+	}
+	p.close()
+}
+
+// TestAudioBeforeTheFirstKeyFrame: audio frames that arrive before the
+// first video key frame (an RTMP muxer sends the key frame's instant's
+// audio first; a loaded video encoder starts late) are kept when they are
+// timed at or after the key frame, and only those timed before it go.
+func TestAudioBeforeTheFirstKeyFrame(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	smp, err := sample.Load(filepath.Join(filepath.Dir(file), "..", "..", "testdata", "sample-h264.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key *hub.Unit
+	for _, u := range smp.Units {
+		if u.Track == 1 && u.Key {
+			key = u
+			break
+		}
+	}
+	h := hub.New()
+	p := newPublication(pubConfig{hub: h, events: nopEvents{}, log: slog.New(slog.DiscardHandler),
+		cameraID: "c", dropSession: func() {}}, []trackSpec{
+		{codec: smp.Tracks[0].Codec, clockRate: 90000, name: "H264"},
+		{codec: &codecs.MPEG4Audio{}, clockRate: 48000, name: "AAC"},
+	})
+	p.start()
+	r, _ := h.Get("c").NewReader(16)
+	// The key frame is at media time 1 s; audio frames (1024 samples at
+	// 48 kHz) from 0.957 s to 1.021 s arrive before it.
+	for _, a := range []int64{45952, 46976, 48000, 49024} {
+		p.writeAudio(1, a, []byte{0x21, 0x10}, time.Now())
+	}
+	p.writeVideo(90000, 90000, true, key.Payload, time.Now())
+	var audio []int64
+	for len(r.C()) > 0 {
+		if u := <-r.C(); u.Track == 2 {
+			audio = append(audio, u.DTS)
+		}
+	}
+	if len(audio) != 2 || audio[0] != 0 || audio[1] != 1024 {
+		t.Fatalf("audio written at %v, want [0 1024] (the two frames timed at or after the key frame)", audio)
+	}
+	p.close()
+}
