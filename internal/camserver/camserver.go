@@ -110,6 +110,7 @@ func New(c Config) (*Server, error) {
 	s.rec, err = record.New(record.Config{
 		SpoolDir: c.SpoolDir, SegmentDuration: c.SegmentDuration, FragmentDuration: c.FragmentDuration,
 		MaxSpoolBytes: c.MaxSpoolBytes, Store: c.Zone.Blobs, Index: c.Zone.DB, Log: s.log, Registerer: c.Registerer,
+		OnSpoolDrop: s.pres.spoolDrop,
 	})
 	if err != nil {
 		return nil, err

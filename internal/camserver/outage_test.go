@@ -20,17 +20,7 @@ import (
 func TestStoreOutageLosesNothing(t *testing.T) {
 	t.Parallel()
 	testenv.Tool(t, "ffprobe")
-	s3 := testenv.StartS3(t)
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "camcloud.yaml")
-	yaml := fmt.Sprintf(`zones:
-  - name: local
-    store: {type: s3, endpoint: %q, region: us-east-1, bucket: outage, access_key: %q, secret_key: %q, path_style: true}
-`, s3.Endpoint, s3.AccessKey, s3.SecretKey)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	n := startNode(t, filepath.Join(dir, "data"), "--config", cfg)
+	s3, n := startS3Node(t, "outage")
 	smp := testenv.Sample(t, "sample-h264.ts")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -64,4 +54,21 @@ func TestStoreOutageLosesNothing(t *testing.T) {
 			t.Errorf("camera %s: %s recorded of a %s span", cam, total, span)
 		}
 	}
+}
+
+// startS3Node starts a node whose zone stores into bucket of a real S3
+// server (versitygw) of its own, which the test can stop and start.
+func startS3Node(t *testing.T, bucket string, extra ...string) (testenv.S3Server, *node) {
+	t.Helper()
+	s3 := testenv.StartS3(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "camcloud.yaml")
+	yaml := fmt.Sprintf(`zones:
+  - name: local
+    store: {type: s3, endpoint: %q, region: us-east-1, bucket: %s, access_key: %q, secret_key: %q, path_style: true}
+`, s3.Endpoint, bucket, s3.AccessKey, s3.SecretKey)
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return s3, startNode(t, filepath.Join(dir, "data"), append([]string{"--config", cfg}, extra...)...)
 }

@@ -317,6 +317,25 @@ func (p *presence) spool() {
 	}
 }
 
+// spoolDrop records the recorded video lost when the spool was full and
+// dropped a segment that was never uploaded: a recording.gap over the
+// segment's range, with the reason, so that the hole in the timeline is
+// explained (and the spool's pressure event says why). The spool calls it
+// on the recording path, so the event is written on a goroutine of its own.
+func (p *presence) spoolDrop(cameraID string, start, end time.Time) {
+	if p.ev == nil {
+		return
+	}
+	go func() {
+		ctx, cancel := bg()
+		defer cancel()
+		_, err := p.ev.Record(ctx, events.Event{CameraID: cameraID, Type: events.TypeRecordingGap, Start: start, End: end,
+			Detail: events.Detail(map[string]any{"reason": "spool_full", "server": p.s.c.ServerID,
+				"max_spool_bytes": p.s.c.MaxSpoolBytes})})
+		p.warn("record recording.gap", cameraID, err)
+	}()
+}
+
 // diskPressure records that retention deleted a camera's recordings
 // early for free disk space.
 func (p *presence) diskPressure(cameraID string, segments int, from, to time.Time) {

@@ -74,6 +74,9 @@ type Config struct {
 	// RetryBackoff is the first retry delay after a failed upload or index
 	// write (default 250 ms); it doubles up to 10 s.
 	RetryBackoff time.Duration
+	// OnSpoolDrop, when set, is told of every segment dropped unuploaded
+	// because the spool was full (see spool.Config.OnDrop).
+	OnSpoolDrop func(camera string, start, end time.Time)
 	// CommitInterval is how long written fragments of all cameras gather
 	// before one group commit syncs them (default 100 ms): what a crash may
 	// lose on top of the fragment being built (see internal/spool, commit.go).
@@ -159,7 +162,7 @@ func New(cfg Config) (*Recorder, error) {
 	}
 	log := cfg.Log.With("component", "record")
 	sp, err := spool.New(spool.Config{Dir: cfg.SpoolDir, MaxBytes: cfg.MaxSpoolBytes, CommitInterval: cfg.CommitInterval,
-		Log: log, Metrics: m.spool})
+		Log: log, Metrics: m.spool, OnDrop: cfg.OnSpoolDrop})
 	if err != nil {
 		return nil, fmt.Errorf("record: %w", err)
 	}

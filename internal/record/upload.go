@@ -68,6 +68,9 @@ func (u *uploader) loop(ctx context.Context) {
 		if err != nil && ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, errDropped) {
+			continue // the spool dropped it for room, and said so
+		}
 		if err != nil {
 			row := sg.Row()
 			u.log.Error("dropping a spooled segment that cannot be uploaded", "camera", row.CameraID,
@@ -77,16 +80,28 @@ func (u *uploader) loop(ctx context.Context) {
 	}
 }
 
+// errDropped ends the upload of a segment that the spool dropped for room
+// while its uploader waited to retry.
+var errDropped = errors.New("dropped from the full spool while waiting to retry")
+
+// retrySegment is retry for one of sg's uploads: while it waits between
+// attempts the spool may drop sg (see spool.Backoff), which ends it with
+// errDropped. The index row is written with plain retry: once the object
+// is stored, the segment is no longer droppable.
+func (u *uploader) retrySegment(ctx context.Context, sg *spool.Segment, log *slog.Logger, what string, fn func() error) error {
+	return u.retryWith(ctx, log, what, fn, func(waiting bool) bool { return u.spool.Backoff(sg, waiting) })
+}
+
 // upload stores the segment's init segment (when missing), the segment
 // object, then its index row, each retried until it succeeds or ctx ends.
 // Only local errors (an unreadable spool file) end it early.
 func (u *uploader) upload(ctx context.Context, sg *spool.Segment) error {
 	row := sg.Row()
 	log := u.log.With("camera", row.CameraID, "key", row.Key)
-	if err := u.retry(ctx, log, "upload init segment", func() error { return u.ensureInit(ctx, row.InitKey, sg.InitPath()) }); err != nil {
+	if err := u.retrySegment(ctx, sg, log, "upload init segment", func() error { return u.ensureInit(ctx, row.InitKey, sg.InitPath()) }); err != nil {
 		return err
 	}
-	err := u.retry(ctx, log, "upload segment", func() error {
+	err := u.retrySegment(ctx, sg, log, "upload segment", func() error {
 		if fp, ok := u.store.(blob.FilePutter); ok {
 			// The data file is synced fragment by fragment and closed.
 			err := fp.PutFile(ctx, row.Key, sg.DataPath(), row.Size)
@@ -149,6 +164,12 @@ func (p permanent) Unwrap() error { return p.error }
 // retry calls fn until it succeeds, fails permanently or ctx ends, waiting
 // with exponential backoff (with jitter, capped at 10 s) between attempts.
 func (u *uploader) retry(ctx context.Context, log *slog.Logger, what string, fn func() error) error {
+	return u.retryWith(ctx, log, what, fn, nil)
+}
+
+// retryWith is retry that tells backoff (when set) before and after each
+// wait, and stops with errDropped when backoff reports the work dropped.
+func (u *uploader) retryWith(ctx context.Context, log *slog.Logger, what string, fn func() error, backoff func(waiting bool) bool) error {
 	delay := u.backoff
 	for attempt := 1; ; attempt++ {
 		err := fn()
@@ -164,12 +185,21 @@ func (u *uploader) retry(ctx context.Context, log *slog.Logger, what string, fn 
 		}
 		u.m.uploadFailures.Inc()
 		log.Warn("failed, will retry", "what", what, "attempt", attempt, "retry_in", delay, "err", err)
+		if backoff != nil {
+			backoff(true)
+		}
 		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			if backoff != nil {
+				backoff(false)
+			}
 			return ctx.Err()
 		case <-t.C:
+		}
+		if backoff != nil && backoff(false) {
+			return errDropped
 		}
 		delay = min(delay*2, maxRetryBackoff)
 	}

@@ -24,8 +24,8 @@ func (s *Spool) Next() (*Segment, <-chan struct{}) {
 func (s *Spool) Done(sg *Segment, keep bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sg.uploading = false
-	if !keep {
+	sg.uploading, sg.waiting = false, false
+	if !keep && !sg.dropped { // a dropped one has left already
 		for i, q := range s.queue {
 			if q == sg {
 				s.queue = append(s.queue[:i], s.queue[i+1:]...)
@@ -35,6 +35,20 @@ func (s *Spool) Done(sg *Segment, keep bool) {
 		s.forgetLocked(sg)
 	}
 	s.notifyLocked()
+}
+
+// Backoff tells the spool that the uploader of sg (taken with Next) waits
+// to retry a failed upload (waiting true) or is about to try again (false).
+// While it waits, a full spool may drop sg for room as it drops the
+// segments nobody uploads: the oldest queued video goes first, even when
+// every queued segment has an uploader retrying against a store that is
+// away. Backoff reports whether sg was dropped; its uploader then stops
+// and gives it back with Done.
+func (s *Spool) Backoff(sg *Segment, waiting bool) (dropped bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sg.waiting = waiting && !sg.dropped
+	return sg.dropped
 }
 
 // Delete removes the files of a segment given back with Done, and its init

@@ -28,6 +28,10 @@ type Segment struct {
 
 	data, idx *os.File // open while the segment is being written
 	uploading bool
+	// waiting is set while its uploader waits to retry a failed upload
+	// (Backoff): the segment may then be dropped for room like one nobody
+	// uploads, and dropped says so to the uploader. Both under Spool.mu.
+	waiting, dropped bool
 
 	// Written by the segment's writer only: the end of the last fragment
 	// (the next fragment's offset), the end of the data file (beyond
@@ -241,7 +245,7 @@ func (s *Spool) tryReserve(n int64) bool {
 	s.mu.Lock()
 	for s.bytes+n > s.cfg.MaxBytes {
 		i := 0
-		for i < len(s.queue) && s.queue[i].uploading {
+		for i < len(s.queue) && s.queue[i].uploading && !s.queue[i].waiting {
 			i++
 		}
 		if i == len(s.queue) {
@@ -250,6 +254,7 @@ func (s *Spool) tryReserve(n int64) bool {
 		v := s.queue[i]
 		s.queue = append(s.queue[:i], s.queue[i+1:]...)
 		s.forgetLocked(v)
+		v.dropped = true
 		victims = append(victims, v)
 	}
 	ok := s.bytes+n <= s.cfg.MaxBytes
@@ -265,6 +270,9 @@ func (s *Spool) tryReserve(n int64) bool {
 		s.log.Error("spool full: dropped the oldest segment waiting for upload",
 			"camera", v.cam, "start", v.seg.Start, "bytes", v.bytes, "max_spool_bytes", s.cfg.MaxBytes)
 		s.removeFiles(v)
+		if s.cfg.OnDrop != nil {
+			s.cfg.OnDrop(v.cam, v.seg.Start, v.seg.End)
+		}
 	}
 	return ok
 }

@@ -49,6 +49,11 @@ type Config struct {
 	Log *slog.Logger
 	// Metrics are updated as the spool changes; nil ones are not exported.
 	Metrics Metrics
+	// OnDrop, when set, is told of every segment dropped unuploaded
+	// because the spool was full: recorded video that is lost, which
+	// the camera server reports as a recording.gap event. It is called
+	// outside the spool's lock and must not block for long.
+	OnDrop func(camera string, start, end time.Time)
 }
 
 // Metrics are the series a Spool keeps; the recorder registers them under
