@@ -29,9 +29,10 @@ type Column struct {
 // outCol is a column of the file with where its values come from.
 type outCol struct {
 	Column
-	src   int // index in the scanned row
-	index int // leaf column index in the Parquet schema
-	def   int // definition level of a present value
+	src   int    // index in the scanned row
+	index int    // leaf column index in the Parquet schema
+	def   int    // definition level of a present value
+	buf   []byte // the row's pseudonym (each column its own: a row's values are written together)
 }
 
 // fileWriter writes one audience's Parquet file of one table to a local
@@ -84,6 +85,9 @@ func newFileWriter(dir, table string, cols []outCol, pseudo *pseudonymiser) (*fi
 			return nil, fmt.Errorf("dataexport: column %s missing from its schema", cols[i].Name)
 		}
 		cols[i].index, cols[i].def = leaf.ColumnIndex, leaf.MaxDefinitionLevel
+		if cols[i].Treatment == Pseudo {
+			cols[i].buf = make([]byte, pseudonymLen)
+		}
 	}
 	f, err := os.CreateTemp(dir, table+"-*.parquet")
 	if err != nil {
@@ -98,7 +102,8 @@ func newFileWriter(dir, table string, cols []outCol, pseudo *pseudonymiser) (*fi
 
 // write adds one scanned row.
 func (fw *fileWriter) write(src []any) error {
-	for _, c := range fw.cols {
+	for i := range fw.cols {
+		c := &fw.cols[i]
 		v := src[c.src]
 		var pv parquet.Value
 		switch x := v.(type) {
@@ -108,13 +113,13 @@ func (fw *fileWriter) write(src []any) error {
 			continue
 		case int64:
 			if c.Treatment == Pseudo {
-				pv = parquet.ByteArrayValue(fw.pseudo.of(x))
+				pv = parquet.ByteArrayValue(fw.pseudo.of(x, c.buf))
 			} else {
 				pv = parquet.Int64Value(x)
 			}
 		case []byte:
 			if c.Treatment == Pseudo {
-				x = fw.pseudo.of(x)
+				x = fw.pseudo.of(x, c.buf)
 			}
 			pv = parquet.ByteArrayValue(x)
 		}

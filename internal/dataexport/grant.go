@@ -94,16 +94,15 @@ const pseudonymLen = 32
 type pseudonymiser struct {
 	mac hash.Hash
 	buf []byte
-	out []byte
 }
 
 func newPseudonymiser(key []byte) *pseudonymiser {
-	return &pseudonymiser{mac: hmac.New(sha256.New, key), out: make([]byte, pseudonymLen)}
+	return &pseudonymiser{mac: hmac.New(sha256.New, key)}
 }
 
-// of returns the pseudonym of v (an int64 or []byte); the result is valid
-// until the next call.
-func (p *pseudonymiser) of(v any) []byte {
+// of writes the pseudonym of v (an int64 or []byte) into out (of
+// pseudonymLen bytes) and returns it.
+func (p *pseudonymiser) of(v any, out []byte) []byte {
 	p.mac.Reset()
 	switch x := v.(type) {
 	case int64:
@@ -113,6 +112,6 @@ func (p *pseudonymiser) of(v any) []byte {
 		p.mac.Write(x)
 	}
 	p.buf = p.mac.Sum(p.buf[:0])
-	hex.Encode(p.out, p.buf[:pseudonymLen/2])
-	return p.out
+	hex.Encode(out, p.buf[:pseudonymLen/2])
+	return out
 }

@@ -67,6 +67,12 @@ func readColumns(t *testing.T, path string) ([]string, int64) {
 	return names, pf.NumRows()
 }
 
+func mustSize(t *testing.T, f *os.File) int64 {
+	st, err := f.Stat()
+	must(t, err)
+	return st.Size()
+}
+
 func TestExportGrantsAndIncrement(t *testing.T) {
 	ctx := context.Background()
 	d, z := seeded(t, 100)
@@ -98,6 +104,18 @@ func TestExportGrantsAndIncrement(t *testing.T) {
 	cols, rows := readColumns(t, filepath.Join(out, seg.Key))
 	if want := []string{"camera_id", "codec", "end_us", "size", "start_us"}; !slices.Equal(cols, want) || rows != 100 {
 		t.Fatalf("finance segments file: columns %v rows %d, want %v and 100", cols, rows, want)
+	}
+	// Each pseudonymised column of a row has its own pseudonym.
+	f, err := os.Open(filepath.Join(out, byTable["directory.cameras"].Key))
+	must(t, err)
+	defer f.Close()
+	rows2, err := parquet.Read[struct {
+		ID    string `parquet:"id"`
+		OrgID string `parquet:"org_id"`
+	}](f, mustSize(t, f))
+	must(t, err)
+	if len(rows2) != 1 || rows2[0].ID == rows2[0].OrgID || len(rows2[0].ID) != pseudonymLen || rows2[0].ID == "cam1" {
+		t.Fatalf("pseudonymised cameras %+v", rows2)
 	}
 	if _, ok := byTable["directory.users"]; ok {
 		t.Fatal("finance got the users table (tagged account)")
