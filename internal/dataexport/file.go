@@ -41,7 +41,7 @@ type fileWriter struct {
 	f      *os.File
 	hash   hash.Hash
 	count  *countWriter
-	w      *parquet.Writer
+	w      *parquet.GenericWriter[any]
 	cols   []outCol
 	row    parquet.Row
 	rows   int64
@@ -95,7 +95,7 @@ func newFileWriter(dir, table string, cols []outCol, pseudo *pseudonymiser) (*fi
 	}
 	fw := &fileWriter{f: f, hash: sha256.New(), cols: cols, row: make(parquet.Row, len(cols)), pseudo: pseudo}
 	fw.count = &countWriter{w: io.MultiWriter(f, fw.hash)}
-	fw.w = parquet.NewWriter(fw.count, schema, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(rowGroupRows),
+	fw.w = parquet.NewGenericWriter[any](fw.count, schema, parquet.Compression(&parquet.Zstd), parquet.MaxRowsPerRowGroup(rowGroupRows),
 		parquet.CreatedBy("camcloud", "", ""))
 	return fw, nil
 }

@@ -110,7 +110,7 @@ func (e *Exporter) Run(ctx context.Context) (res Result, err error) {
 	if r.tempDir, err = os.MkdirTemp(e.TempDir, "camcloud-export-"); err != nil {
 		return Result{}, fmt.Errorf("dataexport: temporary directory: %w", err)
 	}
-	defer os.RemoveAll(r.tempDir)
+	defer func() { _ = os.RemoveAll(r.tempDir) }()
 	e.Metrics.start()
 	defer func() { e.Metrics.done(err == nil, e.Now().Sub(r.started), r.res.Bytes) }()
 	if err = r.do(ctx); err != nil {
@@ -164,7 +164,7 @@ func (r *run) source(ctx context.Context, s Source) error {
 	if err != nil {
 		return err
 	}
-	defer snap.Close()
+	defer func() { _ = snap.Close() }()
 	for _, m := range r.out {
 		m.Databases = append(m.Databases, DatabaseSnapshot{DB: s.DB, Engine: snap.Engine, SnapshotAt: snap.At.UTC()})
 	}

@@ -2,6 +2,8 @@ package dataexport
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/coltags"
@@ -140,3 +143,11 @@ func TestExportGrantsAndIncrement(t *testing.T) {
 		}
 	}
 }
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// NewMetricsForTest registers the metrics with a registry of their own.
+func NewMetricsForTest() *Metrics { return NewMetrics(prometheus.NewRegistry()) }
