@@ -24,6 +24,9 @@ func (a *App) DataExporter(ctx context.Context) (*dataexport.Exporter, error) {
 		return nil, errors.New("the directory store cannot take snapshots")
 	}
 	e := &dataexport.Exporter{Audit: a.Audit, Log: a.Log, SegmentLag: a.Cfg.Export.SegmentLag}
+	if l, ok := a.Dir.(store.JobLocker); ok {
+		e.Lock = l // one run at a time across every api node and CLI run
+	}
 	e.Sources = append(e.Sources, dataexport.Source{DB: "directory", Policy: store.DirectoryPolicy(), Repo: dir})
 	for _, name := range a.Zones.Names() {
 		z, err := a.Zones.Get(name)
@@ -53,8 +56,9 @@ func (a *App) DataExporter(ctx context.Context) (*dataexport.Exporter, error) {
 
 // startDataExport runs the data export every export.interval (api role),
 // the first run one interval after start. When several api nodes run it,
-// a node skips a round that another finished less than half an interval
-// ago (the latest manifest of the first audience says when).
+// one runs at a time (a lock in the directory database), and a node skips
+// a round that another finished less than half an interval ago (the
+// latest manifest of the first audience says when).
 func (a *App) startDataExport(ctx context.Context) error {
 	every := a.Cfg.Export.Interval
 	if every == 0 {
@@ -81,7 +85,9 @@ func (a *App) startDataExport(ctx context.Context) error {
 				a.Log.Info("data export: another node ran it recently, skipped", "run", m.RunID)
 				continue
 			}
-			if _, err := e.Run(ctx); err != nil && ctx.Err() == nil {
+			if _, err := e.Run(ctx); errors.Is(err, dataexport.ErrBusy) {
+				a.Log.Info("data export: another node is running it, skipped")
+			} else if err != nil && ctx.Err() == nil {
 				a.Log.Error("scheduled data export failed", "err", err)
 			}
 		}

@@ -61,7 +61,14 @@ type Exporter struct {
 	Progress func(Progress)
 	// Now is the clock (time.Now by default).
 	Now func() time.Time
+	// Lock, when set, makes runs exclusive across the processes that
+	// share it (the directory database): a run that finds it held fails
+	// with ErrBusy.
+	Lock store.JobLocker
 }
+
+// ErrBusy is returned by Run while another process runs an export.
+var ErrBusy = errors.New("dataexport: another export is running")
 
 // Result is what a run wrote.
 type Result struct {
@@ -97,6 +104,16 @@ func (e *Exporter) Run(ctx context.Context) (res Result, err error) {
 	}
 	if e.Log == nil {
 		e.Log = slog.New(slog.DiscardHandler)
+	}
+	if e.Lock != nil {
+		unlock, ok, err := e.Lock.TryJobLock(ctx, "data-export")
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok {
+			return Result{}, ErrBusy
+		}
+		defer unlock()
 	}
 	r := &run{e: e, started: e.Now().UTC()}
 	var rnd [3]byte

@@ -122,3 +122,36 @@ func TestFailedRunLeavesNothing(t *testing.T) {
 		t.Fatalf("latest manifest is run %s, want the first run %s", latest.RunID, first.RunID)
 	}
 }
+
+// TestExportIsExclusive: while one process holds the export lock of a
+// MariaDB directory (another api node exporting), a run fails with ErrBusy
+// and writes nothing.
+func TestExportIsExclusive(t *testing.T) {
+	ctx := context.Background()
+	dsn := testenv.MySQLDatabases(t, "exlock")[0]
+	other, err := store.OpenDirectory(ctx, dsn, nil)
+	must(t, err)
+	defer other.Close()
+	unlock, ok, err := other.(store.JobLocker).TryJobLock(ctx, "data-export")
+	must(t, err)
+	if !ok {
+		t.Fatal("lock not taken")
+	}
+	d, err := store.OpenDirectory(ctx, dsn, nil)
+	must(t, err)
+	defer d.Close()
+	local, err := blob.NewLocal(t.TempDir())
+	must(t, err)
+	e := &Exporter{Sources: []Source{{DB: "directory", Policy: store.DirectoryPolicy(), Repo: d.(store.Snapshotter)}},
+		Audiences: []Audience{{Name: "ops", Clear: []string{coltags.Platform, coltags.Ops}, Store: local}}, Lock: d.(store.JobLocker)}
+	if _, err := e.Run(ctx); !errors.Is(err, ErrBusy) {
+		t.Fatalf("run while another holds the lock: %v, want ErrBusy", err)
+	}
+	if ks := keys(t, local); len(ks) != 0 {
+		t.Fatalf("a refused run wrote %v", ks)
+	}
+	unlock()
+	if _, err := e.Run(ctx); err != nil {
+		t.Fatalf("run after the lock was released: %v", err)
+	}
+}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -263,4 +265,48 @@ func (s *Snapshot) Scan(ctx context.Context, table string, cols []ColumnInfo, r 
 		return fmt.Errorf("store: scan %s: %w", table, err)
 	}
 	return nil
+}
+
+// JobLocker is a repository that can hold a named lock across processes
+// sharing its database: how api nodes make sure one of them runs a job
+// (the data export) at a time.
+type JobLocker interface {
+	TryJobLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
+}
+
+// TryJobLock takes the lock name without waiting; ok is false when another
+// session holds it. On MySQL it is GET_LOCK on a connection of its own,
+// named per database, released by unlock or when the connection ends (a
+// dead process loses it). On SQLite, whose file one process uses, it is
+// always granted.
+func (b *base) TryJobLock(ctx context.Context, name string) (func(), bool, error) {
+	if b.d.name == "sqlite" {
+		return func() {}, true, nil
+	}
+	conn, err := b.db.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: job lock connection: %w", err)
+	}
+	var db string
+	if err := conn.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&db); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("store: job lock: %w", err)
+	}
+	sum := sha256.Sum256([]byte(db + "\x00" + name))
+	lock := "camcloud_job_" + hex.EncodeToString(sum[:8])
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", lock).Scan(&got); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("store: job lock: %w", err)
+	}
+	if !got.Valid || got.Int64 != 1 {
+		conn.Close()
+		return nil, false, nil
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, _ = conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", lock)
+		_ = conn.Close()
+	}, true, nil
 }

@@ -140,3 +140,31 @@ func TestSnapshotIsConsistent(t *testing.T) {
 		}
 	})
 }
+
+// TestJobLock: a second holder of a job lock is refused until the first
+// lets go (MySQL, where several api nodes share the database).
+func TestJobLock(t *testing.T) {
+	forEngines(t, func(t *testing.T, dsn string) {
+		ctx := ctxT(t)
+		a, b := openDir(t, dsn).(JobLocker), openDir(t, dsn).(JobLocker)
+		unlock, ok, err := a.TryJobLock(ctx, "export")
+		must(t, err)
+		if !ok {
+			t.Fatal("a free lock was refused")
+		}
+		if strings.Contains(dsn, "mysql") {
+			_, ok, err := b.TryJobLock(ctx, "export")
+			must(t, err)
+			if ok {
+				t.Fatal("a held lock was granted to a second process")
+			}
+		}
+		unlock()
+		unlock2, ok, err := b.TryJobLock(ctx, "export")
+		must(t, err)
+		if !ok {
+			t.Fatal("a released lock was refused")
+		}
+		unlock2()
+	})
+}
