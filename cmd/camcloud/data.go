@@ -50,7 +50,11 @@ func dataCmd(args []string, out io.Writer) int {
 	e.Full = full
 	e.Progress = func(p dataexport.Progress) {
 		rate := float64(p.Rows) / max(p.Elapsed.Seconds(), 1e-3)
-		fmt.Fprintf(out, "%-12s %-20s %10d rows  %d files  %8s  %.0f rows/s\n", p.DB, p.Table, p.Rows, p.Files, p.Elapsed.Round(time.Millisecond), rate)
+		state := "done"
+		if p.Partial {
+			state = "reading"
+		}
+		fmt.Fprintf(out, "%-12s %-20s %-7s %10d rows  %d files  %8s  %.0f rows/s\n", p.DB, p.Table, state, p.Rows, p.Files, p.Elapsed.Round(time.Millisecond), rate)
 	}
 	begin := time.Now()
 	res, err := e.Run(ctx)

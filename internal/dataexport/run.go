@@ -33,13 +33,18 @@ type Auditor interface {
 	Record(ctx context.Context, e store.AuditEntry) (store.AuditEntry, error)
 }
 
-// Progress is reported after each table of each database.
+// Progress is reported after each table of each database, and every
+// progressEvery rows while a long table is read (Partial).
 type Progress struct {
 	DB, Table string
 	Rows      int64 // rows read from the snapshot
 	Files     int   // files written (one per audience that gets the table)
 	Elapsed   time.Duration
+	Partial   bool // the table is still being read
 }
+
+// progressEvery is how many rows of a table pass between partial reports.
+const progressEvery = 1 << 20
 
 // Exporter runs exports. Set the fields, then call Run.
 type Exporter struct {
@@ -283,6 +288,9 @@ func (r *run) table(ctx context.Context, snap *store.Snapshot, db string, t stor
 		rows++
 		if rows%rowGroupRows == 0 {
 			r.e.Metrics.rows(db, t.Name, rowGroupRows)
+		}
+		if rows%progressEvery == 0 && r.e.Progress != nil {
+			r.e.Progress(Progress{DB: db, Table: t.Name, Rows: rows, Files: len(targets), Elapsed: time.Since(begin), Partial: true})
 		}
 		for _, tg := range targets {
 			if wcol >= 0 && row[wcol].(int64) <= tg.from {
