@@ -31,7 +31,8 @@ var exportGrants = map[string][2][]string{
 // TestDataExportMariaDBDuckDB exports a deployment of the directory and
 // two zones on MariaDB with `camcloud data export`, twice, and reads the
 // files back with DuckDB: each audience's files hold exactly the columns
-// its grant allows, no secret column is in any file, row counts match the
+// its grant allows, no secret column (nor a seeded secret value) is in any
+// file, row counts match the
 // databases, and pseudonyms are the same in both runs and join the
 // segment index of both zones to the cameras of the directory.
 func TestDataExportMariaDBDuckDB(t *testing.T) {
@@ -277,6 +278,16 @@ func checkExport(t *testing.T, duck func(...string) [][]map[string]any, out stri
 	var qs []string
 	for _, f := range files {
 		qs = append(qs, fmt.Sprintf("SELECT name FROM parquet_schema('%s') WHERE num_children IS NULL OR num_children = 0", f))
+	}
+	// Nor any secret value the seed wrote, in any column of any row.
+	var vs []string
+	for _, f := range files {
+		vs = append(vs, fmt.Sprintf("SELECT count(*) AS n FROM read_parquet('%s', hive_partitioning = false) t WHERE CAST(t AS VARCHAR) LIKE '%%SECRET%%'", f))
+	}
+	for i, r := range duck(vs...) {
+		if n := num(r[0]["n"]); n != 0 {
+			t.Errorf("%s: %d rows hold a seeded secret value", files[i], n)
+		}
 	}
 	for i, rows := range duck(qs...) {
 		table := strings.TrimPrefix(filepath.Base(filepath.Dir(filepath.Dir(files[i]))), "table=")
