@@ -32,8 +32,8 @@ var exportGrants = map[string][2][]string{
 // two zones on MariaDB with `camcloud data export`, twice, and reads the
 // files back with DuckDB: each audience's files hold exactly the columns
 // its grant allows, no secret column (nor a seeded secret value) is in any
-// file, row counts match the
-// databases, and pseudonyms are the same in both runs and join the
+// file, row counts match the databases, and pseudonyms are the same in
+// both runs and join the
 // segment index of both zones to the cameras of the directory.
 func TestDataExportMariaDBDuckDB(t *testing.T) {
 	duck := testenv.DuckDB(t)
