@@ -33,8 +33,8 @@ var exportGrants = map[string][2][]string{
 // files back with DuckDB: each audience's files hold exactly the columns
 // its grant allows, no secret column (nor a seeded secret value) is in any
 // file, row counts match the databases, and pseudonyms are the same in
-// both runs and join the
-// segment index of both zones to the cameras of the directory.
+// both runs and join the segment index of both zones to the cameras of
+// the directory.
 func TestDataExportMariaDBDuckDB(t *testing.T) {
 	duck := testenv.DuckDB(t)
 	dsns := testenv.MySQLDatabases(t, "exdir", "exza", "exzb")
