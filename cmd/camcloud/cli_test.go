@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,10 @@ import (
 // TestFlagErrors: -h is not an error, unknown values are named.
 func TestFlagErrors(t *testing.T) {
 	dir := t.TempDir()
+	secretGrant := filepath.Join(dir, "secret.yaml")
+	if err := os.WriteFile(secretGrant, []byte("export:\n  audiences:\n    - name: bi\n      clear: [usage, secret]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		code int
@@ -29,6 +34,10 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"serve", "--data-dir", dir, "--role", "foo"}, 2, `unknown role "foo": the roles are all, api and camera-server`},
 		{[]string{"admin"}, 2, "usage: camcloud admin reset-password"},
 		{[]string{"admin", "reset-password"}, 2, "usage: camcloud admin reset-password"},
+		{[]string{"data"}, 2, "usage: camcloud data export"},
+		{[]string{"data", "export", "-h"}, 0, "-export-interval"},
+		{[]string{"data", "export", "--data-dir", dir}, 1, "no export audience is configured"},
+		{[]string{"data", "export", "--data-dir", dir, "--config", secretGrant}, 2, `export audience 0 (bi): clear: tag "secret" cannot be granted`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

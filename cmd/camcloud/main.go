@@ -1,7 +1,7 @@
 // Command camcloud is the one binary of camcloud: `serve` runs the service,
 // `sim` runs simulated cameras, `audit verify` checks the audit chain,
-// `admin reset-password` gives an account a new password and `version`
-// prints the build.
+// `admin reset-password` gives an account a new password, `data export`
+// runs the analytics data export and `version` prints the build.
 package main
 
 import (
@@ -32,6 +32,8 @@ func run(args []string) int {
 		return auditCmd(args[1:])
 	case "admin":
 		return adminCmd(args[1:], os.Stdout)
+	case "data":
+		return dataCmd(args[1:], os.Stdout)
 	case "version", "--version", "-v":
 		fmt.Println("camcloud", version)
 		return 0
@@ -53,6 +55,7 @@ commands:
   audit verify  check the audit log's hash chain
   admin reset-password EMAIL
                 give an account a new password (printed once, audited)
+  data export   export the databases to Parquet per audience (export.audiences)
   version       print the version
 
 Run "camcloud <command> -h" for the flags of a command. Every flag can also be

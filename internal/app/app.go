@@ -28,6 +28,7 @@ import (
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
+	"github.com/camcloud/camcloud/internal/dataexport"
 	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
@@ -70,6 +71,8 @@ type App struct {
 	MotionEvents func(context.Context, motion.Transition)
 
 	motion *motion.Watcher // nil unless --motion on a camera server
+	// exportMetrics are the data export's series, registered once.
+	exportMetrics *dataexport.Metrics
 
 	out      io.Writer
 	env      func(string) (string, bool)

@@ -81,6 +81,9 @@ func (a *App) Start(ctx context.Context) error {
 		if err := a.startAuditCheckpoints(ctx); err != nil {
 			return err
 		}
+		if err := a.startDataExport(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }
