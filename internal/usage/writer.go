@@ -23,9 +23,13 @@ func CountWriter(w http.ResponseWriter, c *Counter, kind Kind) http.ResponseWrit
 	return &Writer{ResponseWriter: w, c: c, kind: kind}
 }
 
+// Write counts b before writing it (then takes back what was not
+// written), so that a client never holds bytes not yet counted: a flush
+// right after it read the answer has them.
 func (w *Writer) Write(b []byte) (int, error) {
+	w.c.Add(w.kind, int64(len(b)))
 	n, err := w.ResponseWriter.Write(b)
-	w.c.Add(w.kind, int64(n))
+	w.c.Add(w.kind, int64(n-len(b)))
 	return n, err
 }
 
