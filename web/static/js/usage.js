@@ -3,7 +3,7 @@
 // cameras or label values, totals, and the same figures as CSV.
 import { api, enc } from './api.js';
 import { h, clear, errorBox, localDate } from './dom.js';
-import { loadOrgs, adminOrgs, orgSelect } from './orgs.js';
+import { fillAdminOrgs } from './orgs.js';
 
 /** kinds are the egress kinds stacked in the bars, with their colours. */
 const kinds = [
@@ -108,20 +108,12 @@ export function showUsage(main, ctx) {
   h('p', { class: 'muted small' }, 'Per UTC day; today’s figures lag by up to a minute. GB-days sum each day’s stored bytes.'), err, body));
 
   async function init() {
-    let orgs;
-    try {
-      orgs = await loadOrgs();
-    } catch (e) {
-      err.set(e);
-      return;
-    }
-    const ids = adminOrgs(ctx.me).filter((id) => orgs.has(id) || ctx.me.acting_as);
-    clear(pick, [...orgSelect(ids, orgs).children]);
+    const got = await fillAdminOrgs(ctx, pick, body, err);
+    if (!got) return;
     const keys = new Set();
     for (const c of (ctx.cameras && ctx.cameras.list) || []) for (const k of Object.keys(c.labels || {})) keys.add(k);
     for (const k of [...keys].sort()) group.append(h('option', { value: `label:${k}` }, `By ${k}`));
-    if (ids.length) load();
-    else clear(body, h('p', { class: 'muted' }, 'You manage no organisation.'));
+    if (got.ids.length) load();
   }
 
   async function load() {
