@@ -32,6 +32,10 @@ func TestUsageRoute(t *testing.T) {
 	if tot := m.Totals(); tot != [len(tot)]int64{} {
 		t.Fatalf("counts left after a flush: %v", tot)
 	}
+	if metrics := string(e.must(e.do("GET", "/metrics", "", nil), 200).Raw); !strings.Contains(metrics, `camcloud_usage_flushed_total{kind="egress_vod"} 8777`) ||
+		!strings.Contains(metrics, `camcloud_usage_flushes_total{result="ok",zone="local"}`) {
+		t.Errorf("usage metrics missing from /metrics")
+	}
 
 	get := func(tok, q string) resp { return e.do("GET", "/api/v1/orgs/"+w.orgA+"/usage"+q, tok, nil) }
 	rep := e.must(get(w.tok["owner"], "?group_by=camera"), 200)
