@@ -176,7 +176,16 @@ func TestMeteredTrafficMatchesClients(t *testing.T) {
 	if res, err := hc.Do(req); err == nil {
 		res.Body.Close()
 	}
-	time.Sleep(time.Second)
+	// What was sent before the delete may still be on its way or queued
+	// in the viewer (slow under -race): wait until nothing more arrives.
+	for last, still := viewer.PayloadBytes(), 0; still < 3; {
+		time.Sleep(500 * time.Millisecond)
+		if now := viewer.PayloadBytes(); now == last {
+			still++
+		} else {
+			last, still = now, 0
+		}
+	}
 	viewer.Close()
 
 	// Recorded HLS: a session of what is recorded, every URI of it.
