@@ -139,3 +139,35 @@ func TestMeterFlush(t *testing.T) {
 	off.Add("z1", "o1", "c1", usage.EgressVOD, 1)
 	off.Camera("z1", "o1", "c1").Add(usage.EgressVOD, 1)
 }
+
+// TestRecordAndRetentionHooks: a segment indexed through the metered
+// index counts its duration and size; the retention hook takes the size
+// back when the segment is deleted; nil meters leave the index as is.
+func TestRecordAndRetentionHooks(t *testing.T) {
+	zones := openZones(t)
+	z, _ := zones.Get("z1")
+	m := usage.NewMeter()
+	f := &usage.Flusher{Meter: m, Zones: zones, OrgOf: func(context.Context, string) (string, error) { return "o1", nil }}
+	ctx := context.Background()
+	start := time.Now().Add(-time.Minute).UTC().Truncate(time.Millisecond)
+	seg := store.Segment{CameraID: "c1", Start: start, End: start.Add(4 * time.Second), Size: 250_000, Key: "cam/c1/1.m4s", InitKey: "cam/c1/init.mp4", Codec: "avc1.64001f"}
+	if err := usage.RecordIndex(m, "z1", z.DB).InsertSegment(ctx, seg); err != nil {
+		t.Fatal(err)
+	}
+	f.Flush(ctx)
+	got := rows(t, zones, "o1", usage.Day(time.Now()))["c1"]
+	if got.StoredBytes != 250_000 || got.Counts[store.UsageRecordedMs] != 4000 {
+		t.Errorf("after indexing: %+v", got)
+	}
+	if segs, _ := z.DB.ListSegments(ctx, "c1", start, start.Add(time.Minute), 10); len(segs) != 1 {
+		t.Fatalf("the row was not written through: %v", segs)
+	}
+	usage.DeletedSegments(m, "z1")("c1", []store.Segment{seg})
+	f.Flush(ctx)
+	if got := rows(t, zones, "o1", usage.Day(time.Now()))["c1"]; got.StoredBytes != 0 {
+		t.Errorf("after the retention delete: stored %d", got.StoredBytes)
+	}
+	if usage.RecordIndex(nil, "z1", z.DB) != z.DB || usage.DeletedSegments(nil, "z1") != nil {
+		t.Error("metering off still wraps")
+	}
+}
