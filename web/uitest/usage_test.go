@@ -62,6 +62,8 @@ func TestLabelsAndUsage(t *testing.T) {
 		t.Errorf("grouped grid: %s, want %s", order, want)
 	}
 	b.shot("grid-grouped")
+	b.do("a site's link", chromedp.Navigate(srv.base+"/#/?label=site%3Debisu"))
+	b.waitJS(10*time.Second, "the grid of site=ebisu", `document.querySelector('#grid-label').value === 'site=ebisu' && document.querySelector('#grid-count').dataset.shown === '1'`)
 
 	// Usage: what a node counted, once flushed.
 	m := srv.node.App.Usage

@@ -29,7 +29,7 @@ state.notifier = new Notifier((id) => {
 });
 
 const routes = [
-  { re: /^#?\/?$/, view: showGrid },
+  { re: /^#?\/?(?:\?label=([^&#]{1,400}))?$/, view: showGrid },
   { re: /^#\/camera\/([0-9a-f]{32})(?:\?at=(\d{1,15}))?$/, view: showCamera },
   { re: /^#\/events$/, view: showEvents },
   { re: /^#\/sync(?:\/((?:[0-9a-f]{32},?){0,4}))?(?:\?at=(\d{1,15}))?$/, view: showSync },

@@ -86,6 +86,15 @@ export function showGrid(main, ctx = {}) {
   if (typeof prefs.group !== 'string') prefs.group = '';
   const view = { q: '', filter: 'all', page: 1, label: '', ...load(sessionStorage, viewKey) };
   if (typeof view.label !== 'string') view.label = '';
+  // #/?label=site=shibuya opens the grid filtered by that label
+  if (ctx.params && ctx.params[0]) {
+    try {
+      view.label = decodeURIComponent(ctx.params[0]);
+      view.page = 1;
+    } catch {
+      /* a malformed link shows every camera */
+    }
+  }
   if (!filters.some(([v]) => v === view.filter)) view.filter = 'all';
 
   const err = errorBox();
