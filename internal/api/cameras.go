@@ -17,18 +17,19 @@ import (
 
 // cameraJSON is a camera as the API shows it.
 type cameraJSON struct {
-	ID            string         `json:"id"`
-	OrgID         string         `json:"org_id"`
-	Name          string         `json:"name"`
-	Zone          string         `json:"zone"`
-	Source        cameras.Source `json:"source"`
-	RetentionDays int            `json:"retention_days"`
-	Recording     string         `json:"recording"`
-	Motion        motionJSON     `json:"motion"`
-	CreatedAt     time.Time      `json:"created_at"`
-	Status        statusWire     `json:"status"`
-	Permissions   []string       `json:"permissions"`
-	Ingest        *ingestJSON    `json:"ingest,omitempty"`
+	ID            string            `json:"id"`
+	OrgID         string            `json:"org_id"`
+	Name          string            `json:"name"`
+	Zone          string            `json:"zone"`
+	Source        cameras.Source    `json:"source"`
+	RetentionDays int               `json:"retention_days"`
+	Recording     string            `json:"recording"`
+	Motion        motionJSON        `json:"motion"`
+	Labels        map[string]string `json:"labels"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Status        statusWire        `json:"status"`
+	Permissions   []string          `json:"permissions"`
+	Ingest        *ingestJSON       `json:"ingest,omitempty"`
 }
 
 // motionJSON is a camera's motion detection setting as the API shows it.
@@ -43,18 +44,19 @@ type ingestJSON struct {
 }
 
 type cameraReq struct {
-	OrgID         string          `json:"org_id"`
-	Name          *string         `json:"name"`
-	Source        *cameras.Source `json:"source"`
-	RetentionDays *int            `json:"retention_days"`
-	Recording     *string         `json:"recording"`
-	Zone          *string         `json:"zone"`
-	Motion        *cameras.Motion `json:"motion"`
+	OrgID         string             `json:"org_id"`
+	Name          *string            `json:"name"`
+	Source        *cameras.Source    `json:"source"`
+	RetentionDays *int               `json:"retention_days"`
+	Recording     *string            `json:"recording"`
+	Zone          *string            `json:"zone"`
+	Motion        *cameras.Motion    `json:"motion"`
+	Labels        *map[string]string `json:"labels"`
 }
 
 func (c cameraReq) spec() cameras.Spec {
 	return cameras.Spec{Name: c.Name, Source: c.Source, RetentionDays: c.RetentionDays, Recording: c.Recording, Zone: c.Zone,
-		Motion: c.Motion}
+		Motion: c.Motion, Labels: c.Labels}
 }
 
 func toJSON(rq *httpapi.Request, c store.Camera, st store.CameraStatus) cameraJSON {
@@ -67,7 +69,11 @@ func toJSON(rq *httpapi.Request, c store.Camera, st store.CameraStatus) cameraJS
 		perms = []string{}
 	}
 	on, sens := cameras.MotionOf(c)
-	return cameraJSON{ID: c.ID, OrgID: c.OrgID, Name: c.Name, Zone: c.Zone, Source: src, RetentionDays: c.RetentionDays,
+	labels := c.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return cameraJSON{Labels: labels, ID: c.ID, OrgID: c.OrgID, Name: c.Name, Zone: c.Zone, Source: src, RetentionDays: c.RetentionDays,
 		Recording: c.Recording, Motion: motionJSON{Enabled: on, Sensitivity: sens}, CreatedAt: c.CreatedAt,
 		Status: statusJSON(st), Permissions: perms}
 }
@@ -132,11 +138,17 @@ func (s *server) listCameras(w http.ResponseWriter, r *http.Request, rq *httpapi
 		}
 		orgs = []string{o}
 	}
+	filter, err := cameras.ParseLabelFilter(r.URL.Query()["label"])
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
 	cams, status, err := s.Cameras.List(r.Context(), rq.P, orgs)
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
+	cams = filter.Filter(cams)
 	out := make([]cameraJSON, 0, len(cams))
 	for _, c := range cams {
 		out = append(out, toJSON(rq, c, status[c.ID]))

@@ -36,6 +36,7 @@ import (
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/webhooks"
 	"github.com/camcloud/camcloud/internal/zone"
 )
@@ -54,6 +55,10 @@ type App struct {
 	Events *events.Service
 	// Webhooks manages and delivers webhooks (api role; webhooks.go).
 	Webhooks *webhooks.Service
+	// Usage counts what cameras use (nil with usage metering off), and
+	// UsageFlusher writes it to the zone databases (usage.go).
+	Usage        *usage.Meter
+	UsageFlusher *usage.Flusher
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -145,7 +150,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	a.Audit = audit.NewKeyed(a.Dir, log, a.AuditKey)
-	if a.Events, err = events.New(events.Config{Dir: a.Dir, Zones: a.Zones, Log: log, Registerer: a.Registry}); err != nil {
+	if cfg.Usage {
+		a.Usage = usage.NewMeter()
+	}
+	if a.Events, err = events.New(events.Config{Dir: a.Dir, Zones: a.Zones, Log: log, Registerer: a.Registry, Meter: a.Usage}); err != nil {
 		a.Close()
 		return nil, err
 	}

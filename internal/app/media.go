@@ -23,11 +23,11 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	// One way to find a camera's holder, for live video and for playback
 	// of what its spool still holds.
 	locate := a.Zones.Locator(a.Cfg.ServerID, zone.HolderAlive)
-	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate})
+	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate, Meter: a.Usage, Zone: a.Cfg.Zone})
 	a.closers = append(a.closers, lv.Close)
 	var out []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleCameraServer {
-		deps := playback.Deps{Cameras: a.Cameras, Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg,
+		deps := playback.Deps{Meter: a.Usage, Cameras: a.Cameras, Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg,
 			PublicBase: func(r *http.Request) string { return httpapi.RequestBase(r, a.Cfg.PublicHost) }, Locate: locate}
 		if a.CamServer != nil {
 			deps.Local = a.CamServer.Spool()

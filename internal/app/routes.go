@@ -6,6 +6,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/httpapi"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // registerAPI adds the API's resource routes (accounts, organisations,
@@ -19,6 +20,7 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
 	api.Register(rt, api.Deps{
 		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks,
+		Usage:      &usage.Reporter{Dir: a.Dir, Zones: a.Zones},
 		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
 	})
 }

@@ -48,6 +48,10 @@ func (a *App) Start(ctx context.Context) error {
 			return err
 		}
 	}
+	// Before the routes and webhooks: its closer then runs after theirs.
+	if err := a.startUsage(); err != nil {
+		return err
+	}
 	key, err := a.MediaKey()
 	if err != nil {
 		return err
@@ -108,7 +112,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL, PullPolicy: a.PullPolicy,
 		Events: a.Events, OfflineDebounce: a.Cfg.OfflineDebounce,
 		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
-		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry,
+		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry, Meter: a.Usage,
 	})
 	if err != nil {
 		return fmt.Errorf("camera server: %w", err)

@@ -32,7 +32,7 @@ func (a *App) startWebhooks(ctx context.Context) error {
 		return err
 	}
 	a.Webhooks, err = webhooks.New(webhooks.Config{Dir: a.Dir, Events: a.Events, Audit: a.Audit, Policy: policy,
-		AllowHTTP: a.Cfg.WebhookAllowHTTP, SecretKey: key, Log: a.Log, Registerer: a.Registry,
+		AllowHTTP: a.Cfg.WebhookAllowHTTP, SecretKey: key, Log: a.Log, Registerer: a.Registry, Meter: a.Usage,
 		Timeout: a.Cfg.WebhookTimeout, RetryMax: a.Cfg.WebhookRetryMax, DisableAfter: a.Cfg.WebhookDisableAfter})
 	if err != nil {
 		return err

@@ -1,10 +1,6 @@
 package authz
 
-import (
-	"slices"
-
-	"github.com/camcloud/camcloud/internal/store"
-)
+import "github.com/camcloud/camcloud/internal/store"
 
 // webhookRoles are the roles that manage an organisation's webhooks.
 var webhookRoles = []string{store.RoleOwner, store.RoleAdmin}
@@ -15,12 +11,4 @@ var webhookRoles = []string{store.RoleOwner, store.RoleAdmin}
 // get ErrForbidden (a webhook's URL and deliveries carry every camera's
 // events, and its secret signs them); those who are no member get
 // ErrNotFound.
-func ManageWebhooks(p *Principal, orgID string) error {
-	if err := Org(p, orgID, OrgView); err != nil {
-		return err
-	}
-	if slices.Contains(webhookRoles, p.RoleIn(orgID)) {
-		return nil
-	}
-	return ErrForbidden
-}
+func ManageWebhooks(p *Principal, orgID string) error { return orgRole(p, orgID, webhookRoles) }

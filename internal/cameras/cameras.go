@@ -107,6 +107,9 @@ type Spec struct {
 	Recording     *string
 	Zone          *string
 	Motion        *Motion
+	// Labels, when set, replace the camera's labels (an empty map removes
+	// them all).
+	Labels *map[string]string
 }
 
 // Create registers a camera in orgID and returns it with its ingest secret,
@@ -246,6 +249,13 @@ func (s *Service) apply(c *store.Camera, sp Spec) error {
 	}
 	if err := applyMotion(c, sp.Motion); err != nil {
 		return err
+	}
+	if sp.Labels != nil {
+		l, err := ValidateLabels(*sp.Labels)
+		if err != nil {
+			return err
+		}
+		c.Labels = l
 	}
 	if sp.Source != nil {
 		switch sp.Source.Type {

@@ -55,5 +55,6 @@ func diff(a, b store.Camera) Changes {
 	be, bs := MotionOf(b)
 	add("motion.enabled", ae, be)
 	add("motion.sensitivity", as, bs)
+	add("labels", labelsString(a.Labels), labelsString(b.Labels))
 	return cs
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/camcloud/camcloud/internal/retention"
 	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -66,10 +67,13 @@ type Config struct {
 	// (default DefaultOfflineDebounce).
 	OfflineDebounce time.Duration
 
-	Dir        store.Directory
-	Zone       *zone.Zone
-	Cameras    *cameras.Service
-	Hub        *hub.Hub
+	Dir     store.Directory
+	Zone    *zone.Zone
+	Cameras *cameras.Service
+	Hub     *hub.Hub
+	// Meter counts the usage of the cameras held (ingest bytes, recorded
+	// time, stored bytes); nil: metering off.
+	Meter      *usage.Meter
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
 }
@@ -109,7 +113,7 @@ func New(c Config) (*Server, error) {
 	var err error
 	s.rec, err = record.New(record.Config{
 		SpoolDir: c.SpoolDir, SegmentDuration: c.SegmentDuration, FragmentDuration: c.FragmentDuration,
-		MaxSpoolBytes: c.MaxSpoolBytes, Store: c.Zone.Blobs, Index: c.Zone.DB, Log: s.log, Registerer: c.Registerer,
+		MaxSpoolBytes: c.MaxSpoolBytes, Store: c.Zone.Blobs, Index: usage.RecordIndex(c.Meter, c.Zone.Name, c.Zone.DB), Log: s.log, Registerer: c.Registerer,
 		OnSpoolDrop: s.pres.spoolDrop,
 	})
 	if err != nil {
@@ -136,7 +140,8 @@ func New(c Config) (*Server, error) {
 		}
 	}
 	s.sweeper = retention.New(retention.Config{Zone: c.Zone.Name, Dir: c.Dir, Index: c.Zone.DB, Blobs: c.Zone.Blobs,
-		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer, OnDiskPressure: s.pres.diskPressure})
+		Log: s.log, MinFreeBytes: c.MinFreeBytes, Registerer: c.Registerer, OnDiskPressure: s.pres.diskPressure,
+		OnDeleted: usage.DeletedSegments(c.Meter, c.Zone.Name)})
 	return s, nil
 }
 
@@ -280,6 +285,7 @@ func (a authorizer) AuthorizePublish(ctx context.Context, cameraID, secret strin
 type statusEvents struct{ s *Server }
 
 func (e *statusEvents) Online(cameraID string, info ingest.StreamInfo) {
+	e.s.c.Meter.Add(e.s.c.Zone.Name, "", cameraID, usage.IngestBytes, info.Bytes)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	state, reason := e.s.recordingState(cameraID, time.Now())

@@ -44,6 +44,10 @@ type Config struct {
 	// Motion runs motion detection (from compressed frame sizes) on the
 	// cameras this camera server holds whose motion setting is enabled.
 	Motion bool `yaml:"motion"`
+	// Usage meters what each organisation's cameras use (in memory,
+	// flushed to the zone databases every UsageFlush).
+	Usage      bool          `yaml:"usage"`
+	UsageFlush time.Duration `yaml:"usage_flush"`
 	// Role selects what this process runs: all, api or camera-server.
 	Role string `yaml:"role"`
 	// Zone is the zone a camera-server belongs to.
@@ -190,6 +194,8 @@ func Default() Config {
 		RTSPUDP:           ":8000",
 		Role:              RoleAll,
 		Motion:            true,
+		Usage:             true,
+		UsageFlush:        time.Minute,
 		Zone:              "local",
 		SegmentDuration:   60 * time.Second,
 		FragmentDuration:  900 * time.Millisecond, // + the 100 ms group commit: RPO about 1 s
@@ -309,6 +315,9 @@ func (c *Config) Finish() error {
 	}
 	if c.SegmentDuration < 2*time.Second || c.FragmentDuration <= 0 || c.FragmentDuration > c.SegmentDuration {
 		return fmt.Errorf("segment_duration %s must be >= 2s and fragment_duration %s in (0, segment]", c.SegmentDuration, c.FragmentDuration)
+	}
+	if c.UsageFlush < time.Second || c.UsageFlush > time.Hour {
+		return fmt.Errorf("usage_flush %s must be in [1s, 1h]", c.UsageFlush)
 	}
 	if c.OfflineDebounce < time.Second || c.OfflineDebounce > 10*time.Minute {
 		return fmt.Errorf("offline_debounce %s must be in [1s, 10m]", c.OfflineDebounce)

@@ -119,6 +119,8 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.RTSPUDP, "rtsp-udp", c.RTSPUDP, "RTP port address of RTSP over UDP (RTCP on the next port); empty disables UDP")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "seed a demo organisation with simulated cameras")
 	fs.BoolVar(&c.Motion, "motion", c.Motion, "detect motion on the cameras held (from compressed frame sizes; per camera setting)")
+	fs.BoolVar(&c.Usage, "usage", c.Usage, "meter usage per organisation, camera and day (recorded time, storage, ingest, egress by kind)")
+	fs.DurationVar(&c.UsageFlush, "usage-flush", c.UsageFlush, "how often the usage counted in memory is written to the zone databases, 1s..1h")
 	fs.StringVar(&c.Role, "role", c.Role, "roles to run: all, api or camera-server")
 	fs.StringVar(&c.Zone, "zone", c.Zone, "zone of this camera server")
 	fs.StringVar(&c.ServerID, "server-id", c.ServerID, "name of this camera server in its zone")

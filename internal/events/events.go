@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -104,6 +105,8 @@ type Config struct {
 	// MaxStreamsPerUser and MaxStreamsPerOrg bound the streams open at
 	// once on this process (defaults 8 and 200).
 	MaxStreamsPerUser, MaxStreamsPerOrg int
+	// Meter counts the events written per camera (usage); nil: not counted.
+	Meter *usage.Meter
 }
 
 // Service records, lists and streams events.

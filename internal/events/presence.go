@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // MarkOnline records that camera cameraID is online on server serverID
@@ -25,6 +26,7 @@ func (s *Service) MarkOnline(ctx context.Context, cameraID, serverID string, at 
 	changed, _, err := db.MarkOnline(ctx, cameraID, serverID, at, r)
 	if changed {
 		s.recorded.WithLabelValues(TypeOnline).Inc()
+		s.c.Meter.Add(zn, r.OrgID, cameraID, usage.Events, 1)
 		s.broker.poke(zn)
 	}
 	return changed, err
@@ -59,6 +61,7 @@ func (s *Service) MarkOffline(ctx context.Context, cameraID string, awayBefore, 
 	changed, seen, _, err := db.MarkOffline(ctx, cameraID, awayBefore, staleBefore, r)
 	if changed {
 		s.recorded.WithLabelValues(TypeOffline).Inc()
+		s.c.Meter.Add(cam.Zone, cam.OrgID, cameraID, usage.Events, 1)
 		s.broker.poke(cam.Zone)
 	}
 	return changed, seen, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // systemTypes are the types the platform itself records.
@@ -122,6 +123,7 @@ func (s *Service) write(ctx context.Context, e Event) (Event, error) {
 		return Event{}, err
 	}
 	s.recorded.WithLabelValues(metricType(got.Type)).Inc()
+	s.c.Meter.Add(zn, got.OrgID, got.CameraID, usage.Events, 1)
 	s.broker.poke(zn)
 	return fromRow(zn, got), nil
 }

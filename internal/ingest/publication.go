@@ -156,6 +156,7 @@ func (p *publication) watch() {
 			p.bytes = 0
 			p.mu.Unlock()
 			info := p.cfg.info
+			info.Bytes = b
 			if secs := now.Sub(last).Seconds(); secs > 0 {
 				info.BitrateKbps = int(float64(b) * 8 / 1000 / secs)
 			}

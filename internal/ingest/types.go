@@ -24,6 +24,9 @@ type StreamInfo struct {
 	Codec string
 	// BitrateKbps is the media bitrate measured over the last report period.
 	BitrateKbps int
+	// Bytes is the media bytes received over the last report period (0 in
+	// the first report of a publish): what usage counts as ingest.
+	Bytes int64
 	// Protocol is "rtsp", "rtmp" or "rtsp-pull".
 	Protocol string
 	// Remote is the peer address (host:port).

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // errNotLive means the camera is not published on this server.
@@ -61,7 +62,7 @@ func (s *Service) serveHLS(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusServiceUnavailable, "waiting_for_keyframe", "waiting for the camera's first keyframe")
 			return
 		}
-		sw := &sniffWriter{ResponseWriter: w}
+		sw := &sniffWriter{ResponseWriter: usage.CountWriter(w, s.d.Meter.Camera(s.d.Zone, "", camera), usage.EgressLiveHLS)}
 		m.muxer.Handle(sw, r)
 		m.end()
 		if !sw.wrote {

@@ -18,6 +18,7 @@ import (
 	"github.com/camcloud/camcloud/internal/auth"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -37,6 +38,11 @@ var ErrOffline = zone.ErrOffline
 type Deps struct {
 	// Hub holds the streams published on this camera server.
 	Hub *hub.Hub
+	// Meter counts the live egress of each camera (WebRTC RTP payload
+	// bytes, live HLS response bytes) for Zone, this camera server's
+	// zone; nil: not counted.
+	Meter *usage.Meter
+	Zone  string
 	// Signer makes (API side) and checks (camera-server side) media tokens.
 	Signer *auth.Signer
 	// Log receives the service's messages; nil discards them.

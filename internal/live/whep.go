@@ -204,6 +204,7 @@ func (s *Service) newSession(ctx context.Context, camera string, stream *hub.Str
 	var idb [16]byte
 	_, _ = rand.Read(idb[:])
 	sess := &whepSession{s: s, id: hex.EncodeToString(idb[:]), camera: camera, pc: pc, stream: stream,
+		usage:  s.d.Meter.Camera(s.d.Zone, "", camera),
 		tracks: map[int]*rtpTrack{}, connected: make(chan struct{}), done: make(chan struct{}), release: release}
 	sess.log = s.log.With("camera", camera, "proto", "webrtc", "session", sess.id[:8])
 	abort := func(status int, err error) (*whepSession, string, int, error) {

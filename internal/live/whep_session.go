@@ -10,6 +10,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // WebRTC session settings.
@@ -34,6 +35,8 @@ type whepSession struct {
 	stream *hub.Stream
 	tracks map[int]*rtpTrack
 	log    *slog.Logger
+	// usage counts the RTP payload bytes sent (nil: not counted).
+	usage *usage.Counter
 	// release gives back the session's admission (limits.go).
 	release func()
 
@@ -137,14 +140,19 @@ func (w *whepSession) pump(r *hub.Reader) {
 				}
 				continue
 			}
+			sent := 0
 			for _, p := range pkts {
 				if err := t.local.WriteRTP(p); err != nil {
 					if errors.Is(err, io.ErrClosedPipe) {
+						w.usage.Add(usage.EgressWebRTC, int64(sent))
 						w.close("connection closed")
 						return
 					}
+					continue
 				}
+				sent += len(p.Payload)
 			}
+			w.usage.Add(usage.EgressWebRTC, int64(sent))
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/camcloud/camcloud/internal/fmp4"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // maxInit bounds an init segment read into memory.
@@ -76,6 +77,8 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Reque
 	if r.Method == http.MethodHead {
 		return
 	}
+	s.d.Meter.Add(cam.Zone, cam.OrgID, cam.ID, usage.Exports, 1)
+	w = s.egress(w, cam, usage.EgressClip)
 	if err := plan.stream(r.Context(), w, objs); err != nil {
 		// The status is sent; the connection closes short of
 		// Content-Length, so the client sees the clip is incomplete.

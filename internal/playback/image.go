@@ -14,6 +14,7 @@ import (
 	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -65,7 +66,7 @@ func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *httpapi.Requ
 	h.Set("Cache-Control", "private, max-age=3600")
 	h.Set("X-Camcloud-Image-Time", fragAt.UTC().Format(time.RFC3339Nano))
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(jpeg)
+	_, _ = s.egress(w, cam, usage.EgressImage).Write(jpeg)
 }
 
 // segmentAt returns cam's segment holding at: the index row, else a

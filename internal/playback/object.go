@@ -15,6 +15,7 @@ import (
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -43,7 +44,7 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 		// Not indexed: it may be in the holder's spool still.
 		rs := s.recent(r.Context(), cam, c.From, c.To, c.Subject, false)
 		if seg, ok := rs.object(key); ok {
-			s.serveSpooled(w, r, &recentObjects{blobs: z.Blobs, src: rs.src}, seg, key)
+			s.serveSpooled(s.egress(w, cam, usage.EgressVOD), r, &recentObjects{blobs: z.Blobs, src: rs.src}, seg, key)
 			return
 		}
 		err = allowedObject(r.Context(), z, c, key) // uploaded and indexed meanwhile
@@ -66,7 +67,7 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, max-age=3600, immutable")
 	rs := &blobSeeker{ctx: r.Context(), st: z.Blobs, key: key, size: size}
 	defer func() { _ = rs.Close() }()
-	http.ServeContent(w, r, "", time.Time{}, rs)
+	http.ServeContent(s.egress(w, cam, usage.EgressVOD), r, "", time.Time{}, rs)
 }
 
 // serveSpooled serves key, a spooled segment seg (its committed bytes,

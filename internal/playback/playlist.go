@@ -13,6 +13,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/httpapi"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -150,6 +151,7 @@ func (s *Service) playlist(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/vnd.apple.mpegurl")
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("Vary", "Accept-Encoding")
+	w = s.egress(w, cam, usage.EgressVOD)
 	var out io.Writer = w
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		h.Set("Content-Encoding", "gzip")

@@ -22,6 +22,7 @@ import (
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/zone"
 )
 
@@ -49,6 +50,10 @@ const (
 type Deps struct {
 	// Cameras finds the camera of a route for the caller, or of a token.
 	Cameras *cameras.Service
+	// Meter counts each camera's playback egress (response bytes of
+	// recorded HLS, clips and images) and exports; nil: not counted.
+	// Presigned segment URLs are served by the object store, uncounted.
+	Meter *usage.Meter
 	// Zones opens each camera's zone: index rows and object store.
 	Zones *zone.Registry
 	// Signer signs and checks playback media tokens.
@@ -113,6 +118,11 @@ func (s *Service) Register(rt *httpapi.Router) {
 	rt.Handle("GET /api/v1/cameras/{id}/image", s.image)
 	rt.HandleFunc("GET /media/v1/playback/{camera}/index.m3u8", s.playlist)
 	rt.HandleFunc("GET /media/v1/playback/{camera}/obj/{key...}", s.object)
+}
+
+// egress wraps w so that its body bytes count as cam's egress of kind.
+func (s *Service) egress(w http.ResponseWriter, cam store.Camera, kind usage.Kind) http.ResponseWriter {
+	return usage.CountWriter(w, s.d.Meter.Camera(cam.Zone, cam.OrgID, cam.ID), kind)
 }
 
 // fail answers err in the API's error shape.

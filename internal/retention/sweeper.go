@@ -39,6 +39,9 @@ type Config struct {
 	// OnDiskPressure, when set, is told of the segments of a camera
 	// deleted early for free space (how many, and the time they covered).
 	OnDiskPressure func(cameraID string, segments int, from, to time.Time)
+	// OnDeleted, when set, is told of every segment whose index row was
+	// deleted (usage moves the camera's stored bytes).
+	OnDeleted func(cameraID string, segs []store.Segment)
 }
 
 // Sweeper runs retention for one zone.
@@ -205,6 +208,9 @@ func (s *Sweeper) remove(ctx context.Context, cameraID string, segs []store.Segm
 	}
 	if err := s.c.Index.DeleteSegments(ctx, cameraID, starts); err != nil {
 		return fmt.Errorf("camera %s: delete rows: %w", cameraID, err)
+	}
+	if s.c.OnDeleted != nil {
+		s.c.OnDeleted(cameraID, segs)
 	}
 	if err := s.c.Blobs.Delete(ctx, keys...); err != nil {
 		s.deleteErrs.Add(float64(len(keys)))

@@ -127,6 +127,33 @@ func (d *dialect) upsert(table string, key, cols, update []string) string {
 	return b.String()
 }
 
+// upsertAdd returns an INSERT of cols into table that adds the values of
+// the add columns to the row with the same key columns when it exists.
+func (d *dialect) upsertAdd(table string, key, cols, add []string) string {
+	sets := make([]string, len(add))
+	for i, c := range add {
+		sets[i] = c + " = " + table + "." + c + " + " + d.excluded(c)
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + placeholders(len(cols)) + ")" +
+		d.onConflictSet(key, strings.Join(sets, ", "))
+}
+
+// excluded names the value an upsert tried to insert into column c.
+func (d *dialect) excluded(c string) string {
+	if d.name == "sqlite" {
+		return "excluded." + c
+	}
+	return "VALUES(" + c + ")"
+}
+
+// onConflictSet is the clause of an upsert on key that applies set.
+func (d *dialect) onConflictSet(key []string, set string) string {
+	if d.name == "sqlite" {
+		return " ON CONFLICT (" + strings.Join(key, ", ") + ") DO UPDATE SET " + set
+	}
+	return " ON DUPLICATE KEY UPDATE " + set
+}
+
 // placeholders returns n comma-separated question marks.
 func placeholders(n int) string {
 	if n <= 0 {

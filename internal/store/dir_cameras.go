@@ -11,15 +11,19 @@ import (
 )
 
 // cameraCols is the column list scanCamera reads.
-const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us, motion_off, motion_sensitivity"
+const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us, motion_off, motion_sensitivity, labels"
 
 // scanCamera reads one row of cameraCols.
 func scanCamera(row interface{ Scan(...any) error }) (Camera, error) {
 	var c Camera
 	var created int64
+	var labels string
 	err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Zone, &c.SourceType, &c.SourceURL, &c.RetentionDays, &c.Recording, &c.IngestSecretHash, &created,
-		&c.MotionOff, &c.MotionSensitivity)
+		&c.MotionOff, &c.MotionSensitivity, &labels)
 	c.CreatedAt = fromMicros(created)
+	if err == nil {
+		c.Labels, err = decodeLabels(labels)
+	}
 	return c, err
 }
 
@@ -40,6 +44,7 @@ func checkCamera(cam Camera) error {
 	c.str("ingest secret hash", cam.IngestSecretHash, maxText, false)
 	c.ok(cam.RetentionDays >= 0 && cam.RetentionDays <= 1<<20, "retention days out of range")
 	c.ok(cam.MotionSensitivity >= 0 && cam.MotionSensitivity <= maxMotionSensitivity, "motion sensitivity out of range")
+	c.str("labels", encodeLabels(cam.Labels), maxText, false)
 	return c.err
 }
 
@@ -50,9 +55,9 @@ func (r *directory) CreateCamera(ctx context.Context, c Camera) error {
 		return err
 	}
 	return r.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			c.ID, c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, toMicros(c.CreatedAt),
-			c.MotionOff, c.MotionSensitivity); err != nil {
+			c.MotionOff, c.MotionSensitivity, encodeLabels(c.Labels)); err != nil {
 			return err
 		}
 		return r.cameraChanged(ctx, tx, c.Zone)
@@ -119,9 +124,9 @@ func (r *directory) writeCamera(ctx context.Context, tx *sql.Tx, c Camera, oldZo
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cameras SET org_id = ?, name = ?, zone = ?, source_type = ?, source_url = ?,
-  retention_days = ?, recording = ?, ingest_secret_hash = ?, motion_off = ?, motion_sensitivity = ? WHERE id = ?`,
+  retention_days = ?, recording = ?, ingest_secret_hash = ?, motion_off = ?, motion_sensitivity = ?, labels = ? WHERE id = ?`,
 		c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash,
-		c.MotionOff, c.MotionSensitivity, c.ID)
+		c.MotionOff, c.MotionSensitivity, encodeLabels(c.Labels), c.ID)
 	if err != nil {
 		return err
 	}
@@ -284,4 +289,29 @@ func scanGrant(row interface{ Scan(...any) error }, mapErr func(error) error) (G
 		return Grant{}, fmt.Errorf("store: grant %s/%s: bad permissions: %w", g.CameraID, g.UserID, err)
 	}
 	return g, nil
+}
+
+// encodeLabels is the labels column of a camera: a JSON object with sorted
+// keys, or "" for none.
+func encodeLabels(l map[string]string) string {
+	if len(l) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(l) // a map of strings always encodes
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// decodeLabels reads the labels column; "" is no labels (nil).
+func decodeLabels(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var l map[string]string
+	if err := json.Unmarshal([]byte(s), &l); err != nil {
+		return nil, fmt.Errorf("store: camera labels column: %w", err)
+	}
+	return l, nil
 }

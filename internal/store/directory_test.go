@@ -148,7 +148,7 @@ func testCameras(t *testing.T, d Directory) {
 	must(t, d.CreateOrg(ctx, Org{ID: "c-org2", Name: "Cam Org 2"}))
 	c1 := Camera{ID: "cam1", OrgID: "c-org1", Name: "Front door", Zone: "z1", SourceType: "pull",
 		SourceURL: "rtsp://user:pw@10.0.0.9/stream", RetentionDays: 30, Recording: "continuous", IngestSecretHash: "h1", CreatedAt: t0,
-		MotionOff: true, MotionSensitivity: 8}
+		MotionOff: true, MotionSensitivity: 8, Labels: map[string]string{"site": "shibuya", "cost-center": "retail"}}
 	must(t, d.CreateCamera(ctx, c1))
 	must(t, d.CreateCamera(ctx, Camera{ID: "cam2", OrgID: "c-org1", Name: "Back yard", Zone: "z2", SourceType: "push", Recording: "off"}))
 	must(t, d.CreateCamera(ctx, Camera{ID: "cam3", OrgID: "c-org2", Name: "Lobby", Zone: "z1", SourceType: "push"}))
@@ -161,7 +161,7 @@ func testCameras(t *testing.T, d Directory) {
 		t.Fatalf("CreatedAt = %v", got.CreatedAt)
 	}
 	got.CreatedAt = c1.CreatedAt
-	if got != c1 {
+	if !reflect.DeepEqual(got, c1) {
 		t.Fatalf("GetCamera = %+v, want %+v", got, c1)
 	}
 	_, err = d.GetCamera(ctx, "nope")
@@ -169,12 +169,14 @@ func testCameras(t *testing.T, d Directory) {
 
 	got.Name, got.RetentionDays, got.Zone = "Front door 2", 7, "z3"
 	got.MotionOff, got.MotionSensitivity = false, 3
+	got.Labels = map[string]string{"site": "ebisu"}
 	must(t, d.UpdateCamera(ctx, got))
 	again, _ := d.GetCamera(ctx, "cam1")
-	if again.Name != "Front door 2" || again.RetentionDays != 7 || again.Zone != "z3" || again.MotionOff || again.MotionSensitivity != 3 {
+	if again.Name != "Front door 2" || again.RetentionDays != 7 || again.Zone != "z3" || again.MotionOff || again.MotionSensitivity != 3 ||
+		!reflect.DeepEqual(again.Labels, map[string]string{"site": "ebisu"}) {
 		t.Fatalf("after update: %+v", again)
 	}
-	if c2, _ := d.GetCamera(ctx, "cam2"); c2.MotionOff || c2.MotionSensitivity != 0 {
+	if c2, _ := d.GetCamera(ctx, "cam2"); c2.MotionOff || c2.MotionSensitivity != 0 || c2.Labels != nil {
 		t.Fatalf("a camera created without a motion setting: %+v, want detection on at the default", c2)
 	}
 	bad := again

@@ -172,6 +172,8 @@ type Zone interface {
 
 	// EventStore is the zone's event log and camera presence (zone_events.go).
 	EventStore
+	// UsageStore is the zone's usage metering (zone_usage.go).
+	UsageStore
 
 	Ping(ctx context.Context) error
 	Close() error

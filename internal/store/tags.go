@@ -121,6 +121,9 @@ var directoryPolicy = Policy{
 		"created_us":         tags(ops),
 		"motion_off":         tags(ops),
 		"motion_sensitivity": tags(ops),
+		// key=value labels an organisation gives its cameras (sites,
+		// cost centres): its own words.
+		"labels": tags(content),
 	}},
 	"grants": {Tags: tags(coltags.Camera, security), Columns: map[string][]string{
 		"camera_id": tags(id), "user_id": tags(id), "permissions": tags(security),
@@ -188,4 +191,20 @@ var zonePolicy = Policy{
 	"event_seq": {Tags: tags(coltags.Platform), Columns: map[string][]string{
 		"name": tags(ops), "n": tags(ops),
 	}},
+	// Usage rows are upserted (flushes add to a day's counters), so they
+	// are exported whole each run.
+	"usage_daily": {Tags: tags(usage), Columns: usageDailyPolicy()},
+	"usage_storage": {Tags: tags(usage), Columns: map[string][]string{
+		"camera_id": tags(id), "org_id": tags(id), "bytes": tags(usage),
+	}},
+}
+
+// usageDailyPolicy tags usage_daily: its keys, and every counter column
+// (UsageCounterColumns) as usage, so that a counter added there is tagged.
+func usageDailyPolicy() map[string][]string {
+	cols := map[string][]string{"org_id": tags(id), "camera_id": tags(id), "day_us": tags(usage), "stored_bytes": tags(usage)}
+	for _, n := range UsageCounterColumns {
+		cols[n] = tags(usage)
+	}
+	return cols
 }

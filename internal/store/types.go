@@ -70,6 +70,9 @@ type Camera struct {
 	// on); MotionSensitivity is its sensitivity, 0 for the default.
 	MotionOff         bool
 	MotionSensitivity int
+	// Labels are the camera's key=value labels (sites, cost centres); nil
+	// for none. The cameras service bounds them.
+	Labels map[string]string
 }
 
 // Grant adds per-camera permissions to a user.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // Stream bounds.
@@ -284,6 +285,7 @@ func (st *stream) deliver(ctx context.Context, h *hook, evs, pending []events.Ev
 				d := store.WebhookDelivery{WebhookID: h.w.ID, ID: newID(), EventID: e.ID, EventType: e.Type, Zone: st.key.zone, Seq: e.Seq,
 					Attempt: n, Status: r.Status, Duration: r.Duration, Error: r.Err, At: at.UTC(), Node: s.c.Node}
 				if r.ok() {
+					s.c.Meter.Add(st.key.zone, h.w.OrgID, e.CameraID, usage.WebhookDeliveries, 1)
 					d.Lag = max(0, s.c.Now().Sub(eventTime(e)))
 					s.m.lag.Observe(d.Lag.Seconds())
 				}

@@ -36,6 +36,7 @@ import (
 	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/store"
+	"github.com/camcloud/camcloud/internal/usage"
 )
 
 // Config configures a Service.
@@ -45,6 +46,9 @@ type Config struct {
 	// Audit receives the entry of a webhook turned off after failing; nil:
 	// none.
 	Audit *audit.Log
+	// Meter counts the deliveries answered 2xx per camera (usage); nil:
+	// not counted.
+	Meter *usage.Meter
 	// Policy decides where webhooks may be sent (webhook_allow), checked
 	// when a URL is set and again for every connection.
 	Policy *netpolicy.Policy

@@ -10,6 +10,7 @@ import { showManageCameras } from './manage_cameras.js';
 import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
 import { showWebhooks } from './webhooks.js';
+import { showUsage } from './usage.js';
 import { showEvents, Notifier } from './events.js';
 import { showAccount } from './account.js';
 import { showSync } from './sync.js';
@@ -28,7 +29,7 @@ state.notifier = new Notifier((id) => {
 });
 
 const routes = [
-  { re: /^#?\/?$/, view: showGrid },
+  { re: /^#?\/?(?:\?label=([^&#]{1,400}))?$/, view: showGrid },
   { re: /^#\/camera\/([0-9a-f]{32})(?:\?at=(\d{1,15}))?$/, view: showCamera },
   { re: /^#\/events$/, view: showEvents },
   { re: /^#\/sync(?:\/((?:[0-9a-f]{32},?){0,4}))?(?:\?at=(\d{1,15}))?$/, view: showSync },
@@ -36,6 +37,7 @@ const routes = [
   { re: /^#\/manage\/members$/, view: showMembers, cap: 'members' },
   { re: /^#\/manage\/audit$/, view: showAudit, cap: 'audit' },
   { re: /^#\/manage\/webhooks$/, view: showWebhooks, cap: 'members' },
+  { re: /^#\/manage\/usage$/, view: showUsage, cap: 'members' },
   { re: /^#\/account$/, view: showAccount },
 ];
 
@@ -82,6 +84,7 @@ function nav() {
     ['#/manage/members', 'Members', c.members],
     ['#/manage/audit', 'Audit log', c.audit],
     ['#/manage/webhooks', 'Webhooks', c.members],
+    ['#/manage/usage', 'Usage', c.members],
     ['#/account', 'Account', true],
   ];
   clear(document.getElementById('nav'), links.filter((l) => l[2]).map(([href, label]) => h('a', { href, 'data-nav': href }, label,

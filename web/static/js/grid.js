@@ -4,10 +4,13 @@
 // the page are built, and only those on screen stream
 // (IntersectionObserver); the list is refreshed for the states, and at
 // once when the event stream says a camera went offline or came back.
+// Cameras can be filtered by a label (site=shibuya) and grouped by a
+// label key (one heading per site).
 import { api } from './api.js';
 import { h, clear, errorBox } from './dom.js';
 import { Tile } from './tile.js';
 import { cameraState } from './status.js';
+import { labelTerms, hasLabel } from './labels.js';
 
 export { statusBadge } from './status.js';
 
@@ -67,18 +70,40 @@ function select(id, label, options, value) {
   return s;
 }
 
+/** options replaces the options of a <select>, keeping value when it is
+ * still offered (else the first option). */
+function options(sel, opts, value) {
+  const same = sel.options.length === opts.length && opts.every(([v, l], i) => sel.options[i].value === v && sel.options[i].textContent === l);
+  if (!same) clear(sel, opts.map(([v, l]) => h('option', { value: v }, l)));
+  sel.value = opts.some(([v]) => v === value) ? value : opts[0][0];
+}
+
 /** showGrid renders the camera grid; it returns a function that stops it. */
 export function showGrid(main, ctx = {}) {
   const prefs = { layout: 16, sort: 'name', ...load(localStorage, prefsKey) };
   if (!layouts.includes(prefs.layout)) prefs.layout = 16;
   if (!comparators[prefs.sort]) prefs.sort = 'name';
-  const view = { q: '', filter: 'all', page: 1, ...load(sessionStorage, viewKey) };
+  if (typeof prefs.group !== 'string') prefs.group = '';
+  const view = { q: '', filter: 'all', page: 1, label: '', ...load(sessionStorage, viewKey) };
+  if (typeof view.label !== 'string') view.label = '';
+  // #/?label=site=shibuya opens the grid filtered by that label
+  if (ctx.params && ctx.params[0]) {
+    try {
+      view.label = decodeURIComponent(ctx.params[0]);
+      view.page = 1;
+    } catch {
+      /* a malformed link shows every camera */
+    }
+  }
   if (!filters.some(([v]) => v === view.filter)) view.filter = 'all';
 
   const err = errorBox();
   const search = h('input', { type: 'search', id: 'grid-search', placeholder: 'Search by name', 'aria-label': 'Search cameras by name', maxlength: 100, value: view.q });
   const filter = select('grid-filter', 'Show', filters, view.filter);
   const sort = select('grid-sort', 'Sort by', sorts, prefs.sort);
+  const labelSel = select('grid-label', 'Label', [['', 'Any label']], '');
+  const groupSel = select('grid-group', 'Group by', [['', 'No grouping']], '');
+  const heads = new Map(); // group value -> its heading element
   const layoutButtons = layouts.map((n) => h('button', { type: 'button', 'data-layout': String(n), 'aria-pressed': String(n === prefs.layout), title: `${n} per screen`, onclick: () => setLayout(n) }, String(n)));
   const full = h('button', { type: 'button', id: 'grid-fullscreen', title: 'Full screen (f)', onclick: () => toggleFull() }, 'Full screen');
   const count = h('span', { class: 'muted', id: 'grid-count' });
@@ -89,7 +114,8 @@ export function showGrid(main, ctx = {}) {
   const empty = h('p', { class: 'muted', id: 'grid-empty', hidden: true });
   const wall = h('section', { class: 'wall', id: 'grid-wall', 'data-layout': String(prefs.layout) },
     h('div', { class: 'toolbar row wrap between' },
-      h('div', { class: 'row wrap filters' }, h('h2', {}, 'Cameras'), search, filter, h('label', { class: 'inline' }, 'Sort ', sort)),
+      h('div', { class: 'row wrap filters' }, h('h2', {}, 'Cameras'), search, filter, h('label', { class: 'inline' }, 'Sort ', sort),
+        labelSel, h('label', { class: 'inline' }, 'Group ', groupSel)),
       h('div', { class: 'row wrap' }, h('div', { class: 'row layouts', role: 'group', 'aria-label': 'Tiles per screen' }, layoutButtons), full)),
     grid, empty,
     h('div', { class: 'pager row between' }, count, h('div', { class: 'row' }, prev, pageLabel, next)));
@@ -118,7 +144,23 @@ export function showGrid(main, ctx = {}) {
   function render() {
     if (!cams) return;
     const needle = view.q.trim().toLocaleLowerCase();
-    const shown = cams.filter((c) => matches(c, view.filter) && (!needle || c.name.toLocaleLowerCase().includes(needle))).sort(comparators[prefs.sort]);
+    const { terms, keys } = labelTerms(cams);
+    options(labelSel, [['', 'Any label'], ...terms.map((t) => [t, t])], view.label);
+    options(groupSel, [['', 'No grouping'], ...keys.map((k) => [k, `by ${k}`])], prefs.group);
+    view.label = labelSel.value;
+    prefs.group = groupSel.value;
+    const group = prefs.group;
+    const groupOf = (c) => (c.labels && Object.prototype.hasOwnProperty.call(c.labels, group) ? c.labels[group] : null);
+    const byGroup = (a, b) => {
+      const ga = groupOf(a);
+      const gb = groupOf(b);
+      if (ga === gb) return 0;
+      if (ga === null) return 1; // cameras without the label last
+      if (gb === null) return -1;
+      return ga.localeCompare(gb, undefined, { numeric: true });
+    };
+    const shown = cams.filter((c) => matches(c, view.filter) && hasLabel(c, view.label) && (!needle || c.name.toLocaleLowerCase().includes(needle)))
+      .sort((a, b) => (group ? byGroup(a, b) : 0) || comparators[prefs.sort](a, b));
     const per = prefs.layout;
     const pages = Math.max(1, Math.ceil(shown.length / per));
     view.page = Math.min(Math.max(1, view.page), pages);
@@ -146,7 +188,21 @@ export function showGrid(main, ctx = {}) {
       t.el.remove();
       tiles.delete(id);
     }
-    const els = page.map((c) => {
+    const els = [];
+    const used = new Set();
+    let last;
+    for (const c of page) {
+      if (group && (els.length === 0 || groupOf(c) !== last)) {
+        last = groupOf(c);
+        const name = last === null ? `No ${group}` : `${group}: ${last}`;
+        let hd = heads.get(name);
+        if (!hd) {
+          hd = h('h3', { class: 'group-head', 'data-group': last === null ? '' : last }, name);
+          heads.set(name, hd);
+        }
+        used.add(name);
+        els.push(hd);
+      }
       let t = tiles.get(c.id);
       if (t) t.update(c);
       else {
@@ -154,8 +210,13 @@ export function showGrid(main, ctx = {}) {
         tiles.set(c.id, t);
         io.observe(t.el);
       }
-      return t.el;
-    });
+      els.push(t.el);
+    }
+    for (const [name, hd] of heads) {
+      if (used.has(name)) continue;
+      hd.remove();
+      heads.delete(name);
+    }
     // in list order; moving an element that is in place would restart its video
     els.forEach((el, i) => {
       if (grid.children[i] !== el) grid.insertBefore(el, grid.children[i] || null);
@@ -202,6 +263,15 @@ export function showGrid(main, ctx = {}) {
   });
   sort.addEventListener('change', () => {
     prefs.sort = sort.value;
+    render();
+  });
+  labelSel.addEventListener('change', () => {
+    view.label = labelSel.value;
+    view.page = 1;
+    render();
+  });
+  groupSel.addEventListener('change', () => {
+    prefs.group = groupSel.value;
     render();
   });
   const onFull = () => {

@@ -3,6 +3,7 @@
 // with confirmation and edit per-camera grants. Shown only to users who
 // may manage cameras; the API decides anyway.
 import { api, enc } from './api.js';
+import { labelText, parseLabels } from './labels.js';
 import { h, clear, errorBox, confirmDialog, secretDialog, busy, banner } from './dom.js';
 import { loadOrgs, adminOrgs, orgSelect } from './orgs.js';
 import { statusBadge } from './grid.js';
@@ -46,6 +47,16 @@ function motionText(m) {
   return m && m.enabled ? `motion ${m.sensitivity}` : 'motion off';
 }
 
+/** labelsInput is the text field of a camera's labels. */
+function labelsInput(value, id) {
+  return h('input', { type: 'text', name: 'labels', id, value, maxlength: 4000, placeholder: 'site=shibuya, cost-center=retail', class: 'labels-input' });
+}
+
+/** labelChips shows a camera's labels. */
+function labelChips(labels) {
+  return Object.keys(labels).sort().map((k) => h('span', { class: 'chip', title: `label ${k}` }, `${k}=${labels[k]}`));
+}
+
 function addForm(ctx, orgs, reload) {
   const ids = adminOrgs(ctx.me);
   if (!ids.length) return null;
@@ -55,13 +66,15 @@ function addForm(ctx, orgs, reload) {
   const src = sourceFields();
   const retention = h('input', { type: 'number', name: 'retention', min: 1, max: 3650, value: 30 });
   const rec = recordingSelect();
+  const labels = labelsInput('', 'new-camera-labels');
   const submit = h('button', { type: 'submit', class: 'primary' }, 'Add camera');
   const form = h('form', { class: 'card', id: 'add-camera', onsubmit: (e) => {
     e.preventDefault();
     busy(submit, async () => {
       err.set(null);
       try {
-        const cam = await api.post('/api/v1/cameras', { org_id: org.value, name: name.value.trim(), source: src.value(), retention_days: Number(retention.value), recording: rec.value });
+        const cam = await api.post('/api/v1/cameras', { org_id: org.value, name: name.value.trim(), source: src.value(), retention_days: Number(retention.value), recording: rec.value,
+          labels: parseLabels(labels.value) });
         form.reset();
         src.type.dispatchEvent(new Event('change'));
         // A pull camera is read by camcloud: it has nothing to push to.
@@ -75,7 +88,7 @@ function addForm(ctx, orgs, reload) {
     });
   } }, h('h3', {}, 'Add a camera'),
   h('div', { class: 'row wrap' }, ids.length > 1 ? h('label', {}, 'Organisation', org) : null, h('label', {}, 'Name', name),
-    h('label', {}, 'Source', src.type), src.urlRow, h('label', {}, 'Retention (days)', retention), h('label', {}, 'Recording', rec)),
+    h('label', {}, 'Source', src.type), src.urlRow, h('label', {}, 'Retention (days)', retention), h('label', {}, 'Recording', rec), h('label', {}, 'Labels', labels)),
   err, h('div', { class: 'row end' }, submit));
   return form;
 }
@@ -87,12 +100,19 @@ function editForm(cam, done) {
   const retention = h('input', { type: 'number', min: 1, max: 3650, value: cam.retention_days });
   const rec = recordingSelect(cam.recording);
   const motion = motionSelect(cam.motion);
+  const labels = labelsInput(labelText(cam.labels));
   const save = h('button', { type: 'submit', class: 'primary' }, 'Save');
   return h('form', { class: 'sub', onsubmit: (e) => {
     e.preventDefault();
     busy(save, async () => {
       err.set(null);
       const body = { name: name.value.trim(), retention_days: Number(retention.value), recording: rec.value, motion: motion.value() };
+      try {
+        body.labels = parseLabels(labels.value);
+      } catch (e2) {
+        err.set(e2);
+        return;
+      }
       const s = src.value();
       // A pull URL is shown with its password masked: send it only when changed.
       if (s.type !== (cam.source && cam.source.type) || (s.type === 'pull' && src.url.value.trim() !== '')) body.source = s;
@@ -106,7 +126,8 @@ function editForm(cam, done) {
       }
     });
   } }, h('div', { class: 'row wrap' }, h('label', {}, 'Name', name), h('label', {}, 'Source', src.type), src.urlRow,
-    h('label', {}, 'Retention (days)', retention), h('label', {}, 'Recording', rec), h('label', {}, 'Motion detection', motion.select)),
+    h('label', {}, 'Retention (days)', retention), h('label', {}, 'Recording', rec), h('label', {}, 'Motion detection', motion.select),
+    h('label', {}, 'Labels', labels)),
   cam.source && cam.source.type === 'pull' ? h('p', { class: 'muted small' }, `Current URL: ${cam.source.url || ''} (leave empty to keep it)`) : null,
   err, h('div', { class: 'row end' }, h('button', { type: 'button', onclick: () => done(true) }, 'Cancel'), save));
 }
@@ -170,9 +191,15 @@ export function showManageCameras(main, ctx) {
     const rowEl = h('div', { class: 'card cam-row', 'data-camera': c.id },
       h('div', { class: 'row between wrap' },
         h('div', {}, h('strong', {}, c.name), ' ', statusBadge(c),
-          h('div', { class: 'muted small' }, `${orgs.get(c.org_id) || c.org_id} · ${c.source && c.source.type} · ${c.recording} · ${motionText(c.motion)} · keep ${c.retention_days} days · zone ${c.zone}`)),
+          h('div', { class: 'muted small' }, `${orgs.get(c.org_id) || c.org_id} · ${c.source && c.source.type} · ${c.recording} · ${motionText(c.motion)} · keep ${c.retention_days} days · zone ${c.zone}`),
+          Object.keys(c.labels || {}).length ? h('div', { class: 'labels' }, labelChips(c.labels)) : null),
         h('div', { class: 'row wrap' },
-          h('button', { type: 'button', onclick: () => clear(extra, editForm(c, () => { clear(extra); load(); })) }, 'Edit'),
+          h('button', { type: 'button', onclick: () => clear(extra, editForm(c, (cancelled) => {
+            clear(extra);
+            load();
+            // the grid and other pages see a new name or labels at once
+            if (!cancelled) ctx.refreshCaps().catch(() => {});
+          })) }, 'Edit'),
           canGrant ? h('button', { type: 'button', onclick: async () => clear(extra, await grantsPanel(c)) }, 'Access') : null,
           c.source && c.source.type === 'push' ? h('button', { type: 'button', onclick: async (e) => {
             if (!await confirmDialog(`Rotate the ingest key of "${c.name}"? The camera must be given the new URL to reconnect.`, 'Rotate key')) return;

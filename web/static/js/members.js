@@ -3,7 +3,7 @@
 // also create organisations here.
 import { api, enc } from './api.js';
 import { h, clear, errorBox, confirmDialog, busy } from './dom.js';
-import { loadOrgs, adminOrgs, orgSelect, roles } from './orgs.js';
+import { fillAdminOrgs, roles } from './orgs.js';
 
 /** showMembers renders the members page. */
 export function showMembers(main, ctx) {
@@ -14,16 +14,10 @@ export function showMembers(main, ctx) {
   pick.addEventListener('change', () => list(pick.value));
 
   async function init() {
-    try {
-      orgs = await loadOrgs();
-    } catch (e) {
-      err.set(e);
-      return;
-    }
-    const ids = adminOrgs(ctx.me).filter((id) => orgs.has(id) || ctx.me.acting_as);
-    clear(pick, [...orgSelect(ids, orgs).children]);
-    if (ids.length) list(ids[0]);
-    else clear(body, h('p', { class: 'muted' }, 'You manage no organisation.'));
+    const got = await fillAdminOrgs(ctx, pick, body, err);
+    if (!got) return;
+    orgs = got.orgs;
+    if (got.ids.length) list(got.ids[0]);
   }
 
   async function list(org) {

@@ -1,6 +1,6 @@
 // orgs.js: organisation helpers shared by the management pages.
 import { api } from './api.js';
-import { h } from './dom.js';
+import { h, clear } from './dom.js';
 
 /** loadOrgs returns the caller's organisations as a Map id -> name. */
 export async function loadOrgs() {
@@ -18,6 +18,26 @@ export function adminOrgs(me) {
 /** orgSelect is a <select> of the given org ids, named from orgs. */
 export function orgSelect(ids, orgs, attrs = {}) {
   return h('select', attrs, ids.map((id) => h('option', { value: id }, orgs.get(id) || id)));
+}
+
+/**
+ * fillAdminOrgs loads the organisations the user manages into the select
+ * pick (a note in body when there are none; a failure in err) and
+ * returns their ids with the names of all the user's organisations, or
+ * null when they could not be loaded.
+ */
+export async function fillAdminOrgs(ctx, pick, body, err) {
+  let orgs;
+  try {
+    orgs = await loadOrgs();
+  } catch (e) {
+    err.set(e);
+    return null;
+  }
+  const ids = adminOrgs(ctx.me).filter((id) => orgs.has(id) || ctx.me.acting_as);
+  clear(pick, [...orgSelect(ids, orgs).children]);
+  if (!ids.length) clear(body, h('p', { class: 'muted' }, 'You manage no organisation.'));
+  return { ids, orgs };
 }
 
 /** roles are the organisation roles, strongest first. */

@@ -3,7 +3,7 @@
 // secret, delete, and read its delivery log (status, latency, attempts).
 import { api, enc, q } from './api.js';
 import { h, clear, errorBox, confirmDialog, secretDialog, busy, fmtTime } from './dom.js';
-import { loadOrgs, adminOrgs, orgSelect } from './orgs.js';
+import { fillAdminOrgs } from './orgs.js';
 
 /** types offered as filters (any other can be typed in). */
 const knownTypes = ['camera.online', 'camera.offline', 'recording.gap', 'recording.storage', 'motion', 'custom.*', 'webhook.disabled'];
@@ -34,21 +34,12 @@ function stateOf(w) {
 export function showWebhooks(main, ctx) {
   const err = errorBox();
   const body = h('div');
-  let orgs = new Map();
   const pick = h('select', { id: 'webhooks-org' });
   pick.addEventListener('change', () => list(pick.value));
 
   async function init() {
-    try {
-      orgs = await loadOrgs();
-    } catch (e) {
-      err.set(e);
-      return;
-    }
-    const ids = adminOrgs(ctx.me).filter((id) => orgs.has(id) || ctx.me.acting_as);
-    clear(pick, [...orgSelect(ids, orgs).children]);
-    if (ids.length) list(ids[0]);
-    else clear(body, h('p', { class: 'muted' }, 'You manage no organisation.'));
+    const got = await fillAdminOrgs(ctx, pick, body, err);
+    if (got && got.ids.length) list(got.ids[0]);
   }
 
   async function list(org) {
