@@ -1,5 +1,7 @@
 // Command camcloud is the one binary of camcloud: `serve` runs the service,
 // `sim` runs simulated cameras, `audit verify` checks the audit chain,
+// `evidence public-key` and `evidence verify` print the evidence key and
+// check an export package,
 // `admin reset-password` gives an account a new password and `version`
 // prints the build.
 package main
@@ -30,6 +32,8 @@ func run(args []string) int {
 		return simCmd(args[1:])
 	case "audit":
 		return auditCmd(args[1:])
+	case "evidence":
+		return evidenceCmd(args[1:])
 	case "admin":
 		return adminCmd(args[1:], os.Stdout)
 	case "version", "--version", "-v":
@@ -51,6 +55,10 @@ commands:
   serve         run camcloud (all roles in one process by default)
   sim           run simulated cameras against a camcloud API
   audit verify  check the audit log's hash chain
+  evidence public-key
+                print the deployment's evidence public key (PEM)
+  evidence verify PACKAGE (--public-key FILE | --server URL)
+                check an evidence package's signature and video offline
   admin reset-password EMAIL
                 give an account a new password (printed once, audited)
   version       print the version

@@ -13,8 +13,10 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/bookmarks"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/events"
+	"github.com/camcloud/camcloud/internal/exports"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/webhooks"
@@ -28,6 +30,9 @@ type Deps struct {
 	Audit    *audit.Log
 	Events   *events.Service
 	Webhooks *webhooks.Service
+	// Exports runs evidence exports; Bookmarks keeps cameras' bookmarks.
+	Exports   *exports.Service
+	Bookmarks *bookmarks.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).
@@ -95,6 +100,8 @@ func Register(rt *httpapi.Router, d Deps) {
 	rt.Handle("POST /api/v1/cameras/{id}/events", s.postEvent)
 
 	s.registerWebhooks(rt)
+	s.registerExports(rt)
+	s.registerBookmarks(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

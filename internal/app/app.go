@@ -25,15 +25,18 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/bookmarks"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
 	"github.com/camcloud/camcloud/internal/events"
+	"github.com/camcloud/camcloud/internal/exports"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/playback"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/webhooks"
 	"github.com/camcloud/camcloud/internal/zone"
@@ -53,6 +56,10 @@ type App struct {
 	Events *events.Service
 	// Webhooks manages and delivers webhooks (api role; webhooks.go).
 	Webhooks *webhooks.Service
+	// Exports runs evidence exports and Bookmarks keeps bookmarks (api
+	// role; exports.go).
+	Exports   *exports.Service
+	Bookmarks *bookmarks.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -69,7 +76,8 @@ type App struct {
 	// recorded as ranged `motion` events by Events.
 	MotionEvents func(context.Context, motion.Transition)
 
-	motion *motion.Watcher // nil unless --motion on a camera server
+	motion *motion.Watcher   // nil unless --motion on a camera server
+	clips  *playback.Service // the api role's playback, which writes exports' clips
 
 	out      io.Writer
 	env      func(string) (string, bool)

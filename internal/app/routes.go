@@ -19,6 +19,7 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
 	api.Register(rt, api.Deps{
 		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks,
+		Exports: a.Exports, Bookmarks: a.Bookmarks,
 		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
 	})
 }

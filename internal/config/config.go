@@ -136,6 +136,8 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// Webhooks configures webhook delivery (webhooks.go).
 	Webhooks `yaml:",inline"`
+	// Exports configures evidence exports (exports.go).
+	Exports `yaml:",inline"`
 	// GCPercent is the Go garbage collector's target (GOGC), 10 to 1000;
 	// the GOGC environment variable wins when set. The default is Go's,
 	// 100: since video no longer waits in the heap for its fragment, 50
@@ -208,6 +210,7 @@ func Default() Config {
 
 		AuditCheckpointInterval: 5 * time.Minute,
 		Webhooks:                defaultWebhooks(),
+		Exports:                 defaultExports(),
 		LogLevel:                "info",
 		GCPercent:               100,
 	}
@@ -334,6 +337,9 @@ func (c *Config) Finish() error {
 	}
 	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
 		return fmt.Errorf("pull_allow: %w", err)
+	}
+	if err := c.Exports.check(); err != nil {
+		return err
 	}
 	if err := c.Webhooks.check(); err != nil {
 		return err

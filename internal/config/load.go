@@ -150,6 +150,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "Go garbage collector target, 10..1000 (GOGC wins when set)")
 	bindWebhooks(fs, &c.Webhooks)
+	bindExports(fs, &c.Exports)
 }
 
 // listFlag is a comma-separated list flag; setting it replaces the list

@@ -130,6 +130,10 @@ type Directory interface {
 	// cursors and log (dir_webhooks.go).
 	WebhookStore
 
+	// ExportStore is the evidence signing key and the export jobs
+	// (dir_exports.go).
+	ExportStore
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -172,6 +176,9 @@ type Zone interface {
 
 	// EventStore is the zone's event log and camera presence (zone_events.go).
 	EventStore
+
+	// BookmarkStore is the cameras' bookmarks (zone_bookmarks.go).
+	BookmarkStore
 
 	Ping(ctx context.Context) error
 	Close() error
