@@ -137,5 +137,21 @@ func TestBookmarks(t *testing.T) {
 		if got := ids(0, time.Hour, "forklift"); got != "" {
 			t.Errorf("after delete: %q", got)
 		}
+		// Retention: what ended before the cutoff goes (b2's range ends at 3 min).
+		n, err := z.DeleteBookmarks(ctx, "c1", t0.Add(2*time.Minute))
+		must(t, err)
+		if got := ids(0, 2*time.Hour, ""); n != 0 || got != "b2 b3 " {
+			t.Errorf("cutoff inside b2's range: deleted %d, left %q", n, got)
+		}
+		n, err = z.DeleteBookmarks(ctx, "c1", t0.Add(30*time.Minute))
+		must(t, err)
+		if got := ids(0, 2*time.Hour, ""); n != 1 || got != "b3 " {
+			t.Errorf("cutoff after b2: deleted %d, left %q", n, got)
+		}
+		cams, err := z.BookmarkCameras(ctx)
+		must(t, err)
+		if len(cams) != 2 || cams[0] != "c1" || cams[1] != "c2" {
+			t.Errorf("cameras with bookmarks %v", cams)
+		}
 	})
 }

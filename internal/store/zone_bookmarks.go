@@ -39,6 +39,11 @@ type BookmarkStore interface {
 	// DeleteBookmark deletes a camera's bookmark id; ErrNotFound when
 	// the camera has none such.
 	DeleteBookmark(ctx context.Context, cameraID, id string) error
+	// DeleteBookmarks deletes a camera's bookmarks that ended (or, for a
+	// moment, were) before before, and returns how many: retention.
+	DeleteBookmarks(ctx context.Context, cameraID string, before time.Time) (int, error)
+	// BookmarkCameras lists the cameras that have any bookmark.
+	BookmarkCameras(ctx context.Context) ([]string, error)
 }
 
 const bookmarkCols = "camera_id, start_us, id, org_id, end_us, name, note, created_by, created_email, created_us"
@@ -114,3 +119,18 @@ func (r *zone) ListBookmarks(ctx context.Context, cameraID string, from, to time
 func (r *zone) DeleteBookmark(ctx context.Context, cameraID, id string) error {
 	return r.execOne(ctx, "DELETE FROM bookmarks WHERE id = ? AND camera_id = ?", id, cameraID)
 }
+
+// DeleteBookmarks deletes a camera's bookmarks over before (at most
+// MaxBookmarksPerCam rows: no batching needed).
+func (r *zone) DeleteBookmarks(ctx context.Context, cameraID string, before time.Time) (int, error) {
+	b := toMicros(before)
+	res, err := r.exec(ctx, "DELETE FROM bookmarks WHERE camera_id = ? AND start_us < ? AND end_us < ?", cameraID, b, b)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), r.mapErr(err)
+}
+
+// BookmarkCameras lists the cameras that have any bookmark, by id.
+func (r *zone) BookmarkCameras(ctx context.Context) ([]string, error) { return r.cameraIDs(ctx, "bookmarks") }
