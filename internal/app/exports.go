@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"time"
@@ -47,8 +48,13 @@ func (a *App) startExports(ctx context.Context) error {
 		}
 		return info.Start, info.End, err
 	}
+	// What a killed process left of the packages it was making.
+	tmp := filepath.Join(a.Cfg.DataDir, "exports-tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
 	a.Exports, err = exports.New(exports.Config{Dir: a.Dir, Zones: a.Zones, Audit: a.Audit, Events: a.Events, Key: key, Clip: clip,
-		FFmpeg: ffmpeg, TempDir: filepath.Join(a.Cfg.DataDir, "exports-tmp"), Log: a.Log, MaxRange: a.Cfg.MaxClip,
+		FFmpeg: ffmpeg, TempDir: tmp, Log: a.Log, MaxRange: a.Cfg.MaxClip,
 		MaxActive: a.Cfg.ExportMaxActive, TTL: a.Cfg.ExportTTL, Workers: a.Cfg.ExportWorkers})
 	if err != nil {
 		return err

@@ -89,16 +89,28 @@ func (s *Service) sweep(ctx context.Context) {
 	}
 }
 
-// job is one job being run by this node.
+// job is one job being run by this node. Its row is changed under mu,
+// by the job's goroutine and its lease's heartbeat.
 type job struct {
 	s    *Service
+	mu   sync.Mutex
 	e    store.Export
 	last time.Time // of the last save
 }
 
-// save writes the job's state and renews the lease (released when
-// release); an error when the lease is lost (the job is no longer ours).
-func (j *job) save(ctx context.Context, release bool) error {
+// update applies fn (when not nil) to the job and saves it, renewing the
+// lease or, when release, giving it up; an error when the lease is lost
+// (another node runs the job now: nothing was written).
+func (j *job) update(ctx context.Context, fn func(e *store.Export), release bool) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if fn != nil {
+		fn(&j.e)
+	}
+	return j.saveLocked(ctx, release)
+}
+
+func (j *job) saveLocked(ctx context.Context, release bool) error {
 	now := j.s.c.Now()
 	j.e.UpdatedAt, j.last = now, now
 	until := now.Add(j.s.c.LeaseTTL)
@@ -107,18 +119,43 @@ func (j *job) save(ctx context.Context, release bool) error {
 	}
 	err := j.s.c.Dir.SaveExport(context.WithoutCancel(ctx), j.e, j.s.c.Node, until)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("export %s: lease lost", j.e.ID)
+		return fmt.Errorf("export %s: %w", j.e.ID, errLeaseLost)
 	}
 	return err
 }
 
+// errLeaseLost: another node took the job over.
+var errLeaseLost = errors.New("lease lost: another node runs the job")
+
 // progress records per mille done, saving at most every second.
 func (j *job) progress(ctx context.Context, pm int) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	j.e.Progress = min(max(pm, j.e.Progress), 1000)
 	if j.s.c.Now().Sub(j.last) < time.Second {
 		return nil
 	}
-	return j.save(ctx, false)
+	return j.saveLocked(ctx, false)
+}
+
+// heartbeat renews the lease every third of it until ctx ends (a step
+// such as the watermark may save no progress for longer), and cancels the
+// job when the lease is lost.
+func (j *job) heartbeat(ctx context.Context, cancel context.CancelFunc) {
+	t := time.NewTicker(j.s.c.LeaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := j.update(ctx, nil, false); errors.Is(err, errLeaseLost) {
+			j.s.log.Warn("export lease lost: stopping", "export", j.e.ID)
+			cancel()
+			return
+		}
+	}
 }
 
 // runJob runs e, claimed by this node, to its end.
@@ -126,25 +163,32 @@ func (s *Service) runJob(ctx context.Context, e store.Export) {
 	j := &job{s: s, e: e}
 	log := s.log.With("export", e.ID, "camera", e.CameraID)
 	if e.Attempts > MaxAttempts {
-		j.fail(ctx, fmt.Errorf("gave up after %d attempts (the nodes running it stopped)", MaxAttempts))
+		j.fail(ctx, fmt.Errorf("gave up after %d attempts (the nodes running it died)", MaxAttempts))
 		return
 	}
-	j.e.State, j.e.Progress, j.e.Error = store.ExportRunning, 0, ""
-	if err := j.save(ctx, false); err != nil {
+	if err := j.update(ctx, func(e *store.Export) { e.State, e.Progress, e.Error = store.ExportRunning, 0, "" }, false); err != nil {
 		log.Warn("starting an export", "err", err)
 		return
 	}
-	err := s.build(ctx, j)
+	snap := j.e // read by build; the heartbeat writes j.e under j.mu
+	jctx, cancel := context.WithCancel(ctx)
+	beat := make(chan struct{})
+	go func() { defer close(beat); j.heartbeat(jctx, cancel) }()
+	err := s.build(jctx, j, snap)
+	cancel()
+	<-beat
 	switch {
 	case err == nil:
 		log.Info("export ready", "size", j.e.Size)
 		s.ready(ctx, j.e)
 	case ctx.Err() != nil:
-		// This node stops: the next one restarts the job from the start.
-		j.e.State, j.e.Progress = store.ExportQueued, 0
-		if serr := j.save(ctx, true); serr != nil {
+		// This node stops: the next one restarts the job from the start,
+		// and this start does not count against MaxAttempts.
+		if serr := j.update(ctx, func(e *store.Export) { e.State, e.Progress, e.Attempts = store.ExportQueued, 0, max(0, e.Attempts-1) }, true); serr != nil {
 			log.Warn("handing an export back", "err", serr)
 		}
+	case errors.Is(err, errLeaseLost) || jctx.Err() != nil:
+		log.Warn("export taken over by another node", "err", err)
 	default:
 		log.Warn("export failed", "err", err)
 		j.fail(ctx, err)
@@ -160,9 +204,9 @@ func (j *job) fail(ctx context.Context, err error) {
 	if len(msg) > 1000 {
 		msg = msg[:1000]
 	}
-	j.e.State, j.e.Error = store.ExportFailed, msg
-	j.e.ExpiresAt = j.s.c.Now().Add(j.s.c.TTL)
-	if serr := j.save(ctx, true); serr != nil {
+	if serr := j.update(ctx, func(e *store.Export) {
+		e.State, e.Error, e.ExpiresAt = store.ExportFailed, msg, j.s.c.Now().Add(j.s.c.TTL)
+	}, true); serr != nil {
 		j.s.log.Warn("failing an export", "export", j.e.ID, "err", serr)
 	}
 }
@@ -180,9 +224,9 @@ func (s *Service) ready(ctx context.Context, e store.Export) {
 	}
 }
 
-// build makes the job's package in the temporary directory and stores it.
-func (s *Service) build(ctx context.Context, j *job) error {
-	e := j.e
+// build makes the package of job j (whose row was e when it started) in
+// the temporary directory and stores it.
+func (s *Service) build(ctx context.Context, j *job, e store.Export) error {
 	cam, err := s.c.Dir.GetCamera(ctx, e.CameraID)
 	if err != nil {
 		return fmt.Errorf("camera: %w", err)
@@ -254,9 +298,10 @@ func (s *Service) build(ctx context.Context, j *job) error {
 	if err := z.Blobs.Put(ctx, key, pf, size); err != nil {
 		return fmt.Errorf("storing the package: %w", err)
 	}
-	j.e.State, j.e.Progress, j.e.ObjectKey, j.e.Size, j.e.SHA256 = store.ExportReady, 1000, key, size, sum
-	j.e.ExpiresAt = s.c.Now().Add(s.c.TTL)
-	if err := j.save(ctx, true); err != nil {
+	if err := j.update(ctx, func(e *store.Export) {
+		e.State, e.Progress, e.ObjectKey, e.Size, e.SHA256 = store.ExportReady, 1000, key, size, sum
+		e.ExpiresAt = s.c.Now().Add(s.c.TTL)
+	}, true); err != nil {
 		_ = z.Blobs.Delete(context.WithoutCancel(ctx), key)
 		return err
 	}

@@ -72,8 +72,8 @@ type ExportStore interface {
 	// queued or running job that is unleased or whose lease expired at
 	// now, counting an attempt; false when there is none.
 	ClaimExport(ctx context.Context, owner string, until, now time.Time) (Export, bool, error)
-	// SaveExport writes e's state, progress, error, package and expiry
-	// and renews owner's lease until until (released when until is zero),
+	// SaveExport writes e's state, progress, error, package, expiry and
+	// attempts and renews owner's lease until until (released when until is zero),
 	// if owner still holds it; else ErrNotFound and nothing is written.
 	SaveExport(ctx context.Context, e Export, owner string, until time.Time) error
 	// ExpiredExports returns up to limit jobs that expired before now.
@@ -235,8 +235,8 @@ func (r *directory) SaveExport(ctx context.Context, e Export, owner string, unti
 		leaseOwner = ""
 	}
 	return r.execOne(ctx, "UPDATE exports SET state = ?, progress = ?, error = ?, object_key = ?, size = ?, sha256 = ?, updated_us = ?, expires_us = ?, "+
-		"lease_owner = ?, lease_until_us = ? WHERE id = ? AND lease_owner = ?",
-		e.State, e.Progress, e.Error, e.ObjectKey, e.Size, e.SHA256, toMicros(e.UpdatedAt), toMicros(e.ExpiresAt),
+		"attempts = ?, lease_owner = ?, lease_until_us = ? WHERE id = ? AND lease_owner = ?",
+		e.State, e.Progress, e.Error, e.ObjectKey, e.Size, e.SHA256, toMicros(e.UpdatedAt), toMicros(e.ExpiresAt), e.Attempts,
 		leaseOwner, toMicros(until), e.ID, owner)
 }
 

@@ -133,4 +133,6 @@ func (r *zone) DeleteBookmarks(ctx context.Context, cameraID string, before time
 }
 
 // BookmarkCameras lists the cameras that have any bookmark, by id.
-func (r *zone) BookmarkCameras(ctx context.Context) ([]string, error) { return r.cameraIDs(ctx, "bookmarks") }
+func (r *zone) BookmarkCameras(ctx context.Context) ([]string, error) {
+	return r.cameraIDs(ctx, "bookmarks")
+}
