@@ -14,7 +14,8 @@ func TestBookmarksAPI(t *testing.T) {
 	e := start(t)
 	w := e.world()
 	path := "/api/v1/cameras/" + w.camA + "/bookmarks"
-	at := func(d time.Duration) string { return time.Now().Add(-time.Hour + d).UTC().Format(time.RFC3339Nano) }
+	base := time.Now().Add(-time.Hour)
+	at := func(d time.Duration) string { return base.Add(d).UTC().Format(time.RFC3339Nano) }
 	b1 := e.must(e.do("POST", path, w.tok["operator"], map[string]any{"name": "Forklift tipped over", "note": "aisle 4\nno one hurt", "start": at(0)}), 201)
 	e.must(e.do("POST", path, w.tok["admin"], map[string]any{"name": "Delivery", "start": at(time.Minute), "end": at(3 * time.Minute)}), 201)
 
