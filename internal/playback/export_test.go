@@ -117,6 +117,12 @@ func TestEvidenceExport(t *testing.T) {
 	if job.str("state") != "queued" || job.Body["audit_seq"].(float64) <= 0 {
 		t.Fatalf("new job %s", job.Raw)
 	}
+	// A plain MP4 export (no evidence) takes the organisation's second
+	// slot; a third job is refused until one is done.
+	plain := e1.must(e1.do("POST", camPath+"/exports", op, map[string]any{"from": ts(4 * time.Second), "to": ts(6 * time.Second)}), 202).str("id")
+	if r := e1.do("POST", camPath+"/exports", op, exp(0, time.Second)); r.Status != 429 || r.errCode() != "too_many_exports" {
+		t.Errorf("a third job at once: %d %s, want 429", r.Status, r.Raw)
+	}
 	if r := e1.do("GET", "/api/v1/exports/"+id, w.tok["other"], nil); r.Status != 404 {
 		t.Errorf("another organisation's export: %d, want 404", r.Status)
 	}
@@ -138,6 +144,14 @@ func TestEvidenceExport(t *testing.T) {
 	pkg := e2.download(op, id)
 	if sum := sha256.Sum256(pkg); hex.EncodeToString(sum[:]) != done.str("sha256") {
 		t.Errorf("package SHA-256 differs from the job's")
+	}
+
+	if p := e2.waitExport(op, plain); p.str("state") != "ready" {
+		t.Fatalf("plain export: %s", p.Raw)
+	}
+	mp4 := e2.download(op, plain)
+	if probe := testenv.FFprobe(t, mp4); probe.Frames != 50 {
+		t.Errorf("plain export of 2 s: %d frames, want 50", probe.Frames)
 	}
 
 	// The served public key verifies it, anonymously fetched.
