@@ -1,7 +1,9 @@
 // Command camcloud is the one binary of camcloud: `serve` runs the service,
 // `sim` runs simulated cameras, `audit verify` checks the audit chain,
-// `admin reset-password` gives an account a new password, `data export`
-// runs the analytics data export and `version` prints the build.
+// `evidence public-key` and `evidence verify` print the evidence key and
+// check an export package, `admin reset-password` gives an account a new
+// password, `data export` runs the analytics data export and `version`
+// prints the build.
 package main
 
 import (
@@ -30,6 +32,8 @@ func run(args []string) int {
 		return simCmd(args[1:])
 	case "audit":
 		return auditCmd(args[1:])
+	case "evidence":
+		return evidenceCmd(args[1:])
 	case "admin":
 		return adminCmd(args[1:], os.Stdout)
 	case "data":
@@ -53,6 +57,10 @@ commands:
   serve         run camcloud (all roles in one process by default)
   sim           run simulated cameras against a camcloud API
   audit verify  check the audit log's hash chain
+  evidence public-key
+                print the deployment's evidence public key (PEM)
+  evidence verify PACKAGE (--public-key FILE | --server URL)
+                check an evidence package's signature and video offline
   admin reset-password EMAIL
                 give an account a new password (printed once, audited)
   data export   export the databases to Parquet per audience (export.audiences)

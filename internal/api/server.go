@@ -13,8 +13,10 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/bookmarks"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/events"
+	"github.com/camcloud/camcloud/internal/exports"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/usage"
@@ -31,6 +33,9 @@ type Deps struct {
 	Webhooks *webhooks.Service
 	// Usage reads usage reports (GET /api/v1/orgs/{org}/usage).
 	Usage *usage.Reporter
+	// Exports runs evidence exports; Bookmarks keeps cameras' bookmarks.
+	Exports   *exports.Service
+	Bookmarks *bookmarks.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).
@@ -99,6 +104,8 @@ func Register(rt *httpapi.Router, d Deps) {
 
 	s.registerWebhooks(rt)
 	rt.Handle("GET /api/v1/orgs/{org}/usage", s.getUsage)
+	s.registerExports(rt)
+	s.registerBookmarks(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -25,16 +25,19 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/bookmarks"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/camserver"
 	"github.com/camcloud/camcloud/internal/config"
 	"github.com/camcloud/camcloud/internal/dataexport"
 	"github.com/camcloud/camcloud/internal/events"
+	"github.com/camcloud/camcloud/internal/exports"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/playback"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/webhooks"
@@ -59,6 +62,10 @@ type App struct {
 	// UsageFlusher writes it to the zone databases (usage.go).
 	Usage        *usage.Meter
 	UsageFlusher *usage.Flusher
+	// Exports runs evidence exports and Bookmarks keeps bookmarks (api
+	// role; exports.go).
+	Exports   *exports.Service
+	Bookmarks *bookmarks.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -75,7 +82,8 @@ type App struct {
 	// recorded as ranged `motion` events by Events.
 	MotionEvents func(context.Context, motion.Transition)
 
-	motion *motion.Watcher // nil unless --motion on a camera server
+	motion *motion.Watcher   // nil unless --motion on a camera server
+	clips  *playback.Service // the api role's playback, which writes exports' clips
 	// exportMetrics are the data export's series, registered once.
 	exportMetrics *dataexport.Metrics
 

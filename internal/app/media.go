@@ -33,6 +33,7 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 			deps.Local = a.CamServer.Spool()
 		}
 		pb := playback.New(deps)
+		a.clips = pb
 		out = append(out, pb.Register, func(rt *httpapi.Router) { lv.RegisterAPI(rt, a.Cameras, a.Cfg.PublicHost) }, web.Register)
 	}
 	if a.CamServer != nil {

@@ -20,7 +20,8 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
 	api.Register(rt, api.Deps{
 		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks,
-		Usage:      &usage.Reporter{Dir: a.Dir, Zones: a.Zones},
+		Usage:   &usage.Reporter{Dir: a.Dir, Zones: a.Zones},
+		Exports: a.Exports, Bookmarks: a.Bookmarks,
 		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
 	})
 }

@@ -74,6 +74,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.startWebhooks(ctx); err != nil {
 		return err
 	}
+	if err := a.startExports(ctx); err != nil {
+		return err
+	}
 	if err := a.Listen(extra...); err != nil {
 		return err
 	}

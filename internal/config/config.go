@@ -142,6 +142,8 @@ type Config struct {
 	Webhooks `yaml:",inline"`
 	// Export configures the analytics data export (export.go).
 	Export Export `yaml:"export"`
+	// Exports configures evidence exports (exports.go).
+	Exports `yaml:",inline"`
 	// GCPercent is the Go garbage collector's target (GOGC), 10 to 1000;
 	// the GOGC environment variable wins when set. The default is Go's,
 	// 100: since video no longer waits in the heap for its fragment, 50
@@ -217,6 +219,7 @@ func Default() Config {
 		AuditCheckpointInterval: 5 * time.Minute,
 		Webhooks:                defaultWebhooks(),
 		Export:                  defaultExport(),
+		Exports:                 defaultExports(),
 		LogLevel:                "info",
 		GCPercent:               100,
 	}
@@ -346,6 +349,9 @@ func (c *Config) Finish() error {
 	}
 	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
 		return fmt.Errorf("pull_allow: %w", err)
+	}
+	if err := c.Exports.check(); err != nil {
+		return err
 	}
 	if err := c.Webhooks.check(); err != nil {
 		return err

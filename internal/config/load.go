@@ -153,6 +153,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.GCPercent, "gc-percent", c.GCPercent, "Go garbage collector target, 10..1000 (GOGC wins when set)")
 	bindWebhooks(fs, &c.Webhooks)
 	bindExport(fs, &c.Export)
+	bindExports(fs, &c.Exports)
 }
 
 // listFlag is a comma-separated list flag; setting it replaces the list

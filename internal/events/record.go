@@ -14,7 +14,7 @@ import (
 )
 
 // systemTypes are the types the platform itself records.
-var systemTypes = map[string]bool{TypeOnline: true, TypeOffline: true, TypeRecordingGap: true, TypeRecordingStorage: true, TypeMotion: true, TypeWebhookDisabled: true}
+var systemTypes = map[string]bool{TypeOnline: true, TypeOffline: true, TypeRecordingGap: true, TypeRecordingStorage: true, TypeMotion: true, TypeWebhookDisabled: true, TypeExportReady: true}
 
 // customName is what may follow "custom." in a custom type.
 var customName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,55}$`)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"path"
 	"strconv"
@@ -65,7 +64,7 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", contentType(key))
 	h.Set("Cache-Control", "private, max-age=3600, immutable")
-	rs := &blobSeeker{ctx: r.Context(), st: z.Blobs, key: key, size: size}
+	rs := blob.NewSeeker(r.Context(), z.Blobs, key, size)
 	defer func() { _ = rs.Close() }()
 	http.ServeContent(s.egress(w, cam, usage.EgressVOD), r, "", time.Time{}, rs)
 }
@@ -87,7 +86,7 @@ func (s *Service) serveSpooled(w http.ResponseWriter, r *http.Request, objs obje
 		return
 	}
 	last := seg.Fragments[len(seg.Fragments)-1]
-	rs := &blobSeeker{ctx: r.Context(), st: objs, key: key, size: last.Offset + last.Size}
+	rs := blob.NewSeeker(r.Context(), objs, key, last.Offset+last.Size)
 	defer func() { _ = rs.Close() }()
 	http.ServeContent(w, r, "", time.Time{}, rs)
 }
@@ -168,66 +167,4 @@ func contentType(key string) string {
 		return "video/mp4"
 	}
 	return "application/octet-stream"
-}
-
-// blobSeeker is an io.ReadSeeker over a stored object for http.ServeContent:
-// a Seek only records the position, and the next Read opens a ranged read
-// from there, so serving a byte range reads only that range.
-type blobSeeker struct {
-	ctx  context.Context
-	st   objects
-	key  string
-	size int64
-	pos  int64
-	rc   io.ReadCloser
-}
-
-// Read reads from the current position, opening the object there if needed.
-func (b *blobSeeker) Read(p []byte) (int, error) {
-	if b.pos >= b.size {
-		return 0, io.EOF
-	}
-	if b.rc == nil {
-		rc, err := b.st.GetRange(b.ctx, b.key, b.pos, b.size-b.pos)
-		if err != nil {
-			return 0, err
-		}
-		b.rc = rc
-	}
-	n, err := b.rc.Read(p)
-	b.pos += int64(n)
-	return n, err
-}
-
-// Seek moves the position; the open read, if any, is closed.
-func (b *blobSeeker) Seek(off int64, whence int) (int64, error) {
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = off
-	case io.SeekCurrent:
-		abs = b.pos + off
-	case io.SeekEnd:
-		abs = b.size + off
-	default:
-		return 0, errors.New("playback: bad whence")
-	}
-	if abs < 0 {
-		return 0, errors.New("playback: negative position")
-	}
-	if abs != b.pos {
-		_ = b.Close()
-		b.pos = abs
-	}
-	return abs, nil
-}
-
-// Close closes the open read, if any.
-func (b *blobSeeker) Close() error {
-	if b.rc == nil {
-		return nil
-	}
-	err := b.rc.Close()
-	b.rc = nil
-	return err
 }

@@ -124,6 +124,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 		if err := s.expireEvents(ctx, c.ID, cutoff); err != nil {
 			return res, err
 		}
+		if err := s.expireBookmarks(ctx, c.ID, cutoff); err != nil {
+			return res, err
+		}
 	}
 	// Recordings of cameras that no longer exist go entirely.
 	withRows, err := s.c.Index.SegmentCameras(ctx)
@@ -151,6 +154,9 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 				return res, err
 			}
 		}
+	}
+	if err := s.orphanBookmarks(ctx, known, now); err != nil {
+		return res, err
 	}
 	if res.Expired > 0 {
 		s.c.Log.Info("retention: deleted expired recordings", "zone", s.c.Zone, "segments", res.Expired)

@@ -149,6 +149,7 @@ var directoryMigrations = []migration{
 	dirMigrationSecAuth,
 	dirMigrationMotion,
 	dirMigrationWebhooks,
+	dirMigrationEvidence,
 	dirMigrationLabels,
 }
 

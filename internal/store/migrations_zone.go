@@ -126,5 +126,6 @@ var zoneMigrations = []migration{
 		"sqlite": {"INSERT OR IGNORE INTO event_seq (name, n) VALUES ('events', 0)"},
 		"mysql":  {"INSERT IGNORE INTO event_seq (name, n) VALUES ('events', 0)"},
 	}},
+	zoneMigrationBookmarks,
 	zoneMigrationUsage,
 }

@@ -130,6 +130,10 @@ type Directory interface {
 	// cursors and log (dir_webhooks.go).
 	WebhookStore
 
+	// ExportStore is the evidence signing key and the export jobs
+	// (dir_exports.go).
+	ExportStore
+
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -174,6 +178,9 @@ type Zone interface {
 	EventStore
 	// UsageStore is the zone's usage metering (zone_usage.go).
 	UsageStore
+
+	// BookmarkStore is the cameras' bookmarks (zone_bookmarks.go).
+	BookmarkStore
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -158,6 +158,19 @@ var directoryPolicy = Policy{
 		"event_type": tags(ops), "zone": tags(ops), "seq": tags(ops), "attempt": tags(usage),
 		"status": tags(ops), "duration_us": tags(ops), "lag_us": tags(ops), "error": tags(ops), "node": tags(ops),
 	}},
+	// The evidence signing key: its private half (sealed) never leaves.
+	"evidence_keys": {Tags: tags(coltags.Platform, security), Columns: map[string][]string{
+		"id": tags(id), "public_key": tags(security), "private_key": tags(secret), "created_us": tags(ops),
+	}},
+	"exports": {Tags: tags(coltags.Recording), Columns: map[string][]string{
+		"id": tags(id), "org_id": tags(id), "camera_id": tags(id), "zone": tags(ops),
+		"from_us": tags(usage), "to_us": tags(usage), "evidence": tags(usage), "watermark": tags(usage),
+		"state": tags(ops), "progress": tags(ops), "error": tags(ops), "audit_seq": tags(security),
+		"object_key": tags(ops), "size": tags(usage), "sha256": tags(security),
+		"lease_owner": tags(ops), "lease_until_us": tags(ops), "attempts": tags(ops),
+		"created_by": tags(id), "created_email": tags(pii), "created_us": tags(usage),
+		"updated_us": tags(ops), "expires_us": tags(ops),
+	}},
 }
 
 var zonePolicy = Policy{
@@ -190,6 +203,11 @@ var zonePolicy = Policy{
 	}},
 	"event_seq": {Tags: tags(coltags.Platform), Columns: map[string][]string{
 		"name": tags(ops), "n": tags(ops),
+	}},
+	"bookmarks": {Tags: tags(coltags.Recording), Columns: map[string][]string{
+		"camera_id": tags(id), "start_us": tags(usage), "id": tags(id), "org_id": tags(id),
+		"end_us": tags(usage), "name": tags(content), "note": tags(content),
+		"created_by": tags(id), "created_email": tags(pii), "created_us": tags(ops),
 	}},
 	// Usage rows are upserted (flushes add to a day's counters), so they
 	// are exported whole each run.

@@ -38,12 +38,12 @@ func TestEveryColumnTagged(t *testing.T) {
 // added without tags, and a table without any.
 func TestUntaggedColumnFails(t *testing.T) {
 	tables := schemaTables(t, openZone(t, sqliteDSN(t)).(Snapshotter))
-	tables[0].Columns = append(tables[0].Columns, ColumnInfo{Name: "labels", Kind: KindText})
-	tables = append(tables, TableInfo{Name: "usage_daily", Columns: []ColumnInfo{{Name: "org_id"}}})
+	tables[0].Columns = append(tables[0].Columns, ColumnInfo{Name: "untagged_column", Kind: KindText})
+	tables = append(tables, TableInfo{Name: "untagged_table", Columns: []ColumnInfo{{Name: "org_id"}}})
 	got := strings.Join(checkPolicy("zone", ZonePolicy(), tables), "\n")
 	for _, want := range []string{
-		fmt.Sprintf("zone table %s column labels has no tags", tables[0].Name),
-		"zone table usage_daily has no tags",
+		fmt.Sprintf("zone table %s column untagged_column has no tags", tables[0].Name),
+		"zone table untagged_table has no tags",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("problems %q do not say %q", got, want)

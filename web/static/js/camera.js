@@ -1,8 +1,9 @@
 // camera.js: one camera: live view, why it is offline or not recorded,
 // the timeline of recordings for a day with zoom and a date picker,
 // playback from a clicked instant at 0.5x to 8x with frame steps and jumps
-// between recorded spans, back to live, clip export of a chosen range and
-// the image at the playhead. The timeline marks the camera's events; the
+// between recorded spans, back to live, clip export of a chosen range,
+// export packages (evidence.js), bookmarks and the image at the playhead.
+// The timeline marks the camera's events and bookmarks; the
 // address may name a moment to play from (#/camera/ID?at=MS, from the
 // events page).
 import { api, enc, q } from './api.js';
@@ -11,6 +12,7 @@ import { LivePlayer, VodPlayer } from './player.js';
 import { Timeline, zooms } from './timeline.js';
 import { statusBadge, statusText } from './status.js';
 import { transport } from './controls.js';
+import { exportCard, bookmarksCard } from './evidence.js';
 
 const hour = 3600000;
 const day = 24 * hour;
@@ -238,6 +240,13 @@ function render(main, cam, err, startAt) {
   const fromIn = h('input', { type: 'datetime-local', step: 1, id: 'clip-from' });
   const toIn = h('input', { type: 'datetime-local', step: 1, id: 'clip-to' });
   const exportErr = errorBox();
+  let pkgCard = null; // the export packages card
+  let bookmarks = []; // shown on the timeline beside the events
+  let events = [];
+  function showMarkers() {
+    if (!tl) return;
+    tl.setEvents(events.concat(bookmarks.map((b) => ({ id: b.id, type: 'bookmark', time: b.start, end: b.end, label: `Bookmark “${b.name}”` }))));
+  }
   function setRange(a, b) {
     fromIn.value = localInput(a);
     toIn.value = localInput(b);
@@ -260,6 +269,25 @@ function render(main, cam, err, startAt) {
         h('button', { type: 'button', onclick: () => setRange(fromIn.value ? new Date(fromIn.value) : new Date(Date.now() - 60000), playheadOrNow()) }, 'End at playhead'),
         dl),
       exportErr));
+    const chosen = () => {
+      const a = new Date(fromIn.value);
+      const b = new Date(toIn.value);
+      return fromIn.value && toIn.value && b > a ? [a, b] : null;
+    };
+    pkgCard = exportCard(cam, chosen);
+    parts.push(pkgCard.el);
+  }
+  if (perms.includes('playback')) {
+    const bm = bookmarksCard(cam, {
+      playhead: playheadOrNow,
+      range: () => (canExport && fromIn.value && toIn.value ? [new Date(fromIn.value), new Date(toIn.value)] : null),
+      seek: (t) => playAt(t),
+      changed: (list) => {
+        bookmarks = list;
+        showMarkers();
+      },
+    });
+    parts.push(bm.el);
   }
   if (perms.includes('playback')) {
     const img = h('img', { id: 'snapshot', alt: 'Image at the playhead', hidden: true });
@@ -301,7 +329,10 @@ function render(main, cam, err, startAt) {
         ]);
         if (stopped) return;
         tl.setSpans(res.spans || []);
-        if (evs) tl.setEvents(evs.events || []);
+        if (evs) {
+          events = evs.events || [];
+          showMarkers();
+        }
         err.set(null);
       } catch (e) {
         err.set(`Recordings cannot be loaded: ${e.message}`);
@@ -341,6 +372,7 @@ function render(main, cam, err, startAt) {
     if (stopped || ev.camera_id !== cam.id) return;
     clearTimeout(spanTimer);
     spanTimer = setTimeout(loadSpans, 500);
+    if (ev.type === 'export.ready' && pkgCard) pkgCard.refresh();
     if (ev.type === 'camera.online' || ev.type === 'camera.offline') {
       clearTimeout(camTimer);
       camTimer = setTimeout(refreshCamera, 300);
@@ -358,6 +390,7 @@ function render(main, cam, err, startAt) {
     window.removeEventListener('camcloud:event', onEvent);
     live.stop();
     vod.stop();
+    if (pkgCard) pkgCard.stop();
   };
 }
 

@@ -102,12 +102,12 @@ export class Timeline {
     this.render();
   }
 
-  /** setEvents shows event markers: [{id, type, time, end?, ongoing?}]. */
+  /** setEvents shows event markers: [{id, type, time, end?, ongoing?, label?}]. */
   setEvents(events) {
     this.events = events.map((ev) => {
       const s = new Date(ev.time).getTime();
       const e = ev.end ? new Date(ev.end).getTime() : ev.ongoing ? Date.now() : s;
-      return { id: ev.id, type: ev.type, s, e, ranged: !!(ev.end || ev.ongoing) };
+      return { id: ev.id, type: ev.type, label: ev.label || ev.type, s, e, ranged: !!(ev.end || ev.ongoing) };
     });
     this.render();
   }
@@ -121,8 +121,8 @@ export class Timeline {
       if (ev.e < this.start || ev.s > this.end) continue;
       const kind = ev.type.replace(/\..*/, '');
       const m = h('button', { type: 'button', class: `tl-event ${kind}${ev.ranged ? ' ranged' : ''}`, 'data-type': ev.type, 'data-id': ev.id,
-        'data-time': String(ev.s), title: `${ev.type} at ${new Date(ev.s).toLocaleTimeString()}${ev.ranged ? ` for ${Math.round((ev.e - ev.s) / 1000)} s` : ''}: click to play from then`,
-        'aria-label': `${ev.type} at ${new Date(ev.s).toLocaleTimeString()}` });
+        'data-time': String(ev.s), title: `${ev.label} at ${new Date(ev.s).toLocaleTimeString()}${ev.ranged ? ` for ${Math.round((ev.e - ev.s) / 1000)} s` : ''}: click to play from then`,
+        'aria-label': `${ev.label} at ${new Date(ev.s).toLocaleTimeString()}` });
       m.addEventListener('pointerdown', (e) => e.stopPropagation());
       m.addEventListener('pointerup', (e) => e.stopPropagation());
       m.addEventListener('click', (e) => {
