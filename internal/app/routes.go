@@ -5,7 +5,9 @@ import (
 	"net/http"
 
 	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/holds"
 	"github.com/camcloud/camcloud/internal/httpapi"
+	"github.com/camcloud/camcloud/internal/quota"
 )
 
 // registerAPI adds the API's resource routes (accounts, organisations,
@@ -19,6 +21,7 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
 	api.Register(rt, api.Deps{
 		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks,
+		Holds: holds.New(a.Dir, nil), Quota: quota.New(a.Dir, a.Zones, a.Log),
 		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
 	})
 }
