@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,7 +62,8 @@ type Sweeper struct {
 	diskFreed  prometheus.Counter
 	quotaFreed prometheus.Counter
 	deleteErrs prometheus.Counter
-	held       *heldSet // the zone's holds, as last read (holds.go)
+	mu         sync.Mutex // one pass at a time: held belongs to the pass
+	held       *heldSet   // the zone's holds, as last read (holds.go)
 }
 
 // New returns a sweeper.
@@ -123,6 +125,8 @@ type Result struct {
 
 // Sweep runs one pass: retention, quotas, then the disk guard.
 func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var res Result
 	s.held = nil // read the holds afresh
 	cams, err := s.c.Dir.ListCamerasByZone(ctx, s.c.Zone)
