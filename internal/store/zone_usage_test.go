@@ -39,3 +39,31 @@ func testUsage(t *testing.T, z Zone) {
 		t.Fatalf("usage after every segment went = %+v", m)
 	}
 }
+
+// TestUsageBackfill: a zone DB that has segments from before zone
+// migration 5 gets its per-camera use filled by the migration.
+func TestUsageBackfill(t *testing.T) {
+	forEngines(t, func(t *testing.T, dsn string) {
+		ctx := ctxT(t)
+		var old []migration // every zone migration but this one
+		for _, m := range zoneMigrations {
+			if m.version != zoneMigrationUsage.version {
+				old = append(old, m)
+			}
+		}
+		b, err := open(ctx, dsn, "zone", old, testLog())
+		must(t, err)
+		for i, size := range []int64{100, 250} {
+			_, err := b.db.ExecContext(ctx, "INSERT INTO segments (camera_id, start_us, end_us, size, obj_key, init_key, codec) VALUES (?, ?, ?, ?, ?, '', '')",
+				"pre", int64(i+1)*1_000_000, int64(i+2)*1_000_000, size, "k"+string(rune('a'+i)))
+			must(t, err)
+		}
+		must(t, b.db.Close())
+		z := openZone(t, dsn)
+		m, err := z.CameraUsage(ctx, []string{"pre"})
+		must(t, err)
+		if m["pre"] != (Usage{Bytes: 350, Segments: 2}) {
+			t.Fatalf("use after the upgrade = %+v", m)
+		}
+	})
+}
