@@ -200,7 +200,7 @@ func (s *server) deleteCamera(w http.ResponseWriter, r *http.Request, rq *httpap
 		return
 	}
 	if err := s.Cameras.Delete(r.Context(), c); err != nil {
-		httpapi.Fail(w, r, err)
+		httpapi.Fail(w, r, heldCamera(err))
 		return
 	}
 	httpapi.Record(r, rq, "camera.delete", "camera:"+c.ID, c.OrgID, c.ID, c.Name)

@@ -153,6 +153,13 @@ type authzFixture struct {
 	n       int       // counter for unique names
 	hookURL string    // a webhook receiver on 127.0.0.1
 	hookID  string    // a webhook of organisation A, made on first use
+	lastCam string    // the camera of the path being filled
+}
+
+// freshHold places a hold on camera id (as admin) for a call that releases it.
+func (f *authzFixture) freshHold(id string) string {
+	return f.e.must(f.e.do("POST", "/api/v1/cameras/"+id+"/holds", f.w.admin,
+		map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": time.Now().UTC().Format(time.RFC3339), "reason": "to release"}), 201).str("id")
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
@@ -319,9 +326,13 @@ func (f *authzFixture) request(rt httpapi.Route, who string) (method, path strin
 				return f.webhook(method == "DELETE")
 			}
 			if changes {
-				return f.freshCamera(who)
+				f.lastCam = f.freshCamera(who)
+				return f.lastCam
 			}
+			f.lastCam = f.w.camA
 			return f.w.camA
+		case "{hold}":
+			return f.freshHold(f.lastCam)
 		case "{user}":
 			if changes {
 				return f.freshMember()
@@ -399,6 +410,10 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]string{"type": "custom.test"}
 	case "POST /api/v1/cameras/{id}/playback":
 		return map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": now.Format(time.RFC3339)}
+	case "POST /api/v1/cameras/{id}/holds":
+		return map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": now.Format(time.RFC3339), "reason": "authorisation test"}
+	case "PATCH /api/v1/orgs/{org}":
+		return map[string]int64{"storage_quota_bytes": 0}
 	}
 	return nil
 }

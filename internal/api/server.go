@@ -1,6 +1,7 @@
 // Package api holds camcloud's resource handlers under /api/v1: accounts
 // and sessions, organisations and members, cameras and grants, events and
-// their stream, and the audit log, one file per resource. They register on an httpapi.Router
+// their stream, webhooks, legal holds, storage quotas and use, and the
+// audit log, one file per resource. They register on an httpapi.Router
 // beside the routes of packages live, playback and web, none of which this
 // package imports. Handlers decode and validate the request, ask package
 // authz where a rule needs only the principal, and call the services; they
@@ -17,8 +18,10 @@ import (
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/exports"
+	"github.com/camcloud/camcloud/internal/holds"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/quota"
 	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/webhooks"
 )
@@ -36,6 +39,9 @@ type Deps struct {
 	// Exports runs evidence exports; Bookmarks keeps cameras' bookmarks.
 	Exports   *exports.Service
 	Bookmarks *bookmarks.Service
+	// Holds keeps legal holds; Quota reads and sets storage quotas.
+	Holds *holds.Service
+	Quota *quota.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).
@@ -106,6 +112,8 @@ func Register(rt *httpapi.Router, d Deps) {
 	rt.Handle("GET /api/v1/orgs/{org}/usage", s.getUsage)
 	s.registerExports(rt)
 	s.registerBookmarks(rt)
+	s.registerHolds(rt)
+	s.registerStorage(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -12,12 +12,15 @@ import (
 // rows are stored.
 
 type orgWire struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID                string    `json:"id"`
+	Name              string    `json:"name"`
+	CreatedAt         time.Time `json:"created_at"`
+	StorageQuotaBytes int64     `json:"storage_quota_bytes"`
 }
 
-func orgJSON(o store.Org) orgWire { return orgWire{ID: o.ID, Name: o.Name, CreatedAt: o.CreatedAt} }
+func orgJSON(o store.Org) orgWire {
+	return orgWire{ID: o.ID, Name: o.Name, CreatedAt: o.CreatedAt, StorageQuotaBytes: o.StorageQuotaBytes}
+}
 
 type userWire struct {
 	ID            string    `json:"id"`

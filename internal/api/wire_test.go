@@ -17,8 +17,8 @@ func TestWireFormat(t *testing.T) {
 		v    any
 		want string
 	}{
-		{orgJSON(store.Org{}), `{"id":"","name":"","created_at":"0001-01-01T00:00:00Z"}`},
-		{orgJSON(store.Org{ID: "o", Name: "n", CreatedAt: at}), `{"id":"o","name":"n","created_at":"2026-03-01T12:00:00.000123Z"}`},
+		{orgJSON(store.Org{}), `{"id":"","name":"","created_at":"0001-01-01T00:00:00Z","storage_quota_bytes":0}`},
+		{orgJSON(store.Org{ID: "o", Name: "n", CreatedAt: at, StorageQuotaBytes: 5e9}), `{"id":"o","name":"n","created_at":"2026-03-01T12:00:00.000123Z","storage_quota_bytes":5000000000}`},
 		{userJSON(store.User{}), `{"id":"","email":"","totp_enabled":false,"platform_admin":false,"created_at":"0001-01-01T00:00:00Z"}`},
 		{userJSON(store.User{ID: "u", Email: "e", PasswordHash: "h", TOTPSecret: "s", TOTPEnabled: true, PlatformAdmin: true, CreatedAt: at}),
 			`{"id":"u","email":"e","totp_enabled":true,"platform_admin":true,"created_at":"2026-03-01T12:00:00.000123Z"}`},

@@ -5,7 +5,9 @@ import (
 	"net/http"
 
 	"github.com/camcloud/camcloud/internal/api"
+	"github.com/camcloud/camcloud/internal/holds"
 	"github.com/camcloud/camcloud/internal/httpapi"
+	"github.com/camcloud/camcloud/internal/quota"
 	"github.com/camcloud/camcloud/internal/usage"
 )
 
@@ -22,6 +24,7 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks,
 		Usage:   &usage.Reporter{Dir: a.Dir, Zones: a.Zones},
 		Exports: a.Exports, Bookmarks: a.Bookmarks,
+		Holds: holds.New(a.Dir, nil), Quota: quota.New(a.Dir, a.Zones, a.Log),
 		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
 	})
 }

@@ -1,13 +1,18 @@
 // Package retention deletes recordings and events that have outlived
 // their camera's retention_days (and those of deleted cameras), in
-// batches, from a zone's index, event log and object store; on a local-disk store it also deletes the oldest
-// recordings first when free space falls under a threshold.
+// batches, from a zone's index, event log and object store; it deletes an
+// organisation's oldest recordings while the organisation uses more than
+// its storage quota (summed over every zone, quota.go); on a local-disk
+// store it also deletes the oldest recordings first when free space falls
+// under a threshold. Recordings under a legal hold (holds.go) are never
+// deleted by any of the three.
 package retention
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +47,14 @@ type Config struct {
 	// OnDeleted, when set, is told of every segment whose index row was
 	// deleted (usage moves the camera's stored bytes).
 	OnDeleted func(cameraID string, segs []store.Segment)
+	// OnQuota, when set, is told of the segments of a camera deleted
+	// early because its organisation used more than its storage quota.
+	OnQuota func(cameraID string, segments int, from, to time.Time)
+	// QuotaStale is how old another zone's count of an organisation's
+	// storage may be and still hold this zone back from deleting
+	// recordings newer than that zone's oldest (default 15 min): a zone
+	// whose sweeper stopped must not stop the quota everywhere.
+	QuotaStale time.Duration
 }
 
 // Sweeper runs retention for one zone.
@@ -50,7 +63,10 @@ type Sweeper struct {
 	expired    prometheus.Counter
 	events     prometheus.Counter
 	diskFreed  prometheus.Counter
+	quotaFreed prometheus.Counter
 	deleteErrs prometheus.Counter
+	mu         sync.Mutex // one pass at a time: held belongs to the pass
+	held       *heldSet   // the zone's holds, as last read (holds.go)
 }
 
 // New returns a sweeper.
@@ -64,6 +80,9 @@ func New(c Config) *Sweeper {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
+	if c.QuotaStale <= 0 {
+		c.QuotaStale = 15 * time.Minute
+	}
 	lbl := prometheus.Labels{"zone": c.Zone}
 	s := &Sweeper{
 		c: c,
@@ -73,11 +92,13 @@ func New(c Config) *Sweeper {
 			Help: "Events deleted because they outlived their camera's retention (or their camera).", ConstLabels: lbl}),
 		diskFreed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "retention", Name: "disk_pressure_segments_total",
 			Help: "Segments deleted early because local free space fell below min_free_bytes.", ConstLabels: lbl}),
+		quotaFreed: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "retention", Name: "quota_segments_total",
+			Help: "Segments deleted, oldest first, because their organisation used more than its storage quota.", ConstLabels: lbl}),
 		deleteErrs: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "retention", Name: "object_delete_errors_total",
 			Help: "Object deletions that failed after their index rows were removed (orphaned objects).", ConstLabels: lbl}),
 	}
 	if c.Registerer != nil {
-		c.Registerer.MustRegister(s.expired, s.events, s.diskFreed, s.deleteErrs)
+		c.Registerer.MustRegister(s.expired, s.events, s.diskFreed, s.quotaFreed, s.deleteErrs)
 	}
 	return s
 }
@@ -101,12 +122,16 @@ func (s *Sweeper) Run(ctx context.Context, interval time.Duration) {
 // Result counts what one sweep deleted.
 type Result struct {
 	Expired      int // past retention or of deleted cameras
+	Quota        int // oldest first, for organisations over their quota
 	DiskPressure int // oldest first, for free space
 }
 
-// Sweep runs one pass.
+// Sweep runs one pass: retention, quotas, then the disk guard.
 func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var res Result
+	s.held = nil // read the holds afresh
 	cams, err := s.c.Dir.ListCamerasByZone(ctx, s.c.Zone)
 	if err != nil {
 		return res, fmt.Errorf("list cameras: %w", err)
@@ -161,30 +186,43 @@ func (s *Sweeper) Sweep(ctx context.Context) (Result, error) {
 	if res.Expired > 0 {
 		s.c.Log.Info("retention: deleted expired recordings", "zone", s.c.Zone, "segments", res.Expired)
 	}
-	n, err := s.relieveDisk(ctx)
+	n, err := s.enforceQuotas(ctx, cams)
+	res.Quota = n
+	if err != nil {
+		return res, err
+	}
+	n, err = s.relieveDisk(ctx)
 	res.DiskPressure = n
 	return res, err
 }
 
-// expire deletes a camera's segments that ended before cutoff, batch by batch.
+// expire deletes a camera's segments that ended before cutoff and that no
+// hold keeps, page by page.
 func (s *Sweeper) expire(ctx context.Context, cameraID string, cutoff time.Time) (int, error) {
 	total := 0
+	var from time.Time
 	for {
-		segs, err := s.c.Index.ExpiredSegments(ctx, cameraID, cutoff, s.c.Batch)
+		segs, err := s.c.Index.ExpiredSegments(ctx, cameraID, from, cutoff, s.c.Batch)
 		if err != nil {
 			return total, fmt.Errorf("camera %s: expired segments: %w", cameraID, err)
 		}
 		if len(segs) == 0 {
 			return total, nil
 		}
-		if err := s.remove(ctx, cameraID, segs); err != nil {
+		hs, err := s.holds(ctx)
+		if err != nil {
 			return total, err
 		}
-		total += len(segs)
-		s.expired.Add(float64(len(segs)))
+		free, next := hs.unheld(segs)
+		if err := s.remove(ctx, cameraID, free); err != nil {
+			return total, err
+		}
+		total += len(free)
+		s.expired.Add(float64(len(free)))
 		if len(segs) < s.c.Batch {
 			return total, nil
 		}
+		from = next
 	}
 }
 
@@ -207,6 +245,9 @@ func (s *Sweeper) expireEvents(ctx context.Context, cameraID string, cutoff time
 // at missing data, while an object whose delete failed is only wasted space
 // (counted in object_delete_errors_total).
 func (s *Sweeper) remove(ctx context.Context, cameraID string, segs []store.Segment) error {
+	if len(segs) == 0 {
+		return nil
+	}
 	starts := make([]time.Time, len(segs))
 	keys := make([]string, len(segs))
 	for i, sg := range segs {
@@ -225,14 +266,15 @@ func (s *Sweeper) remove(ctx context.Context, cameraID string, segs []store.Segm
 	return nil
 }
 
-// relieveDisk deletes the zone's oldest segments while a local store is
-// short of free space.
+// relieveDisk deletes the zone's oldest unheld segments while a local
+// store is short of free space.
 func (s *Sweeper) relieveDisk(ctx context.Context) (int, error) {
 	fs, ok := s.c.Blobs.(FreeSpacer)
 	if !ok || s.c.MinFreeBytes <= 0 {
 		return 0, nil
 	}
 	total := 0
+	var endFrom time.Time
 	for {
 		free, err := fs.FreeBytes()
 		if err != nil {
@@ -244,27 +286,37 @@ func (s *Sweeper) relieveDisk(ctx context.Context) (int, error) {
 			}
 			return total, nil
 		}
-		segs, err := s.c.Index.OldestSegments(ctx, min(s.c.Batch, 50))
+		segs, err := s.c.Index.OldestSegments(ctx, endFrom, min(s.c.Batch, 50))
 		if err != nil {
 			return total, fmt.Errorf("oldest segments: %w", err)
 		}
 		if len(segs) == 0 {
-			s.c.Log.Error("retention: disk is short of free space and no recordings are left to delete", "zone", s.c.Zone, "free_bytes", free)
+			s.c.Log.Error("retention: disk is short of free space and no recordings are left to delete but held ones", "zone", s.c.Zone, "free_bytes", free)
 			return total, nil
 		}
-		byCam := map[string][]store.Segment{}
+		hs, err := s.holds(ctx)
+		if err != nil {
+			return total, err
+		}
+		var unheld []store.Segment
 		for _, sg := range segs {
-			byCam[sg.CameraID] = append(byCam[sg.CameraID], sg)
-		}
-		for cam, ss := range byCam {
-			if err := s.remove(ctx, cam, ss); err != nil {
-				return total, err
-			}
-			if s.c.OnDiskPressure != nil {
-				s.c.OnDiskPressure(cam, len(ss), ss[0].Start, ss[len(ss)-1].End)
+			if _, held := hs.holding(sg); !held {
+				unheld = append(unheld, sg)
 			}
 		}
-		total += len(segs)
-		s.diskFreed.Add(float64(len(segs)))
+		// A page of held segments only: go on past it. Otherwise read
+		// from the same end again, the deleted ones being gone.
+		last := segs[len(segs)-1].End
+		if len(unheld) == 0 {
+			endFrom = last.Add(time.Microsecond)
+		} else {
+			endFrom = last
+		}
+		if err := s.removeSegments(ctx, unheld, s.c.OnDiskPressure); err != nil {
+			return total, err
+		}
+		n := len(unheld)
+		total += n
+		s.diskFreed.Add(float64(n))
 	}
 }

@@ -19,35 +19,51 @@ type fixture struct {
 	zone  store.Zone
 	blobs *blob.Local
 	now   time.Time
+	name  string // the zone's name
 }
 
+// setup is a fixture on SQLite with one zone, "local".
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	ctx := context.Background()
 	d := t.TempDir()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	dir, err := store.OpenDirectory(ctx, "sqlite:"+filepath.Join(d, "dir.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	z, err := store.OpenZone(ctx, "sqlite:"+filepath.Join(d, "zone.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := blob.NewLocal(filepath.Join(d, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = dir.Close(); _ = z.Close() })
-	if err := dir.CreateOrg(ctx, store.Org{ID: "o1", Name: "o", CreatedAt: time.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	return &fixture{dir: dir, zone: z, blobs: b, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	return setupOn(t, "sqlite:"+filepath.Join(d, "dir.db"), nil, "local", "sqlite:"+filepath.Join(d, "zone.db"))
 }
 
-func (f *fixture) camera(t *testing.T, id string, days int) {
+// setupOn opens the directory at dirDSN (or uses dir, when set, with its
+// organisation o1 made already) and zone name at zoneDSN, with a store
+// of its own.
+func setupOn(t *testing.T, dirDSN string, dir store.Directory, name, zoneDSN string) *fixture {
 	t.Helper()
-	c := store.Camera{ID: id, OrgID: "o1", Name: id, Zone: "local", SourceType: "push", RetentionDays: days, Recording: "continuous", IngestSecretHash: "x", CreatedAt: f.now}
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var err error
+	if dir == nil {
+		if dir, err = store.OpenDirectory(ctx, dirDSN, log); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = dir.Close() })
+		if err := dir.CreateOrg(ctx, store.Org{ID: "o1", Name: "o", CreatedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	z, err := store.OpenZone(ctx, zoneDSN, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := blob.NewLocal(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = z.Close() })
+	return &fixture{dir: dir, zone: z, blobs: b, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), name: name}
+}
+
+func (f *fixture) camera(t *testing.T, id string, days int) { f.cameraOf(t, "o1", id, days) }
+
+// cameraOf adds a camera of org in the fixture's zone.
+func (f *fixture) cameraOf(t *testing.T, org, id string, days int) {
+	t.Helper()
+	c := store.Camera{ID: id, OrgID: org, Name: id, Zone: f.name, SourceType: "push", RetentionDays: days, Recording: "continuous", IngestSecretHash: "x", CreatedAt: f.now}
 	if err := f.dir.CreateCamera(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}

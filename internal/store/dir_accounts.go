@@ -26,21 +26,21 @@ func (r *directory) CreateOrg(ctx context.Context, o Org) error {
 func (r *directory) GetOrg(ctx context.Context, id string) (Org, error) {
 	var o Org
 	var created int64
-	err := r.db.QueryRowContext(ctx, "SELECT id, name, created_us FROM orgs WHERE id = ?", id).Scan(&o.ID, &o.Name, &created)
+	err := r.db.QueryRowContext(ctx, "SELECT id, name, created_us, storage_quota_bytes FROM orgs WHERE id = ?", id).Scan(&o.ID, &o.Name, &created, &o.StorageQuotaBytes)
 	o.CreatedAt = fromMicros(created)
 	return o, r.mapErr(err)
 }
 
 // ListOrgs returns every organisation by name.
 func (r *directory) ListOrgs(ctx context.Context) ([]Org, error) {
-	rows, err := r.db.QueryContext(ctx, "SELECT id, name, created_us FROM orgs ORDER BY name, id")
+	rows, err := r.db.QueryContext(ctx, "SELECT id, name, created_us, storage_quota_bytes FROM orgs ORDER BY name, id")
 	if err != nil {
 		return nil, r.mapErr(err)
 	}
 	return collect(rows, r.mapErr, func(rows *sql.Rows) (Org, error) {
 		var o Org
 		var created int64
-		err := rows.Scan(&o.ID, &o.Name, &created)
+		err := rows.Scan(&o.ID, &o.Name, &created, &o.StorageQuotaBytes)
 		o.CreatedAt = fromMicros(created)
 		return o, err
 	})

@@ -138,12 +138,25 @@ func (r *directory) writeCamera(ctx context.Context, tx *sql.Tx, c Camera, oldZo
 	return r.cameraChanged(ctx, tx, c.Zone)
 }
 
-// DeleteCamera removes a camera and (by cascade) its grants, or ErrNotFound.
+// DeleteCamera removes a camera and (by cascade) its grants, or
+// ErrNotFound; a *HeldError naming its holds while it has any (read with
+// the camera's row locked, which CreateHold locks too).
 func (r *directory) DeleteCamera(ctx context.Context, id string) error {
 	return r.inTx(ctx, func(tx *sql.Tx) error {
 		var zone string
 		if err := tx.QueryRowContext(ctx, "SELECT zone FROM cameras WHERE id = ?"+r.d.forUpdate, id).Scan(&zone); err != nil {
 			return err
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT "+holdCols+" FROM holds WHERE camera_id = ? ORDER BY from_us, id", id)
+		if err != nil {
+			return err
+		}
+		held, err := collect(rows, r.mapErr, func(rows *sql.Rows) (Hold, error) { return scanHold(rows) })
+		if err != nil {
+			return err
+		}
+		if len(held) > 0 {
+			return &HeldError{Holds: held}
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM cameras WHERE id = ?", id); err != nil {
 			return err

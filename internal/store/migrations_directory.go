@@ -150,6 +150,7 @@ var directoryMigrations = []migration{
 	dirMigrationMotion,
 	dirMigrationWebhooks,
 	dirMigrationEvidence,
+	dirMigrationHolds,
 	dirMigrationLabels,
 }
 

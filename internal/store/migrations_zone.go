@@ -127,5 +127,6 @@ var zoneMigrations = []migration{
 		"mysql":  {"INSERT IGNORE INTO event_seq (name, n) VALUES ('events', 0)"},
 	}},
 	zoneMigrationBookmarks,
+	zoneMigrationSegmentUsage,
 	zoneMigrationUsage,
 }

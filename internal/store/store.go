@@ -70,7 +70,7 @@ type Directory interface {
 	// concurrent edits never undo each other; it returns the camera before
 	// and after. fn may not change its id, organisation, zone or creation.
 	ModifyCamera(ctx context.Context, id string, fn func(c *Camera) error) (before, after Camera, err error)
-	DeleteCamera(ctx context.Context, id string) error // also deletes its grants
+	DeleteCamera(ctx context.Context, id string) error // also deletes its grants; *HeldError while it has holds
 	// CameraChanges returns a token that changes whenever a camera of zone
 	// is created, changed or deleted (in the same transaction): camera
 	// servers poll it to learn about changes to the cameras they hold.
@@ -133,6 +133,9 @@ type Directory interface {
 	// ExportStore is the evidence signing key and the export jobs
 	// (dir_exports.go).
 	ExportStore
+	// HoldStore is the legal holds on cameras' recordings, the
+	// organisations' storage quotas and their use per zone (dir_holds.go).
+	HoldStore
 
 	Ping(ctx context.Context) error
 	Close() error
@@ -148,11 +151,18 @@ type Zone interface {
 	ListSegments(ctx context.Context, cameraID string, from, to time.Time, limit int) ([]Segment, error)
 	// SegmentAt returns the segment containing t, or the last one before it.
 	SegmentAt(ctx context.Context, cameraID string, t time.Time) (Segment, error)
-	// ExpiredSegments returns up to limit segments that ended before t.
-	ExpiredSegments(ctx context.Context, cameraID string, before time.Time, limit int) ([]Segment, error)
-	// OldestSegments returns the zone's oldest segments across cameras.
-	OldestSegments(ctx context.Context, limit int) ([]Segment, error)
+	// ExpiredSegments returns up to limit segments that start at or after
+	// from and ended before before, oldest first.
+	ExpiredSegments(ctx context.Context, cameraID string, from, before time.Time, limit int) ([]Segment, error)
+	// OldestSegments returns the zone's oldest segments across cameras
+	// that end at or after endFrom.
+	OldestSegments(ctx context.Context, endFrom time.Time, limit int) ([]Segment, error)
+	// DeleteSegments deletes index rows and takes them off the camera's
+	// Usage in the same transaction.
 	DeleteSegments(ctx context.Context, cameraID string, starts []time.Time) error
+	// SegmentUsageStore is the per-camera use kept with the index
+	// (zone_segment_usage.go).
+	SegmentUsageStore
 	// Spans merges segments overlapping [from, to) whose gap is at most maxGap.
 	Spans(ctx context.Context, cameraID string, from, to time.Time, maxGap time.Duration) ([]Span, error)
 	// SegmentCameras lists the cameras that have any segment.

@@ -79,6 +79,7 @@ var directoryPolicy = Policy{
 	"schema_migrations": schemaMigrationsPolicy,
 	"orgs": {Tags: tags(coltags.Account), Columns: map[string][]string{
 		"id": tags(id), "name": tags(content), "created_us": tags(ops),
+		"storage_quota_bytes": tags(usage),
 	}},
 	"users": {Tags: tags(coltags.Account), Columns: map[string][]string{
 		"id":             tags(id),
@@ -158,6 +159,16 @@ var directoryPolicy = Policy{
 		"event_type": tags(ops), "zone": tags(ops), "seq": tags(ops), "attempt": tags(usage),
 		"status": tags(ops), "duration_us": tags(ops), "lag_us": tags(ops), "error": tags(ops), "node": tags(ops),
 	}},
+	// Legal holds: who held which range, and why (the reason is the
+	// organisation's own words).
+	"holds": {Tags: tags(coltags.Recording, security), Columns: map[string][]string{
+		"id": tags(id), "org_id": tags(id), "camera_id": tags(id), "from_us": tags(usage), "to_us": tags(usage),
+		"reason": tags(content), "created_by": tags(id), "created_by_email": tags(pii), "created_us": tags(ops),
+	}},
+	"org_storage": {Tags: tags(usage), Columns: map[string][]string{
+		"org_id": tags(id), "zone": tags(ops), "used_bytes": tags(usage), "segments": tags(usage),
+		"oldest_us": tags(usage), "updated_us": tags(ops),
+	}},
 	// The evidence signing key: its private half (sealed) never leaves.
 	"evidence_keys": {Tags: tags(coltags.Platform, security), Columns: map[string][]string{
 		"id": tags(id), "public_key": tags(security), "private_key": tags(secret), "created_us": tags(ops),
@@ -203,6 +214,9 @@ var zonePolicy = Policy{
 	}},
 	"event_seq": {Tags: tags(coltags.Platform), Columns: map[string][]string{
 		"name": tags(ops), "n": tags(ops),
+	}},
+	"segment_usage": {Tags: tags(usage), Columns: map[string][]string{
+		"camera_id": tags(id), "bytes": tags(usage), "segments": tags(usage),
 	}},
 	"bookmarks": {Tags: tags(coltags.Recording), Columns: map[string][]string{
 		"camera_id": tags(id), "start_us": tags(usage), "id": tags(id), "org_id": tags(id),

@@ -33,6 +33,9 @@ type Org struct {
 	ID        string
 	Name      string
 	CreatedAt time.Time
+	// StorageQuotaBytes bounds what its recordings may take in all
+	// zones together (0: no quota); see package retention.
+	StorageQuotaBytes int64
 }
 
 // User is an account. PasswordHash and TOTPSecret never leave the server.

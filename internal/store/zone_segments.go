@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -58,12 +59,15 @@ func checkSegment(s Segment) error {
 }
 
 // InsertSegment adds an index row; a second insert of the same (camera,
-// start), as after a retried upload, replaces the first.
+// start), as after a retried upload, replaces the first. The camera's
+// segment_usage row changes in the same transaction.
 func (r *zone) InsertSegment(ctx context.Context, s Segment) error {
-	return r.insertSegment(ctx, r.db, s)
+	return r.inTx(ctx, func(tx *sql.Tx) error { return r.insertSegment(ctx, tx, s) })
 }
 
-// insertSegment is InsertSegment on any execer (benchmarks fill in a transaction).
+// insertSegment is InsertSegment on any execer (benchmarks fill in a
+// transaction): the row, and the camera's use by what it adds (its size,
+// less that of a row it replaces).
 func (r *zone) insertSegment(ctx context.Context, ex execer, s Segment) error {
 	if err := checkSegment(s); err != nil {
 		return err
@@ -72,10 +76,21 @@ func (r *zone) insertSegment(ctx context.Context, ex execer, s Segment) error {
 	if err != nil {
 		return err
 	}
+	var old int64
+	n := int64(1)
+	switch err := ex.QueryRowContext(ctx, "SELECT size FROM segments WHERE camera_id = ? AND start_us = ?"+r.d.forUpdate,
+		s.CameraID, toMicros(s.Start)).Scan(&old); {
+	case err == nil:
+		n = 0
+	case !errors.Is(err, sql.ErrNoRows):
+		return r.mapErr(err)
+	}
 	cols := []string{"camera_id", "start_us", "end_us", "size", "obj_key", "init_key", "codec", "fragments"}
-	_, err = ex.ExecContext(ctx, r.d.upsert("segments", cols[:2], cols, cols[2:]),
-		s.CameraID, toMicros(s.Start), toMicros(s.End), s.Size, s.Key, s.InitKey, s.Codec, frags)
-	return r.mapErr(err)
+	if _, err = ex.ExecContext(ctx, r.d.upsert("segments", cols[:2], cols, cols[2:]),
+		s.CameraID, toMicros(s.Start), toMicros(s.End), s.Size, s.Key, s.InitKey, s.Codec, frags); err != nil {
+		return r.mapErr(err)
+	}
+	return r.addSegmentUsage(ctx, ex, s.CameraID, s.Size-old, n)
 }
 
 // ListSegments returns the segments overlapping [from, to), by start: at
@@ -99,24 +114,26 @@ func (r *zone) SegmentAt(ctx context.Context, cameraID string, t time.Time) (Seg
 }
 
 // ExpiredSegments returns up to limit (at most 100000) of a camera's
-// segments that ended before before, oldest first.
-func (r *zone) ExpiredSegments(ctx context.Context, cameraID string, before time.Time, limit int) ([]Segment, error) {
+// segments that start at or after from and ended before before, oldest
+// first: from is the cursor of a caller that keeps some (held) segments.
+func (r *zone) ExpiredSegments(ctx context.Context, cameraID string, from, before time.Time, limit int) ([]Segment, error) {
 	b := toMicros(before)
 	// start_us <= end_us < before: the bound on start keeps this a range scan.
 	return r.segments(ctx, "SELECT "+segmentCols+
-		" FROM segments WHERE camera_id = ? AND start_us < ? AND end_us < ? ORDER BY start_us LIMIT ?",
-		cameraID, b, b, clampLimit(limit, defaultSegmentLimit, maxSegmentLimit))
+		" FROM segments WHERE camera_id = ? AND start_us >= ? AND start_us < ? AND end_us < ? ORDER BY start_us LIMIT ?",
+		cameraID, from.UnixMicro(), b, b, clampLimit(limit, defaultSegmentLimit, maxSegmentLimit))
 }
 
 // OldestSegments returns up to limit (at most 100000) segments of any
-// camera, those that ended first first.
-func (r *zone) OldestSegments(ctx context.Context, limit int) ([]Segment, error) {
-	return r.segments(ctx, "SELECT "+segmentCols+" FROM segments ORDER BY end_us, camera_id, start_us LIMIT ?",
-		clampLimit(limit, defaultSegmentLimit, maxSegmentLimit))
+// camera that end at or after endFrom, those that ended first first.
+func (r *zone) OldestSegments(ctx context.Context, endFrom time.Time, limit int) ([]Segment, error) {
+	return r.segments(ctx, "SELECT "+segmentCols+" FROM segments WHERE end_us >= ? ORDER BY end_us, camera_id, start_us LIMIT ?",
+		endFrom.UnixMicro(), clampLimit(limit, defaultSegmentLimit, maxSegmentLimit))
 }
 
 // DeleteSegments removes a camera's segments with the given starts, in
-// batches; missing ones are ignored.
+// batches, each batch with its bytes taken off the camera's use in the
+// same transaction; missing ones are ignored.
 func (r *zone) DeleteSegments(ctx context.Context, cameraID string, starts []time.Time) error {
 	for len(starts) > 0 {
 		n := min(len(starts), deleteBatch)
@@ -125,7 +142,21 @@ func (r *zone) DeleteSegments(ctx context.Context, cameraID string, starts []tim
 		for _, s := range starts[:n] {
 			args = append(args, toMicros(s))
 		}
-		if _, err := r.exec(ctx, "DELETE FROM segments WHERE camera_id = ? AND start_us IN ("+placeholders(n)+")", args...); err != nil {
+		where := " FROM segments WHERE camera_id = ? AND start_us IN (" + placeholders(n) + ")"
+		err := r.inTx(ctx, func(tx *sql.Tx) error {
+			var bytes, count int64
+			if err := tx.QueryRowContext(ctx, "SELECT COALESCE(SUM(size), 0), COUNT(*)"+where+r.d.forUpdate, args...).Scan(&bytes, &count); err != nil {
+				return err
+			}
+			if count == 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE"+where, args...); err != nil {
+				return err
+			}
+			return r.addSegmentUsage(ctx, tx, cameraID, -bytes, -count)
+		})
+		if err != nil {
 			return err
 		}
 		starts = starts[n:]

@@ -16,6 +16,7 @@ func TestZone(t *testing.T) {
 		t.Run("segments", func(t *testing.T) { testSegments(t, z) })
 		t.Run("spans", func(t *testing.T) { testSpans(t, z) })
 		t.Run("retention", func(t *testing.T) { testRetention(t, z) })
+		t.Run("usage", func(t *testing.T) { testSegmentUsage(t, z) })
 		t.Run("status", func(t *testing.T) { testStatus(t, z) })
 		t.Run("servers", func(t *testing.T) { testServers(t, z) })
 		t.Run("leases", func(t *testing.T) { testLeases(t, z) })
@@ -188,18 +189,23 @@ func testRetention(t *testing.T, z Zone) {
 	}
 	insertAll(t, z, seg("ret2", base, 30, 70), seg("ret2", base, 500, 560))
 
-	exp, err := z.ExpiredSegments(ctx, "ret1", sec(180), 0)
+	exp, err := z.ExpiredSegments(ctx, "ret1", time.Time{}, sec(180), 0)
 	must(t, err)
 	if !reflect.DeepEqual(starts(exp, base), []int{0, 60}) { // [120,180) ends at 180: not before it
 		t.Fatalf("ExpiredSegments = %v", starts(exp, base))
 	}
-	exp, err = z.ExpiredSegments(ctx, "ret1", sec(1000), 3)
+	exp, err = z.ExpiredSegments(ctx, "ret1", time.Time{}, sec(1000), 3)
 	must(t, err)
 	if !reflect.DeepEqual(starts(exp, base), []int{0, 60, 120}) {
 		t.Fatalf("ExpiredSegments limit 3 = %v", starts(exp, base))
 	}
+	exp, err = z.ExpiredSegments(ctx, "ret1", sec(60), sec(1000), 2)
+	must(t, err)
+	if !reflect.DeepEqual(starts(exp, base), []int{60, 120}) {
+		t.Fatalf("ExpiredSegments from 60 limit 2 = %v", starts(exp, base))
+	}
 
-	old, err := z.OldestSegments(ctx, 3)
+	old, err := z.OldestSegments(ctx, time.Time{}, 3)
 	must(t, err)
 	// Oldest by end across cameras of this zone: earlier subtests used
 	// earlier bases, so compare only relative order.
@@ -210,6 +216,11 @@ func testRetention(t *testing.T, z Zone) {
 	}
 	if len(old) != 3 {
 		t.Fatalf("OldestSegments returned %d, want 3", len(old))
+	}
+	later, err := z.OldestSegments(ctx, sec(120), 2)
+	must(t, err)
+	if len(later) != 2 || later[0].End.Before(sec(120)) {
+		t.Fatalf("OldestSegments from end 120 = %+v", later)
 	}
 
 	must(t, z.DeleteSegments(ctx, "ret1", []time.Time{sec(0), sec(60), sec(9999)}))

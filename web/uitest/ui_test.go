@@ -52,7 +52,8 @@ func TestBrowser(t *testing.T) {
 		t.Run("totp", func(t *testing.T) { totpSteps(t, b) }) &&
 		t.Run("day", func(t *testing.T) { daySteps(t, b, srv, first, last, recStart, ffprobe) }) &&
 		t.Run("admin", func(t *testing.T) { adminSteps(t, b, srv, f.org, f.members[viewer], f.members[totpUser]) }) &&
-		t.Run("webhooks", func(t *testing.T) { webhookSteps(t, b, srv, f.org) })
+		t.Run("webhooks", func(t *testing.T) { webhookSteps(t, b, srv, f.org) }) &&
+		t.Run("holds", func(t *testing.T) { holdSteps(t, b, srv, f.org, first) })
 	if ex := b.exceptions(); len(ex) > 0 {
 		t.Errorf("the page threw:\n%s", strings.Join(ex, "\n"))
 	}

@@ -3,7 +3,8 @@
 // playback from a clicked instant at 0.5x to 8x with frame steps and jumps
 // between recorded spans, back to live, clip export of a chosen range,
 // export packages (evidence.js), bookmarks and the image at the playhead.
-// The timeline marks the camera's events and bookmarks; the
+// The timeline marks the camera's events, bookmarks and its legal holds
+// (placed and released in a card of their own); the
 // address may name a moment to play from (#/camera/ID?at=MS, from the
 // events page).
 import { api, enc, q } from './api.js';
@@ -13,6 +14,7 @@ import { Timeline, zooms } from './timeline.js';
 import { statusBadge, statusText } from './status.js';
 import { transport } from './controls.js';
 import { exportCard, bookmarksCard } from './evidence.js';
+import { holdsCard } from './holds.js';
 
 const hour = 3600000;
 const day = 24 * hour;
@@ -236,6 +238,10 @@ function render(main, cam, err, startAt) {
       h('p', { class: 'muted small', id: 'timeline-hint' }, canExport ? 'Click the timeline to play from that time; drag to select a range to export. Playhead: ' : 'Click the timeline to play from that time. Playhead: ', playheadText)));
   }
 
+  // Legal holds: on the timeline, listed, placed and released.
+  const holds = tl ? holdsCard(cam, { onHolds: (list) => tl.setHolds(list), range: () => (tl.range ? [new Date(tl.range[0]), new Date(tl.range[1])] : null) }) : null;
+  if (holds) parts.push(holds.el);
+
   // Clip export and image at the playhead.
   const fromIn = h('input', { type: 'datetime-local', step: 1, id: 'clip-from' });
   const toIn = h('input', { type: 'datetime-local', step: 1, id: 'clip-to' });
@@ -366,6 +372,7 @@ function render(main, cam, err, startAt) {
   goLive();
   if (startAt && !Number.isNaN(startAt.getTime())) playAt(startAt);
   loadSpans();
+  if (holds) holds.load();
   // the camera's new events: markers at once, the status on (dis)connects
   const onEvent = (e) => {
     const ev = e.detail;

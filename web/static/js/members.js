@@ -1,9 +1,11 @@
 // members.js: members of an organisation and their roles: add (creating the
-// account when a password is given), change role, remove. Platform admins
+// account when a password is given), change role, remove; and the
+// organisation's storage use and quota (storage.js). Platform admins
 // also create organisations here.
 import { api, enc } from './api.js';
 import { h, clear, errorBox, confirmDialog, busy } from './dom.js';
 import { fillAdminOrgs, roles } from './orgs.js';
+import { storageCard } from './storage.js';
 
 /** showMembers renders the members page. */
 export function showMembers(main, ctx) {
@@ -53,7 +55,7 @@ export function showMembers(main, ctx) {
       return h('tr', {}, h('td', {}, m.email || m.user_id), h('td', {}, sel), h('td', {}, m.user_id === ctx.me.user.id ? h('span', { class: 'muted' }, 'you') : rm));
     });
     clear(body, h('div', { class: 'card scroll' }, h('table', { id: 'members' }, h('thead', {}, h('tr', {}, h('th', {}, 'Email'), h('th', {}, 'Role'), h('th', {}))), h('tbody', {}, rows))),
-      addForm(org));
+      addForm(org), storageCard(org));
   }
 
   function addForm(org) {

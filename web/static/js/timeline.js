@@ -27,6 +27,7 @@ export class Timeline {
     this.playhead = null;
     this.range = null;
     this.events = [];
+    this.holds = [];
     this.track = h('div', { class: 'tl-track', id: 'timeline', role: 'slider',
       'aria-label': onSelect ? 'Timeline: click to play from that time, drag to select a range' : 'Timeline: click to play from that time' });
     if (lanes > 1) this.track.style.height = `${12 + lanes * 16}px`;
@@ -112,6 +113,23 @@ export class Timeline {
     this.render();
   }
 
+  /** setHolds shows legal holds as bands: [{id, from, to, reason}]. */
+  setHolds(holds) {
+    this.holds = holds.map((x) => ({ id: x.id, s: new Date(x.from).getTime(), e: new Date(x.to).getTime(), reason: x.reason }));
+    this.render();
+  }
+
+  // holdBands are the bands of the holds in view (they take no clicks).
+  holdBands() {
+    const len = this.end - this.start;
+    return this.holds.filter((x) => x.e >= this.start && x.s <= this.end).map((x) => {
+      const b = h('div', { class: 'tl-hold', 'data-id': x.id, title: `Legal hold: ${x.reason}` });
+      b.style.left = this.pct(Math.max(x.s, this.start));
+      b.style.width = `${((Math.min(x.e, this.end) - Math.max(x.s, this.start)) / len) * 100}%`;
+      return b;
+    });
+  }
+
   // eventMarkers are the markers of the events in view; a marker takes its
   // own clicks (the track's pointer handling never sees them).
   eventMarkers() {
@@ -179,7 +197,7 @@ export class Timeline {
     future.style.left = this.pct(Math.min(Math.max(now, this.start), this.end));
     future.style.right = '0';
     this.marks = h('div', { class: 'tl-marks' });
-    clear(this.track, bars, now < this.end ? future : null, this.marks, this.eventMarkers());
+    clear(this.track, this.holdBands(), bars, now < this.end ? future : null, this.marks, this.eventMarkers());
     this.renderMarks();
     const step = steps.find((s) => len / s <= 8) || steps[steps.length - 1];
     const labels = [];
