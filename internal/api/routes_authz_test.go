@@ -153,6 +153,13 @@ type authzFixture struct {
 	n       int       // counter for unique names
 	hookURL string    // a webhook receiver on 127.0.0.1
 	hookID  string    // a webhook of organisation A, made on first use
+	// openToken is the token of a share link of camera A, made on first use.
+	openToken string
+}
+
+// shareLink makes a share link of camera A as its admin.
+func (f *authzFixture) shareLink() resp {
+	return f.e.must(f.e.do("POST", "/api/v1/cameras/"+f.w.camA+"/shares", f.w.admin, map[string]any{"live": true}), 201)
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
@@ -297,6 +304,7 @@ var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 var readOnlyPosts = map[string]bool{
 	"POST /api/v1/cameras/{id}/live":     true,
 	"POST /api/v1/cameras/{id}/playback": true,
+	"POST /api/v1/cameras/{id}/shares":   true,
 }
 
 // request builds the call of rt as who: method, path with every wildcard
@@ -317,6 +325,9 @@ func (f *authzFixture) request(rt httpapi.Route, who string) (method, path strin
 			}
 			if strings.Contains(rt.Path, "/webhooks/") {
 				return f.webhook(method == "DELETE")
+			}
+			if strings.HasPrefix(rt.Path, "/api/v1/shares/") {
+				return f.shareLink().str("id")
 			}
 			if changes {
 				return f.freshCamera(who)
@@ -397,8 +408,13 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]any{"permissions": []string{"live"}}
 	case "POST /api/v1/cameras/{id}/events":
 		return map[string]string{"type": "custom.test"}
-	case "POST /api/v1/cameras/{id}/playback":
+	case "POST /api/v1/cameras/{id}/playback", "POST /api/v1/cameras/{id}/shares":
 		return map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": now.Format(time.RFC3339)}
+	case "POST /api/v1/shares/open":
+		if f.openToken == "" {
+			f.openToken = tokenOf(f.t, f.shareLink())
+		}
+		return map[string]string{"token": f.openToken}
 	}
 	return nil
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/shares"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/webhooks"
 	"github.com/camcloud/camcloud/internal/zone"
@@ -53,6 +54,9 @@ type App struct {
 	Events *events.Service
 	// Webhooks manages and delivers webhooks (api role; webhooks.go).
 	Webhooks *webhooks.Service
+	// Shares makes, opens and admits share links (every role: camera
+	// servers ask it whether a live link still holds; media.go).
+	Shares *shares.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry

@@ -130,6 +130,9 @@ type Directory interface {
 	// cursors and log (dir_webhooks.go).
 	WebhookStore
 
+	// ShareStore is the share links (dir_shares.go).
+	ShareStore
+
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -10,6 +10,7 @@ import { showManageCameras } from './manage_cameras.js';
 import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
 import { showWebhooks } from './webhooks.js';
+import { showShares } from './shares.js';
 import { showEvents, Notifier } from './events.js';
 import { showAccount } from './account.js';
 import { showSync } from './sync.js';
@@ -36,6 +37,7 @@ const routes = [
   { re: /^#\/manage\/members$/, view: showMembers, cap: 'members' },
   { re: /^#\/manage\/audit$/, view: showAudit, cap: 'audit' },
   { re: /^#\/manage\/webhooks$/, view: showWebhooks, cap: 'members' },
+  { re: /^#\/shares$/, view: showShares },
   { re: /^#\/account$/, view: showAccount },
 ];
 
@@ -82,6 +84,7 @@ function nav() {
     ['#/manage/members', 'Members', c.members],
     ['#/manage/audit', 'Audit log', c.audit],
     ['#/manage/webhooks', 'Webhooks', c.members],
+    ['#/shares', 'Shared links', true],
     ['#/account', 'Account', true],
   ];
   clear(document.getElementById('nav'), links.filter((l) => l[2]).map(([href, label]) => h('a', { href, 'data-nav': href }, label,
