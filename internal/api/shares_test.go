@@ -121,7 +121,7 @@ func TestShareLinks(t *testing.T) {
 			t.Errorf("%v: %s", bad, r.Raw)
 		}
 	}
-	f.share("viewer", 201, map[string]any{"live": true}) // a live link needs live only
+	liveLink := f.share("viewer", 201, map[string]any{"live": true}) // a live link needs live only
 	f.share("viewer", 400, map[string]any{"live": true, "allow_download": true})
 
 	// A range link without download, one with, and one with a password.
@@ -256,7 +256,7 @@ func TestShareLinks(t *testing.T) {
 	if l := ids("operator"); len(l) != 3 || !l[plain.str("id")] {
 		t.Errorf("the operator lists %v, want their 3 links", l)
 	}
-	if l := ids("viewer"); len(l) != 1 {
+	if l := ids("viewer"); len(l) != 1 || !l[liveLink.str("id")] {
 		t.Errorf("the viewer lists %v, want their live link", l)
 	}
 	if l := ids("other org"); len(l) != 0 {
@@ -286,6 +286,24 @@ func TestShareLinks(t *testing.T) {
 		t.Errorf("download after revocation: %d", r.Status)
 	}
 
+	// A live link: its LL-HLS plays, not its recordings; revoked, it is
+	// refused by the camera server within 2 s.
+	lo := e.must(f.open(tokenOf(t, liveLink), ""), 200)
+	if lo.Body["live"] != true || lo.str("whep_url") == "" || lo.str("clip_url") != "" || lo.Body["from"] != nil {
+		t.Errorf("opened a live link: %s", lo.Raw)
+	}
+	liveTok, _ := url.Parse(lo.str("hls_url"))
+	if r := e.do("GET", camPath+"/index.m3u8?token="+url.QueryEscape(liveTok.Query().Get("token")), "", nil); r.Status != 401 {
+		t.Errorf("recordings with a live link's token: %d", r.Status)
+	}
+	if r := e.do("GET", f.pathOf(lo.str("hls_url")), "", nil); r.Status != 200 {
+		t.Errorf("a live link's LL-HLS: %d %.200s", r.Status, r.Raw)
+	}
+	e.must(e.do("DELETE", "/api/v1/shares/"+liveLink.str("id"), f.w.tok["viewer"], nil), 204)
+	testenv.Eventually(t, 2*time.Second, "the revoked live link refused", func() bool {
+		return e.do("GET", f.pathOf(lo.str("hls_url")), "", nil).Status == 410
+	})
+
 	// A view limit, and an expiry.
 	once := f.share("operator", 201, map[string]any{"max_views": 1})
 	e.must(f.open(tokenOf(t, once), ""), 200)
@@ -312,7 +330,7 @@ func TestShareLinks(t *testing.T) {
 			}
 		}
 	}
-	for a, n := range map[string]int{"share.create": 6, "share.open": 4, "share.play": 1, "share.download": 1, "share.revoke": 2, "share.password_failed": 1} {
+	for a, n := range map[string]int{"share.create": 6, "share.open": 5, "share.play": 1, "share.download": 1, "share.revoke": 3, "share.password_failed": 1} {
 		if seen[a] < n {
 			t.Errorf("audit has %d %s entries, want at least %d (all: %v)", seen[a], a, n, seen)
 		}

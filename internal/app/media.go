@@ -26,7 +26,8 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	locate := a.Zones.Locator(a.Cfg.ServerID, zone.HolderAlive)
 	a.Shares = shares.New(shares.Deps{Dir: a.Dir, Cameras: a.Cameras, Signer: signer, Audit: a.Audit, Locate: locate,
 		MaxRange: a.Cfg.MaxClip, Log: a.Log})
-	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate})
+	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate,
+		Shares: a.Shares})
 	a.closers = append(a.closers, lv.Close)
 	var out []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleCameraServer {

@@ -102,7 +102,7 @@ func (s *Service) Open(ctx context.Context, token, password, addr, base string) 
 	sh.Views++
 	out := Opened{Link: link(sh, cam, now)}
 	if sh.Live {
-		err = s.liveURLs(ctx, &out, sh, cam, now)
+		err = s.liveURLs(ctx, &out, sh, cam, now, base)
 	} else {
 		err = s.rangeURLs(&out, sh, now, base)
 	}
@@ -174,8 +174,9 @@ func (s *Service) rangeURLs(out *Opened, sh store.Share, now time.Time, base str
 	return nil
 }
 
-// liveURLs mints the live URLs on the camera server holding the camera.
-func (s *Service) liveURLs(ctx context.Context, out *Opened, sh store.Share, cam store.Camera, now time.Time) error {
+// liveURLs mints the live URLs on the camera server holding the camera
+// (base, this api node, when that is this very process).
+func (s *Service) liveURLs(ctx context.Context, out *Opened, sh store.Share, cam store.Camera, now time.Time, self string) error {
 	if s.d.Locate == nil {
 		return httpapi.Errorf(http.StatusConflict, "offline", "the camera is not streaming right now")
 	}
@@ -185,6 +186,9 @@ func (s *Service) liveURLs(ctx context.Context, out *Opened, sh store.Share, cam
 	}
 	if err != nil {
 		return err
+	}
+	if base == "" {
+		base = self
 	}
 	exp := mediaExpiry(sh, now, liveLife)
 	tok, err := s.sign(sh, authz.PermLive, exp)

@@ -12,6 +12,7 @@ import { h, clear, errorBox, fmtTime, fmtClock } from './dom.js';
 const main = document.getElementById('main');
 const token = decodeURIComponent(location.hash.replace(/^#/, ''));
 let hls = null;
+let given = ''; // the password that opened the link, to open it again for a new live URL
 
 /** refused shows why the link cannot be watched. */
 function refused(text) {
@@ -36,6 +37,7 @@ function describeRange(o) {
 async function open(password) {
   try {
     const o = await request('POST', '/api/v1/shares/open', { token, password: password || '' });
+    given = password || '';
     show(o);
   } catch (err) {
     if (err.code === 'password_required' || err.code === 'wrong_password') {
@@ -83,6 +85,13 @@ function play(video, url, live, status) {
   hls = new Hls({ enableWorker: false, lowLatencyMode: live });
   hls.on(Hls.Events.ERROR, (_e, data) => {
     const code = data.response && data.response.code;
+    if (live && code === 401) {
+      // A live URL lasts minutes: open the link again for a new one.
+      hls.destroy();
+      hls = null;
+      open(given);
+      return;
+    }
     if (code === 410 || code === 401 || code === 403) {
       refused(code === 410 ? 'This share link was revoked or has expired.' : 'This share link no longer gives access to the video.');
       return;
