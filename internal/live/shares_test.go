@@ -58,10 +58,7 @@ func TestShareLinkLive(t *testing.T) {
 
 	links.set("link1", false)
 	revoked := time.Now()
-	for {
-		if e.svc.sessionCount() == 0 {
-			break
-		}
+	for e.svc.sessionCount() != 0 {
 		if time.Since(revoked) > 2*time.Second+time.Second/2 {
 			t.Fatalf("the revoked link's WebRTC session still runs %s later", time.Since(revoked))
 		}
