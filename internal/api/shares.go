@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -166,6 +167,10 @@ func (s *server) openShare(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := s.Shares.Open(r.Context(), req.Token, req.Password, httpapi.ClientAddr(r), httpapi.RequestBase(r, s.PublicHost))
 	if err != nil {
+		var e *httpapi.Error
+		if errors.As(err, &e) && e.Status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "60")
+		}
 		httpapi.Fail(w, r, err)
 		return
 	}

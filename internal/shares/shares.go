@@ -96,7 +96,7 @@ func New(d Deps) *Service {
 		d.MaxRange = 2 * time.Hour
 	}
 	return &Service{d: d, log: d.Log.With("component", "shares"),
-		wrong: auth.NewLimiter(10, 5, 10000), opens: auth.NewLimiter(120, 60, 10000), audits: auth.NewLimiter(1, 3, 10000)}
+		wrong: auth.NewLimiter(10, 5, 10000), opens: auth.NewLimiter(600, 300, 10000), audits: auth.NewLimiter(1, 3, 10000)}
 }
 
 // Spec is a link as asked for: a range [From, To) or Live, and the rest.
