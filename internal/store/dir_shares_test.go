@@ -97,9 +97,19 @@ func TestSharesLimitAndPurge(t *testing.T) {
 	d, ctx := openDir(t, sqliteDSN(t)), ctxT(t)
 	must(t, d.CreateOrg(ctx, Org{ID: "o1", Name: "one", CreatedAt: t0}))
 	must(t, d.CreateCamera(ctx, Camera{ID: "c1", OrgID: "o1", Name: "gate", Zone: "z", SourceType: "push", RetentionDays: 1, Recording: "continuous", CreatedAt: t0}))
-	for i := range MaxSharesPerOrg {
-		must(t, d.CreateShare(ctx, newShare("o1", "c1", i)))
+	// The first links in one transaction (1000 of them one by one take a
+	// minute on a loaded machine), the last through CreateShare.
+	tx, err := d.(*directory).db.BeginTx(ctx, nil)
+	must(t, err)
+	for i := range MaxSharesPerOrg - 1 {
+		s := newShare("o1", "c1", i)
+		_, err := tx.ExecContext(ctx, "INSERT INTO shares ("+shareCols+") VALUES ("+placeholders(18)+")",
+			s.ID, s.OrgID, s.CameraID, false, toMicros(s.From), toMicros(s.To), s.TokenHash, "", false,
+			0, 0, "", s.CreatedBy, s.CreatedByEmail, toMicros(s.CreatedAt), toMicros(s.Expires), 0, "")
+		must(t, err)
 	}
+	must(t, tx.Commit())
+	must(t, d.CreateShare(ctx, newShare("o1", "c1", MaxSharesPerOrg-1)))
 	wantErr(t, d.CreateShare(ctx, newShare("o1", "c1", MaxSharesPerOrg)), ErrLimit)
 	// Once they have expired they no longer count; ShareKeep after, they go.
 	later := newShare("o1", "c1", MaxSharesPerOrg+1)
