@@ -40,7 +40,8 @@ type asset struct {
 	etag  string
 }
 
-// Handler serves the UI: index.html at / and the files under /assets/.
+// Handler serves the UI: index.html at /, the share viewer share.html at
+// /s/ and the files under /assets/.
 // Other paths answer 404; the API's own routes are more specific and win.
 func Handler() http.Handler {
 	files := map[string]asset{}
@@ -80,11 +81,15 @@ func Handler() http.Handler {
 		switch {
 		case r.URL.Path == "/" || r.URL.Path == "/index.html":
 			name = "index.html"
+		case r.URL.Path == "/s/":
+			// The share viewer: the link's token is in the fragment, so
+			// it never reaches the server's logs or a Referer.
+			name = "share.html"
 		case strings.HasPrefix(r.URL.Path, "/assets/"):
 			name = strings.TrimPrefix(r.URL.Path, "/assets/")
 		}
 		a, ok := files[name]
-		if !ok || name == "index.html" && r.URL.Path == "/assets/index.html" {
+		if !ok || strings.HasSuffix(name, ".html") && strings.HasPrefix(r.URL.Path, "/assets/") {
 			http.NotFound(w, r)
 			return
 		}

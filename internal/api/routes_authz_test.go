@@ -154,12 +154,19 @@ type authzFixture struct {
 	hookURL string    // a webhook receiver on 127.0.0.1
 	hookID  string    // a webhook of organisation A, made on first use
 	lastCam string    // the camera of the path being filled
+	// openToken is the token of a share link of camera A, made on first use.
+	openToken string
 }
 
 // freshHold places a hold on camera id (as admin) for a call that releases it.
 func (f *authzFixture) freshHold(id string) string {
 	return f.e.must(f.e.do("POST", "/api/v1/cameras/"+id+"/holds", f.w.admin,
 		map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": time.Now().UTC().Format(time.RFC3339), "reason": "to release"}), 201).str("id")
+}
+
+// shareLink makes a share link of camera A as its admin.
+func (f *authzFixture) shareLink() resp {
+	return f.e.must(f.e.do("POST", "/api/v1/cameras/"+f.w.camA+"/shares", f.w.admin, map[string]any{"live": true}), 201)
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
@@ -304,6 +311,7 @@ var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 var readOnlyPosts = map[string]bool{
 	"POST /api/v1/cameras/{id}/live":     true,
 	"POST /api/v1/cameras/{id}/playback": true,
+	"POST /api/v1/cameras/{id}/shares":   true,
 }
 
 // request builds the call of rt as who: method, path with every wildcard
@@ -324,6 +332,9 @@ func (f *authzFixture) request(rt httpapi.Route, who string) (method, path strin
 			}
 			if strings.Contains(rt.Path, "/webhooks/") {
 				return f.webhook(method == "DELETE")
+			}
+			if strings.HasPrefix(rt.Path, "/api/v1/shares/") {
+				return f.shareLink().str("id")
 			}
 			if changes {
 				f.lastCam = f.freshCamera(who)
@@ -408,12 +419,17 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]any{"permissions": []string{"live"}}
 	case "POST /api/v1/cameras/{id}/events":
 		return map[string]string{"type": "custom.test"}
-	case "POST /api/v1/cameras/{id}/playback":
+	case "POST /api/v1/cameras/{id}/playback", "POST /api/v1/cameras/{id}/shares":
 		return map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": now.Format(time.RFC3339)}
 	case "POST /api/v1/cameras/{id}/holds":
 		return map[string]string{"from": f.recFrom.Format(time.RFC3339), "to": now.Format(time.RFC3339), "reason": "authorisation test"}
 	case "PATCH /api/v1/orgs/{org}":
 		return map[string]int64{"storage_quota_bytes": 0}
+	case "POST /api/v1/shares/open":
+		if f.openToken == "" {
+			f.openToken = tokenOf(f.t, f.shareLink())
+		}
+		return map[string]string{"token": f.openToken}
 	}
 	return nil
 }

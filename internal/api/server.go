@@ -22,6 +22,7 @@ import (
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/quota"
+	"github.com/camcloud/camcloud/internal/shares"
 	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/webhooks"
 )
@@ -42,6 +43,8 @@ type Deps struct {
 	// Holds keeps legal holds; Quota reads and sets storage quotas.
 	Holds *holds.Service
 	Quota *quota.Service
+	// Shares makes, lists, revokes and opens share links.
+	Shares *shares.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).
@@ -114,6 +117,7 @@ func Register(rt *httpapi.Router, d Deps) {
 	s.registerBookmarks(rt)
 	s.registerHolds(rt)
 	s.registerStorage(rt)
+	s.registerShares(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,7 @@ import (
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/playback"
+	"github.com/camcloud/camcloud/internal/shares"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/webhooks"
@@ -66,6 +67,9 @@ type App struct {
 	// role; exports.go).
 	Exports   *exports.Service
 	Bookmarks *bookmarks.Service
+	// Shares makes, opens and admits share links (every role: camera
+	// servers ask it whether a live link still holds; media.go).
+	Shares *shares.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry

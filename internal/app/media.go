@@ -9,6 +9,7 @@ import (
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/live"
 	"github.com/camcloud/camcloud/internal/playback"
+	"github.com/camcloud/camcloud/internal/shares"
 	"github.com/camcloud/camcloud/internal/zone"
 	"github.com/camcloud/camcloud/web"
 )
@@ -23,12 +24,16 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	// One way to find a camera's holder, for live video and for playback
 	// of what its spool still holds.
 	locate := a.Zones.Locator(a.Cfg.ServerID, zone.HolderAlive)
-	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate, Meter: a.Usage, Zone: a.Cfg.Zone})
+	a.Shares = shares.New(shares.Deps{Dir: a.Dir, Cameras: a.Cameras, Signer: signer, Audit: a.Audit, Locate: locate,
+		MaxRange: a.Cfg.MaxClip, Log: a.Log})
+	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate, Meter: a.Usage, Zone: a.Cfg.Zone,
+		Shares: a.Shares})
 	a.closers = append(a.closers, lv.Close)
 	var out []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleCameraServer {
 		deps := playback.Deps{Meter: a.Usage, Cameras: a.Cameras, Zones: a.Zones, Signer: signer, Log: a.Log, MaxClip: a.Cfg.MaxClip, FFmpeg: ffmpeg,
-			PublicBase: func(r *http.Request) string { return httpapi.RequestBase(r, a.Cfg.PublicHost) }, Locate: locate}
+			PublicBase: func(r *http.Request) string { return httpapi.RequestBase(r, a.Cfg.PublicHost) }, Locate: locate,
+			Shares: a.Shares}
 		if a.CamServer != nil {
 			deps.Local = a.CamServer.Spool()
 		}

@@ -41,6 +41,10 @@ type MediaClaims struct {
 	Expires  time.Time // the token is refused at and after this instant
 	From, To time.Time // playback range; both zero when not a playback token
 	Subject  string    // user (or API key) id the token was issued to, for audit
+	// Share is the share link the token was minted for ("" for a user's
+	// token): media routes then also ask whether the link still holds,
+	// so that revoking it stops its holders at their next request.
+	Share string
 }
 
 // mediaPayload is the signed JSON form of MediaClaims. Times are Unix
@@ -53,6 +57,7 @@ type mediaPayload struct {
 	F int64  `json:"f,omitempty"`
 	T int64  `json:"t,omitempty"`
 	S string `json:"s,omitempty"`
+	H string `json:"h,omitempty"`
 }
 
 // Signer makes and checks media tokens with HMAC-SHA256. It signs with its
@@ -82,7 +87,7 @@ func (s *Signer) Sign(c MediaClaims) (string, error) {
 	if err := checkClaims(c); err != nil {
 		return "", err
 	}
-	p := mediaPayload{V: mediaTokenVer, C: c.CameraID, P: c.Perm, E: c.Expires.UnixNano(), S: c.Subject}
+	p := mediaPayload{V: mediaTokenVer, C: c.CameraID, P: c.Perm, E: c.Expires.UnixNano(), S: c.Subject, H: c.Share}
 	if !c.From.IsZero() {
 		p.F, p.T = c.From.UnixNano(), c.To.UnixNano()
 	}
@@ -134,7 +139,7 @@ func (s *Signer) Verify(token string, now time.Time) (MediaClaims, error) {
 	if err := dec.Decode(&p); err != nil || dec.More() || p.V != mediaTokenVer {
 		return MediaClaims{}, fmt.Errorf("%w: bad payload", ErrTokenInvalid)
 	}
-	c := MediaClaims{CameraID: p.C, Perm: p.P, Expires: time.Unix(0, p.E).UTC(), Subject: p.S}
+	c := MediaClaims{CameraID: p.C, Perm: p.P, Expires: time.Unix(0, p.E).UTC(), Subject: p.S, Share: p.H}
 	if p.F != 0 || p.T != 0 {
 		c.From, c.To = time.Unix(0, p.F).UTC(), time.Unix(0, p.T).UTC()
 	}
@@ -172,14 +177,14 @@ func mac(key []byte, body string) []byte {
 // checkClaims validates the fields of c on both Sign and Verify.
 func checkClaims(c MediaClaims) error {
 	switch {
-	case !utf8.ValidString(c.CameraID) || !utf8.ValidString(c.Perm) || !utf8.ValidString(c.Subject):
+	case !utf8.ValidString(c.CameraID) || !utf8.ValidString(c.Perm) || !utf8.ValidString(c.Subject) || !utf8.ValidString(c.Share):
 		return fmt.Errorf("auth: media token fields must be valid UTF-8")
 	case c.CameraID == "" || len(c.CameraID) > maxClaimField:
 		return fmt.Errorf("auth: media token camera id must have 1 to %d bytes", maxClaimField)
 	case c.Perm == "" || len(c.Perm) > maxClaimField:
 		return fmt.Errorf("auth: media token permission must have 1 to %d bytes", maxClaimField)
-	case len(c.Subject) > maxClaimField:
-		return fmt.Errorf("auth: media token subject longer than %d bytes", maxClaimField)
+	case len(c.Subject) > maxClaimField || len(c.Share) > maxClaimField:
+		return fmt.Errorf("auth: media token subject or share longer than %d bytes", maxClaimField)
 	case !inNanoRange(c.Expires):
 		return fmt.Errorf("auth: media token expiry missing or out of range")
 	case c.From.IsZero() != c.To.IsZero():

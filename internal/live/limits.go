@@ -31,15 +31,16 @@ const (
 )
 
 // principal is who a live request is counted against: its token (by
-// hash) and the user the token was issued to ("" for none).
+// hash) and the user the token was issued to ("" for none); share is the
+// share link the token was minted for ("" for a user's token).
 type principal struct {
-	token, user string
+	token, user, share string
 }
 
 // principalOf names the principal of a verified media token.
 func principalOf(token string, c auth.MediaClaims) principal {
 	h := sha256.Sum256([]byte(token))
-	return principal{token: hex.EncodeToString(h[:16]), user: c.Subject}
+	return principal{token: hex.EncodeToString(h[:16]), user: c.Subject, share: c.Share}
 }
 
 // limitErr is a refusal by a bound, answered as it says.

@@ -82,6 +82,9 @@ type Deps struct {
 	MaxHLSPerToken int
 	// Now is the clock (tests); nil: time.Now.
 	Now func() time.Time
+	// Shares tells whether the share link a media token was minted for
+	// still holds (auth.MediaClaims.Share); nil: such tokens are refused.
+	Shares ShareCheck
 }
 
 // Service is the live-view service of one process.
@@ -93,6 +96,9 @@ type Service struct {
 
 	rtcSlots rtcSlots
 	hlsSlots hlsSlots
+
+	shares    *shareGate
+	stopShare chan struct{}
 
 	mu       sync.Mutex
 	closed   bool
@@ -129,6 +135,11 @@ func New(d Deps) *Service {
 	s := &Service{d: d, log: d.Log.With("component", "live"),
 		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{},
 		rtcSlots: rtcSlots{byToken: counts{}, byUser: counts{}}, hlsSlots: hlsSlots{byToken: counts{}}}
+	s.shares = &shareGate{check: d.Shares, now: d.Now, seen: map[string]shareSeen{}}
+	s.stopShare = make(chan struct{})
+	if d.Shares != nil {
+		go s.sweepShares(s.stopShare)
+	}
 	s.rtc = newRTCAPI(d, s.log)
 	s.m = newMetrics(s)
 	if d.Registerer != nil {
@@ -150,6 +161,9 @@ func orDefault[T int | time.Duration](v, def T) T {
 // Close ends every muxer and WebRTC session; requests after it fail.
 func (s *Service) Close() {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.stopShare)
+	}
 	s.closed = true
 	ms := make([]*hlsMuxer, 0, len(s.muxers))
 	for _, m := range s.muxers {

@@ -53,7 +53,8 @@ func requestToken(r *http.Request) string {
 // authorize checks the camera path value and the media token of r, and
 // answers the error itself when they do not pass: 400 for a malformed camera
 // id, 401 for a missing, forged or expired token, 403 for a token of another
-// camera or permission. p is who the request counts against.
+// camera or permission, 410 for a token of a share link that no longer
+// holds. p is who the request counts against.
 func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera string, p principal, ok bool) {
 	cors(w)
 	camera = r.PathValue("camera")
@@ -76,6 +77,9 @@ func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera stri
 		return "", principal{}, false
 	case c.CameraID != camera || c.Perm != "live":
 		fail(w, http.StatusForbidden, "forbidden", "the media token was issued for another camera or permission")
+		return "", principal{}, false
+	case c.Share != "" && !s.shares.alive(r.Context(), c.Share):
+		fail(w, http.StatusGone, "share_ended", "this share link was revoked or has expired")
 		return "", principal{}, false
 	}
 	return camera, principalOf(tok, c), true

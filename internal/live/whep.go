@@ -166,7 +166,7 @@ func (s *Service) serveWHEP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, "internal", "internal error")
 		return
 	}
-	sess, answer, status, err := s.newSession(r.Context(), camera, stream, string(body), plans, release)
+	sess, answer, status, err := s.newSession(r.Context(), camera, p.share, stream, string(body), plans, release)
 	if err != nil {
 		code := "bad_sdp"
 		switch status {
@@ -195,15 +195,17 @@ func (s *Service) serveWHEP(w http.ResponseWriter, r *http.Request) {
 
 // newSession negotiates a PeerConnection for offer and starts feeding it.
 // On failure it returns the HTTP status to answer with.
-// release is the session's admission, given back when it ends.
-func (s *Service) newSession(ctx context.Context, camera string, stream *hub.Stream, offer string, plans []rtcPlan, release func()) (*whepSession, string, int, error) {
+// release is the session's admission, given back when it ends; share is
+// the share link its token was minted for ("" for none), whose revocation
+// ends it (sweepShares).
+func (s *Service) newSession(ctx context.Context, camera, share string, stream *hub.Stream, offer string, plans []rtcPlan, release func()) (*whepSession, string, int, error) {
 	pc, err := s.rtc.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, "", http.StatusInternalServerError, err
 	}
 	var idb [16]byte
 	_, _ = rand.Read(idb[:])
-	sess := &whepSession{s: s, id: hex.EncodeToString(idb[:]), camera: camera, pc: pc, stream: stream,
+	sess := &whepSession{s: s, id: hex.EncodeToString(idb[:]), camera: camera, share: share, pc: pc, stream: stream,
 		usage:  s.d.Meter.Camera(s.d.Zone, "", camera),
 		tracks: map[int]*rtpTrack{}, connected: make(chan struct{}), done: make(chan struct{}), release: release}
 	sess.log = s.log.With("camera", camera, "proto", "webrtc", "session", sess.id[:8])

@@ -31,6 +31,7 @@ type whepSession struct {
 	s      *Service
 	id     string
 	camera string
+	share  string // the share link of its token, "" for none
 	pc     *webrtc.PeerConnection
 	stream *hub.Stream
 	tracks map[int]*rtpTrack

@@ -17,6 +17,7 @@ import (
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/usage"
+	"github.com/camcloud/camcloud/internal/zone"
 )
 
 // maxInit bounds an init segment read into memory.
@@ -44,12 +45,33 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Reque
 		s.fail(w, r, err)
 		return
 	}
+	s.serveClip(w, r, cam, z, from, to, rq.User.ID, func(p *clipPlan) {
+		s.record(r, rq, "media.export", "camera:"+cam.ID, cam.OrgID, cam.ID,
+			fmt.Sprintf("%s..%s", p.start.Format(time.RFC3339), p.end.Format(time.RFC3339)))
+	})
+}
+
+// tokenClip answers GET /media/v1/playback/{camera}/clip.mp4?token=: the
+// clip of an export token's range (minted for share links that allow
+// downloads), as clip does; the link audits it.
+func (s *Service) tokenClip(w http.ResponseWriter, r *http.Request) {
+	c, cam, z, err := s.tokenCamera(r, authz.PermExport, "share.download", nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.serveClip(w, r, cam, z, c.From, c.To, c.Subject, func(*clipPlan) {})
+}
+
+// serveClip streams the clip of cam's [from, to) for subject (whose right
+// was decided); audit is called once the clip is planned.
+func (s *Service) serveClip(w http.ResponseWriter, r *http.Request, cam store.Camera, z *zone.Zone, from, to time.Time, subject string, audit func(*clipPlan)) {
 	if err := checkRange(from, to, s.d.MaxClip, "a clip"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	// With wait: a clip of the last seconds gets them once committed.
-	segs, objs, _, err := s.segmentsOf(r.Context(), z, cam, from, to, rq.User.ID, true)
+	segs, objs, _, err := s.segmentsOf(r.Context(), z, cam, from, to, subject, true)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -64,8 +86,7 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Reque
 			from.Format(time.RFC3339), to.Format(time.RFC3339)))
 		return
 	}
-	s.record(r, rq, "media.export", "camera:"+cam.ID, cam.OrgID, cam.ID,
-		fmt.Sprintf("%s..%s", plan.start.Format(time.RFC3339), plan.end.Format(time.RFC3339)))
+	audit(plan)
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
 	h.Set("Content-Length", strconv.FormatInt(plan.size, 10))

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/spool"
 	"github.com/camcloud/camcloud/internal/store"
@@ -161,7 +162,7 @@ func (h *Holder) Register(rt *httpapi.Router) {
 // segments answers GET /media/v1/spool/{camera}/segments?token=[&wait=1]:
 // the camera's spooled segments overlapping the token's range.
 func (h *Holder) segments(w http.ResponseWriter, r *http.Request) {
-	c, err := verifyToken(r, h.d.Signer, h.d.Now())
+	c, err := h.verify(r)
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
@@ -176,7 +177,7 @@ func (h *Holder) segments(w http.ResponseWriter, r *http.Request) {
 // committed bytes of a spooled segment overlapping the token's range (with
 // Range support), or the init segment such a segment uses.
 func (h *Holder) object(w http.ResponseWriter, r *http.Request) {
-	c, err := verifyToken(r, h.d.Signer, h.d.Now())
+	c, err := h.verify(r)
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
@@ -234,4 +235,15 @@ func spoolErr(err error) error {
 		return errNotSpooledHTTP
 	}
 	return err
+}
+
+// verify checks a holder request's token: a playback token an api node
+// signed for itself, never one minted for a share link (those are for
+// the api node's media routes, which ask whether the link holds).
+func (h *Holder) verify(r *http.Request) (auth.MediaClaims, error) {
+	c, err := verifyToken(r, h.d.Signer, authz.PermPlayback, h.d.Now())
+	if err == nil && c.Share != "" {
+		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: a share link's token is not served by camera servers")
+	}
+	return c, err
 }

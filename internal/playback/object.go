@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
@@ -23,17 +24,8 @@ import (
 // support. Only keys under cam/<camera>/ are served, and of those only the
 // objects the token's range needs (allowedObject).
 func (s *Service) object(w http.ResponseWriter, r *http.Request) {
-	c, err := s.verifyToken(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	key := r.PathValue("key")
-	if err := allowedKey(c, key); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	cam, z, err := s.mediaZone(r, c.CameraID)
+	c, cam, z, err := s.tokenCamera(r, authz.PermPlayback, "", func(c auth.MediaClaims) error { return allowedKey(c, key) })
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/camcloud/camcloud/internal/auth"
+	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/usage"
@@ -84,15 +86,16 @@ func escapeKey(key string) string {
 // directly, byte ranges included), else paths relative to the playlist that
 // this node proxies, carrying the token. Objects still spooled (in rs) are
 // always proxied: this node reads them from the holder, or from the store
-// once they are uploaded.
-func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, rs recentSet, token string, expires time.Time) (func(string) string, error) {
+// once they are uploaded. So are the objects of a share link's token
+// (c.Share): a presigned URL could not be revoked.
+func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, rs recentSet, token string, c auth.MediaClaims) (func(string) string, error) {
 	q := "?token=" + url.QueryEscape(token)
 	proxied := func(key string) string { return "obj/" + escapeKey(key) + q }
 	s3, ok := z.Blobs.(*blob.S3)
-	if !ok {
+	if !ok || c.Share != "" {
 		return proxied, nil
 	}
-	life := expires.Sub(s.d.Now()).Truncate(time.Second)
+	life := c.Expires.Sub(s.d.Now()).Truncate(time.Second)
 	life = min(max(life, time.Second), 7*24*time.Hour)
 	urls := map[string]string{}
 	for _, rn := range runs {
@@ -117,12 +120,7 @@ func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, rs recen
 // playlist answers GET /media/v1/playback/{camera}/index.m3u8?token=: the
 // VOD playlist of the token's range.
 func (s *Service) playlist(w http.ResponseWriter, r *http.Request) {
-	c, err := s.verifyToken(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	cam, z, err := s.mediaZone(r, c.CameraID)
+	c, cam, z, err := s.tokenCamera(r, authz.PermPlayback, "share.play", nil)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -142,7 +140,7 @@ func (s *Service) playlist(w http.ResponseWriter, r *http.Request) {
 		s.log.Warn("playlist truncated", "camera", c.CameraID, "segments", len(runs))
 		runs = runs[:maxHLSSegments]
 	}
-	uri, err := s.objectURIs(r, z, runs, rs, r.URL.Query().Get("token"), c.Expires)
+	uri, err := s.objectURIs(r, z, runs, rs, r.URL.Query().Get("token"), c)
 	if err != nil {
 		s.fail(w, r, err)
 		return

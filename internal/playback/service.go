@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/auth"
-	"github.com/camcloud/camcloud/internal/authz"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/store"
@@ -80,6 +79,18 @@ type Deps struct {
 	// HolderClient sends the requests to holders (a client with bounded
 	// dials and waits when nil).
 	HolderClient *http.Client
+	// Shares admits media tokens minted for share links (package
+	// shares); nil: such tokens are refused.
+	Shares ShareGate
+}
+
+// ShareGate decides, on every media request whose token was minted for a
+// share link (auth.MediaClaims.Share), whether the link still holds, so
+// that a revoked link stops its holders at their next request.
+type ShareGate interface {
+	// Admit answers nil while link id holds, else the error to answer;
+	// action, when not "", is audited with the request's source address.
+	Admit(r *http.Request, id, action string) error
 }
 
 // Service serves the playback routes. It keeps no state between requests
@@ -118,6 +129,7 @@ func (s *Service) Register(rt *httpapi.Router) {
 	rt.Handle("GET /api/v1/cameras/{id}/image", s.image)
 	rt.HandleFunc("GET /media/v1/playback/{camera}/index.m3u8", s.playlist)
 	rt.HandleFunc("GET /media/v1/playback/{camera}/obj/{key...}", s.object)
+	rt.HandleFunc("GET /media/v1/playback/{camera}/clip.mp4", s.tokenClip)
 }
 
 // egress wraps w so that its body bytes count as cam's egress of kind.
@@ -189,20 +201,33 @@ func listSegments(ctx context.Context, z *zone.Zone, cam string, from, to time.T
 	return z.DB.ListSegments(ctx, cam, from, to, maxRows)
 }
 
-// verifyToken checks the request's media token for the {camera} path value.
-func (s *Service) verifyToken(r *http.Request) (auth.MediaClaims, error) {
-	return verifyToken(r, s.d.Signer, s.d.Now())
+// verifyToken checks the request's media token for the {camera} path
+// value and perm; a token minted for a share link is admitted by the link
+// (Deps.Shares), which audits action.
+func (s *Service) verifyToken(r *http.Request, perm, action string) (auth.MediaClaims, error) {
+	c, err := verifyToken(r, s.d.Signer, perm, s.d.Now())
+	if err != nil || c.Share == "" {
+		return c, err
+	}
+	if s.d.Shares == nil {
+		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: share links are not served here")
+	}
+	if err := s.d.Shares.Admit(r, c.Share, action); err != nil {
+		return auth.MediaClaims{}, err
+	}
+	return c, nil
 }
 
 // verifyToken checks the request's media token (?token=) with signer: a
-// playback token with a range, for the {camera} path value, not expired at now.
-func verifyToken(r *http.Request, signer *auth.Signer, now time.Time) (auth.MediaClaims, error) {
+// token of perm with a range, for the {camera} path value, not expired at
+// now.
+func verifyToken(r *http.Request, signer *auth.Signer, perm string, now time.Time) (auth.MediaClaims, error) {
 	cam := r.PathValue("camera")
 	tok := r.URL.Query().Get("token")
 	if tok == "" {
 		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "a media token is required")
 	}
-	c, err := signer.VerifyFor(tok, cam, authz.PermPlayback, now)
+	c, err := signer.VerifyFor(tok, cam, perm, now)
 	if err != nil {
 		return auth.MediaClaims{}, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "media token refused: %s", tokenReason(err))
 	}
@@ -218,6 +243,22 @@ func tokenReason(err error) string {
 		return "expired"
 	}
 	return "invalid or issued for another camera"
+}
+
+// tokenCamera authorises a media route by its token (verifyToken, for
+// perm; action is audited for a share link's token), runs check on its
+// claims when set (cheap refusals before the camera is read), and loads
+// the token's camera and zone.
+func (s *Service) tokenCamera(r *http.Request, perm, action string, check func(auth.MediaClaims) error) (auth.MediaClaims, store.Camera, *zone.Zone, error) {
+	c, err := s.verifyToken(r, perm, action)
+	if err == nil && check != nil {
+		err = check(c)
+	}
+	if err != nil {
+		return c, store.Camera{}, nil, err
+	}
+	cam, z, err := s.mediaZone(r, c.CameraID)
+	return c, cam, z, err
 }
 
 // mediaZone loads the token's camera and opens its zone; a deleted camera

@@ -149,6 +149,7 @@ var directoryMigrations = []migration{
 	dirMigrationSecAuth,
 	dirMigrationMotion,
 	dirMigrationWebhooks,
+	dirMigrationShares,
 	dirMigrationEvidence,
 	dirMigrationHolds,
 	dirMigrationLabels,

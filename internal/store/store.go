@@ -136,6 +136,8 @@ type Directory interface {
 	// HoldStore is the legal holds on cameras' recordings, the
 	// organisations' storage quotas and their use per zone (dir_holds.go).
 	HoldStore
+	// ShareStore is the share links (dir_shares.go).
+	ShareStore
 
 	Ping(ctx context.Context) error
 	Close() error

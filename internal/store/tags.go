@@ -159,6 +159,14 @@ var directoryPolicy = Policy{
 		"event_type": tags(ops), "zone": tags(ops), "seq": tags(ops), "attempt": tags(usage),
 		"status": tags(ops), "duration_us": tags(ops), "lag_us": tags(ops), "error": tags(ops), "node": tags(ops),
 	}},
+	// Share links: the token and password hashes never leave.
+	"shares": {Tags: tags(coltags.Camera, security), Columns: map[string][]string{
+		"id": tags(id), "org_id": tags(id), "camera_id": tags(id), "live": tags(usage),
+		"from_us": tags(usage), "to_us": tags(usage), "token_hash": tags(secret), "password_hash": tags(secret),
+		"allow_download": tags(usage), "max_views": tags(usage), "views": tags(usage), "note": tags(content),
+		"created_by": tags(id), "created_by_email": tags(pii), "created_us": tags(ops),
+		"expires_us": tags(ops), "revoked_us": tags(ops), "revoked_by": tags(pii),
+	}},
 	// Legal holds: who held which range, and why (the reason is the
 	// organisation's own words).
 	"holds": {Tags: tags(coltags.Recording, security), Columns: map[string][]string{

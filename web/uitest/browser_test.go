@@ -56,10 +56,30 @@ func newBrowser(t *testing.T, base string) *tab {
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelA() })
 	b := &tab{t: t, ctx: ctx, base: base, shots: shots}
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+	b.start()
+	return b
+}
+
+// incognito opens a tab in a new browser context of b's Chromium, with
+// none of b's cookies, storage or cache: a person without an account.
+// Its screenshots are numbered from 50.
+func (b *tab) incognito() *tab {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	nb := &tab{t: b.t, ctx: ctx, base: b.base, shots: b.shots, n: 50}
+	nb.start()
+	return nb
+}
+
+// start opens the tab and collects its console; on failure the test logs
+// the console and a screenshot.
+func (b *tab) start() {
+	t := b.t
+	if err := chromedp.Do(b.ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	if err := chromedp.Listen(ctx, b.onEvent); err != nil {
+	if err := chromedp.Listen(b.ctx, b.onEvent); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -71,7 +91,6 @@ func newBrowser(t *testing.T, base string) *tab {
 			b.mu.Unlock()
 		}
 	})
-	return b
 }
 
 func (b *tab) onEvent(ev any) {

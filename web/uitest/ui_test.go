@@ -69,8 +69,8 @@ func viewerSteps(t *testing.T, b *tab, f fixture) {
 	b.login(viewer, userPW, nil)
 	b.waitJS(15*time.Second, "the first page of tiles", fmt.Sprintf(`document.querySelector('#grid-count').dataset.shown === '%d' && document.querySelectorAll('#grid .tile').length === 16`, nCameras))
 	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].map((a) => a.firstChild.textContent)`)
-	if !slices.Equal(nav, []string{"Cameras", "Events", "Account"}) {
-		t.Errorf("viewer's navigation = %q, want only Cameras, Events and Account", nav)
+	if !slices.Equal(nav, []string{"Cameras", "Events", "Shared links", "Account"}) {
+		t.Errorf("viewer's navigation = %q, want only Cameras, Events, Shared links and Account", nav)
 	}
 	b.do("open a camera", chromedp.Navigate(b.base+"/#/camera/"+f.cameras[0].ID))
 	b.waitJS(10*time.Second, "the camera page", `document.querySelector('#timeline')`)

@@ -11,6 +11,7 @@ import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
 import { showWebhooks } from './webhooks.js';
 import { showUsage } from './usage.js';
+import { showShares } from './shares.js';
 import { showEvents, Notifier } from './events.js';
 import { showAccount } from './account.js';
 import { showSync } from './sync.js';
@@ -38,6 +39,7 @@ const routes = [
   { re: /^#\/manage\/audit$/, view: showAudit, cap: 'audit' },
   { re: /^#\/manage\/webhooks$/, view: showWebhooks, cap: 'members' },
   { re: /^#\/manage\/usage$/, view: showUsage, cap: 'members' },
+  { re: /^#\/shares$/, view: showShares },
   { re: /^#\/account$/, view: showAccount },
 ];
 
@@ -85,6 +87,7 @@ function nav() {
     ['#/manage/audit', 'Audit log', c.audit],
     ['#/manage/webhooks', 'Webhooks', c.members],
     ['#/manage/usage', 'Usage', c.members],
+    ['#/shares', 'Shared links', true],
     ['#/account', 'Account', true],
   ];
   clear(document.getElementById('nav'), links.filter((l) => l[2]).map(([href, label]) => h('a', { href, 'data-nav': href }, label,

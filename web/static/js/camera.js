@@ -15,6 +15,7 @@ import { statusBadge, statusText } from './status.js';
 import { transport } from './controls.js';
 import { exportCard, bookmarksCard } from './evidence.js';
 import { holdsCard } from './holds.js';
+import { shareDialog } from './shares.js';
 
 const hour = 3600000;
 const day = 24 * hour;
@@ -201,6 +202,7 @@ function render(main, cam, err, startAt) {
       h('div', { class: 'row wrap' }, h('a', { href: '#/', class: 'back' }, '← Cameras'), h('h2', { id: 'camera-name' }, cam.name), badge),
       h('div', { class: 'row wrap' },
         perms.includes('playback') ? syncLink : null,
+        perms.includes('live') ? h('button', { type: 'button', id: 'share-live', onclick: () => shareDialog(cam, null) }, 'Share live view') : null,
         perms.includes('manage') ? h('a', { href: '#/manage/cameras', id: 'camera-settings' }, 'Settings') : null)),
     camStatus, err, stage, h('div', { class: 'row wrap' }, backLive, status),
   ];
@@ -273,7 +275,14 @@ function render(main, cam, err, startAt) {
         h('label', {}, 'To', toIn),
         h('button', { type: 'button', onclick: () => setRange(playheadOrNow(), toIn.value ? new Date(toIn.value) : new Date()) }, 'Start at playhead'),
         h('button', { type: 'button', onclick: () => setRange(fromIn.value ? new Date(fromIn.value) : new Date(Date.now() - 60000), playheadOrNow()) }, 'End at playhead'),
-        dl),
+        dl,
+        h('button', { type: 'button', id: 'share-range', onclick: () => {
+          const from = new Date(fromIn.value);
+          const to = new Date(toIn.value);
+          if (!fromIn.value || !toIn.value || !(to > from)) return exportErr.set('Choose when the shared range starts and ends.');
+          exportErr.set(null);
+          shareDialog(cam, { from, to });
+        } }, 'Share link…')),
       exportErr));
     const chosen = () => {
       const a = new Date(fromIn.value);
