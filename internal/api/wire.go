@@ -107,6 +107,11 @@ type statusWire struct {
 	// UnrecordedTracks (addition) names, while online, the offered tracks
 	// that are not recorded.
 	UnrecordedTracks string `json:"unrecorded_tracks,omitempty"`
+	// OfflineReason and OfflineSince (additions) say, while offline, why
+	// (how the last connection ended, why the last pull failed) and since
+	// when.
+	OfflineReason string     `json:"offline_reason,omitempty"`
+	OfflineSince  *time.Time `json:"offline_since,omitempty"`
 }
 
 func statusJSON(st store.CameraStatus) statusWire {
@@ -118,6 +123,13 @@ func statusJSON(st store.CameraStatus) statusWire {
 	if !st.LastSeen.IsZero() {
 		seen := st.LastSeen
 		w.LastSeen = &seen
+	}
+	if !st.Online {
+		w.OfflineReason = st.OfflineReason
+		if !st.OfflineSince.IsZero() {
+			since := st.OfflineSince
+			w.OfflineSince = &since
+		}
 	}
 	return w
 }

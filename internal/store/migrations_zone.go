@@ -126,4 +126,5 @@ var zoneMigrations = []migration{
 		"sqlite": {"INSERT OR IGNORE INTO event_seq (name, n) VALUES ('events', 0)"},
 		"mysql":  {"INSERT IGNORE INTO event_seq (name, n) VALUES ('events', 0)"},
 	}},
+	zoneMigrationOffline,
 }

@@ -31,13 +31,15 @@ export function when(t) {
  * statusText is why a camera is not live and recorded, in a short line for
  * its tile and a longer one for its page; both empty for a camera that is
  * online and recorded. status.offline_reason is shown when the API gives
- * it (why the last connection ended or a pull failed).
+ * it (why the last connection ended or a pull failed), and
+ * status.offline_since (else last_seen) as the time it went offline.
  */
 export function statusText(cam) {
   const st = cam.status || {};
   const state = cameraState(cam);
   if (state === 'offline') {
-    const seen = st.last_seen ? new Date(st.last_seen).getTime() : 0;
+    const at = st.offline_since || st.last_seen;
+    const seen = at ? new Date(at).getTime() : 0;
     const since = seen ? `offline since ${when(seen)} (${ago(seen)})` : 'offline: never connected';
     const why = st.offline_reason ? `: ${st.offline_reason}` : '';
     const pull = cam.source && cam.source.type === 'pull' ? ' camcloud keeps trying to pull its stream.' : '';
