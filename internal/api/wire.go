@@ -84,11 +84,23 @@ type auditWire struct {
 	Detail   string    `json:"detail,omitempty"`
 	PrevHash string    `json:"prev_hash"`
 	Hash     string    `json:"hash"`
+	// TargetName and CameraName (additions) are the names the reader
+	// knows the target and the camera by (a camera's or organisation's
+	// name, a user's email), looked up when listed; absent when gone. They
+	// are not part of the hashed entry.
+	TargetName string `json:"target_name,omitempty"`
+	CameraName string `json:"camera_name,omitempty"`
 }
 
-func auditJSON(e store.AuditEntry) auditWire {
-	return auditWire{Seq: e.Seq, Time: e.Time, Actor: e.Actor, ActorAs: e.ActorAs, Address: e.Address, Action: e.Action,
-		Target: e.Target, OrgID: e.OrgID, CameraID: e.CameraID, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash}
+// auditJSON converts an entry, with names from names (audit.Log.Names).
+func auditJSON(e store.AuditEntry, names map[string]string) auditWire {
+	w := auditWire{Seq: e.Seq, Time: e.Time, Actor: e.Actor, ActorAs: e.ActorAs, Address: e.Address, Action: e.Action,
+		Target: e.Target, OrgID: e.OrgID, CameraID: e.CameraID, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash,
+		TargetName: names[e.Target]}
+	if e.CameraID != "" {
+		w.CameraName = names["camera:"+e.CameraID]
+	}
+	return w
 }
 
 // statusWire is a camera's status. last_seen is left out until the camera
