@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 
+	camcloud "github.com/camcloud/camcloud"
 	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/httpapi"
 )
@@ -20,6 +21,7 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 	api.Register(rt, api.Deps{
 		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks,
 		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
+		OpenAPI: camcloud.OpenAPI,
 	})
 }
 

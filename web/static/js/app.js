@@ -9,6 +9,7 @@ import { showCamera } from './camera.js';
 import { showManageCameras } from './manage_cameras.js';
 import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
+import { showAPIReference } from './apiref.js';
 import { showWebhooks } from './webhooks.js';
 import { showEvents, Notifier } from './events.js';
 import { showAccount } from './account.js';
@@ -37,6 +38,7 @@ const routes = [
   { re: /^#\/manage\/audit$/, view: showAudit, cap: 'audit' },
   { re: /^#\/manage\/webhooks$/, view: showWebhooks, cap: 'members' },
   { re: /^#\/account$/, view: showAccount },
+  { re: /^#\/api$/, view: showAPIReference },
 ];
 
 /** capabilities derives what management pages to offer from /me. */

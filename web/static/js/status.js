@@ -43,7 +43,10 @@ export function statusText(cam) {
     const since = seen ? `offline since ${when(seen)} (${ago(seen)})` : 'offline: never connected';
     const why = st.offline_reason ? `: ${st.offline_reason}` : '';
     const pull = cam.source && cam.source.type === 'pull' ? ' camcloud keeps trying to pull its stream.' : '';
-    return { short: since + why, long: `${since[0].toUpperCase()}${since.slice(1)}${why}.${pull}` };
+    // a tile has room for the gist: the reason up to its first colon
+    const gist = st.offline_reason ? `: ${st.offline_reason.split(/: |\. /)[0]}` : '';
+    const short = seen && gist ? `offline since ${when(seen)}${gist}` : since + gist;
+    return { short, long: `${since[0].toUpperCase()}${since.slice(1)}${why}${/[.!]$/.test(why) ? '' : '.'}${pull}` };
   }
   const tracks = st.unrecorded_tracks ? ` Not recorded: ${st.unrecorded_tracks}.` : '';
   if (state === 'norec') {
