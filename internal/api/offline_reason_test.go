@@ -2,11 +2,13 @@ package api_test
 
 import (
 	"bufio"
+	"context"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/camcloud/camcloud/internal/sim"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
 
@@ -99,4 +101,46 @@ func rtsp401(t *testing.T) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// TestOfflineReasonOfPush: a push camera that stops publishing is offline
+// because its stream ended, since about when it stopped; once it publishes
+// again the reason and the time are gone.
+func TestOfflineReasonOfPush(t *testing.T) {
+	smp := testenv.Sample(t, "sample-h264.ts")
+	e := start(t)
+	w := e.world()
+	tok := w.tok["admin"]
+	status := func() map[string]any {
+		st, _ := e.must(e.do("GET", "/api/v1/cameras/"+w.camA, tok, nil), 200).Body["status"].(map[string]any)
+		return st
+	}
+	publish := func() context.CancelFunc {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = sim.PublishOnce(ctx, w.secretURL, smp, nil) }()
+		return func() { cancel(); <-done }
+	}
+	stop := publish()
+	testenv.Eventually(t, 30*time.Second, "the camera online", func() bool { return status()["online"] == true })
+	if st := status(); st["offline_reason"] != nil || st["offline_since"] != nil {
+		t.Fatalf("an online camera has an offline reason: %v", st)
+	}
+	stop()
+	stopped := time.Now()
+	var st map[string]any
+	testenv.Eventually(t, 30*time.Second, "the camera offline", func() bool { st = status(); return st["online"] == false })
+	if r, _ := st["offline_reason"].(string); !strings.HasPrefix(r, "the stream ended") {
+		t.Fatalf("offline reason of a camera that stopped pushing: %v", st)
+	}
+	since, err := time.Parse(time.RFC3339Nano, st["offline_since"].(string))
+	if err != nil || since.Before(stopped.Add(-time.Minute)) || since.After(time.Now()) {
+		t.Fatalf("offline_since %v (%v), stopped at %s", st["offline_since"], err, stopped)
+	}
+	stop = publish()
+	defer stop()
+	testenv.Eventually(t, 30*time.Second, "the camera online again", func() bool { st = status(); return st["online"] == true })
+	if st["offline_reason"] != nil || st["offline_since"] != nil {
+		t.Fatalf("back online, the status still says why it was offline: %v", st)
+	}
 }
