@@ -61,5 +61,7 @@ func (s *server) listAudit(w http.ResponseWriter, r *http.Request, rq *httpapi.R
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"entries": httpapi.NonNil(listJSON(es, auditJSON))})
+	names := s.Audit.Names(r.Context(), es)
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"entries": httpapi.NonNil(listJSON(es,
+		func(e store.AuditEntry) auditWire { return auditJSON(e, names) }))})
 }

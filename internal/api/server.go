@@ -60,6 +60,9 @@ type Deps struct {
 	// SecureCookies marks cookies Secure always; they are also Secure when
 	// the router says the request came over HTTPS (httpapi.Secure).
 	SecureCookies bool
+	// OpenAPI is the YAML OpenAPI document served as JSON at GET
+	// /api/v1/openapi.json (camcloud.OpenAPI).
+	OpenAPI []byte
 }
 
 // server is the handlers with their dependencies.
@@ -120,6 +123,7 @@ func Register(rt *httpapi.Router, d Deps) {
 	s.registerShares(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
+	s.registerOpenAPI(rt)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "no route %s %s", r.Method, r.URL.Path))
 	}))

@@ -87,11 +87,23 @@ type auditWire struct {
 	Detail   string    `json:"detail,omitempty"`
 	PrevHash string    `json:"prev_hash"`
 	Hash     string    `json:"hash"`
+	// TargetName and CameraName (additions) are the names the reader
+	// knows the target and the camera by (a camera's or organisation's
+	// name, a user's email), looked up when listed; absent when gone. They
+	// are not part of the hashed entry.
+	TargetName string `json:"target_name,omitempty"`
+	CameraName string `json:"camera_name,omitempty"`
 }
 
-func auditJSON(e store.AuditEntry) auditWire {
-	return auditWire{Seq: e.Seq, Time: e.Time, Actor: e.Actor, ActorAs: e.ActorAs, Address: e.Address, Action: e.Action,
-		Target: e.Target, OrgID: e.OrgID, CameraID: e.CameraID, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash}
+// auditJSON converts an entry, with names from names (audit.Log.Names).
+func auditJSON(e store.AuditEntry, names map[string]string) auditWire {
+	w := auditWire{Seq: e.Seq, Time: e.Time, Actor: e.Actor, ActorAs: e.ActorAs, Address: e.Address, Action: e.Action,
+		Target: e.Target, OrgID: e.OrgID, CameraID: e.CameraID, Detail: e.Detail, PrevHash: e.PrevHash, Hash: e.Hash,
+		TargetName: names[e.Target]}
+	if e.CameraID != "" {
+		w.CameraName = names["camera:"+e.CameraID]
+	}
+	return w
 }
 
 // statusWire is a camera's status. last_seen is left out until the camera
@@ -110,6 +122,11 @@ type statusWire struct {
 	// UnrecordedTracks (addition) names, while online, the offered tracks
 	// that are not recorded.
 	UnrecordedTracks string `json:"unrecorded_tracks,omitempty"`
+	// OfflineReason and OfflineSince (additions) say, while offline, why
+	// (how the last connection ended, why the last pull failed) and since
+	// when.
+	OfflineReason string     `json:"offline_reason,omitempty"`
+	OfflineSince  *time.Time `json:"offline_since,omitempty"`
 }
 
 func statusJSON(st store.CameraStatus) statusWire {
@@ -121,6 +138,13 @@ func statusJSON(st store.CameraStatus) statusWire {
 	if !st.LastSeen.IsZero() {
 		seen := st.LastSeen
 		w.LastSeen = &seen
+	}
+	if !st.Online {
+		w.OfflineReason = st.OfflineReason
+		if !st.OfflineSince.IsZero() {
+			since := st.OfflineSince
+			w.OfflineSince = &since
+		}
 	}
 	return w
 }

@@ -33,8 +33,8 @@ func TestWireFormat(t *testing.T) {
 			`{"id":"k","user_id":"","name":"","prefix":"","created_at":"2026-03-01T12:00:00.000123Z","scope":"read","expires_at":"2026-03-01T12:00:00.000123Z"}`},
 		{invitationJSON(store.Invitation{ID: "i", OrgID: "o", Email: "e", Role: "viewer", InvitedBy: "secret", CreatedAt: at, ExpiresAt: at}),
 			`{"id":"i","org_id":"o","email":"e","role":"viewer","created_at":"2026-03-01T12:00:00.000123Z","expires_at":"2026-03-01T12:00:00.000123Z"}`},
-		{auditJSON(store.AuditEntry{}), `{"seq":0,"time":"0001-01-01T00:00:00Z","actor":"","address":"","action":"","target":"","prev_hash":"","hash":""}`},
-		{auditJSON(store.AuditEntry{Seq: 1, Time: at, Actor: "a", ActorAs: "x", Address: "ad", Action: "ac", Target: "t", OrgID: "o", CameraID: "c", Detail: "d", PrevHash: "p", Hash: "h"}),
+		{auditJSON(store.AuditEntry{}, nil), `{"seq":0,"time":"0001-01-01T00:00:00Z","actor":"","address":"","action":"","target":"","prev_hash":"","hash":""}`},
+		{auditJSON(store.AuditEntry{Seq: 1, Time: at, Actor: "a", ActorAs: "x", Address: "ad", Action: "ac", Target: "t", OrgID: "o", CameraID: "c", Detail: "d", PrevHash: "p", Hash: "h"}, nil),
 			`{"seq":1,"time":"2026-03-01T12:00:00.000123Z","actor":"a","actor_as":"x","address":"ad","action":"ac","target":"t","org_id":"o","camera_id":"c","detail":"d","prev_hash":"p","hash":"h"}`},
 		// Never seen: no last_seen (it used to say 0001-01-01T00:00:00Z).
 		{statusJSON(store.CameraStatus{}), `{"online":false,"bitrate_kbps":0}`},

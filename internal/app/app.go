@@ -156,6 +156,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	a.PullPolicy = netpolicy.New(allow)
 	a.Cameras = cameras.New(a.Dir, a.Zones, log)
 	a.Cameras.PullPolicy = a.PullPolicy
+	if cfg.Role != config.RoleCameraServer {
+		// the fleet's counts come from api nodes, which open every zone
+		a.Registry.MustRegister(a.Cameras.Collector(cfg.MetricsCameraHealth))
+	}
 	a.Orgs = orgs.New(a.Dir, a.Accounts)
 	if a.AuditKey, err = a.auditKey(); err != nil {
 		a.Close()

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 
+	camcloud "github.com/camcloud/camcloud"
 	"github.com/camcloud/camcloud/internal/api"
 	"github.com/camcloud/camcloud/internal/holds"
 	"github.com/camcloud/camcloud/internal/httpapi"
@@ -26,6 +27,7 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 		Exports: a.Exports, Bookmarks: a.Bookmarks,
 		Holds: holds.New(a.Dir, nil), Quota: quota.New(a.Dir, a.Zones, a.Log),
 		PublicHost: a.Cfg.PublicHost, RTSPPort: rtspPort, RTMPPort: rtmpPort, ZoneIngest: a.zoneIngest,
+		OpenAPI: camcloud.OpenAPI,
 	})
 }
 

@@ -257,6 +257,16 @@ func (s *Server) Drain(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// PullFailed records why a pulled camera could not be read; the camera's
+// status keeps it until the camera connects.
+func (e *statusEvents) PullFailed(cameraID, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.s.c.Zone.DB.NoteOffline(ctx, cameraID, reason, time.Now().UTC()); err != nil {
+		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
+	}
+}
+
 // authorizer checks a push's secret and that the camera lives in this zone.
 type authorizer struct{ s *Server }
 
@@ -311,8 +321,13 @@ func (e *statusEvents) Offline(cameraID string) {
 		e.s.pres.offline(cameraID) // its check finds it online elsewhere
 		return
 	}
-	st.CameraID, st.Online, st.Server, st.LastSeen = cameraID, false, "", time.Now().UTC()
+	now := time.Now().UTC()
+	if st.Online || st.OfflineSince.IsZero() {
+		st.OfflineSince = now
+	}
+	st.CameraID, st.Online, st.Server, st.LastSeen = cameraID, false, "", now
 	st.Recording, st.RecordingReason, st.Unrecorded = "", "", ""
+	st.OfflineReason = "the stream ended (the camera disconnected or stopped sending)"
 	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}

@@ -2,8 +2,6 @@ package camserver_test
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -83,16 +81,7 @@ func TestPulledGStreamerClockRestart(t *testing.T) {
 // metricValue reads one series from the node's /metrics.
 func metricValue(t *testing.T, base, series string) float64 {
 	t.Helper()
-	res, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range testenv.MetricLines(t, base, series+" ") {
 		if v, ok := strings.CutPrefix(line, series+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err != nil {

@@ -28,6 +28,10 @@ const (
 	HTTPSOff  = "off"
 )
 
+// MaxMetricsCameraHealth bounds Config.MetricsCameraHealth: the most
+// per-camera series /metrics exports.
+const MaxMetricsCameraHealth = 1000
+
 // Config is the whole configuration of one camcloud process.
 type Config struct {
 	// DataDir holds the SQLite files, local blobs, the spool and generated keys.
@@ -92,6 +96,12 @@ type Config struct {
 	// camera.offline event is recorded; a camera back within it makes no
 	// event. 1s to 10m.
 	OfflineDebounce time.Duration `yaml:"offline_debounce"`
+	// MetricsCameraHealth is how many cameras (at most MaxMetricsCameraHealth,
+	// the first by id) /metrics gives a last-frame age of its own
+	// (camcloud_camera_last_frame_age_seconds{zone,camera}); 0, the
+	// default, leaves the per-camera series out, so that the number of
+	// series stays bounded whatever the fleet's size.
+	MetricsCameraHealth int `yaml:"metrics_camera_health"`
 	// PullAllow lists CIDR prefixes (or addresses) that pulled cameras may
 	// be reached at although the destination policy refuses them by
 	// default: private ranges of an on-premises network, or 127.0.0.0/8
@@ -324,6 +334,9 @@ func (c *Config) Finish() error {
 	}
 	if c.OfflineDebounce < time.Second || c.OfflineDebounce > 10*time.Minute {
 		return fmt.Errorf("offline_debounce %s must be in [1s, 10m]", c.OfflineDebounce)
+	}
+	if c.MetricsCameraHealth < 0 || c.MetricsCameraHealth > MaxMetricsCameraHealth {
+		return fmt.Errorf("metrics_camera_health %d must be in [0, %d] (0: off)", c.MetricsCameraHealth, MaxMetricsCameraHealth)
 	}
 	if c.IngestReadBatch < 0 || c.IngestReadBatch > time.Second {
 		return fmt.Errorf("ingest_read_batch %s must be in [0, 1s]", c.IngestReadBatch)

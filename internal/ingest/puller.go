@@ -146,6 +146,9 @@ func (p *Puller) run(ctx context.Context, j *pullJob, cameraID string) {
 		if errors.As(err, &bad) && bad.Code == base.StatusUnsupportedTransport {
 			useUDP = !useUDP
 		}
+		if f, ok := p.ev.(PullFailures); ok {
+			f.PullFailed(cameraID, PullFailureReason(err))
+		}
 		wait := jitter(backoff)
 		p.log.Warn("pull failed, retrying", "camera", cameraID, "url", safeURL, "error", redactErr(err),
 			"retry_in", wait.Round(time.Millisecond).String())

@@ -25,12 +25,28 @@ type liveURLs struct {
 // carries URLs on the camera server that holds the camera, signed for the
 // caller; 409 "offline" when no server holds it.
 func (s *Service) RegisterAPI(rt *httpapi.Router, cams *cameras.Service, publicHost string) {
+	v := newViewings(rt.RecordEntry, s.d.Now, s.d.ViewingIdle)
+	s.mu.Lock()
+	s.viewings = append(s.viewings, v)
+	s.mu.Unlock()
 	rt.Handle("POST /api/v1/cameras/{id}/live", func(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
-		s.apiLive(w, r, rq, cams, publicHost)
+		s.apiLive(w, r, rq, cams, publicHost, v)
 	})
 }
 
-func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *httpapi.Request, cams *cameras.Service, publicHost string) {
+// viewerOf names the viewer rq is for the coalescing of media.live: its
+// login session, or its API key.
+func viewerOf(rq *httpapi.Request) string {
+	switch {
+	case rq.APIKey != nil:
+		return "apikey:" + rq.APIKey.ID
+	case rq.Session.TokenHash != "":
+		return "session:" + rq.Session.TokenHash
+	}
+	return ""
+}
+
+func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *httpapi.Request, cams *cameras.Service, publicHost string, v *viewings) {
 	cam, err := httpapi.PathCamera(r, rq, cams, "live")
 	if err != nil {
 		httpapi.Fail(w, r, err)
@@ -61,6 +77,6 @@ func (s *Service) apiLive(w http.ResponseWriter, r *http.Request, rq *httpapi.Re
 	}
 	q := "?token=" + url.QueryEscape(tok)
 	path := base + "/live/v1/" + url.PathEscape(cam.ID)
-	httpapi.Record(r, rq, "media.live", "camera:"+cam.ID, cam.OrgID, cam.ID, "")
+	v.handout(r.Context(), viewerOf(rq), httpapi.Entry(rq, "media.live", "camera:"+cam.ID, cam.OrgID, cam.ID, ""))
 	httpapi.WriteJSON(w, http.StatusOK, liveURLs{HLSURL: path + "/index.m3u8" + q, WHEPURL: path + "/whep" + q, ExpiresAt: exp})
 }

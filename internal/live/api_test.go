@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 )
 
 // TestAPILive: POST /api/v1/cameras/{id}/live hands a member signed URLs
-// that play on the media routes, audits it, answers 404 to outsiders and
-// 409 "offline" when no server holds the camera.
+// that play on the media routes, audits it (one media.live entry for the
+// viewer's session and the camera however often it asks), answers 404 to
+// outsiders and 409 "offline" when no server holds the camera.
 func TestAPILive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -74,7 +76,8 @@ func TestAPILive(t *testing.T) {
 		}
 		return "", nil
 	}})
-	defer svc.Close()
+	closeSvc := sync.OnceFunc(svc.Close)
+	defer closeSvc()
 	srv := httpapi.New(httpapi.Config{Accounts: accts, Audit: audit.New(dir, log), Log: log})
 	svc.RegisterAPI(srv, cameras.New(dir, nil, log), "")
 	svc.RegisterMedia(srv)
@@ -125,17 +128,23 @@ func TestAPILive(t *testing.T) {
 	if c, _ := post("", cam.ID); c != 401 {
 		t.Fatalf("anonymous: %d, want 401", c)
 	}
+	for range 2 { // the grid shown again, then paged back to
+		if c, v := post(users["viewer"], cam.ID); c != 200 {
+			t.Fatalf("viewer again: %d %v", c, v)
+		}
+	}
+	closeSvc() // the node stops: the open viewing is written
 	entries, err := dir.ListAudit(ctx, store.AuditFilter{CameraID: cam.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var live []store.AuditEntry
 	for _, e := range entries {
 		if e.Action == "media.live" && e.Actor == "viewer@example.com" {
-			n++
+			live = append(live, e)
 		}
 	}
-	if n != 1 {
-		t.Fatalf("%d media.live audit entries, want 1 (%+v)", n, entries)
+	if len(live) != 1 || !strings.Contains(live[0].Detail, "3 URL hand-outs") || !strings.HasPrefix(live[0].Detail, "watched live for ") {
+		t.Fatalf("media.live audit entries %+v, want 1 for 3 hand-outs", live)
 	}
 }

@@ -80,6 +80,10 @@ type Deps struct {
 	// MaxHLSPerToken bounds the concurrent HLS requests of one media token
 	// (default DefaultMaxHLSPerToken); more are refused with 429.
 	MaxHLSPerToken int
+	// ViewingIdle is how long a viewer's live view of a camera lasts after
+	// its last hand-out of URLs before its media.live audit entry is
+	// written (default ViewingIdle).
+	ViewingIdle time.Duration
 	// Now is the clock (tests); nil: time.Now.
 	Now func() time.Time
 	// Shares tells whether the share link a media token was minted for
@@ -104,6 +108,7 @@ type Service struct {
 	closed   bool
 	muxers   map[string]*hlsMuxer
 	sessions map[string]*whepSession
+	viewings []*viewings // of the routers RegisterAPI served
 }
 
 // New builds the service. Hub and Signer are required (New panics without
@@ -118,6 +123,9 @@ func New(d Deps) *Service {
 	}
 	if d.TokenTTL <= 0 {
 		d.TokenTTL = DefaultTokenTTL
+	}
+	if d.ViewingIdle <= 0 {
+		d.ViewingIdle = ViewingIdle
 	}
 	if d.MaxSessions <= 0 {
 		d.MaxSessions = DefaultMaxSessions
@@ -173,7 +181,11 @@ func (s *Service) Close() {
 	for _, w := range s.sessions {
 		ss = append(ss, w)
 	}
+	vs := s.viewings
 	s.mu.Unlock()
+	for _, v := range vs {
+		v.close() // the open viewings are audited
+	}
 	for _, m := range ms {
 		m.close("service closed")
 	}

@@ -129,4 +129,5 @@ var zoneMigrations = []migration{
 	zoneMigrationBookmarks,
 	zoneMigrationSegmentUsage,
 	zoneMigrationUsage,
+	zoneMigrationOffline,
 }

@@ -173,6 +173,9 @@ type Zone interface {
 	PutStatus(ctx context.Context, s CameraStatus) error
 	GetStatus(ctx context.Context, cameraID string) (CameraStatus, error) // zero value when none
 	ListStatus(ctx context.Context, cameraIDs []string) (map[string]CameraStatus, error)
+	// NoteOffline records why an offline camera is not connected, and since
+	// when when that is not known yet; an online camera is left unchanged.
+	NoteOffline(ctx context.Context, cameraID, reason string, at time.Time) error
 	// SetOffline marks cameras held by server offline (server stopping or dead).
 	SetOffline(ctx context.Context, serverID string) error
 

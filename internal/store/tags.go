@@ -205,6 +205,7 @@ var zonePolicy = Policy{
 		"camera_id": tags(id), "online": tags(ops), "codec": tags(usage), "bitrate_kbps": tags(usage),
 		"last_seen_us": tags(ops), "server_id": tags(ops),
 		"recording": tags(ops), "recording_reason": tags(ops), "unrecorded_tracks": tags(ops),
+		"offline_reason": tags(ops), "offline_since_us": tags(ops),
 	}},
 	"camera_presence": {Tags: tags(coltags.Camera), Columns: map[string][]string{
 		"camera_id": tags(id), "state": tags(ops), "server_id": tags(ops), "since_us": tags(ops),

@@ -207,7 +207,17 @@ type CameraStatus struct {
 	// Unrecorded names the tracks the camera offers that are not recorded
 	// (a codec camcloud does not take), "" when none.
 	Unrecorded string
+	// OfflineReason says, while not Online, why: how the last connection
+	// ended or the last pull failed ("connection refused", a 401, a
+	// timeout); "" when unknown. OfflineSince is when the camera went
+	// offline (zero when unknown).
+	OfflineReason string
+	OfflineSince  time.Time
 }
+
+// ReasonServerStopped is the offline reason of the cameras of a camera
+// server that stopped.
+const ReasonServerStopped = "its camera server stopped"
 
 // Recording states of a connected camera (CameraStatus.Recording).
 const (

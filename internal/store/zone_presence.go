@@ -143,11 +143,10 @@ func (r *zone) AwayCameras(ctx context.Context, awayBefore, staleBefore time.Tim
 	}
 	return collect(rows, r.mapErr, func(rows *sql.Rows) (AwayCamera, error) {
 		var a AwayCamera
-		var since, seen int64
+		var since, seen, offSince int64
 		s := &a.Status
-		err := rows.Scan(&a.Presence.State, &a.Presence.Server, &since, &s.CameraID, &s.Online, &s.Codec, &s.BitrateKbps, &seen, &s.Server,
-			&s.Recording, &s.RecordingReason, &s.Unrecorded)
-		a.Presence.CameraID, a.Presence.Since, s.LastSeen = s.CameraID, fromMicros(since), fromMicros(seen)
+		err := rows.Scan(append([]any{&a.Presence.State, &a.Presence.Server, &since}, statusDest(s, &seen, &offSince)...)...)
+		a.Presence.CameraID, a.Presence.Since, s.LastSeen, s.OfflineSince = s.CameraID, fromMicros(since), fromMicros(seen), fromMicros(offSince)
 		return a, err
 	})
 }

@@ -3,19 +3,27 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 )
 
 // statusCols is the column list scanStatus reads.
-const statusCols = "camera_id, online, codec, bitrate_kbps, last_seen_us, server_id, recording, recording_reason, unrecorded_tracks"
+const statusCols = "camera_id, online, codec, bitrate_kbps, last_seen_us, server_id, recording, recording_reason, unrecorded_tracks, offline_reason, offline_since_us"
 
 // scanStatus reads one row of statusCols.
 func scanStatus(row interface{ Scan(...any) error }) (CameraStatus, error) {
 	var s CameraStatus
-	var seen int64
-	err := row.Scan(&s.CameraID, &s.Online, &s.Codec, &s.BitrateKbps, &seen, &s.Server, &s.Recording, &s.RecordingReason, &s.Unrecorded)
-	s.LastSeen = fromMicros(seen)
+	var seen, since int64
+	err := row.Scan(statusDest(&s, &seen, &since)...)
+	s.LastSeen, s.OfflineSince = fromMicros(seen), fromMicros(since)
 	return s, err
+}
+
+// statusDest is where a row of statusCols is scanned to: s, with its
+// times in micros into seen and since.
+func statusDest(s *CameraStatus, seen, since *int64) []any {
+	return []any{&s.CameraID, &s.Online, &s.Codec, &s.BitrateKbps, seen, &s.Server, &s.Recording, &s.RecordingReason, &s.Unrecorded,
+		&s.OfflineReason, since}
 }
 
 // PutStatus records what is known of a camera now, replacing what was.
@@ -28,12 +36,41 @@ func (r *zone) PutStatus(ctx context.Context, s CameraStatus) error {
 	c.str("recording state", s.Recording, maxID, false)
 	c.str("recording reason", s.RecordingReason, maxKey, false)
 	c.str("unrecorded tracks", s.Unrecorded, maxKey, false)
+	c.str("offline reason", s.OfflineReason, maxKey, false)
 	if c.err != nil {
 		return c.err
 	}
-	cols := []string{"camera_id", "online", "codec", "bitrate_kbps", "last_seen_us", "server_id", "recording", "recording_reason", "unrecorded_tracks"}
+	cols := strings.Split(statusCols, ", ")
 	_, err := r.exec(ctx, r.d.upsert("camera_status", cols[:1], cols, cols[1:]),
-		s.CameraID, s.Online, s.Codec, s.BitrateKbps, toMicros(s.LastSeen), s.Server, s.Recording, s.RecordingReason, s.Unrecorded)
+		s.CameraID, s.Online, s.Codec, s.BitrateKbps, toMicros(s.LastSeen), s.Server, s.Recording, s.RecordingReason, s.Unrecorded,
+		s.OfflineReason, toMicros(s.OfflineSince))
+	return err
+}
+
+// NoteOffline records why an offline camera is not connected (a pull that
+// failed): its reason, and at as its offline time unless it already has
+// one. A camera online (on any server) is left as it is, so that a late
+// failure report never hides a connection.
+func (r *zone) NoteOffline(ctx context.Context, cameraID, reason string, at time.Time) error {
+	var c check
+	c.id("camera id", cameraID)
+	c.str("offline reason", reason, maxKey, false)
+	if c.err != nil {
+		return c.err
+	}
+	res, err := r.exec(ctx, "UPDATE camera_status SET offline_reason = ?, offline_since_us = CASE WHEN offline_since_us = 0 THEN ? ELSE offline_since_us END WHERE camera_id = ? AND online = ?",
+		reason, toMicros(at), cameraID, false)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return r.mapErr(err)
+	}
+	_, err = r.exec(ctx, "INSERT INTO camera_status ("+statusCols+") VALUES ("+placeholders(11)+")",
+		cameraID, false, "", 0, 0, "", "", "", "", reason, toMicros(at))
+	if isConflict(err) {
+		return nil // online meanwhile, or the same reason written twice
+	}
 	return err
 }
 
@@ -81,7 +118,8 @@ func (r *zone) ListStatus(ctx context.Context, cameraIDs []string) (map[string]C
 // SetOffline marks every camera held by serverID offline; Server stays set
 // as the last server that held it.
 func (r *zone) SetOffline(ctx context.Context, serverID string) error {
-	_, err := r.exec(ctx, "UPDATE camera_status SET online = ?, recording = ?, recording_reason = ?, unrecorded_tracks = ? WHERE server_id = ? AND online = ?", false, "", "", "", serverID, true)
+	_, err := r.exec(ctx, "UPDATE camera_status SET online = ?, recording = ?, recording_reason = ?, unrecorded_tracks = ?, offline_reason = ?, offline_since_us = ? WHERE server_id = ? AND online = ?",
+		false, "", "", "", ReasonServerStopped, toMicros(time.Now()), serverID, true)
 	return err
 }
 

@@ -289,6 +289,33 @@ func testStatus(t *testing.T, z Zone) {
 	if m["st1"].Online || m["st3"].Online || !m["st2"].Online || m["st1"].Server != "srv1" {
 		t.Fatalf("after SetOffline(srv1): %+v", m)
 	}
+	if m["st1"].OfflineReason != ReasonServerStopped || m["st1"].OfflineSince.IsZero() || m["st2"].OfflineReason != "" {
+		t.Fatalf("after SetOffline(srv1), reasons: %+v", m)
+	}
+	testNoteOffline(t, z)
+}
+
+// testNoteOffline: a failed pull's reason is kept on an offline camera
+// (with the time it first went offline) and on one never seen, and never
+// written over an online camera.
+func testNoteOffline(t *testing.T, z Zone) {
+	ctx := ctxT(t)
+	must(t, z.NoteOffline(ctx, "never", "connection refused", t0))
+	must(t, z.NoteOffline(ctx, "never", "timeout", t0.Add(time.Minute)))
+	st, err := z.GetStatus(ctx, "never")
+	must(t, err)
+	if st.Online || st.OfflineReason != "timeout" || !st.OfflineSince.Equal(t0) {
+		t.Fatalf("never connected camera after two failures: %+v", st)
+	}
+	must(t, z.NoteOffline(ctx, "st2", "connection refused", t0)) // online on srv2
+	st, err = z.GetStatus(ctx, "st2")
+	must(t, err)
+	if !st.Online || st.OfflineReason != "" || !st.OfflineSince.IsZero() {
+		t.Fatalf("online camera after a failure report: %+v", st)
+	}
+	if err := z.NoteOffline(ctx, "never", strings.Repeat("x", 1000), t0); err == nil {
+		t.Fatal("a 1000-byte reason was accepted")
+	}
 }
 
 func testServers(t *testing.T, z Zone) {

@@ -146,6 +146,7 @@ function keysCard() {
   }
   load();
   return h('div', { class: 'card' }, h('h3', {}, 'API keys'),
+    h('p', { class: 'muted small' }, 'What the API offers: ', h('a', { href: '#/api', id: 'api-reference' }, 'API reference'), '.'),
     h('p', { class: 'muted small' }, 'Use a key as "Authorization: Bearer KEY" in scripts. It acts with your permissions (read only: only reads), and cannot make keys.'), list,
     h('form', { class: 'row wrap', onsubmit: (e) => {
       e.preventDefault();

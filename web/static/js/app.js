@@ -9,6 +9,7 @@ import { showCamera } from './camera.js';
 import { showManageCameras } from './manage_cameras.js';
 import { showMembers } from './members.js';
 import { showAudit } from './audit.js';
+import { showAPIReference } from './apiref.js';
 import { showWebhooks } from './webhooks.js';
 import { showUsage } from './usage.js';
 import { showShares } from './shares.js';
@@ -41,6 +42,7 @@ const routes = [
   { re: /^#\/manage\/usage$/, view: showUsage, cap: 'members' },
   { re: /^#\/shares$/, view: showShares },
   { re: /^#\/account$/, view: showAccount },
+  { re: /^#\/api$/, view: showAPIReference },
 ];
 
 /** capabilities derives what management pages to offer from /me. */

@@ -4,6 +4,16 @@ import { api, q } from './api.js';
 import { h, clear, errorBox, fmtTime, localInput, busy } from './dom.js';
 import { loadOrgs } from './orgs.js';
 
+/**
+ * targetName is what an entry acted on, by name: the server's target_name
+ * (a camera's or organisation's name, a user's email), else the name of
+ * its camera, else the raw target (the id stays in the tooltip).
+ */
+function targetName(e, camNames) {
+  const name = e.target_name || e.camera_name || (e.camera_id && camNames.get(e.camera_id));
+  return name ? h('span', { title: e.target }, name) : e.target;
+}
+
 /** showAudit renders the audit log page. */
 export function showAudit(main) {
   const err = errorBox();
@@ -26,7 +36,7 @@ export function showAudit(main) {
       const res = await api.get(`/api/v1/audit${q(params)}`);
       const rows = (res.entries || []).map((e) => h('tr', {},
         h('td', { class: 'nowrap' }, fmtTime(e.time)), h('td', {}, e.actor, e.actor_as ? h('div', { class: 'muted small' }, `as ${e.actor_as}`) : null),
-        h('td', {}, e.action), h('td', {}, e.camera_id ? camNames.get(e.camera_id) || e.target : e.target), h('td', {}, e.address), h('td', {}, e.detail || '')));
+        h('td', {}, e.action), h('td', {}, targetName(e, camNames)), h('td', {}, e.address), h('td', {}, e.detail || '')));
       clear(out, rows.length ? h('table', { id: 'audit' }, h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Target', 'Address', 'Detail'].map((t) => h('th', {}, t)))), h('tbody', {}, rows))
         : h('p', { class: 'muted' }, 'No entries match.'));
     } catch (e) {

@@ -90,6 +90,7 @@ export class LivePlayer {
     this.whepAnswered = 0;
     this.whepConnected = false;
     this.renew = 0;
+    this.ping = 0;
   }
 
   /** start connects; calling it again restarts. */
@@ -106,6 +107,12 @@ export class LivePlayer {
       return;
     }
     if (ctl.signal.aborted) return;
+    // While it plays, ask for the URLs again every minute: the server's
+    // audit log writes one media.live entry per viewer and camera, with how
+    // long it was watched, and ends it a few minutes after the last ask.
+    this.ping = setInterval(() => {
+      if (!ctl.signal.aborted) api.post(`/api/v1/cameras/${enc(this.id)}/live`).catch(() => {});
+    }, 60000);
     if (livePreference() !== 'hls' && typeof RTCPeerConnection === 'function' && urls.whep_url) {
       try {
         await this.startWHEP(urls.whep_url, ctl.signal);
@@ -224,6 +231,7 @@ export class LivePlayer {
     if (this.ctl) this.ctl.abort();
     this.ctl = null;
     clearTimeout(this.renew);
+    clearInterval(this.ping);
     this.stopWHEP();
     this.stopHLS();
     this.video.removeAttribute('src');

@@ -31,17 +31,22 @@ export function when(t) {
  * statusText is why a camera is not live and recorded, in a short line for
  * its tile and a longer one for its page; both empty for a camera that is
  * online and recorded. status.offline_reason is shown when the API gives
- * it (why the last connection ended or a pull failed).
+ * it (why the last connection ended or a pull failed), and
+ * status.offline_since (else last_seen) as the time it went offline.
  */
 export function statusText(cam) {
   const st = cam.status || {};
   const state = cameraState(cam);
   if (state === 'offline') {
-    const seen = st.last_seen ? new Date(st.last_seen).getTime() : 0;
+    const at = st.offline_since || st.last_seen;
+    const seen = at ? new Date(at).getTime() : 0;
     const since = seen ? `offline since ${when(seen)} (${ago(seen)})` : 'offline: never connected';
     const why = st.offline_reason ? `: ${st.offline_reason}` : '';
     const pull = cam.source && cam.source.type === 'pull' ? ' camcloud keeps trying to pull its stream.' : '';
-    return { short: since + why, long: `${since[0].toUpperCase()}${since.slice(1)}${why}.${pull}` };
+    // a tile has room for the gist: the reason up to its first colon
+    const gist = st.offline_reason ? `: ${st.offline_reason.split(/: |\. /)[0]}` : '';
+    const short = seen && gist ? `offline since ${when(seen)}${gist}` : since + gist;
+    return { short, long: `${since[0].toUpperCase()}${since.slice(1)}${why}${/[.!]$/.test(why) ? '' : '.'}${pull}` };
   }
   const tracks = st.unrecorded_tracks ? ` Not recorded: ${st.unrecorded_tracks}.` : '';
   if (state === 'norec') {
