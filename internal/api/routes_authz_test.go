@@ -153,6 +153,7 @@ type authzFixture struct {
 	n       int       // counter for unique names
 	hookURL string    // a webhook receiver on 127.0.0.1
 	hookID  string    // a webhook of organisation A, made on first use
+	siteID  string    // a site of organisation A, made on first use
 }
 
 func newAuthzFixture(t *testing.T) *authzFixture {
@@ -254,6 +255,15 @@ func (f *authzFixture) webhook(fresh bool) string {
 	return id
 }
 
+// site returns a site of organisation A, the same for every call (its
+// routes may be called again and again).
+func (f *authzFixture) site() string {
+	if f.siteID == "" {
+		f.siteID = f.e.must(f.e.do("POST", "/api/v1/sites", f.w.admin, map[string]string{"org_id": f.w.orgA, "name": "site"}), 201).str("id")
+	}
+	return f.siteID
+}
+
 // freshMember adds a viewer to organisation A and returns their id.
 func (f *authzFixture) freshMember() string {
 	return f.e.must(f.e.do("POST", "/api/v1/orgs/"+f.w.orgA+"/members", f.w.admin,
@@ -317,6 +327,9 @@ func (f *authzFixture) request(rt httpapi.Route, who string) (method, path strin
 			}
 			if strings.Contains(rt.Path, "/webhooks/") {
 				return f.webhook(method == "DELETE")
+			}
+			if strings.Contains(rt.Path, "/sites/") {
+				return f.site()
 			}
 			if changes {
 				return f.freshCamera(who)
@@ -389,6 +402,10 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]any{"org_id": f.w.orgA, "name": f.unique("cam"), "source": map[string]string{"type": "push"}}
 	case "PATCH /api/v1/cameras/{id}":
 		return map[string]string{"name": f.unique("renamed")}
+	case "POST /api/v1/sites":
+		return map[string]string{"org_id": f.w.orgA, "name": f.unique("site")}
+	case "POST /api/v1/agent/enrol":
+		return map[string]string{"token": "cc_e_not-a-token"}
 	case "POST /api/v1/orgs/{org}/webhooks":
 		return map[string]any{"url": f.hookURL, "enabled": false}
 	case "PATCH /api/v1/orgs/{org}/webhooks/{id}":

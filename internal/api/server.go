@@ -17,6 +17,7 @@ import (
 	"github.com/camcloud/camcloud/internal/events"
 	"github.com/camcloud/camcloud/internal/httpapi"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/sites"
 	"github.com/camcloud/camcloud/internal/webhooks"
 )
 
@@ -28,6 +29,7 @@ type Deps struct {
 	Audit    *audit.Log
 	Events   *events.Service
 	Webhooks *webhooks.Service
+	Sites    *sites.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).
@@ -95,6 +97,7 @@ func Register(rt *httpapi.Router, d Deps) {
 	rt.Handle("POST /api/v1/cameras/{id}/events", s.postEvent)
 
 	s.registerWebhooks(rt)
+	s.registerSites(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	rt.HandlePublic("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

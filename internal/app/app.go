@@ -34,6 +34,7 @@ import (
 	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/sites"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/webhooks"
 	"github.com/camcloud/camcloud/internal/zone"
@@ -53,6 +54,9 @@ type App struct {
 	Events *events.Service
 	// Webhooks manages and delivers webhooks (api role; webhooks.go).
 	Webhooks *webhooks.Service
+	// Sites is the site service: sites, their agents' enrolment,
+	// credentials and status.
+	Sites *sites.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -137,6 +141,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	a.Cameras = cameras.New(a.Dir, a.Zones, log)
 	a.Cameras.PullPolicy = a.PullPolicy
 	a.Orgs = orgs.New(a.Dir, a.Accounts)
+	a.Sites = sites.New(sites.Config{Dir: a.Dir})
 	if a.AuditKey, err = a.auditKey(); err != nil {
 		a.Close()
 		return nil, err

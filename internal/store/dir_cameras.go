@@ -11,14 +11,14 @@ import (
 )
 
 // cameraCols is the column list scanCamera reads.
-const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us, motion_off, motion_sensitivity"
+const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us, motion_off, motion_sensitivity, site_id"
 
 // scanCamera reads one row of cameraCols.
 func scanCamera(row interface{ Scan(...any) error }) (Camera, error) {
 	var c Camera
 	var created int64
 	err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Zone, &c.SourceType, &c.SourceURL, &c.RetentionDays, &c.Recording, &c.IngestSecretHash, &created,
-		&c.MotionOff, &c.MotionSensitivity)
+		&c.MotionOff, &c.MotionSensitivity, &c.SiteID)
 	c.CreatedAt = fromMicros(created)
 	return c, err
 }
@@ -38,6 +38,7 @@ func checkCamera(cam Camera) error {
 	c.str("source URL", cam.SourceURL, maxText, false)
 	c.str("recording", cam.Recording, maxID, false)
 	c.str("ingest secret hash", cam.IngestSecretHash, maxText, false)
+	c.str("site id", cam.SiteID, maxID, false)
 	c.ok(cam.RetentionDays >= 0 && cam.RetentionDays <= 1<<20, "retention days out of range")
 	c.ok(cam.MotionSensitivity >= 0 && cam.MotionSensitivity <= maxMotionSensitivity, "motion sensitivity out of range")
 	return c.err
@@ -50,9 +51,9 @@ func (r *directory) CreateCamera(ctx context.Context, c Camera) error {
 		return err
 	}
 	return r.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			c.ID, c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, toMicros(c.CreatedAt),
-			c.MotionOff, c.MotionSensitivity); err != nil {
+			c.MotionOff, c.MotionSensitivity, c.SiteID); err != nil {
 			return err
 		}
 		return r.cameraChanged(ctx, tx, c.Zone)
@@ -119,9 +120,9 @@ func (r *directory) writeCamera(ctx context.Context, tx *sql.Tx, c Camera, oldZo
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cameras SET org_id = ?, name = ?, zone = ?, source_type = ?, source_url = ?,
-  retention_days = ?, recording = ?, ingest_secret_hash = ?, motion_off = ?, motion_sensitivity = ? WHERE id = ?`,
+  retention_days = ?, recording = ?, ingest_secret_hash = ?, motion_off = ?, motion_sensitivity = ?, site_id = ? WHERE id = ?`,
 		c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash,
-		c.MotionOff, c.MotionSensitivity, c.ID)
+		c.MotionOff, c.MotionSensitivity, c.SiteID, c.ID)
 	if err != nil {
 		return err
 	}
@@ -171,25 +172,34 @@ func (r *directory) CameraChanges(ctx context.Context, zone string) (int64, erro
 // ListCameras returns the cameras of the given organisations (nil: all), by
 // name.
 func (r *directory) ListCameras(ctx context.Context, orgIDs []string) ([]Camera, error) {
-	q := "SELECT " + cameraCols + " FROM cameras"
-	var args []any
-	if orgIDs != nil {
-		if len(orgIDs) == 0 {
-			return nil, nil
-		}
-		ph, a, err := inList(orgIDs)
-		if err != nil {
-			return nil, err
-		}
-		q += " WHERE org_id IN (" + ph + ")"
-		args = a
+	q, args, none, err := inOrgs("SELECT "+cameraCols+" FROM cameras", orgIDs)
+	if none || err != nil {
+		return nil, err
 	}
 	return r.cameras(ctx, q+" ORDER BY name, id", args...)
+}
+
+// inOrgs narrows q to the rows of orgIDs (nil: every organisation's);
+// none is true when orgIDs is empty, so that nothing matches.
+func inOrgs(q string, orgIDs []string) (string, []any, bool, error) {
+	if orgIDs == nil {
+		return q, nil, false, nil
+	}
+	if len(orgIDs) == 0 {
+		return q, nil, true, nil
+	}
+	ph, args, err := inList(orgIDs)
+	return q + " WHERE org_id IN (" + ph + ")", args, false, err
 }
 
 // ListCamerasByZone returns a zone's cameras, by id.
 func (r *directory) ListCamerasByZone(ctx context.Context, zone string) ([]Camera, error) {
 	return r.cameras(ctx, "SELECT "+cameraCols+" FROM cameras WHERE zone = ? ORDER BY id", zone)
+}
+
+// ListCamerasBySite returns a site's cameras, by id.
+func (r *directory) ListCamerasBySite(ctx context.Context, siteID string) ([]Camera, error) {
+	return r.cameras(ctx, "SELECT "+cameraCols+" FROM cameras WHERE site_id = ? ORDER BY id", siteID)
 }
 
 func (r *directory) cameras(ctx context.Context, q string, args ...any) ([]Camera, error) {

@@ -149,6 +149,7 @@ var directoryMigrations = []migration{
 	dirMigrationSecAuth,
 	dirMigrationMotion,
 	dirMigrationWebhooks,
+	dirMigrationSites,
 }
 
 // dropOrphanGrants deletes the grants whose user is not a member of the

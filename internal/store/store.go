@@ -77,6 +77,8 @@ type Directory interface {
 	CameraChanges(ctx context.Context, zone string) (int64, error)
 	ListCameras(ctx context.Context, orgIDs []string) ([]Camera, error) // nil: all
 	ListCamerasByZone(ctx context.Context, zone string) ([]Camera, error)
+	// ListCamerasBySite returns the cameras of a site, by id.
+	ListCamerasBySite(ctx context.Context, siteID string) ([]Camera, error)
 	CountCamerasByZone(ctx context.Context) (map[string]int, error)
 
 	PutGrant(ctx context.Context, g Grant) error
@@ -129,6 +131,10 @@ type Directory interface {
 	// WebhookStore is the organisations' webhooks, their delivery
 	// cursors and log (dir_webhooks.go).
 	WebhookStore
+
+	// SiteStore is the organisations' sites and their agents'
+	// credentials and status (dir_sites.go).
+	SiteStore
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -70,6 +70,9 @@ type Camera struct {
 	// on); MotionSensitivity is its sensitivity, 0 for the default.
 	MotionOff         bool
 	MotionSensitivity int
+	// SiteID is the site whose edge agent brings the camera's video ("":
+	// none); a site of the camera's organisation.
+	SiteID string
 }
 
 // Grant adds per-camera permissions to a user.
