@@ -1,5 +1,5 @@
 // Command camcloud is the one binary of camcloud: `serve` runs the service,
-// `sim` runs simulated cameras, `audit verify` checks the audit chain,
+// `sim` runs simulated cameras, `agent` a site's edge agent, `audit verify` checks the audit chain,
 // `admin reset-password` gives an account a new password and `version`
 // prints the build.
 package main
@@ -28,6 +28,8 @@ func run(args []string) int {
 		return serve(args[1:])
 	case "sim":
 		return simCmd(args[1:])
+	case "agent":
+		return agentCmd(args[1:])
 	case "audit":
 		return auditCmd(args[1:])
 	case "admin":
@@ -50,6 +52,7 @@ func usage() {
 commands:
   serve         run camcloud (all roles in one process by default)
   sim           run simulated cameras against a camcloud API
+  agent         run a site's edge agent (--config agent.yaml)
   audit verify  check the audit log's hash chain
   admin reset-password EMAIL
                 give an account a new password (printed once, audited)
