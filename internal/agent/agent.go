@@ -6,8 +6,10 @@
 // index), bounded by size and age with the oldest dropped first, and,
 // while the uplink is up, relays each camera live to the cloud over the
 // normal ingest path (an RTSP push to the camera's ingest URL). It
-// connects only outward: enrolment and heartbeats go to the cloud's
-// agent API over HTTPS with the site credential.
+// connects only outward: enrolment, heartbeats and the question which
+// parts of its cameras' buffered range the cloud lacks (reported as the
+// site's backlog) go to the cloud's agent API over HTTPS with the site
+// credential.
 //
 // Not built yet: backfill of the segments the cloud lacks after an
 // outage, and the gap report of segments dropped before they were
@@ -61,7 +63,9 @@ type Agent struct {
 	// the last heartbeat reached the cloud.
 	relaying atomic.Int32
 	uplinkUp atomic.Bool
-	wg       sync.WaitGroup
+	// lastBacklog is what the cloud lacked at the last heartbeat.
+	lastBacklog atomic.Pointer[backlog]
+	wg          sync.WaitGroup
 }
 
 // New opens the agent's data directory (ring buffer, index, spool) and
@@ -218,11 +222,23 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 		}
 		a.log.Info("agent: enrolled with the cloud", "credential_file", a.cloud.credFile)
 	}
-	cams, err := a.cloud.heartbeat(ctx, heartbeatReport{AgentVersion: Version, BufferUsed: a.ring.usage(), BufferMax: a.cfg.BufferMaxBytes})
+	b := a.lastBacklog.Load()
+	if b == nil {
+		b = &backlog{}
+	}
+	cams, err := a.cloud.heartbeat(ctx, heartbeatReport{AgentVersion: Version, BufferUsed: a.ring.usage(), BufferMax: a.cfg.BufferMaxBytes,
+		BacklogSeconds: b.Covered.Seconds(), BacklogBytes: b.Bytes})
 	if err != nil {
 		return err
 	}
 	a.warnUnknown(cams)
+	// What the cloud lacks, for the next report (the cloud was just
+	// reached, so this is likely to answer).
+	nb, err := a.measureBacklog(ctx)
+	if err != nil {
+		return err
+	}
+	a.lastBacklog.Store(&nb)
 	return nil
 }
 
@@ -246,11 +262,17 @@ type Status struct {
 	Relaying   int
 	UplinkUp   bool
 	Dropped    dropStats
+	// Backlog is what the cloud lacked of the buffer at the last heartbeat.
+	Backlog backlog
 }
 
 // Status reports the agent's state now.
 func (a *Agent) Status() Status {
-	return Status{BufferUsed: a.ring.usage(), Relaying: int(a.relaying.Load()), UplinkUp: a.uplinkUp.Load(), Dropped: a.ring.drops()}
+	st := Status{BufferUsed: a.ring.usage(), Relaying: int(a.relaying.Load()), UplinkUp: a.uplinkUp.Load(), Dropped: a.ring.drops()}
+	if b := a.lastBacklog.Load(); b != nil {
+		st.Backlog = *b
+	}
+	return st
 }
 
 // String names the agent in logs.

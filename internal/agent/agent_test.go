@@ -189,6 +189,16 @@ func TestAgentRecordsThroughAnOutage(t *testing.T) {
 		})
 	}
 
+	// The outage is a gap in the cloud, and in the agent's buffer: the
+	// backlog the site reports (no backfill yet: it stays).
+	testenv.Eventually(t, 30*time.Second, "the outage reported as backlog", func() bool {
+		sec, _ := siteStatus()["backlog_seconds"].(float64)
+		return sec >= 6
+	})
+	if b := a.Status().Backlog; b.Bytes <= 0 {
+		t.Errorf("a backlog without bytes: %+v", b)
+	}
+
 	// Revoked: refused at once, the site goes offline; the agent keeps
 	// recording locally.
 	testenv.APICall(t, s.cloud.Base, s.token, "POST", "/api/v1/sites/"+s.siteID+"/revoke", nil, nil)

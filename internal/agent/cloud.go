@@ -93,6 +93,15 @@ func (c *cloud) heartbeat(ctx context.Context, rep heartbeatReport) ([]string, e
 	return ids, nil
 }
 
+// get GETs path with the credential and decodes the answer into out.
+func (c *cloud) get(ctx context.Context, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return err
+	}
+	return c.do(req, path, c.cred, out)
+}
+
 // call POSTs body as JSON to path and decodes the answer into out.
 func (c *cloud) call(ctx context.Context, path, cred string, body, out any) error {
 	b, err := json.Marshal(body)
@@ -104,6 +113,11 @@ func (c *cloud) call(ctx context.Context, path, cred string, body, out any) erro
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	return c.do(req, path, cred, out)
+}
+
+// do sends req (with cred, if any) and decodes a 2xx answer into out.
+func (c *cloud) do(req *http.Request, path, cred string, out any) error {
 	if cred != "" {
 		req.Header.Set("Authorization", "Bearer "+cred)
 	}

@@ -22,6 +22,7 @@ func (s *server) registerSites(rt *httpapi.Router) {
 	rt.HandlePublic("POST /api/v1/agent/enrol", http.HandlerFunc(s.agentEnrol))
 	rt.HandlePublic("POST /api/v1/agent/rotate", http.HandlerFunc(s.agentRotate))
 	rt.HandlePublic("POST /api/v1/agent/heartbeat", http.HandlerFunc(s.agentHeartbeat))
+	rt.HandlePublic("GET /api/v1/agent/cameras/{id}/missing", http.HandlerFunc(s.agentMissing))
 }
 
 // siteHandler is a route on one site: it gets the {id} of the path and
@@ -254,4 +255,38 @@ func (s *server) agentHeartbeat(w http.ResponseWriter, r *http.Request) {
 		out = append(out, agentCameraWire(c))
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"site": siteJSON(st), "cameras": out})
+}
+
+// agentMissing answers which parts of a camera's timeline the cloud lacks.
+func (s *server) agentMissing(w http.ResponseWriter, r *http.Request) {
+	cred, err := bearer(r)
+	if err == nil {
+		_, err = s.Sites.Authenticate(r.Context(), cred)
+	}
+	if err != nil {
+		failSites(w, r, err)
+		return
+	}
+	id, err := httpapi.PathID(r, "id")
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	from, ferr := time.Parse(time.RFC3339Nano, q.Get("from"))
+	to, terr := time.Parse(time.RFC3339Nano, q.Get("to"))
+	if ferr != nil || terr != nil {
+		httpapi.Fail(w, r, httpapi.BadRequest("from and to are required, RFC 3339"))
+		return
+	}
+	gaps, err := s.Sites.Missing(r.Context(), cred, id, from, to)
+	if err != nil {
+		failSites(w, r, err)
+		return
+	}
+	out := make([]map[string]time.Time, 0, len(gaps))
+	for _, g := range gaps {
+		out = append(out, map[string]time.Time{"start": g.Start.UTC(), "end": g.End.UTC()})
+	}
+	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"missing": out})
 }

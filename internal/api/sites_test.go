@@ -7,6 +7,7 @@ import (
 	"path"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/camcloud/camcloud/internal/cameras"
 )
@@ -106,11 +107,25 @@ func TestSitesLifecycle(t *testing.T) {
 	if c := e.must(e.do("PATCH", "/api/v1/cameras/"+w.camA, admin, map[string]string{"site_id": site}), 200); c.str("site_id") != site {
 		t.Fatalf("camera %s", c.Raw)
 	}
-	e.must(e.do("POST", "/api/v1/cameras", other, map[string]any{"org_id": w.orgB, "name": "at B", "site_id": bSite}), 201)
+	bCam := e.must(e.do("POST", "/api/v1/cameras", other, map[string]any{"org_id": w.orgB, "name": "at B", "site_id": bSite}), 201).str("id")
 	got = e.must(e.do("POST", "/api/v1/agent/heartbeat", cred, hb), 200)
 	if cams, _ := got.Body["cameras"].([]any); len(cams) != 1 || cams[0].(map[string]any)["id"] != w.camA {
 		t.Fatalf("site cameras %s", got.Raw)
 	}
+	// Missing ranges: only of the site's cameras, bounded.
+	now := time.Now().UTC()
+	q := "?from=" + url.QueryEscape(now.Add(-time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(now.Format(time.RFC3339))
+	miss := e.must(e.do("GET", "/api/v1/agent/cameras/"+w.camA+"/missing"+q, cred, nil), 200)
+	if ms, _ := miss.Body["missing"].([]any); len(ms) != 1 { // nothing is recorded yet: the whole hour
+		t.Fatalf("missing %s", miss.Raw)
+	}
+	e.must(e.do("GET", "/api/v1/agent/cameras/"+w.camB+"/missing"+q, cred, nil), 404)  // another organisation's
+	e.must(e.do("GET", "/api/v1/agent/cameras/"+bCam+"/missing"+q, cred, nil), 404)    // another site's
+	e.must(e.do("GET", "/api/v1/agent/cameras/"+w.camA+"/missing"+q, admin, nil), 401) // a user
+	e.must(e.do("GET", "/api/v1/agent/cameras/"+w.camA+"/missing?from=x&to=y", cred, nil), 400)
+	long := "?from=" + url.QueryEscape(now.Add(-40*24*time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(now.Format(time.RFC3339))
+	e.must(e.do("GET", "/api/v1/agent/cameras/"+w.camA+"/missing"+long, cred, nil), 400)
+
 	u, err := url.Parse(w.secretURL)
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,7 @@ import (
 	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 	"github.com/camcloud/camcloud/internal/orgs"
+	"github.com/camcloud/camcloud/internal/playback"
 	"github.com/camcloud/camcloud/internal/sites"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/webhooks"
@@ -141,7 +142,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	a.Cameras = cameras.New(a.Dir, a.Zones, log)
 	a.Cameras.PullPolicy = a.PullPolicy
 	a.Orgs = orgs.New(a.Dir, a.Accounts)
-	a.Sites = sites.New(sites.Config{Dir: a.Dir})
+	a.Sites = sites.New(sites.Config{Dir: a.Dir, Spans: a.cameraSpans})
 	if a.AuditKey, err = a.auditKey(); err != nil {
 		a.Close()
 		return nil, err
@@ -327,4 +328,15 @@ func (a *App) Close() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+// cameraSpans is the recorded spans of a camera from its zone's index,
+// joined over gaps of less than playback.SpanGap (as the timeline shows
+// them).
+func (a *App) cameraSpans(ctx context.Context, cam store.Camera, from, to time.Time) ([]store.Span, error) {
+	z, err := a.Zones.Get(cam.Zone)
+	if err != nil {
+		return nil, err
+	}
+	return z.DB.Spans(ctx, cam.ID, from, to, playback.SpanGap)
 }

@@ -65,7 +65,13 @@ type Config struct {
 	// EnrolTTL is how long an enrolment token is valid (default 24 h).
 	EnrolTTL time.Duration
 	Now      func() time.Time
+	// Spans returns the recorded spans of a camera in its zone (the
+	// index), for Missing; app wires it to the zone registry.
+	Spans func(ctx context.Context, cam store.Camera, from, to time.Time) ([]store.Span, error)
 }
+
+// errNoSpans is Missing's error on a service built without Spans.
+var errNoSpans = errors.New("sites: no span source configured")
 
 // Service manages sites in the directory DB.
 type Service struct{ c Config }
