@@ -206,6 +206,25 @@ func TestAgentRecordsThroughAnOutage(t *testing.T) {
 	if st := siteStatus(); st["online"] != false {
 		t.Fatalf("a revoked site is online: %v", st)
 	}
+	// Its connected live relays are dropped too, and not let in again.
+	for _, cam := range s.cameras {
+		testenv.Eventually(t, 30*time.Second, "camera "+cam+" offline in the cloud after the revocation", func() bool {
+			var c struct {
+				Status struct {
+					Online bool `json:"online"`
+				} `json:"status"`
+			}
+			testenv.APICall(t, s.cloud.Base, s.token, "GET", "/api/v1/cameras/"+cam, nil, &c)
+			return !c.Status.Online
+		})
+	}
+	revoked := time.Now()
+	time.Sleep(5 * time.Second)
+	for _, cam := range s.cameras {
+		if s.recordedAfter(t, cam, from, revoked.Add(time.Second)) {
+			t.Errorf("camera %s: recorded in the cloud after its site was revoked", cam)
+		}
+	}
 }
 
 // TestAgentRingBufferDropsOldest records into a ring buffer far smaller

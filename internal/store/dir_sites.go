@@ -201,15 +201,50 @@ func (r *directory) ModifySite(ctx context.Context, id string, fn func(s *Site) 
 			return err
 		}
 		args := append(siteArgs(after)[2:], after.ID)
-		_, err = tx.ExecContext(ctx, `UPDATE sites SET name = ?, enrol_hash = ?, enrol_until_us = ?, cred_hash = ?, revoked_us = ?,
+		if _, err = tx.ExecContext(ctx, `UPDATE sites SET name = ?, enrol_hash = ?, enrol_until_us = ?, cred_hash = ?, revoked_us = ?,
   enrolled_us = ?, created_by = ?, created_us = ?, last_seen_us = ?, agent_version = ?, buffer_used_bytes = ?, buffer_max_bytes = ?,
-  backlog_ms = ?, backlog_bytes = ?, upload_bps = ? WHERE id = ?`, args...)
-		return err
+  backlog_ms = ?, backlog_bytes = ?, upload_bps = ? WHERE id = ?`, args...); err != nil {
+			return err
+		}
+		if before.CredHash != "" && after.CredHash == "" {
+			return r.siteCamerasChanged(ctx, tx, id)
+		}
+		return nil
 	})
 	if refused != nil {
 		return before, after, refused
 	}
 	return before, after, r.mapErr(err)
+}
+
+// siteCamerasChanged replaces the change token of every zone with a
+// camera at site id, in tx: a revoked credential is a change of those
+// cameras to the camera servers, which drop their streams (the agent's
+// relays) within about a second.
+func (r *directory) siteCamerasChanged(ctx context.Context, tx *sql.Tx, id string) error {
+	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT zone FROM cameras WHERE site_id = ?", id)
+	if err != nil {
+		return err
+	}
+	var zones []string
+	for rows.Next() {
+		var z string
+		if err := rows.Scan(&z); err != nil {
+			rows.Close()
+			return err
+		}
+		zones = append(zones, z)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, z := range zones {
+		if err := r.cameraChanged(ctx, tx, z); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PutSiteStatus writes a heartbeat's status, fenced on the credential.

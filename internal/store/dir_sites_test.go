@@ -112,5 +112,22 @@ func TestSites(t *testing.T) {
 		if c2.SiteID != s.ID {
 			t.Fatalf("c2 %+v", c2)
 		}
+
+		// Revoking a credential is a change of the site's cameras to the
+		// camera servers of their zone; other changes of a site are not.
+		_, _, err = d.ModifySite(ctx, s.ID, func(x *Site) error { x.CredHash = "cred-z"; return nil })
+		must(t, err)
+		tok, err := d.CameraChanges(ctx, "z")
+		must(t, err)
+		_, _, err = d.ModifySite(ctx, s.ID, func(x *Site) error { x.Name = "renamed"; return nil })
+		must(t, err)
+		if now, _ := d.CameraChanges(ctx, "z"); now != tok {
+			t.Fatal("renaming a site changed its cameras' zone token")
+		}
+		_, _, err = d.ModifySite(ctx, s.ID, func(x *Site) error { x.CredHash = ""; return nil })
+		must(t, err)
+		if now, _ := d.CameraChanges(ctx, "z"); now == tok {
+			t.Fatal("revoking a site left its cameras' zone token as it was")
+		}
 	})
 }
