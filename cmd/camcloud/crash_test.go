@@ -56,7 +56,14 @@ type proc struct {
 
 func startServe(t *testing.T, bin string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	return startProc(t, bin, append([]string{"serve"}, args...)...)
+}
+
+// startProc runs the camcloud command args (serve, agent...) as a child
+// process, killed at cleanup; its output is logged when the test failed.
+func startProc(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "CAMCLOUD_ADMIN_EMAIL=admin@example.com", "CAMCLOUD_ADMIN_PASSWORD=admin-password-1")
 	p := &proc{cmd: cmd, logs: &bytes.Buffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
@@ -68,7 +75,7 @@ func startServe(t *testing.T, bin string, args ...string) *proc {
 		_ = cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("camcloud serve output:\n%s", p.logs.String())
+			t.Logf("camcloud %s output:\n%s", args[0], p.logs.String())
 		}
 	})
 	return p

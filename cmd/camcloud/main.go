@@ -1,5 +1,5 @@
 // Command camcloud is the one binary of camcloud: `serve` runs the service,
-// `sim` runs simulated cameras, `audit verify` checks the audit chain,
+// `sim` runs simulated cameras, `agent` a site's edge agent, `audit verify` checks the audit chain,
 // `evidence public-key` and `evidence verify` print the evidence key and
 // check an export package, `admin reset-password` gives an account a new
 // password, `data export` runs the analytics data export and `version`
@@ -30,6 +30,8 @@ func run(args []string) int {
 		return serve(args[1:])
 	case "sim":
 		return simCmd(args[1:])
+	case "agent":
+		return agentCmd(args[1:])
 	case "audit":
 		return auditCmd(args[1:])
 	case "evidence":
@@ -56,6 +58,7 @@ func usage() {
 commands:
   serve         run camcloud (all roles in one process by default)
   sim           run simulated cameras against a camcloud API
+  agent         run a site's edge agent (--config agent.yaml)
   audit verify  check the audit log's hash chain
   evidence public-key
                 print the deployment's evidence public key (PEM)

@@ -26,6 +26,7 @@ type cameraJSON struct {
 	Recording     string            `json:"recording"`
 	Motion        motionJSON        `json:"motion"`
 	Labels        map[string]string `json:"labels"`
+	SiteID        string            `json:"site_id"`
 	CreatedAt     time.Time         `json:"created_at"`
 	Status        statusWire        `json:"status"`
 	Permissions   []string          `json:"permissions"`
@@ -52,11 +53,12 @@ type cameraReq struct {
 	Zone          *string            `json:"zone"`
 	Motion        *cameras.Motion    `json:"motion"`
 	Labels        *map[string]string `json:"labels"`
+	SiteID        *string            `json:"site_id"`
 }
 
 func (c cameraReq) spec() cameras.Spec {
 	return cameras.Spec{Name: c.Name, Source: c.Source, RetentionDays: c.RetentionDays, Recording: c.Recording, Zone: c.Zone,
-		Motion: c.Motion, Labels: c.Labels}
+		Motion: c.Motion, Labels: c.Labels, SiteID: c.SiteID}
 }
 
 func toJSON(rq *httpapi.Request, c store.Camera, st store.CameraStatus) cameraJSON {
@@ -74,7 +76,7 @@ func toJSON(rq *httpapi.Request, c store.Camera, st store.CameraStatus) cameraJS
 		labels = map[string]string{}
 	}
 	return cameraJSON{Labels: labels, ID: c.ID, OrgID: c.OrgID, Name: c.Name, Zone: c.Zone, Source: src, RetentionDays: c.RetentionDays,
-		Recording: c.Recording, Motion: motionJSON{Enabled: on, Sensitivity: sens}, CreatedAt: c.CreatedAt,
+		Recording: c.Recording, Motion: motionJSON{Enabled: on, Sensitivity: sens}, SiteID: c.SiteID, CreatedAt: c.CreatedAt,
 		Status: statusJSON(st), Permissions: perms}
 }
 
@@ -101,14 +103,22 @@ func (s *server) camera(r *http.Request, rq *httpapi.Request, perm string) (stor
 	return httpapi.PathCamera(r, rq, s.Cameras, perm)
 }
 
+// decodeForOrg decodes the body of a creation into v and checks that its
+// org_id field (at orgID) is an id.
+func decodeForOrg(w http.ResponseWriter, r *http.Request, v any, orgID *string) error {
+	if err := httpapi.Decode(w, r, v); err != nil {
+		return err
+	}
+	if !httpapi.IsID(*orgID) {
+		return httpapi.BadRequest("org_id is required and must be an id")
+	}
+	return nil
+}
+
 func (s *server) createCamera(w http.ResponseWriter, r *http.Request, rq *httpapi.Request) {
 	var req cameraReq
-	if err := httpapi.Decode(w, r, &req); err != nil {
+	if err := decodeForOrg(w, r, &req, &req.OrgID); err != nil {
 		httpapi.Fail(w, r, err)
-		return
-	}
-	if !httpapi.IsID(req.OrgID) {
-		httpapi.Fail(w, r, httpapi.BadRequest("org_id is required and must be an id"))
 		return
 	}
 	if err := authz.Org(rq.P, req.OrgID, authz.OrgCreateCamera); err != nil {

@@ -156,6 +156,7 @@ type authzFixture struct {
 	lastCam string    // the camera of the path being filled
 	// openToken is the token of a share link of camera A, made on first use.
 	openToken string
+	siteID    string // a site of organisation A, made on first use
 }
 
 // freshHold places a hold on camera id (as admin) for a call that releases it.
@@ -268,6 +269,15 @@ func (f *authzFixture) webhook(fresh bool) string {
 	return id
 }
 
+// site returns a site of organisation A, the same for every call (its
+// routes may be called again and again).
+func (f *authzFixture) site() string {
+	if f.siteID == "" {
+		f.siteID = f.e.must(f.e.do("POST", "/api/v1/sites", f.w.admin, map[string]string{"org_id": f.w.orgA, "name": "site"}), 201).str("id")
+	}
+	return f.siteID
+}
+
 // freshMember adds a viewer to organisation A and returns their id.
 func (f *authzFixture) freshMember() string {
 	return f.e.must(f.e.do("POST", "/api/v1/orgs/"+f.w.orgA+"/members", f.w.admin,
@@ -335,6 +345,9 @@ func (f *authzFixture) request(rt httpapi.Route, who string) (method, path strin
 			}
 			if strings.HasPrefix(rt.Path, "/api/v1/shares/") {
 				return f.shareLink().str("id")
+			}
+			if strings.Contains(rt.Path, "/sites/") {
+				return f.site()
 			}
 			if changes {
 				f.lastCam = f.freshCamera(who)
@@ -411,6 +424,10 @@ func (f *authzFixture) body(pattern, who string, now time.Time) any {
 		return map[string]any{"org_id": f.w.orgA, "name": f.unique("cam"), "source": map[string]string{"type": "push"}}
 	case "PATCH /api/v1/cameras/{id}":
 		return map[string]string{"name": f.unique("renamed")}
+	case "POST /api/v1/sites":
+		return map[string]string{"org_id": f.w.orgA, "name": f.unique("site")}
+	case "POST /api/v1/agent/enrol":
+		return map[string]string{"token": "cc_e_not-a-token"}
 	case "POST /api/v1/orgs/{org}/webhooks":
 		return map[string]any{"url": f.hookURL, "enabled": false}
 	case "PATCH /api/v1/orgs/{org}/webhooks/{id}":

@@ -23,6 +23,7 @@ import (
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/quota"
 	"github.com/camcloud/camcloud/internal/shares"
+	"github.com/camcloud/camcloud/internal/sites"
 	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/webhooks"
 )
@@ -45,6 +46,8 @@ type Deps struct {
 	Quota *quota.Service
 	// Shares makes, lists, revokes and opens share links.
 	Shares *shares.Service
+	// Sites keeps sites and their edge agents.
+	Sites *sites.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).
@@ -121,6 +124,7 @@ func Register(rt *httpapi.Router, d Deps) {
 	s.registerHolds(rt)
 	s.registerStorage(rt)
 	s.registerShares(rt)
+	s.registerSites(rt)
 
 	rt.Handle("GET /api/v1/audit", s.listAudit)
 	s.registerOpenAPI(rt)

@@ -39,6 +39,7 @@ import (
 	"github.com/camcloud/camcloud/internal/orgs"
 	"github.com/camcloud/camcloud/internal/playback"
 	"github.com/camcloud/camcloud/internal/shares"
+	"github.com/camcloud/camcloud/internal/sites"
 	"github.com/camcloud/camcloud/internal/store"
 	"github.com/camcloud/camcloud/internal/usage"
 	"github.com/camcloud/camcloud/internal/webhooks"
@@ -70,6 +71,9 @@ type App struct {
 	// Shares makes, opens and admits share links (every role: camera
 	// servers ask it whether a live link still holds; media.go).
 	Shares *shares.Service
+	// Sites is the site service: sites, their agents' enrolment,
+	// credentials and status.
+	Sites *sites.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -161,6 +165,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		a.Registry.MustRegister(a.Cameras.Collector(cfg.MetricsCameraHealth))
 	}
 	a.Orgs = orgs.New(a.Dir, a.Accounts)
+	a.Sites = sites.New(sites.Config{Dir: a.Dir, Spans: a.cameraSpans})
 	if a.AuditKey, err = a.auditKey(); err != nil {
 		a.Close()
 		return nil, err
@@ -349,4 +354,15 @@ func (a *App) Close() {
 		a.closers[i]()
 	}
 	a.closers = nil
+}
+
+// cameraSpans is the recorded spans of a camera from its zone's index,
+// joined over gaps of less than playback.SpanGap (as the timeline shows
+// them).
+func (a *App) cameraSpans(ctx context.Context, cam store.Camera, from, to time.Time) ([]store.Span, error) {
+	z, err := a.Zones.Get(cam.Zone)
+	if err != nil {
+		return nil, err
+	}
+	return z.DB.Spans(ctx, cam.ID, from, to, playback.SpanGap)
 }

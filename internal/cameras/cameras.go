@@ -28,6 +28,9 @@ var (
 	ErrUnknownCamera = errors.New("unknown camera")
 	ErrWrongSecret   = errors.New("wrong ingest secret")
 	ErrRecordingOff  = errors.New("camera is not a push camera or recording is off")
+	// ErrSiteRevoked refuses a camera at a site whose agent credential is
+	// revoked (or was never issued): revocation stops the live relay too.
+	ErrSiteRevoked = errors.New("the camera's site has no enrolled agent (credential revoked)")
 )
 
 // errNoZones is the zone error of a service built without zones.
@@ -110,6 +113,8 @@ type Spec struct {
 	// Labels, when set, replace the camera's labels (an empty map removes
 	// them all).
 	Labels *map[string]string
+	// SiteID puts the camera at a site of its organisation ("": none).
+	SiteID *string
 }
 
 // Create registers a camera in orgID and returns it with its ingest secret,
@@ -130,6 +135,9 @@ func (s *Service) Create(ctx context.Context, orgID string, sp Spec) (store.Came
 			return c, "", err
 		}
 		c.Zone = z
+	}
+	if err := s.checkSite(ctx, orgID, sp.SiteID); err != nil {
+		return c, "", err
 	}
 	if err := s.apply(&c, sp); err != nil {
 		return c, "", err
@@ -154,6 +162,9 @@ func (s *Service) Create(ctx context.Context, orgID string, sp Spec) (store.Came
 func (s *Service) Update(ctx context.Context, c store.Camera, sp Spec) (after store.Camera, changed Changes, secret string, err error) {
 	if sp.Zone != nil && *sp.Zone != c.Zone {
 		return c, nil, "", invalid("a camera's zone cannot be changed")
+	}
+	if err := s.checkSite(ctx, c.OrgID, sp.SiteID); err != nil {
+		return c, nil, "", err
 	}
 	before, after, err := s.dir.ModifyCamera(ctx, c.ID, func(cur *store.Camera) error {
 		secret = ""
@@ -199,7 +210,28 @@ func (s *Service) AuthorizePublish(ctx context.Context, cameraID, secret string)
 	if c.SourceType != "push" || c.Recording == "off" {
 		return ErrRecordingOff
 	}
+	if c.SiteID != "" {
+		site, err := s.dir.GetSite(ctx, c.SiteID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && site.CredHash == "" {
+			return ErrSiteRevoked
+		}
+		return err
+	}
 	return nil
+}
+
+// checkSite validates a camera's new site: one of the camera's
+// organisation. Sites never move between organisations and are never
+// deleted, so what is checked here still holds when the camera is written.
+func (s *Service) checkSite(ctx context.Context, orgID string, siteID *string) error {
+	if siteID == nil || *siteID == "" {
+		return nil
+	}
+	site, err := s.dir.GetSite(ctx, *siteID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && site.OrgID != orgID {
+		return invalid("site_id: no such site in the camera's organisation")
+	}
+	return err
 }
 
 func (s *Service) emptiestZone(ctx context.Context) (string, error) {
@@ -228,6 +260,9 @@ func newSecret() (secret, hash string) {
 }
 
 func (s *Service) apply(c *store.Camera, sp Spec) error {
+	if sp.SiteID != nil {
+		c.SiteID = *sp.SiteID
+	}
 	if sp.Name != nil {
 		n, err := ValidateName(*sp.Name)
 		if err != nil {

@@ -51,6 +51,7 @@ func diff(a, b store.Camera) Changes {
 	}
 	add("retention_days", a.RetentionDays, b.RetentionDays)
 	add("recording", a.Recording, b.Recording)
+	add("site_id", a.SiteID, b.SiteID)
 	ae, as := MotionOf(a)
 	be, bs := MotionOf(b)
 	add("motion.enabled", ae, be)

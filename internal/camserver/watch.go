@@ -81,12 +81,18 @@ func (s *Server) streams(ctx context.Context, cams []store.Camera) {
 	for _, c := range cams {
 		byID[c.ID] = c
 	}
+	revoked := map[string]bool{} // by site, read once a round
 	for _, id := range s.c.Hub.Cameras() {
 		st := s.c.Hub.Get(id)
 		if st == nil {
 			continue
 		}
 		c, listed := byID[id]
+		if listed && c.SiteID != "" && s.siteRevoked(ctx, c.SiteID, revoked) {
+			s.log.Info("the camera's site was revoked: dropping its stream (the agent's relay)", "camera", id, "site", c.SiteID)
+			st.Close()
+			continue
+		}
 		on := listed && c.Recording != "off"
 		if listed && on == s.recording(st) {
 			continue
@@ -107,6 +113,22 @@ func (s *Server) streams(ctx context.Context, cams []store.Camera) {
 			go s.record(st)
 		}
 	}
+}
+
+// siteRevoked reports whether site id has no enrolled agent any more
+// (revoked), caching the answer in seen for the round; a failed read
+// counts as not revoked (the next round reads again).
+func (s *Server) siteRevoked(ctx context.Context, id string, seen map[string]bool) bool {
+	if r, ok := seen[id]; ok {
+		return r
+	}
+	site, err := s.c.Dir.GetSite(ctx, id)
+	r := errors.Is(err, store.ErrNotFound) || err == nil && site.CredHash == ""
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Warn("camera watch: read site", "site", id, "err", err)
+	}
+	seen[id] = r
+	return r
 }
 
 // recording reports whether a recording of st runs.

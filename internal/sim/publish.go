@@ -60,15 +60,25 @@ func started(st *Stats) func() {
 	return func() { st.Connected.Store(false) }
 }
 
-// publishRTSP publishes with ANNOUNCE/RECORD over TCP.
-func publishRTSP(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats, grace time.Duration) error {
-	out, err := newRTPOut(smp.Tracks)
+// startRecording connects an RTSP client to rawURL and announces tracks
+// for recording (TCP), returning their RTP encoders and the client.
+func startRecording(rawURL string, tracks []hub.Track) (*rtpOut, *gortsplib.Client, error) {
+	out, err := newRTPOut(tracks)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	tcp := gortsplib.ProtocolTCP
 	c := &gortsplib.Client{Protocol: &tcp, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, WriteQueueSize: writeQueue}
 	if err := c.StartRecording(rawURL, out.desc); err != nil {
+		return nil, nil, err
+	}
+	return out, c, nil
+}
+
+// publishRTSP publishes with ANNOUNCE/RECORD over TCP.
+func publishRTSP(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats, grace time.Duration) error {
+	out, c, err := startRecording(rawURL, smp.Tracks)
+	if err != nil {
 		return err
 	}
 	defer c.Close()

@@ -11,7 +11,7 @@ import (
 )
 
 // cameraCols is the column list scanCamera reads.
-const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us, motion_off, motion_sensitivity, labels"
+const cameraCols = "id, org_id, name, zone, source_type, source_url, retention_days, recording, ingest_secret_hash, created_us, motion_off, motion_sensitivity, labels, site_id"
 
 // scanCamera reads one row of cameraCols.
 func scanCamera(row interface{ Scan(...any) error }) (Camera, error) {
@@ -19,7 +19,7 @@ func scanCamera(row interface{ Scan(...any) error }) (Camera, error) {
 	var created int64
 	var labels string
 	err := row.Scan(&c.ID, &c.OrgID, &c.Name, &c.Zone, &c.SourceType, &c.SourceURL, &c.RetentionDays, &c.Recording, &c.IngestSecretHash, &created,
-		&c.MotionOff, &c.MotionSensitivity, &labels)
+		&c.MotionOff, &c.MotionSensitivity, &labels, &c.SiteID)
 	c.CreatedAt = fromMicros(created)
 	if err == nil {
 		c.Labels, err = decodeLabels(labels)
@@ -42,6 +42,7 @@ func checkCamera(cam Camera) error {
 	c.str("source URL", cam.SourceURL, maxText, false)
 	c.str("recording", cam.Recording, maxID, false)
 	c.str("ingest secret hash", cam.IngestSecretHash, maxText, false)
+	c.str("site id", cam.SiteID, maxID, false)
 	c.ok(cam.RetentionDays >= 0 && cam.RetentionDays <= 1<<20, "retention days out of range")
 	c.ok(cam.MotionSensitivity >= 0 && cam.MotionSensitivity <= maxMotionSensitivity, "motion sensitivity out of range")
 	c.str("labels", encodeLabels(cam.Labels), maxText, false)
@@ -55,9 +56,9 @@ func (r *directory) CreateCamera(ctx context.Context, c Camera) error {
 		return err
 	}
 	return r.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		if _, err := tx.ExecContext(ctx, "INSERT INTO cameras ("+cameraCols+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			c.ID, c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash, toMicros(c.CreatedAt),
-			c.MotionOff, c.MotionSensitivity, encodeLabels(c.Labels)); err != nil {
+			c.MotionOff, c.MotionSensitivity, encodeLabels(c.Labels), c.SiteID); err != nil {
 			return err
 		}
 		return r.cameraChanged(ctx, tx, c.Zone)
@@ -124,9 +125,9 @@ func (r *directory) writeCamera(ctx context.Context, tx *sql.Tx, c Camera, oldZo
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE cameras SET org_id = ?, name = ?, zone = ?, source_type = ?, source_url = ?,
-  retention_days = ?, recording = ?, ingest_secret_hash = ?, motion_off = ?, motion_sensitivity = ?, labels = ? WHERE id = ?`,
+  retention_days = ?, recording = ?, ingest_secret_hash = ?, motion_off = ?, motion_sensitivity = ?, labels = ?, site_id = ? WHERE id = ?`,
 		c.OrgID, c.Name, c.Zone, c.SourceType, c.SourceURL, c.RetentionDays, c.Recording, c.IngestSecretHash,
-		c.MotionOff, c.MotionSensitivity, encodeLabels(c.Labels), c.ID)
+		c.MotionOff, c.MotionSensitivity, encodeLabels(c.Labels), c.SiteID, c.ID)
 	if err != nil {
 		return err
 	}
@@ -189,25 +190,34 @@ func (r *directory) CameraChanges(ctx context.Context, zone string) (int64, erro
 // ListCameras returns the cameras of the given organisations (nil: all), by
 // name.
 func (r *directory) ListCameras(ctx context.Context, orgIDs []string) ([]Camera, error) {
-	q := "SELECT " + cameraCols + " FROM cameras"
-	var args []any
-	if orgIDs != nil {
-		if len(orgIDs) == 0 {
-			return nil, nil
-		}
-		ph, a, err := inList(orgIDs)
-		if err != nil {
-			return nil, err
-		}
-		q += " WHERE org_id IN (" + ph + ")"
-		args = a
+	q, args, none, err := inOrgs("SELECT "+cameraCols+" FROM cameras", orgIDs)
+	if none || err != nil {
+		return nil, err
 	}
 	return r.cameras(ctx, q+" ORDER BY name, id", args...)
+}
+
+// inOrgs narrows q to the rows of orgIDs (nil: every organisation's);
+// none is true when orgIDs is empty, so that nothing matches.
+func inOrgs(q string, orgIDs []string) (string, []any, bool, error) {
+	if orgIDs == nil {
+		return q, nil, false, nil
+	}
+	if len(orgIDs) == 0 {
+		return q, nil, true, nil
+	}
+	ph, args, err := inList(orgIDs)
+	return q + " WHERE org_id IN (" + ph + ")", args, false, err
 }
 
 // ListCamerasByZone returns a zone's cameras, by id.
 func (r *directory) ListCamerasByZone(ctx context.Context, zone string) ([]Camera, error) {
 	return r.cameras(ctx, "SELECT "+cameraCols+" FROM cameras WHERE zone = ? ORDER BY id", zone)
+}
+
+// ListCamerasBySite returns a site's cameras, by id.
+func (r *directory) ListCamerasBySite(ctx context.Context, siteID string) ([]Camera, error) {
+	return r.cameras(ctx, "SELECT "+cameraCols+" FROM cameras WHERE site_id = ? ORDER BY id", siteID)
 }
 
 func (r *directory) cameras(ctx context.Context, q string, args ...any) ([]Camera, error) {

@@ -153,6 +153,7 @@ var directoryMigrations = []migration{
 	dirMigrationEvidence,
 	dirMigrationHolds,
 	dirMigrationLabels,
+	dirMigrationSites,
 }
 
 // dropOrphanGrants deletes the grants whose user is not a member of the

@@ -77,6 +77,8 @@ type Directory interface {
 	CameraChanges(ctx context.Context, zone string) (int64, error)
 	ListCameras(ctx context.Context, orgIDs []string) ([]Camera, error) // nil: all
 	ListCamerasByZone(ctx context.Context, zone string) ([]Camera, error)
+	// ListCamerasBySite returns the cameras of a site, by id.
+	ListCamerasBySite(ctx context.Context, siteID string) ([]Camera, error)
 	CountCamerasByZone(ctx context.Context) (map[string]int, error)
 
 	PutGrant(ctx context.Context, g Grant) error
@@ -138,6 +140,9 @@ type Directory interface {
 	HoldStore
 	// ShareStore is the share links (dir_shares.go).
 	ShareStore
+	// SiteStore is the organisations' sites and their agents'
+	// credentials and status (dir_sites.go).
+	SiteStore
 
 	Ping(ctx context.Context) error
 	Close() error

@@ -124,7 +124,8 @@ var directoryPolicy = Policy{
 		"motion_sensitivity": tags(ops),
 		// key=value labels an organisation gives its cameras (sites,
 		// cost centres): its own words.
-		"labels": tags(content),
+		"labels":  tags(content),
+		"site_id": tags(id),
 	}},
 	"grants": {Tags: tags(coltags.Camera, security), Columns: map[string][]string{
 		"camera_id": tags(id), "user_id": tags(id), "permissions": tags(security),
@@ -158,6 +159,15 @@ var directoryPolicy = Policy{
 		"webhook_id": tags(id), "at_us": tags(ops), "id": tags(id), "event_id": tags(id),
 		"event_type": tags(ops), "zone": tags(ops), "seq": tags(ops), "attempt": tags(usage),
 		"status": tags(ops), "duration_us": tags(ops), "lag_us": tags(ops), "error": tags(ops), "node": tags(ops),
+	}},
+	// Sites and their edge agents: the enrolment and credential hashes
+	// never leave.
+	"sites": {Tags: tags(coltags.Camera), Columns: map[string][]string{
+		"id": tags(id), "org_id": tags(id), "name": tags(content),
+		"enrol_hash": tags(secret), "enrol_until_us": tags(ops), "cred_hash": tags(secret),
+		"revoked_us": tags(ops), "enrolled_us": tags(ops), "created_by": tags(id), "created_us": tags(ops),
+		"last_seen_us": tags(ops), "agent_version": tags(ops), "buffer_used_bytes": tags(usage),
+		"buffer_max_bytes": tags(usage), "backlog_ms": tags(usage), "backlog_bytes": tags(usage), "upload_bps": tags(usage),
 	}},
 	// Share links: the token and password hashes never leave.
 	"shares": {Tags: tags(coltags.Camera, security), Columns: map[string][]string{

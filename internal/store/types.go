@@ -76,6 +76,9 @@ type Camera struct {
 	// Labels are the camera's key=value labels (sites, cost centres); nil
 	// for none. The cameras service bounds them.
 	Labels map[string]string
+	// SiteID is the site whose edge agent brings the camera's video ("":
+	// none); a site of the camera's organisation.
+	SiteID string
 }
 
 // Grant adds per-camera permissions to a user.

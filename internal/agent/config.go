@@ -1,0 +1,130 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/camcloud/camcloud/internal/netpolicy"
+)
+
+// Config is an agent's configuration (agent.yaml).
+type Config struct {
+	// Cloud is the base URL of the cloud's API (https://...; http only
+	// with AllowHTTP, for tests and a local cloud).
+	Cloud     string `yaml:"cloud"`
+	AllowHTTP bool   `yaml:"allow_http"`
+	// EnrolmentToken is the site's one-time enrolment token, used on the
+	// first start only (the credential it is exchanged for is kept in
+	// DataDir/credential).
+	EnrolmentToken string `yaml:"enrolment_token"`
+	// DataDir holds the ring buffer (spool, segments, index) and the
+	// credential.
+	DataDir string `yaml:"data_dir"`
+	// BufferMaxBytes and BufferMaxAge bound the local ring buffer: the
+	// oldest segments go first when either is passed (defaults 10 GiB,
+	// 7 days).
+	BufferMaxBytes int64         `yaml:"buffer_max_bytes"`
+	BufferMaxAge   time.Duration `yaml:"buffer_max_age"`
+	// SegmentDuration is the length of a local segment (default 60 s).
+	SegmentDuration time.Duration `yaml:"segment_duration"`
+	// Heartbeat is how often the agent reports to the cloud (default 10 s).
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// PullAllow lists the prefixes (or addresses) on the site's network
+	// the agent may pull cameras from; private addresses are normal here,
+	// but nothing is allowed that is not listed.
+	PullAllow []string `yaml:"pull_allow"`
+	// Cameras are the cameras the agent pulls.
+	Cameras []Camera `yaml:"cameras"`
+}
+
+// Camera is one camera of the site.
+type Camera struct {
+	// ID is the camera's id in the cloud (its site_id is this site).
+	ID string `yaml:"id"`
+	// URL is where the agent pulls it (rtsp:// on the site's network).
+	URL string `yaml:"url"`
+	// IngestURL is the camera's ingest URL in the cloud (rtsp://.../cam/ID/SECRET),
+	// where the agent relays it live while the uplink is up.
+	IngestURL string `yaml:"ingest_url"`
+}
+
+// Defaults and bounds of Config.
+const (
+	DefaultBufferMaxBytes = 10 << 30
+	DefaultBufferMaxAge   = 7 * 24 * time.Hour
+	DefaultHeartbeat      = 10 * time.Second
+	minBufferBytes        = 1 << 20
+	maxCameras            = 256
+)
+
+// LoadConfig reads and checks an agent.yaml file (unknown fields are
+// refused, so a misspelt setting is not silently ignored).
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("agent: %s: %w", path, err)
+	}
+	if c.DataDir != "" && !filepath.IsAbs(c.DataDir) {
+		c.DataDir = filepath.Join(filepath.Dir(path), c.DataDir)
+	}
+	return c, c.Check()
+}
+
+// Check validates c and fills its defaults.
+func (c *Config) Check() error {
+	u, err := url.Parse(c.Cloud)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && !(c.AllowHTTP && u.Scheme == "http")):
+		return errors.New("agent: cloud must be an https:// URL (http:// only with allow_http)")
+	case u.User != nil:
+		return errors.New("agent: cloud must not carry credentials")
+	case c.DataDir == "":
+		return errors.New("agent: data_dir is required")
+	case len(c.Cameras) > maxCameras:
+		return fmt.Errorf("agent: at most %d cameras", maxCameras)
+	}
+	c.Cloud = strings.TrimRight(c.Cloud, "/")
+	if c.BufferMaxBytes == 0 {
+		c.BufferMaxBytes = DefaultBufferMaxBytes
+	}
+	if c.BufferMaxBytes < minBufferBytes {
+		return fmt.Errorf("agent: buffer_max_bytes must be at least %d", minBufferBytes)
+	}
+	if c.BufferMaxAge <= 0 {
+		c.BufferMaxAge = DefaultBufferMaxAge
+	}
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
+	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
+		return fmt.Errorf("agent: pull_allow: %w", err)
+	}
+	seen := map[string]bool{}
+	for i, cam := range c.Cameras {
+		if cam.ID == "" || seen[cam.ID] {
+			return fmt.Errorf("agent: camera %d: an id is required, once", i+1)
+		}
+		seen[cam.ID] = true
+		if pu, err := url.Parse(cam.URL); err != nil || (pu.Scheme != "rtsp" && pu.Scheme != "rtsps") || pu.Host == "" {
+			return fmt.Errorf("agent: camera %s: url must be rtsp:// or rtsps:// with a host", cam.ID)
+		}
+		if iu, err := url.Parse(cam.IngestURL); cam.IngestURL != "" && (err != nil || (iu.Scheme != "rtsp" && iu.Scheme != "rtsps")) {
+			return fmt.Errorf("agent: camera %s: ingest_url must be the camera's rtsp:// ingest URL", cam.ID)
+		}
+	}
+	return nil
+}
