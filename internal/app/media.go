@@ -23,7 +23,9 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	// One way to find a camera's holder, for live video and for playback
 	// of what its spool still holds.
 	locate := a.Zones.Locator(a.Cfg.ServerID, zone.HolderAlive)
-	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate})
+	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate,
+		MaxSessions: a.Cfg.LiveMaxSessions, MaxSessionsPerUser: a.Cfg.LiveMaxSessionsPerUser,
+		MaxSessionsPerToken: a.Cfg.LiveMaxSessionsPerToken, MaxHLSPerToken: a.Cfg.LiveMaxHLSPerToken})
 	a.closers = append(a.closers, lv.Close)
 	var out []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleCameraServer {
