@@ -11,22 +11,37 @@ import (
 // viewerStats is what one viewer received. WebRTC viewers count packets
 // and frames; HLS viewers count parts and bytes.
 type viewerStats struct {
-	mu        sync.Mutex
-	connect   time.Duration // WebRTC: offer to connected
-	first     time.Duration // start to the first complete frame (WebRTC) or first media byte (HLS)
-	packets   int64
-	bytes     int64
-	frames    int64 // complete frames (WebRTC) or parts (HLS)
-	lostPkts  int64 // RTP sequence gaps
-	missed    int64 // HLS parts listed but never fetched
-	firstTS   uint32
-	lastTS    uint32
-	minDelta  uint32
-	lastSeq   uint16
-	started   bool
-	gotFrame  bool
-	errs      int64
-	lastError string
+	mu         sync.Mutex
+	connect    time.Duration // WebRTC: offer to connected
+	first      time.Duration // start to the first complete frame (WebRTC) or first media byte (HLS)
+	packets    int64
+	bytes      int64
+	frames     int64 // complete frames (WebRTC) or parts (HLS)
+	lostPkts   int64 // RTP sequence gaps
+	missed     int64 // HLS parts listed but never fetched
+	sessFrames int64
+	firstTS    uint32
+	lastTS     uint32
+	minDelta   uint32
+	lastSeq    uint16
+	started    bool
+	gotFrame   bool
+	errs       int64
+	lastError  string
+	sessions   int64
+	expDone    int64 // frames expected of the sessions before this one
+}
+
+// newSession starts counting a new session of the viewer: sequence
+// numbers and timestamps start afresh.
+func (s *viewerStats) newSession() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		s.expDone += s.sessionExpected()
+	}
+	s.sessions++
+	s.started, s.sessFrames, s.minDelta = false, 0, 0
 }
 
 func (s *viewerStats) connected(d time.Duration) {
@@ -53,13 +68,14 @@ func (s *viewerStats) packet(p *rtp.Packet, t0 time.Time) {
 		s.started, s.firstTS = true, p.Timestamp
 	}
 	if p.Marker {
-		if s.frames > 0 {
+		if s.sessFrames > 0 {
 			if d := p.Timestamp - s.lastTS; d > 0 && d < 1<<31 && (s.minDelta == 0 || d < s.minDelta) {
 				s.minDelta = d
 			}
 		}
 		s.lastTS = p.Timestamp
 		s.frames++
+		s.sessFrames++
 		if !s.gotFrame {
 			s.gotFrame, s.first = true, time.Since(t0)
 		}
@@ -93,8 +109,15 @@ func (s *viewerStats) fail(err error) {
 // expectedFrames is how many frames the span of timestamps received holds
 // (the smallest step between frames is one frame).
 func (s *viewerStats) expectedFrames() int64 {
-	if s.frames < 2 || s.minDelta == 0 {
-		return s.frames
+	if !s.started {
+		return s.expDone
+	}
+	return s.expDone + s.sessionExpected()
+}
+
+func (s *viewerStats) sessionExpected() int64 {
+	if s.sessFrames < 2 || s.minDelta == 0 {
+		return s.sessFrames
 	}
 	return int64((s.lastTS-s.firstTS)/s.minDelta) + 1
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -13,8 +14,28 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 )
+
+// viewerReadBuffer is the receive buffer asked for each viewer's UDP
+// socket: hundreds of viewers in one process on a busy machine are not
+// scheduled in time to empty the default (about 200 KB), and what the
+// kernel drops there would be counted against the server.
+const viewerReadBuffer = 4 << 20
+
+// bigBufferNet is the host's network with large UDP receive buffers.
+type bigBufferNet struct{ *stdnet.Net }
+
+func (n bigBufferNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetReadBuffer(viewerReadBuffer)
+	return c, nil
+}
 
 // whepClient makes the PeerConnections of the WebRTC viewers: pion with
 // its default codecs and interceptors (NACK, receiver reports), as a
@@ -34,6 +55,11 @@ func newWHEPClient() (*whepClient, error) {
 		return nil, err
 	}
 	var se webrtc.SettingEngine
+	sn, err := stdnet.NewNet()
+	if err != nil {
+		return nil, err
+	}
+	se.SetNet(bigBufferNet{sn})
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -49,6 +75,7 @@ func newWHEPClient() (*whepClient, error) {
 // viewer that hangs without closing).
 func (c *whepClient) watchWHEP(ctx context.Context, whepURL string, st *viewerStats, stall bool) error {
 	t0 := time.Now()
+	st.newSession()
 	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
