@@ -225,7 +225,7 @@ func runViewers(ctx context.Context, o *options, vo *viewerOptions, log *slog.Lo
 	return res, nil
 }
 
-// saveServerProfile saves a 20 s CPU profile of the camcloud server pid,
+// saveServerProfile saves a heap profile and a 20 s CPU profile of the camcloud server pid,
 // whose pprof address it reads from the server's command line.
 func saveServerProfile(ctx context.Context, pid int, o *options, parent, mode string, n int) error {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
@@ -237,6 +237,9 @@ func saveServerProfile(ctx context.Context, pid int, o *options, parent, mode st
 		if a == "--debug-addr" && i+1 < len(args) {
 			srv := &server{debug: "http://" + args[i+1]}
 			if err := os.MkdirAll(o.profileDir, 0o750); err != nil {
+				return err
+			}
+			if err := srv.saveProfile(ctx, "heap", filepath.Join(o.profileDir, fmt.Sprintf("heap-%s-%d.pprof", mode, n))); err != nil {
 				return err
 			}
 			return srv.saveProfile(ctx, "profile?seconds=20", filepath.Join(o.profileDir, fmt.Sprintf("cpu-%s-%d.pprof", mode, n)))

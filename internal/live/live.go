@@ -92,6 +92,7 @@ type Service struct {
 	closed   bool
 	muxers   map[string]*hlsMuxer
 	sessions map[string]*whepSession
+	feeds    map[string]*rtpFeed // camera -> the packets of its WebRTC viewers
 }
 
 // New builds the service. Hub and Signer are required (New panics without
@@ -121,7 +122,7 @@ func New(d Deps) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{d: d, log: d.Log.With("component", "live"),
-		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{},
+		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{}, feeds: map[string]*rtpFeed{},
 		rtcSlots: rtcSlots{byToken: counts{}, byUser: counts{}}, hlsSlots: hlsSlots{byToken: counts{}}}
 	s.rtc = newRTCAPI(d, s.log)
 	s.m = newMetrics(s)
