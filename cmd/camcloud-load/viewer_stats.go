@@ -34,7 +34,9 @@ type viewerStats struct {
 
 // newSession starts counting a new session of the viewer: sequence
 // numbers and timestamps start afresh.
-func (s *viewerStats) newSession() {
+// It returns the session's number: packets of an older session, still
+// being read as it closes, are not counted.
+func (s *viewerStats) newSession() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.started {
@@ -42,6 +44,7 @@ func (s *viewerStats) newSession() {
 	}
 	s.sessions++
 	s.started, s.sessFrames, s.minDelta = false, 0, 0
+	return s.sessions
 }
 
 func (s *viewerStats) connected(d time.Duration) {
@@ -51,9 +54,12 @@ func (s *viewerStats) connected(d time.Duration) {
 }
 
 // packet counts one RTP packet of a video track (from a key frame on).
-func (s *viewerStats) packet(p *rtp.Packet, t0 time.Time) {
+func (s *viewerStats) packet(session int64, p *rtp.Packet, t0 time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if session != s.sessions {
+		return
+	}
 	s.packets++
 	s.bytes += int64(len(p.Payload))
 	if s.started {

@@ -105,7 +105,8 @@ func runViewers(ctx context.Context, o *options, vo *viewerOptions, log *slog.Lo
 			return res, err
 		}
 		args := append([]string{"--live-max-sessions", "100000", "--live-max-sessions-per-user", "100000",
-			"--live-max-sessions-per-token", "100000", "--live-max-hls-per-token", "100000"}, o.serveArgs...)
+			"--live-max-sessions-per-token", "100000", "--live-max-hls-per-token", "100000",
+			"--http-max-conns", "0", "--http-max-conns-per-ip", "0"}, o.serveArgs...)
 		srv, err := startServer(ctx, o.pin, o.bin, dir, args)
 		if err != nil {
 			return res, err
@@ -278,8 +279,8 @@ func measure(ctx context.Context, pid int, window time.Duration) (cpu float64, r
 // printViewerTable writes viewer results as a Markdown table.
 func printViewerTable(w io.Writer, rs []viewerResult, header bool) {
 	if header {
-		fmt.Fprintln(w, "| server | viewers of | cameras | viewers | CPU % cameras only | CPU % with viewers | % of a core per viewer | RSS MiB cameras only | with viewers | MiB per viewer | viewers playing | frames (WebRTC) or parts (HLS) received | expected | RTP packets lost | parts missed | first frame/byte p50 / p95 ms | viewer errors | load tool CPU % |")
-		fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+		fmt.Fprintln(w, "| server | viewers of | cameras | viewers | CPU % cameras only | CPU % with viewers | % of a core per viewer | RSS MiB cameras only | with viewers | MiB per viewer | viewers playing | frames (WebRTC) or parts (HLS) received | expected | MB received | RTP packets lost | parts missed | first frame/byte p50 / p95 ms | viewer errors | load tool CPU % |")
+		fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	}
 	for _, r := range rs {
 		per := (r.cpuViews - r.cpuCams) / float64(max(r.viewers, 1))
@@ -289,9 +290,9 @@ func printViewerTable(w io.Writer, rs []viewerResult, header bool) {
 		if r.mode == viewLLHLS {
 			exp = "-"
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %.1f | %.1f | %.3f | %.1f | %.1f | %.3f | %d | %d | %s | %d | %d | %d / %d | %d | %.0f |\n",
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %.1f | %.1f | %.3f | %.1f | %.1f | %.3f | %d | %d | %s | %.0f | %d | %d | %d / %d | %d | %.0f |\n",
 			r.label, r.mode, r.cameras, r.viewers, r.cpuCams, r.cpuViews, per, mib(r.rssCams), mib(r.rssViews), mper,
-			s.ok, s.frames, exp, s.lostPkts, s.missed, s.firstP50.Milliseconds(), s.firstP95.Milliseconds(), s.errs, r.clientCPU)
+			s.ok, s.frames, exp, float64(s.bytes)/1e6, s.lostPkts, s.missed, s.firstP50.Milliseconds(), s.firstP95.Milliseconds(), s.errs, r.clientCPU)
 		if s.lastError != "" {
 			fmt.Fprintf(os.Stderr, "camcloud-load: %s %s: last viewer error: %s\n", r.label, r.mode, s.lastError)
 		}

@@ -75,7 +75,7 @@ func newWHEPClient() (*whepClient, error) {
 // viewer that hangs without closing).
 func (c *whepClient) watchWHEP(ctx context.Context, whepURL string, st *viewerStats, stall bool) error {
 	t0 := time.Now()
-	st.newSession()
+	session := st.newSession()
 	pc, err := c.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (c *whepClient) watchWHEP(ctx context.Context, whepURL string, st *viewerSt
 			<-ctx.Done() // never read: the packets pile up and are dropped
 			return
 		}
-		readVideo(tr, t0, st)
+		readVideo(tr, t0, st, session)
 	})
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
@@ -183,7 +183,7 @@ func hangUp(c *http.Client, sessionURL string) {
 // readVideo counts the RTP packets of an H.264 or H.265 track and the
 // frames they carry (a frame ends at a marker bit), from the first key
 // frame on: before it nothing can be decoded.
-func readVideo(tr *webrtc.TrackRemote, t0 time.Time, st *viewerStats) {
+func readVideo(tr *webrtc.TrackRemote, t0 time.Time, st *viewerStats, session int64) {
 	h265 := tr.Codec().MimeType == webrtc.MimeTypeH265
 	var pkt rtp.Packet
 	buf := make([]byte, 1500)
@@ -202,7 +202,7 @@ func readVideo(tr *webrtc.TrackRemote, t0 time.Time, st *viewerStats) {
 			}
 			started = true
 		}
-		st.packet(&pkt, t0)
+		st.packet(session, &pkt, t0)
 	}
 }
 
