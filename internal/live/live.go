@@ -87,6 +87,7 @@ type Service struct {
 
 	rtcSlots rtcSlots
 	hlsSlots hlsSlots
+	tokens   tokenCache
 
 	mu       sync.Mutex
 	closed   bool

@@ -66,7 +66,18 @@ func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera stri
 		fail(w, http.StatusUnauthorized, "unauthorized", "a media token is required (token query parameter)")
 		return "", principal{}, false
 	}
-	c, err := s.d.Signer.Verify(tok, s.d.Now())
+	now := s.d.Now()
+	v, cached := s.tokens.get(tok)
+	c, err := v.claims, error(nil)
+	if !cached {
+		c, err = s.d.Signer.Verify(tok, now)
+		if err == nil {
+			v = verifiedToken{claims: c, p: principalOf(tok, c)}
+			s.tokens.put(tok, v)
+		}
+	} else if !now.Before(c.Expires) {
+		err = auth.ErrTokenExpired
+	}
 	switch {
 	case errors.Is(err, auth.ErrTokenExpired):
 		fail(w, http.StatusUnauthorized, "token_expired", "the media token has expired; ask the API for a new live URL")
@@ -78,7 +89,7 @@ func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera stri
 		fail(w, http.StatusForbidden, "forbidden", "the media token was issued for another camera or permission")
 		return "", principal{}, false
 	}
-	return camera, principalOf(tok, c), true
+	return camera, v.p, true
 }
 
 // notLive answers 404 for a camera that is not published here.
