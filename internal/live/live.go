@@ -1,7 +1,8 @@
 // Package live serves the live view of the cameras this camera server holds:
 // low-latency HLS (fMP4 parts, one shared muxer per camera, created on the
 // first request and closed when idle) and WebRTC through WHEP (one
-// PeerConnection per viewer). Camera-server routes are authenticated by the
+// PeerConnection per viewer, all of a camera's viewers fed from one RTP
+// packetisation, rtpFeed). Camera-server routes are authenticated by the
 // signed media token alone, so they need no database; the API route hands
 // those tokens out after asking package authz.
 package live
