@@ -1,4 +1,5 @@
-// Command camcloud-load is the recording load benchmark: for each camera
+// Command camcloud-load is the recording load benchmark (and, with
+// --viewers, the live viewer benchmark: see viewers.go): for each camera
 // count N it starts a fresh `camcloud serve` child process (its own data
 // directory, ports on 127.0.0.1), creates N cameras through the API, pushes
 // the shipped 720p25 H.264 + AAC sample to each over RTSP (or RTMP) from simulated
@@ -34,6 +35,9 @@ import (
 // maxCameras bounds --cameras entries.
 const maxCameras = 5000
 
+// maxViewersPerCamera bounds --per-camera.
+const maxViewersPerCamera = 5000
+
 func main() {
 	os.Exit(run(os.Args[1:]))
 }
@@ -50,7 +54,8 @@ type options struct {
 	keep       bool
 	protocol   string
 	serveArgs  []string
-	pin        *pinning // nil: no pinning
+	pin        *pinning       // nil: no pinning
+	viewers    *viewerOptions // nil: the recording benchmark
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -68,8 +73,46 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&o.protocol, "protocol", "rtsp", "how the simulated cameras push: rtsp (RTP over TCP) or rtmp")
 	fs.StringVar(&extra, "serve-args", "", "extra space-separated flags for camcloud serve")
 	fs.StringVar(&serverCPUs, "server-cpus", "", "when set (a CPU list such as 0 or 0-1), run the server on these CPUs (taskset) and the simulated cameras on the others")
+	vo := &viewerOptions{}
+	var target string
+	fs.StringVar(&vo.mode, "viewers", "", "measure live viewers instead of recording: webrtc (WHEP, pion) or llhls (as hls.js plays)")
+	fs.IntVar(&vo.perCamera, "per-camera", 4, "viewers of each camera (with --viewers)")
+	fs.IntVar(&vo.stall, "stall", 0, "this many WebRTC viewers stop reading once connected (left out of the counts)")
+	fs.IntVar(&vo.slow, "slow", 0, "this many LL-HLS viewers read their parts at 2 KB/s")
+	fs.DurationVar(&vo.stagger, "stagger", 20*time.Millisecond, "time between two viewers' starts")
+	fs.StringVar(&target, "target", "camcloud", "with --viewers: camcloud (start camcloud serve) or external (a running server: --server-pid and the URL templates)")
+	fs.IntVar(&vo.pid, "server-pid", 0, "--target external: the server's process id (for CPU and memory)")
+	fs.StringVar(&vo.publishURL, "publish-url", "rtsp://127.0.0.1:8554/cam{i}", "--target external: where camera {i} (1-based) publishes")
+	fs.StringVar(&vo.whepURL, "whep-url", "http://127.0.0.1:8889/cam{i}/whep", "--target external: camera {i}'s WHEP endpoint")
+	fs.StringVar(&vo.hlsURL, "hls-url", "http://127.0.0.1:8888/cam{i}/index.m3u8", "--target external: camera {i}'s LL-HLS multivariant playlist")
+	fs.StringVar(&vo.label, "label", "", "name of the server in the table (default: the target)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if vo.mode != "" {
+		if vo.mode != viewWebRTC && vo.mode != viewLLHLS {
+			return nil, fmt.Errorf("--viewers: %q is not webrtc or llhls", vo.mode)
+		}
+		if vo.perCamera < 1 || vo.perCamera > maxViewersPerCamera {
+			return nil, fmt.Errorf("--per-camera must be within 1..%d", maxViewersPerCamera)
+		}
+		if vo.stall < 0 || vo.slow < 0 || vo.stagger < 0 || vo.stagger > time.Second {
+			return nil, errors.New("--stall and --slow must not be negative, --stagger within 0..1s")
+		}
+		switch target {
+		case "camcloud":
+		case "external":
+			vo.external = true
+			if vo.pid <= 0 {
+				return nil, errors.New("--target external needs --server-pid")
+			}
+		default:
+			return nil, fmt.Errorf("--target: %q is not camcloud or external", target)
+		}
+		if vo.label == "" {
+			vo.label = target
+		}
+		o.viewers = vo
 	}
 	for _, s := range strings.Split(counts, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -135,6 +178,9 @@ func run(args []string) int {
 			defer func() { _ = os.RemoveAll(parent) }()
 		}
 	}
+	if o.viewers != nil {
+		return runViewerCounts(ctx, o, log, smp, parent)
+	}
 	var results []result
 	failed := false
 	for _, n := range o.counts {
@@ -161,6 +207,30 @@ func run(args []string) int {
 		}
 	}
 	return 0
+}
+
+// runViewerCounts runs the viewer benchmark for each camera count.
+func runViewerCounts(ctx context.Context, o *options, log *slog.Logger, smp *sample.Sample, parent string) int {
+	var rs []viewerResult
+	code := 0
+	for _, n := range o.counts {
+		r, err := runViewers(ctx, o, o.viewers, log, smp, parent, n)
+		if err != nil {
+			log.Error("viewer run failed", "cameras", n, "err", err)
+			code = 1
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		rs = append(rs, r)
+		if r.sum.ok < r.viewers || r.sum.lostPkts > 0 || r.sum.frames < r.sum.expected {
+			code = max(code, 3)
+		}
+	}
+	fmt.Println()
+	printViewerTable(os.Stdout, rs, true)
+	return code
 }
 
 // printTable writes results as a Markdown table.

@@ -32,6 +32,9 @@ const (
 // per-camera series /metrics exports.
 const MaxMetricsCameraHealth = 1000
 
+// maxLiveBound bounds the live viewer limits of Config.
+const maxLiveBound = 100000
+
 // Config is the whole configuration of one camcloud process.
 type Config struct {
 	// DataDir holds the SQLite files, local blobs, the spool and generated keys.
@@ -80,6 +83,14 @@ type Config struct {
 	// gather between reads (fewer wake-ups and system calls per camera, at
 	// the cost of that much live latency); 0 reads as data arrives.
 	IngestReadBatch time.Duration `yaml:"ingest_read_batch"`
+	// LiveMaxSessions bounds the WebRTC viewers of this camera server;
+	// LiveMaxSessionsPerUser and LiveMaxSessionsPerToken those of one user
+	// and one media token; LiveMaxHLSPerToken the concurrent LL-HLS
+	// requests of one token. 0: the live package's defaults.
+	LiveMaxSessions         int `yaml:"live_max_sessions"`
+	LiveMaxSessionsPerUser  int `yaml:"live_max_sessions_per_user"`
+	LiveMaxSessionsPerToken int `yaml:"live_max_sessions_per_token"`
+	LiveMaxHLSPerToken      int `yaml:"live_max_hls_per_token"`
 	// MinFreeBytes: below this free space on a local store, the oldest
 	// recordings are deleted first.
 	MinFreeBytes int64 `yaml:"min_free_bytes"`
@@ -340,6 +351,15 @@ func (c *Config) Finish() error {
 	}
 	if c.IngestReadBatch < 0 || c.IngestReadBatch > time.Second {
 		return fmt.Errorf("ingest_read_batch %s must be in [0, 1s]", c.IngestReadBatch)
+	}
+	for _, b := range []struct {
+		name string
+		v    int
+	}{{"live_max_sessions", c.LiveMaxSessions}, {"live_max_sessions_per_user", c.LiveMaxSessionsPerUser},
+		{"live_max_sessions_per_token", c.LiveMaxSessionsPerToken}, {"live_max_hls_per_token", c.LiveMaxHLSPerToken}} {
+		if b.v < 0 || b.v > maxLiveBound {
+			return fmt.Errorf("%s %d must be in [0, %d] (0: the default)", b.name, b.v, maxLiveBound)
+		}
 	}
 	for _, a := range []struct{ name, v string }{{"http", c.HTTP}, {"rtsp", c.RTSP}, {"rtmp", c.RTMP}} {
 		if _, _, err := net.SplitHostPort(a.v); err != nil {

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/camcloud/camcloud/internal/auth"
@@ -136,6 +138,7 @@ type whepClient struct {
 
 // rtpArrival is one received RTP packet's timestamp, marker and arrival.
 type rtpArrival struct {
+	seq    uint16
 	ts     uint32
 	marker bool
 	at     time.Time
@@ -161,6 +164,11 @@ func newWHEPClient(t testing.TB, url string, h264Only, read bool) *whepClient {
 		t.Fatal(err)
 	}
 	var se webrtc.SettingEngine
+	sn, err := stdnet.NewNet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	se.SetNet(bigBufferNet{sn})
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
@@ -190,7 +198,7 @@ func newWHEPClient(t testing.TB, url string, h264Only, read bool) *whepClient {
 			}
 			if tr.Kind() == webrtc.RTPCodecTypeVideo {
 				select {
-				case c.packets <- rtpArrival{ts: p.Timestamp, marker: p.Marker, at: time.Now()}:
+				case c.packets <- rtpArrival{seq: p.SequenceNumber, ts: p.Timestamp, marker: p.Marker, at: time.Now()}:
 				default:
 				}
 			}
@@ -223,6 +231,20 @@ func newWHEPClient(t testing.TB, url string, h264Only, read bool) *whepClient {
 	return c
 }
 
+// bigBufferNet is the host's network with 4 MB UDP receive buffers: a
+// test viewer starved on a busy machine (or under -race) would otherwise
+// lose in its kernel socket what the server sent.
+type bigBufferNet struct{ *stdnet.Net }
+
+func (n bigBufferNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := net.ListenUDP(network, laddr)
+	if err != nil {
+		return nil, err
+	}
+	_ = c.SetReadBuffer(4 << 20)
+	return c, nil
+}
+
 // waitPackets waits for n video packets.
 func (c *whepClient) waitPackets(t testing.TB, n int, d time.Duration) []rtpArrival {
 	t.Helper()
@@ -249,4 +271,25 @@ func deleteURL(t testing.TB, base, loc string) int {
 	}
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// feedVideoOffset is the RTP timestamp offset of the packets the WebRTC
+// feed of camera sends for its video track 1.
+func feedVideoOffset(tb testing.TB, s *Service, camera string) uint32 {
+	tb.Helper()
+	s.mu.Lock()
+	f := s.feeds[camera]
+	s.mu.Unlock()
+	if f == nil {
+		tb.Fatal("no WebRTC feed for", camera)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, fp := range f.packs {
+		if k.track == 1 {
+			return fp.pack.(*videoPacketizer).offset
+		}
+	}
+	tb.Fatal("the feed packetises no video")
+	return 0
 }

@@ -52,12 +52,7 @@ func BenchmarkLatencyWHEP(b *testing.B) {
 		b.Fatalf("WHEP: %d %s", c.status, c.body)
 	}
 	got := c.waitPackets(b, 1, 15*time.Second)
-	e.svc.mu.Lock()
-	var off uint32
-	for _, s := range e.svc.sessions {
-		off = s.tracks[1].pack.(*videoPacketizer).offset
-	}
-	e.svc.mu.Unlock()
+	off := feedVideoOffset(b, e.svc, "cam")
 	deadline := time.After(6 * time.Second)
 	var ds []time.Duration
 	for done := false; !done; {

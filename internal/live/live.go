@@ -1,7 +1,8 @@
 // Package live serves the live view of the cameras this camera server holds:
 // low-latency HLS (fMP4 parts, one shared muxer per camera, created on the
 // first request and closed when idle) and WebRTC through WHEP (one
-// PeerConnection per viewer). Camera-server routes are authenticated by the
+// PeerConnection per viewer, all of a camera's viewers fed from one RTP
+// packetisation, rtpFeed). Camera-server routes are authenticated by the
 // signed media token alone, so they need no database; the API route hands
 // those tokens out after asking package authz.
 package live
@@ -100,6 +101,7 @@ type Service struct {
 
 	rtcSlots rtcSlots
 	hlsSlots hlsSlots
+	tokens   tokenCache
 
 	shares    *shareGate
 	stopShare chan struct{}
@@ -108,7 +110,8 @@ type Service struct {
 	closed   bool
 	muxers   map[string]*hlsMuxer
 	sessions map[string]*whepSession
-	viewings []*viewings // of the routers RegisterAPI served
+	viewings []*viewings         // of the routers RegisterAPI served
+	feeds    map[string]*rtpFeed // camera -> the packets of its WebRTC viewers
 }
 
 // New builds the service. Hub and Signer are required (New panics without
@@ -141,7 +144,7 @@ func New(d Deps) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{d: d, log: d.Log.With("component", "live"),
-		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{},
+		muxers: map[string]*hlsMuxer{}, sessions: map[string]*whepSession{}, feeds: map[string]*rtpFeed{},
 		rtcSlots: rtcSlots{byToken: counts{}, byUser: counts{}}, hlsSlots: hlsSlots{byToken: counts{}}}
 	s.shares = &shareGate{check: d.Shares, now: d.Now, seen: map[string]shareSeen{}}
 	s.stopShare = make(chan struct{})

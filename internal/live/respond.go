@@ -67,7 +67,18 @@ func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera stri
 		fail(w, http.StatusUnauthorized, "unauthorized", "a media token is required (token query parameter)")
 		return "", principal{}, false
 	}
-	c, err := s.d.Signer.Verify(tok, s.d.Now())
+	now := s.d.Now()
+	v, cached := s.tokens.get(tok)
+	c, err := v.claims, error(nil)
+	if !cached {
+		c, err = s.d.Signer.Verify(tok, now)
+		if err == nil {
+			v = verifiedToken{claims: c, p: principalOf(tok, c)}
+			s.tokens.put(tok, v)
+		}
+	} else if !now.Before(c.Expires) {
+		err = auth.ErrTokenExpired
+	}
 	switch {
 	case errors.Is(err, auth.ErrTokenExpired):
 		fail(w, http.StatusUnauthorized, "token_expired", "the media token has expired; ask the API for a new live URL")
@@ -82,7 +93,7 @@ func (s *Service) authorize(w http.ResponseWriter, r *http.Request) (camera stri
 		fail(w, http.StatusGone, "share_ended", "this share link was revoked or has expired")
 		return "", principal{}, false
 	}
-	return camera, principalOf(tok, c), true
+	return camera, v.p, true
 }
 
 // notLive answers 404 for a camera that is not published here.

@@ -7,9 +7,15 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
+
+// nackHistory is how many sent packets of each viewer's stream are kept
+// for retransmission on a NACK: about 1.5 s of 720p video, far more than a
+// round trip; pion's default (1024) held about 1.5 MB per viewer.
+const nackHistory = 256
 
 // rtcAPI is the pion API every WebRTC session of the service is made with.
 type rtcAPI struct {
@@ -26,7 +32,8 @@ func newRTCAPI(d Deps, log *slog.Logger) *rtcAPI {
 		log.Error("webrtc codecs", "err", err)
 	}
 	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir,
+		webrtc.WithNackResponderOptions(nack.ResponderSize(nackHistory))); err != nil {
 		log.Error("webrtc interceptors", "err", err)
 	}
 	var se webrtc.SettingEngine

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,5 +93,29 @@ func TestCORSPreflight(t *testing.T) {
 	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") != "*" ||
 		!strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+}
+
+// TestCachedTokenStillExpires: a token verified once (and cached) is
+// refused once it expires, and still only for its own camera.
+func TestCachedTokenStillExpires(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	now := time.Now()
+	e := newEnvDeps(t, Deps{IdleTimeout: 10 * time.Second, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
+	tok := url.QueryEscape(e.token("cam", "live", time.Minute))
+	for range 2 { // verified, then from the cache
+		if code, body := get(t, e.base+"/live/v1/cam/index.m3u8?token="+tok); code != 404 || errCode(body) != "not_live" {
+			t.Fatalf("valid token: %d %s, want 404 not_live (accepted; nothing published)", code, body)
+		}
+	}
+	if code, body := get(t, e.base+"/live/v1/cam2/index.m3u8?token="+tok); code != 403 || errCode(body) != "forbidden" {
+		t.Fatalf("cached token on another camera: %d %s, want 403", code, body)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute)
+	mu.Unlock()
+	if code, body := get(t, e.base+"/live/v1/cam/index.m3u8?token="+tok); code != 401 || errCode(body) != "token_expired" {
+		t.Fatalf("expired cached token: %d %s, want 401 token_expired", code, body)
 	}
 }

@@ -223,7 +223,7 @@ func (s *Service) newSession(ctx context.Context, camera, share string, stream *
 			return abort(http.StatusInternalServerError, err)
 		}
 		go drainRTCP(tr.Sender())
-		sess.tracks[p.hubID] = &rtpTrack{local: local, pack: p.pack, video: p.video}
+		sess.tracks[p.hubID] = &rtpTrack{local: local, key: packKey{track: p.hubID, mime: p.cap.MimeType}, video: p.video}
 	}
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return abort(http.StatusBadRequest, fmt.Errorf("the SDP offer was refused: %v", err))
@@ -243,21 +243,23 @@ func (s *Service) newSession(ctx context.Context, camera, share string, stream *
 	case <-ctx.Done():
 		return abort(http.StatusServiceUnavailable, errors.New("request ended"))
 	}
-	reader, err := stream.NewReader(whepReaderBuf)
-	if err != nil {
+	feed, sub, err := s.join(stream, plans)
+	if errors.Is(err, errServiceClosed) {
+		return abort(http.StatusServiceUnavailable, errors.New("the live service is shutting down"))
+	} else if err != nil {
 		return abort(http.StatusNotFound, err)
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		reader.Close()
+		feed.unsubscribe(sub)
 		return abort(http.StatusServiceUnavailable, errors.New("the live service is shutting down"))
 	}
 	s.sessions[sess.id] = sess
 	s.mu.Unlock()
 	s.m.sessions.Inc()
 	sess.watch()
-	go sess.pump(reader)
+	go sess.pump(feed, sub, plans)
 	sess.log.Info("WebRTC session started")
 	return sess, pc.LocalDescription().SDP, http.StatusCreated, nil
 }

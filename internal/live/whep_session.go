@@ -21,12 +21,13 @@ const (
 // rtpTrack is one hub track sent to one viewer.
 type rtpTrack struct {
 	local *webrtc.TrackLocalStaticRTP
-	pack  packetizer
+	key   packKey
 	video bool
 }
 
-// whepSession is one WebRTC viewer: a PeerConnection fed from its own hub
-// reader, so that it never holds up the publisher or other viewers.
+// whepSession is one WebRTC viewer: a PeerConnection fed from its own
+// queue of the camera's rtpFeed, so that it never holds up the publisher
+// or other viewers.
 type whepSession struct {
 	s      *Service
 	id     string
@@ -84,39 +85,38 @@ func drainRTCP(sender *webrtc.RTPSender) {
 }
 
 // pump sends the stream to the viewer: nothing before the connection is up,
-// then from a keyframe on. A viewer that falls behind loses its reader and
+// then from a keyframe on. A viewer that falls behind loses its queue and
 // gets a new one, starting again at the next keyframe.
-func (w *whepSession) pump(r *hub.Reader) {
+func (w *whepSession) pump(f *rtpFeed, sub *feedSub, plans []rtcPlan) {
 	defer func() {
-		if r != nil {
-			r.Close()
+		if sub != nil {
+			f.unsubscribe(sub)
 		}
 	}()
 	waitKey := true
-	errs := 0
 	for {
 		select {
 		case <-w.done:
 			return
-		case u, ok := <-r.C():
+		case it, ok := <-sub.ch:
 			if !ok {
-				if !errors.Is(r.Err(), hub.ErrOverflow) {
+				if !f.overflowed(sub) {
 					w.close("stream ended")
 					return
 				}
+				f.unsubscribe(sub)
+				sub = nil
 				w.skips++
 				w.s.m.skips.Inc()
 				if w.skips <= 3 || w.skips%100 == 0 {
 					w.log.Info("WebRTC viewer fell behind: skipping to the next keyframe", "skips", w.skips)
 				}
-				nr, err := w.stream.NewReader(whepReaderBuf)
+				nf, ns, err := w.s.join(w.stream, plans)
 				if err != nil {
-					r = nil // dropped by the hub already; nothing to close
 					w.close("stream ended")
 					return
 				}
-				r = nr
-				waitKey = true
+				f, sub, waitKey = nf, ns, true
 				continue
 			}
 			select {
@@ -124,6 +124,7 @@ func (w *whepSession) pump(r *hub.Reader) {
 			default:
 				continue
 			}
+			u := it.unit
 			t := w.tracks[u.Track]
 			if t == nil {
 				continue
@@ -134,15 +135,8 @@ func (w *whepSession) pump(r *hub.Reader) {
 				}
 				waitKey = false
 			}
-			pkts, err := t.pack.packetize(u)
-			if err != nil {
-				if errs++; errs <= 5 {
-					w.log.Warn("RTP packetization failed", "track", u.Track, "err", err)
-				}
-				continue
-			}
 			sent := 0
-			for _, p := range pkts {
+			for _, p := range it.pkts[t.key] {
 				if err := t.local.WriteRTP(p); err != nil {
 					if errors.Is(err, io.ErrClosedPipe) {
 						w.usage.Add(usage.EgressWebRTC, int64(sent))
