@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -168,10 +170,13 @@ func TestShareLinks(t *testing.T) {
 		}
 	}
 	base := f.pathOf(hlsURL)[:strings.LastIndex(f.pathOf(hlsURL), "/")+1]
+	shared := 0 // media bytes served to the link's holder (metered as egress.share)
 	for _, u := range uris {
-		if r := e.do("GET", base+u, "", nil); r.Status != 200 {
+		r := e.do("GET", base+u, "", nil)
+		if r.Status != 200 {
 			t.Errorf("object %s of the link's playlist: %d %s", u, r.Status, r.Raw)
 		}
+		shared += len(r.Raw)
 	}
 	// The objects of the whole recording, as a user's playback sees them:
 	// those outside the link's range are refused to its token.
@@ -208,6 +213,31 @@ func TestShareLinks(t *testing.T) {
 	}
 	if cs, _ := time.Parse(time.RFC3339Nano, clip.Header.Get("X-Camcloud-Clip-Start")); cs.Before(f.from.Add(-5 * time.Second)) {
 		t.Errorf("the clip starts at %s, before the range %s", cs, f.from)
+	}
+	shared += len(clip.Raw)
+	// Usage: what the link's holder was served counts as egress.share
+	// (the segments and the download, at least; the playlist may be sent
+	// compressed).
+	e.app.UsageFlusher.Flush(context.Background())
+	var rep struct {
+		Rows []struct {
+			Key    string `json:"key"`
+			Egress struct {
+				Share int64 `json:"share"`
+			} `json:"egress"`
+		} `json:"rows"`
+	}
+	if err := json.Unmarshal(e.must(e.do("GET", "/api/v1/orgs/"+f.w.orgA+"/usage?group_by=camera", f.w.admin, nil), 200).Raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	var metered int64
+	for _, row := range rep.Rows {
+		if row.Key == f.w.camA {
+			metered = row.Egress.Share
+		}
+	}
+	if metered < int64(shared) || metered > int64(shared+len(pl.Raw)) {
+		t.Errorf("egress.share of the camera is %d bytes; the link's holder got %d (and a playlist of %d)", metered, shared, len(pl.Raw))
 	}
 	playTok := q.Query().Get("token")
 	camPath := "/media/v1/playback/" + f.w.camA

@@ -45,7 +45,7 @@ func (s *Service) clip(w http.ResponseWriter, r *http.Request, rq *httpapi.Reque
 		s.fail(w, r, err)
 		return
 	}
-	s.serveClip(w, r, cam, z, from, to, rq.User.ID, func(p *clipPlan) {
+	s.serveClip(w, r, cam, z, from, to, rq.User.ID, "", func(p *clipPlan) {
 		s.record(r, rq, "media.export", "camera:"+cam.ID, cam.OrgID, cam.ID,
 			fmt.Sprintf("%s..%s", p.start.Format(time.RFC3339), p.end.Format(time.RFC3339)))
 	})
@@ -60,12 +60,12 @@ func (s *Service) tokenClip(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.serveClip(w, r, cam, z, c.From, c.To, c.Subject, func(*clipPlan) {})
+	s.serveClip(w, r, cam, z, c.From, c.To, c.Subject, c.Share, func(*clipPlan) {})
 }
 
 // serveClip streams the clip of cam's [from, to) for subject (whose right
 // was decided); audit is called once the clip is planned.
-func (s *Service) serveClip(w http.ResponseWriter, r *http.Request, cam store.Camera, z *zone.Zone, from, to time.Time, subject string, audit func(*clipPlan)) {
+func (s *Service) serveClip(w http.ResponseWriter, r *http.Request, cam store.Camera, z *zone.Zone, from, to time.Time, subject, share string, audit func(*clipPlan)) {
 	if err := checkRange(from, to, s.d.MaxClip, "a clip"); err != nil {
 		s.fail(w, r, err)
 		return
@@ -99,7 +99,7 @@ func (s *Service) serveClip(w http.ResponseWriter, r *http.Request, cam store.Ca
 		return
 	}
 	s.d.Meter.Add(cam.Zone, cam.OrgID, cam.ID, usage.Exports, 1)
-	w = s.egress(w, cam, usage.EgressClip)
+	w = s.egress(w, cam, usage.EgressClip, share)
 	if err := plan.stream(r.Context(), w, objs); err != nil {
 		// The status is sent; the connection closes short of
 		// Content-Length, so the client sees the clip is incomplete.

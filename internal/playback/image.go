@@ -66,7 +66,7 @@ func (s *Service) image(w http.ResponseWriter, r *http.Request, rq *httpapi.Requ
 	h.Set("Cache-Control", "private, max-age=3600")
 	h.Set("X-Camcloud-Image-Time", fragAt.UTC().Format(time.RFC3339Nano))
 	w.WriteHeader(http.StatusOK)
-	_, _ = s.egress(w, cam, usage.EgressImage).Write(jpeg)
+	_, _ = s.egress(w, cam, usage.EgressImage, "").Write(jpeg)
 }
 
 // segmentAt returns cam's segment holding at: the index row, else a

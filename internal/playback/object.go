@@ -35,7 +35,7 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 		// Not indexed: it may be in the holder's spool still.
 		rs := s.recent(r.Context(), cam, c.From, c.To, c.Subject, false)
 		if seg, ok := rs.object(key); ok {
-			s.serveSpooled(s.egress(w, cam, usage.EgressVOD), r, &recentObjects{blobs: z.Blobs, src: rs.src}, seg, key)
+			s.serveSpooled(s.egress(w, cam, usage.EgressVOD, c.Share), r, &recentObjects{blobs: z.Blobs, src: rs.src}, seg, key)
 			return
 		}
 		err = allowedObject(r.Context(), z, c, key) // uploaded and indexed meanwhile
@@ -58,7 +58,7 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "private, max-age=3600, immutable")
 	rs := blob.NewSeeker(r.Context(), z.Blobs, key, size)
 	defer func() { _ = rs.Close() }()
-	http.ServeContent(s.egress(w, cam, usage.EgressVOD), r, "", time.Time{}, rs)
+	http.ServeContent(s.egress(w, cam, usage.EgressVOD, c.Share), r, "", time.Time{}, rs)
 }
 
 // serveSpooled serves key, a spooled segment seg (its committed bytes,

@@ -149,7 +149,7 @@ func (s *Service) playlist(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "application/vnd.apple.mpegurl")
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("Vary", "Accept-Encoding")
-	w = s.egress(w, cam, usage.EgressVOD)
+	w = s.egress(w, cam, usage.EgressVOD, c.Share)
 	var out io.Writer = w
 	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 		h.Set("Content-Encoding", "gzip")

@@ -132,8 +132,12 @@ func (s *Service) Register(rt *httpapi.Router) {
 	rt.HandleFunc("GET /media/v1/playback/{camera}/clip.mp4", s.tokenClip)
 }
 
-// egress wraps w so that its body bytes count as cam's egress of kind.
-func (s *Service) egress(w http.ResponseWriter, cam store.Camera, kind usage.Kind) http.ResponseWriter {
+// egress wraps w so that its body bytes count as cam's egress of kind, or
+// as egress.share when share names the share link whose holder is served.
+func (s *Service) egress(w http.ResponseWriter, cam store.Camera, kind usage.Kind, share string) http.ResponseWriter {
+	if share != "" {
+		kind = usage.EgressShare // served to the holder of a share link
+	}
 	return usage.CountWriter(w, s.d.Meter.Camera(cam.Zone, cam.OrgID, cam.ID), kind)
 }
 
