@@ -27,7 +27,7 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	a.Shares = shares.New(shares.Deps{Dir: a.Dir, Cameras: a.Cameras, Signer: signer, Audit: a.Audit, Locate: locate,
 		MaxRange: a.Cfg.MaxClip, Log: a.Log})
 	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate, Meter: a.Usage, Zone: a.Cfg.Zone,
-		Shares: a.Shares,
+		Shares:      a.Shares,
 		MaxSessions: a.Cfg.LiveMaxSessions, MaxSessionsPerUser: a.Cfg.LiveMaxSessionsPerUser,
 		MaxSessionsPerToken: a.Cfg.LiveMaxSessionsPerToken, MaxHLSPerToken: a.Cfg.LiveMaxHLSPerToken})
 	a.closers = append(a.closers, lv.Close)
