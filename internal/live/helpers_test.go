@@ -10,12 +10,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
@@ -169,11 +167,7 @@ func newWHEPClient(t testing.TB, url string, h264Only, read bool) *whepClient {
 		t.Fatal(err)
 	}
 	se.SetNet(bigBufferNet{sn})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	testenv.LoopbackOnly(&se)
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se))
 	pc, err := api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -204,19 +198,7 @@ func newWHEPClient(t testing.TB, url string, h264Only, read bool) *whepClient {
 			}
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	res, err := http.Post(url, "application/sdp", strings.NewReader(pc.LocalDescription().SDP))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := testenv.PostWHEPOffer(t, pc, url)
 	defer res.Body.Close()
 	c.body, _ = io.ReadAll(res.Body)
 	c.status, c.location = res.StatusCode, res.Header.Get("Location")

@@ -41,11 +41,7 @@ func WatchWHEP(t testing.TB, url string) *WHEPViewer {
 		t.Fatal(err)
 	}
 	var se webrtc.SettingEngine
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	LoopbackOnly(&se)
 	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +63,33 @@ func WatchWHEP(t testing.TB, url string) *WHEPViewer {
 			v.payload.Add(int64(len(p.Payload)))
 		}
 	})
+	res := PostWHEPOffer(t, pc, url)
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("WHEP offer: %d %s", res.StatusCode, body)
+	}
+	v.Location = res.Header.Get("Location")
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// LoopbackOnly keeps a pion peer to UDP over 127.0.0.1: the tests' network.
+func LoopbackOnly(se *webrtc.SettingEngine) {
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetRemoteIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+}
+
+// PostWHEPOffer makes pc's offer, waits until its ICE candidates are
+// gathered and posts it to url as a WHEP client does; the caller reads
+// and closes the answer.
+func PostWHEPOffer(t testing.TB, pc *webrtc.PeerConnection, url string) *http.Response {
+	t.Helper()
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -80,14 +103,5 @@ func WatchWHEP(t testing.TB, url string) *WHEPViewer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusCreated {
-		t.Fatalf("WHEP offer: %d %s", res.StatusCode, body)
-	}
-	v.Location = res.Header.Get("Location")
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(body)}); err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return res
 }
