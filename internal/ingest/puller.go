@@ -199,16 +199,20 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	if err := c.Start(); err != nil {
 		return false, err
 	}
+	// Every close of c goes through the gate, so that none runs while the
+	// video tap handles a frame (tapGate).
+	gate := &tapGate{}
+	closeC := func() { gate.close(c.Close) }
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
 		select {
 		case <-ctx.Done():
-			c.Close()
+			closeC()
 		case <-stop:
 		}
 	}()
-	defer c.Close()
+	defer closeC()
 
 	desc, _, err := c.Describe(u)
 	if err != nil {
@@ -239,13 +243,13 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 		hub: p.hub, events: p.ev, log: p.log, cameraID: cameraID,
 		info: StreamInfo{Codec: codecsName(specs), Protocol: "rtsp-pull", Remote: u.Host,
 			Unrecorded: strings.Join(tracks[0].skipped, ", ")},
-		dropSession: c.Close, discontinuity: p.breaks,
+		dropSession: closeC, discontinuity: p.breaks,
 	}, specs)
 	defer pub.close()
 	if err := attachRTSP(c, pub, tracks); err != nil {
 		return false, err
 	}
-	startVideoTap(conn, videoChannel, c, tracks[0], pub, p.paths, p.log, cameraID)
+	startVideoTap(conn, videoChannel, c, gate, tracks[0], pub, p.paths, p.log, cameraID)
 	if _, err := c.Play(nil); err != nil {
 		return false, err
 	}

@@ -21,6 +21,9 @@ type rtspSession struct {
 	remote   string
 	tracks   []rtspTrack
 	pub      *publication
+	// gate keeps the video tap's frames apart from our closes of the
+	// session (tapGate).
+	gate *tapGate
 	// setupChannels holds the interleaved RTP channel of every accepted
 	// SETUP, in order (-1: not known), for tapVideo.
 	setupChannels []int
@@ -61,7 +64,7 @@ func (h *rtspHandler) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*ba
 		log.Warn("rtsp publish refused", "camera", cameraID, "remote", remote, "reason", err.Error())
 		return &base.Response{StatusCode: base.StatusUnsupportedMediaType}, err
 	}
-	ctx.Session.SetUserData(&rtspSession{cameraID: cameraID, remote: remote, tracks: tracks})
+	ctx.Session.SetUserData(&rtspSession{cameraID: cameraID, remote: remote, tracks: tracks, gate: &tapGate{}})
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
@@ -100,7 +103,7 @@ func (h *rtspHandler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.R
 		hub: h.s.cfg.Hub, events: h.s.cfg.Events, log: h.s.cfg.Log, cameraID: rs.cameraID,
 		info: StreamInfo{Codec: codecsName(specs), Protocol: "rtsp", Remote: rs.remote,
 			Unrecorded: strings.Join(rs.tracks[0].skipped, ", ")},
-		dropSession: ss.Close, discontinuity: h.s.rtspBreaks,
+		dropSession: func() { rs.gate.close(ss.Close) }, discontinuity: h.s.rtspBreaks,
 	}, specs)
 	if err := attachRTSP(ss, rs.pub, rs.tracks); err != nil {
 		h.s.cfg.Log.Warn("rtsp publish refused", "camera", rs.cameraID, "remote", rs.remote, "reason", err.Error())

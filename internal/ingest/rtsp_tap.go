@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync"
 
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
@@ -83,19 +84,19 @@ func (h *rtspHandler) tapVideo(ss *gortsplib.ServerSession, conn *gortsplib.Serv
 	if len(medias) == len(rs.setupChannels) && i >= 0 && conn != nil {
 		ch, nc = rs.setupChannels[i], conn.NetConn()
 	}
-	startVideoTap(nc, ch, ss, rs.tracks[0], rs.pub, h.s.paths, h.s.cfg.Log, rs.cameraID)
+	startVideoTap(nc, ch, ss, rs.gate, rs.tracks[0], rs.pub, h.s.paths, h.s.cfg.Log, rs.cameraID)
 }
 
 // startVideoTap has conn hand the RTP frames of interleaved channel ch
 // (-1: not known) to a videoTap that feeds track's access units to pub,
 // and counts the camera in paths on the path its video takes.
-func startVideoTap(conn net.Conn, ch int, src rtpSession, track rtspTrack, pub *publication, paths *videoPaths, log *slog.Logger, cameraID string) {
+func startVideoTap(conn net.Conn, ch int, src rtpSession, gate *tapGate, track rtspTrack, pub *publication, paths *videoPaths, log *slog.Logger, cameraID string) {
 	c, ok := conn.(fastpath.Tapper)
 	if !ok || ch < 0 {
 		pub.path.move(paths, pathLibrary)
 		return
 	}
-	v := &videoTap{src: src, track: track, pub: pub, log: log, cameraID: cameraID,
+	v := &videoTap{src: src, gate: gate, track: track, pub: pub, log: log, cameraID: cameraID,
 		dec: depack.New(isH265Format(track.format))}
 	pub.path.move(paths, pathFast)
 	if !c.Tap(byte(ch), v.frame) {
@@ -117,6 +118,7 @@ type videoTap struct {
 	log      *slog.Logger
 	cameraID string
 
+	gate    *tapGate // nil: the session is never closed under the tap
 	dec     *depack.Depacketizer
 	pkt     rtp.Packet // reused: its payload points into the read buffer
 	prevTS  uint32     // timestamp and PTS of the previous packet
@@ -129,6 +131,10 @@ type videoTap struct {
 // library for good) only when the packetisation needs the library's
 // decoder.
 func (v *videoTap) frame(b []byte) bool {
+	if !v.gate.enter() {
+		return true // the session is closing: the frame goes nowhere
+	}
+	defer v.gate.leave()
 	if !v.logged {
 		v.logged = true
 		v.log.Debug("rtsp video read straight from the connection", "camera", v.cameraID)
@@ -166,4 +172,45 @@ func (v *videoTap) frame(b []byte) bool {
 		v.log.Debug("rtp decode error", "camera", v.cameraID, "error", err)
 	}
 	return true
+}
+
+// tapGate keeps a video tap's frames and the close of its RTSP session
+// apart. The tap runs on the library's reading goroutine but outside the
+// library's own frame dispatch, which a close switches off first: without
+// the gate a close (which clears the session's time decoder) could run
+// while a tapped frame asks the session for its PTS. A nil gate admits
+// every frame.
+type tapGate struct {
+	mu     sync.Mutex
+	closed bool
+}
+
+// enter admits a frame unless the session is closing; a frame admitted
+// must leave.
+func (g *tapGate) enter() bool {
+	if g == nil {
+		return true
+	}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// leave ends a frame admitted by enter.
+func (g *tapGate) leave() {
+	if g != nil {
+		g.mu.Unlock()
+	}
+}
+
+// close waits for the frame being handled, admits no more, then runs
+// closeSession (which may be called more than once).
+func (g *tapGate) close(closeSession func()) {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	closeSession()
 }
