@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestEvidenceUI: on the camera page, a bookmark made through the API is
@@ -21,14 +19,7 @@ func TestEvidenceUI(t *testing.T) {
 		t.Skip("browser test: skipped with -short")
 	}
 	srv := startServer(t)
-	f := srv.setup(1, nil)
-	cam := f.cameras[0]
-	srv.push(cam)
-	srv.waitOnline(cam)
-	start := time.Now()
-	testenv.Eventually(t, 60*time.Second, "12 s recorded", func() bool {
-		return srv.recordedSince(cam, start.Add(2*time.Second), start.Add(12*time.Second))
-	})
+	cam, start := srv.recordingCamera(2*time.Second, 12*time.Second)
 	srv.must(201, "POST", "/api/v1/cameras/"+cam.ID+"/bookmarks", map[string]any{"name": "Forklift tipped over", "note": "aisle 4",
 		"start": start.Add(6 * time.Second).UTC().Format(time.RFC3339Nano)}, nil)
 

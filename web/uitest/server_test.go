@@ -184,6 +184,21 @@ func (s *server) waitOnline(c camera) {
 	})
 }
 
+// recordingCamera sets up one camera, pushes the sample to it and waits
+// until one recorded span covers lead to until after the push began,
+// which it returns with the camera.
+func (s *server) recordingCamera(lead, until time.Duration) (camera, time.Time) {
+	s.t.Helper()
+	cam := s.setup(1, nil).cameras[0]
+	s.push(cam)
+	s.waitOnline(cam)
+	start := time.Now()
+	testenv.Eventually(s.t, 60*time.Second, fmt.Sprintf("%s recorded", until), func() bool {
+		return s.recordedSince(cam, start.Add(lead), start.Add(until))
+	})
+	return cam, start
+}
+
 // recordedSince reports whether one recorded span covers [from, to].
 func (s *server) recordedSince(c camera, from, to time.Time) bool {
 	var r struct {

@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestShareLink: a member makes a link of a recorded range in the camera
@@ -22,14 +20,7 @@ func TestShareLink(t *testing.T) {
 		t.Skip("browser test: skipped with -short")
 	}
 	srv := startServer(t)
-	f := srv.setup(1, nil)
-	cam := f.cameras[0]
-	srv.push(cam)
-	srv.waitOnline(cam)
-	start := time.Now()
-	testenv.Eventually(t, 60*time.Second, "20 s recorded", func() bool {
-		return srv.recordedSince(cam, start.Add(3*time.Second), start.Add(20*time.Second))
-	})
+	cam, start := srv.recordingCamera(3*time.Second, 20*time.Second)
 	from, to := start.Add(6*time.Second).Truncate(time.Second), start.Add(14*time.Second).Truncate(time.Second)
 
 	b := newBrowser(t, srv.base)
