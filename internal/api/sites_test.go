@@ -5,9 +5,12 @@ import (
 	"errors"
 	"net/url"
 	"path"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/camcloud/camcloud/internal/cameras"
 )
@@ -98,6 +101,14 @@ func TestSitesLifecycle(t *testing.T) {
 		st["agent_version"] != "test/1" {
 		t.Fatalf("status %v", st)
 	}
+	// The fleet's site series: A's site online with its figures, B's waiting for an agent.
+	for name, want := range map[string]float64{"camcloud_sites/online": 1, "camcloud_sites/waiting": 1, "camcloud_sites/offline": 0,
+		"camcloud_sites_backlog_seconds": 12.5, "camcloud_sites_backlog_bytes": 400, "camcloud_sites_buffer_used_bytes": 1000,
+		"camcloud_sites_upload_bits_per_second": 8000} {
+		if got := gauge(t, e.app.Registry, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
 
 	// Cameras at the site: only sites of the camera's organisation; the
 	// agent sees its cameras, never another site's.
@@ -183,4 +194,27 @@ func containsAction(body map[string]any, action string) bool {
 		}
 	}
 	return false
+}
+
+// gauge reads one gauge from reg: "name" or "name/label value" for a
+// series of one label.
+func gauge(t *testing.T, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	name, label, _ := strings.Cut(name, "/")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if label == "" || (len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == label) {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s %s", name, label)
+	return 0
 }

@@ -166,6 +166,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 	}
 	a.Orgs = orgs.New(a.Dir, a.Accounts)
 	a.Sites = sites.New(sites.Config{Dir: a.Dir, Spans: a.cameraSpans})
+	if cfg.Role != config.RoleCameraServer {
+		a.Registry.MustRegister(a.Sites.Collector())
+	}
 	if a.AuditKey, err = a.auditKey(); err != nil {
 		a.Close()
 		return nil, err

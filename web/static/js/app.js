@@ -13,6 +13,7 @@ import { showAPIReference } from './apiref.js';
 import { showWebhooks } from './webhooks.js';
 import { showUsage } from './usage.js';
 import { showShares } from './shares.js';
+import { showSites } from './sites.js';
 import { showEvents, Notifier } from './events.js';
 import { showAccount } from './account.js';
 import { showSync } from './sync.js';
@@ -40,6 +41,7 @@ const routes = [
   { re: /^#\/manage\/audit$/, view: showAudit, cap: 'audit' },
   { re: /^#\/manage\/webhooks$/, view: showWebhooks, cap: 'members' },
   { re: /^#\/manage\/usage$/, view: showUsage, cap: 'members' },
+  { re: /^#\/manage\/sites$/, view: showSites },
   { re: /^#\/shares$/, view: showShares },
   { re: /^#\/account$/, view: showAccount },
   { re: /^#\/api$/, view: showAPIReference },
@@ -56,6 +58,8 @@ function capabilities(me, cams) {
     audit: admin || me.user.platform_admin,
     cameras: admin || cams.some((c) => (c.permissions || []).includes('manage')),
     createOrg: me.user.platform_admin,
+    // every member sees the organisation's sites; a platform admin acting as a member too
+    sites: (me.memberships || []).length > 0 || Boolean(me.acting_as),
   };
 }
 
@@ -89,6 +93,7 @@ function nav() {
     ['#/manage/audit', 'Audit log', c.audit],
     ['#/manage/webhooks', 'Webhooks', c.members],
     ['#/manage/usage', 'Usage', c.members],
+    ['#/manage/sites', 'Sites', c.sites],
     ['#/shares', 'Shared links', true],
     ['#/account', 'Account', true],
   ];

@@ -93,8 +93,17 @@ function addForm(ctx, orgs, reload) {
   return form;
 }
 
-function editForm(cam, done) {
+/** siteSelect offers the sites of the camera's organisation ("" for none). */
+function siteSelect(cam, sites) {
+  const mine = sites.filter((x) => x.org_id === cam.org_id);
+  if (!mine.length && !cam.site_id) return null;
+  return h('select', { name: 'site' }, h('option', { value: '' }, 'no site'),
+    mine.map((x) => h('option', { value: x.id, selected: x.id === cam.site_id }, x.name)));
+}
+
+function editForm(cam, done, sites = []) {
   const err = errorBox();
+  const site = siteSelect(cam, sites);
   const name = h('input', { type: 'text', value: cam.name, required: true, maxlength: 100 });
   const src = sourceFields(cam.source);
   const retention = h('input', { type: 'number', min: 1, max: 3650, value: cam.retention_days });
@@ -107,6 +116,7 @@ function editForm(cam, done) {
     busy(save, async () => {
       err.set(null);
       const body = { name: name.value.trim(), retention_days: Number(retention.value), recording: rec.value, motion: motion.value() };
+      if (site && site.value !== (cam.site_id || '')) body.site_id = site.value;
       try {
         body.labels = parseLabels(labels.value);
       } catch (e2) {
@@ -127,7 +137,7 @@ function editForm(cam, done) {
     });
   } }, h('div', { class: 'row wrap' }, h('label', {}, 'Name', name), h('label', {}, 'Source', src.type), src.urlRow,
     h('label', {}, 'Retention (days)', retention), h('label', {}, 'Recording', rec), h('label', {}, 'Motion detection', motion.select),
-    h('label', {}, 'Labels', labels)),
+    h('label', {}, 'Labels', labels), site ? h('label', {}, 'Site', site) : null),
   cam.source && cam.source.type === 'pull' ? h('p', { class: 'muted small' }, `Current URL: ${cam.source.url || ''} (leave empty to keep it)`) : null,
   err, h('div', { class: 'row end' }, h('button', { type: 'button', onclick: () => done(true) }, 'Cancel'), save));
 }
@@ -173,11 +183,12 @@ export function showManageCameras(main, ctx) {
   let stopped = false;
   async function load() {
     try {
-      const [res, orgs] = await Promise.all([api.get('/api/v1/cameras'), loadOrgs()]);
+      // a failure to list sites only hides the site field
+      const [res, orgs, sites] = await Promise.all([api.get('/api/v1/cameras'), loadOrgs(), api.get('/api/v1/sites').catch(() => ({ sites: [] }))]);
       if (stopped) return;
       const cams = (res.cameras || []).filter((c) => (c.permissions || []).includes('manage')).sort((a, b) => a.name.localeCompare(b.name));
       const admin = new Set(adminOrgs(ctx.me));
-      clear(list, cams.length ? cams.map((c) => row(c, orgs, admin.has(c.org_id))) : h('p', { class: 'muted' }, 'No cameras to manage.'));
+      clear(list, cams.length ? cams.map((c) => row(c, orgs, admin.has(c.org_id), sites.sites || [])) : h('p', { class: 'muted' }, 'No cameras to manage.'));
       if (!main.querySelector('#add-camera')) {
         const f = addForm(ctx, orgs, load);
         if (f) list.before(f);
@@ -186,7 +197,7 @@ export function showManageCameras(main, ctx) {
       err.set(e);
     }
   }
-  function row(c, orgs, canGrant) {
+  function row(c, orgs, canGrant, sites) {
     const extra = h('div');
     const rowEl = h('div', { class: 'card cam-row', 'data-camera': c.id },
       h('div', { class: 'row between wrap' },
@@ -199,7 +210,7 @@ export function showManageCameras(main, ctx) {
             load();
             // the grid and other pages see a new name or labels at once
             if (!cancelled) ctx.refreshCaps().catch(() => {});
-          })) }, 'Edit'),
+          }, sites)) }, 'Edit'),
           canGrant ? h('button', { type: 'button', onclick: async () => clear(extra, await grantsPanel(c)) }, 'Access') : null,
           c.source && c.source.type === 'push' ? h('button', { type: 'button', onclick: async (e) => {
             if (!await confirmDialog(`Rotate the ingest key of "${c.name}"? The camera must be given the new URL to reconnect.`, 'Rotate key')) return;
