@@ -113,7 +113,7 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		SegmentDuration: a.Cfg.SegmentDuration, FragmentDuration: a.Cfg.FragmentDuration, MaxSpoolBytes: a.Cfg.MaxSpoolBytes,
 		ReadBatch:    a.Cfg.IngestReadBatch,
 		PullCapacity: a.Cfg.PullCapacity, LeaseTTL: a.Cfg.LeaseTTL, PullPolicy: a.PullPolicy,
-		Events: a.Events, OfflineDebounce: a.Cfg.OfflineDebounce,
+		Events: a.Events, OfflineDebounce: a.Cfg.OfflineDebounce, MediaTimeout: a.Cfg.MediaTimeout,
 		RetentionInterval: a.Cfg.RetentionInterval, MinFreeBytes: a.Cfg.MinFreeBytes,
 		Dir: a.Dir, Zone: z, Cameras: a.Cameras, Hub: a.Hub, Log: a.Log, Registerer: a.Registry, Meter: a.Usage,
 	})

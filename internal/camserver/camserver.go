@@ -66,6 +66,11 @@ type Config struct {
 	// offline (camera.offline): a reconnect within it makes no event
 	// (default DefaultOfflineDebounce).
 	OfflineDebounce time.Duration
+	// MediaTimeout drops a publish or pull that sends no media for this
+	// long while its connection stays up (default
+	// ingest.DefaultMediaTimeout); the offline debounce counts from its
+	// last frame.
+	MediaTimeout time.Duration
 
 	Dir     store.Directory
 	Zone    *zone.Zone
@@ -121,7 +126,7 @@ func New(c Config) (*Server, error) {
 	}
 	ev := &statusEvents{s: s}
 	s.ingest, err = ingest.NewServer(ingest.Config{RTSPAddr: c.RTSPAddr, RTMPAddr: c.RTMPAddr, UDPRTPAddr: c.UDPRTP, UDPRTCPAddr: c.UDPRTCP, Hub: c.Hub,
-		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: c.ReadBatch, Registerer: c.Registerer})
+		Auth: authorizer{s}, Events: ev, Log: s.log, ReadBatch: c.ReadBatch, MediaTimeout: c.MediaTimeout, Registerer: c.Registerer})
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +135,7 @@ func New(c Config) (*Server, error) {
 	}
 	s.puller = ingest.NewPuller(c.Hub, ev, s.log)
 	s.puller.ReadBatch = c.ReadBatch
+	s.puller.MediaTimeout = c.MediaTimeout
 	s.puller.Dest = s.c.PullPolicy
 	if c.Registerer != nil {
 		if err := s.puller.RegisterMetrics(c.Registerer); err != nil {
@@ -308,7 +314,7 @@ func (e *statusEvents) Online(cameraID string, info ingest.StreamInfo) {
 	e.s.pres.online(cameraID, info, state, reason)
 }
 
-func (e *statusEvents) Offline(cameraID string) {
+func (e *statusEvents) Offline(cameraID string, lastMedia time.Time) {
 	e.s.mu.Lock()
 	delete(e.s.off, cameraID) // the next stream reads the camera afresh
 	e.s.mu.Unlock()
@@ -318,10 +324,16 @@ func (e *statusEvents) Offline(cameraID string) {
 	// already have reconnected to another server.
 	st, err := e.s.c.Zone.DB.GetStatus(ctx, cameraID)
 	if err == nil && st.Server != "" && st.Server != e.s.c.ServerID {
-		e.s.pres.offline(cameraID) // its check finds it online elsewhere
+		e.s.pres.offline(cameraID, lastMedia) // its check finds it online elsewhere
 		return
 	}
+	// The camera was last seen when its media last flowed: a stalled
+	// publish is dropped seconds after that, and the debounce counts
+	// from it.
 	now := time.Now().UTC()
+	if !lastMedia.IsZero() && lastMedia.Before(now) {
+		now = lastMedia.UTC()
+	}
 	if st.Online || st.OfflineSince.IsZero() {
 		st.OfflineSince = now
 	}
@@ -331,5 +343,5 @@ func (e *statusEvents) Offline(cameraID string) {
 	if err := e.s.c.Zone.DB.PutStatus(ctx, st); err != nil {
 		e.s.log.Warn("status update failed", "camera", cameraID, "err", err)
 	}
-	e.s.pres.offline(cameraID)
+	e.s.pres.offline(cameraID, now)
 }

@@ -99,3 +99,39 @@ func TestPresenceEvents(t *testing.T) {
 		t.Fatalf("listed %v", got)
 	}
 }
+
+// TestStalledPublisherGoesOffline: a publisher whose media stops while
+// its connection stays open (a frozen encoder) is dropped after the media
+// timeout, and camera.offline comes within 10 s of its last frame, timed
+// at that frame, not at the drop.
+func TestStalledPublisherGoesOffline(t *testing.T) {
+	t.Parallel()
+	smp := testenv.Sample(t, "sample-h264.ts")
+	n := startNode(t, t.TempDir()) // default debounce (5 s) and media timeout (8 s)
+	cam := n.camera("stall", nil)
+	stream := testenv.SSE(t, n.base, n.token, "/api/v1/events/stream?camera="+cam.ID, "")
+	const sendFor = 6 * time.Second
+	done := make(chan error, 1)
+	// The stall starts sendFor after the publisher starts (its connection
+	// on 127.0.0.1 takes milliseconds).
+	stalled := time.Now().Add(sendFor)
+	go func() { done <- sim.PublishStalling(context.Background(), cam.Ingest.RTSP, smp, sendFor, 60*time.Second) }()
+	expectEvent(t, stream, "camera.online", 15*time.Second)
+	off := expectEvent(t, stream, "camera.offline", 25*time.Second)
+	arrived := off.Arrived.Sub(stalled)
+	t.Logf("camera.offline arrived %s after the publisher's media stopped (its connection open)", arrived.Round(10*time.Millisecond))
+	if arrived > 10*time.Second {
+		t.Errorf("camera.offline %s after the media stopped, want within 10 s", arrived)
+	}
+	if at := eventTime(t, off); at.Before(stalled.Add(-2*time.Second)) || at.After(stalled.Add(2*time.Second)) {
+		t.Errorf("camera.offline timed %s, the media stopped about %s", at, stalled)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Logf("the stalled publisher's session ended: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("the server did not drop the stalled publisher's session")
+	}
+}

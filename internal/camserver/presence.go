@@ -144,18 +144,24 @@ func (p *presence) closeGap(ctx context.Context, cameraID, id string, at time.Ti
 }
 
 // offline is called when a camera held here disconnects (and no other
-// publish of it took over here), after its status is written: its
-// recording gap ends, and it is checked again once the debounce is over.
-func (p *presence) offline(cameraID string) {
+// publish of it took over here), after its status is written with
+// lastSeen, when its media last flowed: its recording gap ends, and it is
+// checked again once the debounce from lastSeen is over (at once for a
+// publish dropped as stalled, which was quiet for longer).
+func (p *presence) offline(cameraID string, lastSeen time.Time) {
 	if p.ev == nil {
 		return
 	}
 	now := time.Now()
+	due := p.debounce
+	if !lastSeen.IsZero() && lastSeen.Before(now) {
+		due = max(lastSeen.Add(p.debounce).Sub(now), 0)
+	}
 	p.mu.Lock()
 	delete(p.confirmed, cameraID)
 	delete(p.recState, cameraID)
 	gap := p.gaps[cameraID]
-	p.scheduleLocked(cameraID, p.debounce)
+	p.scheduleLocked(cameraID, due)
 	p.mu.Unlock()
 	if gap != "" {
 		ctx, cancel := bg()

@@ -107,6 +107,13 @@ type Config struct {
 	// camera.offline event is recorded; a camera back within it makes no
 	// event. 1s to 10m.
 	OfflineDebounce time.Duration `yaml:"offline_debounce"`
+	// MediaTimeout is how long a camera's publish or pull may send no
+	// media while its connection stays up (RTSP keep-alives alone) before
+	// it is dropped as stalled; the offline debounce counts from its last
+	// frame, so a stalled camera is offline about MediaTimeout after it
+	// stopped. 2s to 10m, and at most the ingest read timeout's 10 s
+	// matters for a silent connection.
+	MediaTimeout time.Duration `yaml:"media_timeout"`
 	// MetricsCameraHealth is how many cameras (at most MaxMetricsCameraHealth,
 	// the first by id) /metrics gives a last-frame age of its own
 	// (camcloud_camera_last_frame_age_seconds{zone,camera}); 0, the
@@ -230,6 +237,7 @@ func Default() Config {
 		PullCapacity:      500,
 		LeaseTTL:          15 * time.Second,
 		OfflineDebounce:   5 * time.Second,
+		MediaTimeout:      6 * time.Second,
 		HTTPHeaderTimeout: 10 * time.Second,
 		HTTPBodyTimeout:   30 * time.Second,
 		HTTPMaxConns:      8192,
@@ -342,6 +350,9 @@ func (c *Config) Finish() error {
 	}
 	if c.UsageFlush < time.Second || c.UsageFlush > time.Hour {
 		return fmt.Errorf("usage_flush %s must be in [1s, 1h]", c.UsageFlush)
+	}
+	if c.MediaTimeout < 2*time.Second || c.MediaTimeout > 10*time.Minute {
+		return fmt.Errorf("media_timeout %s must be in [2s, 10m]", c.MediaTimeout)
 	}
 	if c.OfflineDebounce < time.Second || c.OfflineDebounce > 10*time.Minute {
 		return fmt.Errorf("offline_debounce %s must be in [1s, 10m]", c.OfflineDebounce)

@@ -140,6 +140,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.DurationVar(&c.MaxClip, "max-clip", c.MaxClip, "longest clip an export may cover")
 	fs.IntVar(&c.PullCapacity, "pull-capacity", c.PullCapacity, "pulled cameras this camera server may lease")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", c.LeaseTTL, "lease time of a pulled camera")
+	fs.DurationVar(&c.MediaTimeout, "media-timeout", c.MediaTimeout, "how long a camera's connection may send no media before it is dropped as stalled (offline a debounce after its last frame), 2s..10m")
 	fs.DurationVar(&c.OfflineDebounce, "offline-debounce", c.OfflineDebounce, "how long a camera must stay away before a camera.offline event (a reconnect within it makes none), 1s..10m")
 	fs.IntVar(&c.MetricsCameraHealth, "metrics-camera-health", c.MetricsCameraHealth, "cameras (the first by id, at most 1000) given a last-frame age series on /metrics; 0: none")
 	fs.Var((*listFlag)(&c.PullAllow), "pull-allow", "comma-separated CIDR prefixes of private addresses pulled cameras may be at (default: public addresses only)")

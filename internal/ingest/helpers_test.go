@@ -52,7 +52,7 @@ func (e *events) Online(id string, info ingest.StreamInfo) {
 	e.last[id] = info
 }
 
-func (e *events) Offline(id string) {
+func (e *events) Offline(id string, _ time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.offline[id]++

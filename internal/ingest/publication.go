@@ -15,6 +15,16 @@ import (
 // reportPeriod is how often Events.Online is repeated with the bitrate.
 const reportPeriod = 5 * time.Second
 
+// stallCheck is how often a publication looks whether media still flows.
+const stallCheck = time.Second
+
+// DefaultMediaTimeout is how long a publish may send no media (while its
+// connection stays up, for example on RTSP keep-alives alone) before it is
+// dropped as stalled, unless configured otherwise. It is below the
+// connection's read timeout, so that a stalled camera is offline (after
+// the debounce, counted from its last frame) within 10 s.
+const DefaultMediaTimeout = 6 * time.Second
+
 // trackSpec is one track a session offers, before it is published.
 type trackSpec struct {
 	codec     codecs.Codec
@@ -33,8 +43,12 @@ type pubConfig struct {
 	// the publication spliced over.
 	discontinuity func()
 	// dropSession closes the network session when the hub stream ends without
-	// the session asking (replaced by another publisher, or drained).
+	// the session asking (replaced by another publisher, or drained), or
+	// when it stalls.
 	dropSession func()
+	// mediaTimeout drops a session that has written no media for this
+	// long (0: DefaultMediaTimeout).
+	mediaTimeout time.Duration
 }
 
 // publication turns the media of one publish session into a hub stream: it
@@ -50,6 +64,11 @@ type publication struct {
 	started bool          // a first video key frame was written
 	base    time.Duration // media time of that key frame
 	bytes   int64
+	// units counts the units written; lastMedia is when watch last saw
+	// it move (or the publish began), seenUnits the count it saw then.
+	units     int64
+	seenUnits int64
+	lastMedia time.Time
 	// early holds the audio that arrives before the first video key
 	// frame, up to maxEarlyAudio frames: an RTMP muxer sends the audio of
 	// the key frame's instant before it, and under load a video encoder
@@ -118,6 +137,9 @@ func (p *publication) publishLocked() {
 		t.tl = timeline{clock: t.clockRate}
 	}
 	first := p.stream == nil
+	if first {
+		p.lastMedia = time.Now()
+	}
 	p.started = false
 	p.stream = p.cfg.hub.Publish(p.cfg.cameraID, tracks)
 	p.video.needKey = true
@@ -133,13 +155,18 @@ func (p *publication) publishLocked() {
 }
 
 // watch reports presence (at once, then with the bitrate every
-// reportPeriod) and drops the session when its hub stream ends without the
-// session ending (another publisher took over, or a drain). Events are sent
-// from here so that a slow Events never holds up the media path.
+// reportPeriod), drops a session that has sent no media for its media
+// timeout, and drops the session when its hub stream ends without the
+// session ending (another publisher took over, or a drain). Events are
+// sent from here so that a slow Events never holds up the media path.
 func (p *publication) watch() {
 	defer close(p.watched)
 	p.cfg.events.Online(p.cfg.cameraID, p.cfg.info)
-	tick := time.NewTicker(reportPeriod)
+	timeout := p.cfg.mediaTimeout
+	if timeout <= 0 {
+		timeout = DefaultMediaTimeout
+	}
+	tick := time.NewTicker(stallCheck)
 	defer tick.Stop()
 	last := time.Now()
 	for {
@@ -149,12 +176,27 @@ func (p *publication) watch() {
 		select {
 		case <-p.done:
 			return
-		case <-tick.C:
-			now := time.Now()
+		case now := <-tick.C:
 			p.mu.Lock()
+			if p.units != p.seenUnits {
+				p.seenUnits, p.lastMedia = p.units, now
+			}
+			quiet := now.Sub(p.lastMedia)
 			b := p.bytes
-			p.bytes = 0
+			report := now.Sub(last) >= reportPeriod-stallCheck/2
+			if report {
+				p.bytes = 0
+			}
 			p.mu.Unlock()
+			if quiet >= timeout {
+				p.cfg.log.Warn("no media: dropping the stalled session", "camera", p.cfg.cameraID, "protocol", p.cfg.info.Protocol,
+					"remote", p.cfg.info.Remote, "quiet", quiet.Round(time.Second).String())
+				p.cfg.dropSession()
+				return
+			}
+			if !report {
+				continue
+			}
 			info := p.cfg.info
 			info.Bytes = b
 			if secs := now.Sub(last).Seconds(); secs > 0 {
@@ -313,6 +355,7 @@ func (p *publication) writeLocked(t *pubTrack, u *hub.Unit) {
 	for _, b := range u.Payload {
 		p.bytes += int64(len(b))
 	}
+	p.units++
 	p.stream.Write(u)
 }
 
@@ -328,6 +371,10 @@ func (p *publication) close() {
 	close(p.done)
 	p.path.release()
 	s, online, watched := p.stream, p.online, p.watched
+	lastMedia := p.lastMedia
+	if p.units != p.seenUnits {
+		lastMedia = time.Now()
+	}
 	p.mu.Unlock()
 	if s == nil {
 		return
@@ -335,7 +382,7 @@ func (p *publication) close() {
 	s.Close()
 	<-watched // no Online after Offline
 	if online && p.cfg.hub.Get(p.cfg.cameraID) == nil {
-		p.cfg.events.Offline(p.cfg.cameraID)
+		p.cfg.events.Offline(p.cfg.cameraID, lastMedia)
 	}
 	p.cfg.log.Info("publish ended", "camera", p.cfg.cameraID, "protocol", p.cfg.info.Protocol, "remote", p.cfg.info.Remote)
 }

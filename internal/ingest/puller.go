@@ -38,6 +38,9 @@ type Puller struct {
 	// ReadBatch batches the reads of pulled TCP streams (see fastpath);
 	// zero reads as data arrives. Set it before the first Start.
 	ReadBatch time.Duration
+	// MediaTimeout drops and redials a pull that sends no media for this
+	// long (default DefaultMediaTimeout). Set it before the first Start.
+	MediaTimeout time.Duration
 	// Dest decides which addresses pulls may connect or send to, checked
 	// on every resolved address dialled (RTSP over TCP, TLS, redirects) and
 	// every UDP destination a camera's answer names. Nil: netpolicy's
@@ -243,7 +246,7 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 		hub: p.hub, events: p.ev, log: p.log, cameraID: cameraID,
 		info: StreamInfo{Codec: codecsName(specs), Protocol: "rtsp-pull", Remote: u.Host,
 			Unrecorded: strings.Join(tracks[0].skipped, ", ")},
-		dropSession: closeC, discontinuity: p.breaks,
+		dropSession: closeC, discontinuity: p.breaks, mediaTimeout: p.MediaTimeout,
 	}, specs)
 	defer pub.close()
 	if err := attachRTSP(c, pub, tracks); err != nil {

@@ -108,6 +108,7 @@ func (s *Server) serveRTMP(nc net.Conn) {
 		info:          StreamInfo{Codec: codecsName(specs), Protocol: "rtmp", Remote: remote},
 		dropSession:   func() { once.Do(func() { nc.Close() }) },
 		discontinuity: s.rtmpBreaks,
+		mediaTimeout:  s.cfg.MediaTimeout,
 	}, specs)
 	defer pub.close()
 	pub.start()

@@ -103,7 +103,7 @@ func (h *rtspHandler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.R
 		hub: h.s.cfg.Hub, events: h.s.cfg.Events, log: h.s.cfg.Log, cameraID: rs.cameraID,
 		info: StreamInfo{Codec: codecsName(specs), Protocol: "rtsp", Remote: rs.remote,
 			Unrecorded: strings.Join(rs.tracks[0].skipped, ", ")},
-		dropSession: func() { rs.gate.close(ss.Close) }, discontinuity: h.s.rtspBreaks,
+		dropSession: func() { rs.gate.close(ss.Close) }, discontinuity: h.s.rtspBreaks, mediaTimeout: h.s.cfg.MediaTimeout,
 	}, specs)
 	if err := attachRTSP(ss, rs.pub, rs.tracks); err != nil {
 		h.s.cfg.Log.Warn("rtsp publish refused", "camera", rs.cameraID, "remote", rs.remote, "reason", err.Error())

@@ -44,6 +44,9 @@ type Config struct {
 	// ReadTimeout drops a connection that sends nothing for this long
 	// (default 10 s).
 	ReadTimeout time.Duration
+	// MediaTimeout drops a publish that sends no media for this long while
+	// its connection stays up (default DefaultMediaTimeout).
+	MediaTimeout time.Duration
 	// MaxConns bounds the open connections per protocol (default 4096).
 	MaxConns int
 	// MaxConnsPerSource bounds the open connections per protocol from one

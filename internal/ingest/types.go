@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Authorizer decides whether a camera may publish. It is implemented against
@@ -43,12 +44,13 @@ type Events interface {
 	// the measured bitrate.
 	Online(cameraID string, info StreamInfo)
 	// Offline is called when the publish ends, unless another publish of the
-	// same camera has replaced it.
-	Offline(cameraID string)
+	// same camera has replaced it, with when its media last flowed (a
+	// stalled publish is dropped some seconds after that).
+	Offline(cameraID string, lastMedia time.Time)
 }
 
 // nopEvents is used when Config.Events is nil.
 type nopEvents struct{}
 
 func (nopEvents) Online(string, StreamInfo) {}
-func (nopEvents) Offline(string)            {}
+func (nopEvents) Offline(string, time.Time) {}

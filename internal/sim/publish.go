@@ -33,6 +33,21 @@ func PublishOnce(ctx context.Context, rawURL string, smp *sample.Sample, st *Sta
 	return publishOnce(ctx, rawURL, smp, st, 0)
 }
 
+// PublishStalling publishes smp to rawURL (as PublishOnce) for sendFor,
+// then sends nothing more but keeps the session open for up to stallFor,
+// as a camera whose encoder froze does. It returns once the session has
+// ended: nil when the server dropped it (or stallFor passed), else why it
+// failed.
+func PublishStalling(ctx context.Context, rawURL string, smp *sample.Sample, sendFor, stallFor time.Duration) error {
+	sctx, cancel := context.WithTimeout(ctx, sendFor)
+	defer cancel()
+	err := publishOnce(sctx, rawURL, smp, nil, stallFor)
+	if sctx.Err() != nil && ctx.Err() == nil {
+		return nil
+	}
+	return err
+}
+
 // publishOnce is PublishOnce; when ctx ends, the session stops sending and
 // stays open for grace before closing, so that what was sent (and counted
 // in st) reaches the server rather than being cut off in the send queue.
