@@ -115,7 +115,9 @@ func TestStalledPublisherGoesOffline(t *testing.T) {
 	// The stall starts sendFor after the publisher starts (its connection
 	// on 127.0.0.1 takes milliseconds).
 	stalled := time.Now().Add(sendFor)
-	go func() { done <- sim.PublishStalling(context.Background(), cam.Ingest.RTSP, smp, sendFor, 60*time.Second) }()
+	go func() {
+		done <- sim.PublishStalling(context.Background(), cam.Ingest.RTSP, smp, sendFor, 60*time.Second)
+	}()
 	expectEvent(t, stream, "camera.online", 15*time.Second)
 	off := expectEvent(t, stream, "camera.offline", 25*time.Second)
 	arrived := off.Arrived.Sub(stalled)
