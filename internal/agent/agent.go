@@ -1,6 +1,7 @@
 // Package agent is the edge agent, `camcloud agent`: one process on a site
 // that pulls the site's cameras over RTSP on the local network (its own
-// allow-list, pull_allow), records each one at all times into a local
+// allow-list, pull_allow) or takes their RTSP or RTMP pushes (each with its
+// own push secret, on listen_rtsp and listen_rtmp), records each one at all times into a local
 // ring buffer of fMP4 segments with the camera server's recorder
 // (internal/record, hub; a local blob directory and a local SQLite
 // index), bounded by size and age with the oldest dropped first, and,
@@ -50,13 +51,16 @@ const (
 
 // Agent is a running edge agent.
 type Agent struct {
-	cfg   Config
-	log   *slog.Logger
-	idx   store.Zone
-	ring  *ring
-	rec   *record.Recorder
-	hub   *hub.Hub
-	pull  *ingest.Puller
+	cfg  Config
+	log  *slog.Logger
+	idx  store.Zone
+	ring *ring
+	rec  *record.Recorder
+	hub  *hub.Hub
+	pull *ingest.Puller
+	// push takes the local pushes of cameras with a push secret (nil
+	// when none pushes); it is set once Run has opened it.
+	push  atomic.Pointer[ingest.Server]
 	cloud *cloud
 
 	// relaying counts the cameras relayed live now; uplinkUp is whether
@@ -132,18 +136,30 @@ func (a *Agent) Run(ctx context.Context) error {
 			go func() { defer a.wg.Done(); a.relay(ctx, s, u) }()
 		}
 	})
+	push, err := a.startPushes()
+	if err != nil {
+		stopUploads()
+		<-upDone
+		return err
+	}
+	a.push.Store(push)
 	for _, c := range a.cfg.Cameras {
-		a.pull.Start(c.ID, c.URL)
+		if c.URL != "" {
+			a.pull.Start(c.ID, c.URL)
+		}
 	}
 	a.wg.Add(2)
 	go func() { defer a.wg.Done(); a.sweepLoop(ctx) }()
 	go func() { defer a.wg.Done(); a.heartbeatLoop(ctx) }()
 	<-ctx.Done()
+	if push != nil {
+		push.Close()
+	}
 	a.pull.StopAll()
 	a.hub.CloseAll()
 	dctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := a.rec.Drain(dctx)
+	err = a.rec.Drain(dctx)
 	a.wg.Wait()
 	stopUploads()
 	<-upDone

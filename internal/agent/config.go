@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 )
 
@@ -41,7 +42,13 @@ type Config struct {
 	// the agent may pull cameras from; private addresses are normal here,
 	// but nothing is allowed that is not listed.
 	PullAllow []string `yaml:"pull_allow"`
-	// Cameras are the cameras the agent pulls.
+	// ListenRTSP and ListenRTMP are the site-network addresses where
+	// cameras configured with a push_secret publish to the agent
+	// (":8554", ":1935"); empty turns a listener off. They are only
+	// opened when a camera pushes.
+	ListenRTSP string `yaml:"listen_rtsp"`
+	ListenRTMP string `yaml:"listen_rtmp"`
+	// Cameras are the cameras the agent pulls or that push to it.
 	Cameras []Camera `yaml:"cameras"`
 }
 
@@ -49,8 +56,13 @@ type Config struct {
 type Camera struct {
 	// ID is the camera's id in the cloud (its site_id is this site).
 	ID string `yaml:"id"`
-	// URL is where the agent pulls it (rtsp:// on the site's network).
+	// URL is where the agent pulls it (rtsp:// on the site's network);
+	// empty for a camera that pushes to the agent.
 	URL string `yaml:"url"`
+	// PushSecret, instead of URL, makes the camera push to the agent's
+	// listeners at rtsp://AGENT:PORT/cam/ID/SECRET (or the RTMP
+	// equivalent); at least 16 characters, never logged.
+	PushSecret string `yaml:"push_secret"`
 	// IngestURL is the camera's ingest URL in the cloud (rtsp://.../cam/ID/SECRET),
 	// where the agent relays it live while the uplink is up.
 	IngestURL string `yaml:"ingest_url"`
@@ -119,8 +131,20 @@ func (c *Config) Check() error {
 			return fmt.Errorf("agent: camera %d: an id is required, once", i+1)
 		}
 		seen[cam.ID] = true
-		if pu, err := url.Parse(cam.URL); err != nil || (pu.Scheme != "rtsp" && pu.Scheme != "rtsps") || pu.Host == "" {
-			return fmt.Errorf("agent: camera %s: url must be rtsp:// or rtsps:// with a host", cam.ID)
+		switch {
+		case cam.PushSecret != "" && cam.URL != "":
+			return fmt.Errorf("agent: camera %s: give url (pulled) or push_secret (pushed), not both", cam.ID)
+		case cam.PushSecret != "":
+			if len(cam.PushSecret) < minPushSecret || !ingesturl.ValidID(cam.PushSecret) {
+				return fmt.Errorf("agent: camera %s: push_secret must be at least %d letters, digits, '-' or '_'", cam.ID, minPushSecret)
+			}
+			if c.ListenRTSP == "" && c.ListenRTMP == "" {
+				return fmt.Errorf("agent: camera %s pushes, but neither listen_rtsp nor listen_rtmp is set", cam.ID)
+			}
+		default:
+			if pu, err := url.Parse(cam.URL); err != nil || (pu.Scheme != "rtsp" && pu.Scheme != "rtsps") || pu.Host == "" {
+				return fmt.Errorf("agent: camera %s: url must be rtsp:// or rtsps:// with a host (or give push_secret for a camera that pushes)", cam.ID)
+			}
 		}
 		if iu, err := url.Parse(cam.IngestURL); cam.IngestURL != "" && (err != nil || (iu.Scheme != "rtsp" && iu.Scheme != "rtsps")) {
 			return fmt.Errorf("agent: camera %s: ingest_url must be the camera's rtsp:// ingest URL", cam.ID)
