@@ -34,13 +34,14 @@ func NewCountingProxy(t testing.TB, base string, kind func(*http.Request) string
 		t.Fatal(err)
 	}
 	p := &CountingProxy{kind: kind, n: map[string]int64{}, cut: map[string]int64{}}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	director := rp.Director
-	rp.Director = func(r *http.Request) {
-		director(r)
-		r.Header.Del("Accept-Encoding")
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(u)
+			pr.Out.Host = pr.In.Host
+			pr.Out.Header.Del("Accept-Encoding")
+		},
+		FlushInterval: -1, // live playlists block: pass bytes on at once
 	}
-	rp.FlushInterval = -1 // live playlists block: pass bytes on at once
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k := p.kind(r)
 		cw := &countingWriter{ResponseWriter: w}
