@@ -112,8 +112,9 @@ type deployment struct {
 }
 
 // newDeployment writes the YAML configuration and starts two api nodes and
-// two camera servers per zone, all at once, as an orchestrator would.
-func newDeployment(t *testing.T, bin string, s3 testenv.S3Server, dsns []string) *deployment {
+// two camera servers per zone, all at once, as an orchestrator would. Lines
+// of extra are added to the configuration file.
+func newDeployment(t *testing.T, bin string, s3 testenv.S3Server, dsns []string, extra ...string) *deployment {
 	t.Helper()
 	work := t.TempDir()
 	var r [4]byte
@@ -137,7 +138,7 @@ func newDeployment(t *testing.T, bin string, s3 testenv.S3Server, dsns []string)
 		d.apis = append(d.apis, n)
 	}
 	d.cfg = filepath.Join(work, "camcloud.yaml")
-	if err := os.WriteFile(d.cfg, []byte(d.yaml(dsns[0], run)), 0o600); err != nil {
+	if err := os.WriteFile(d.cfg, []byte(d.yaml(dsns[0], run)+strings.Join(extra, "")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	all := append(append([]*node(nil), d.apis...), append(d.zones[0].servers, d.zones[1].servers...)...)

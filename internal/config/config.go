@@ -212,6 +212,11 @@ type Store struct {
 	SecretKey string `yaml:"secret_key"`
 	UseTLS    bool   `yaml:"use_tls"`
 	PathStyle bool   `yaml:"path_style"`
+	// ProxyPlayback (S3 only) serves the objects of recorded HLS through
+	// the api nodes instead of handing players presigned store URLs: for
+	// a store viewers cannot reach, or so that usage metering counts that
+	// egress (presigned fetches go from the store to the player, unseen).
+	ProxyPlayback bool `yaml:"proxy_playback"`
 }
 
 // Default returns the configuration used when nothing is set.

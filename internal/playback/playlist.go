@@ -87,12 +87,13 @@ func escapeKey(key string) string {
 // this node proxies, carrying the token. Objects still spooled (in rs) are
 // always proxied: this node reads them from the holder, or from the store
 // once they are uploaded. So are the objects of a share link's token
-// (c.Share): a presigned URL could not be revoked.
+// (c.Share): a presigned URL could not be revoked; and every object of a
+// zone whose store is set to proxy_playback.
 func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, rs recentSet, token string, c auth.MediaClaims) (func(string) string, error) {
 	q := "?token=" + url.QueryEscape(token)
 	proxied := func(key string) string { return "obj/" + escapeKey(key) + q }
 	s3, ok := z.Blobs.(*blob.S3)
-	if !ok || c.Share != "" {
+	if !ok || c.Share != "" || z.ProxyPlayback {
 		return proxied, nil
 	}
 	life := c.Expires.Sub(s.d.Now()).Truncate(time.Second)

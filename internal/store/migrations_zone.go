@@ -130,4 +130,5 @@ var zoneMigrations = []migration{
 	zoneMigrationSegmentUsage,
 	zoneMigrationUsage,
 	zoneMigrationOffline,
+	zoneMigrationStoredBytes,
 }

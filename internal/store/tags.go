@@ -234,8 +234,10 @@ var zonePolicy = Policy{
 	"event_seq": {Tags: tags(coltags.Platform), Columns: map[string][]string{
 		"name": tags(ops), "n": tags(ops),
 	}},
+	// The one record of what each camera stores (zone migration 10 added
+	// its organisation).
 	"segment_usage": {Tags: tags(usage), Columns: map[string][]string{
-		"camera_id": tags(id), "bytes": tags(usage), "segments": tags(usage),
+		"camera_id": tags(id), "bytes": tags(usage), "segments": tags(usage), "org_id": tags(id),
 	}},
 	"bookmarks": {Tags: tags(coltags.Recording), Columns: map[string][]string{
 		"camera_id": tags(id), "start_us": tags(usage), "id": tags(id), "org_id": tags(id),
@@ -245,6 +247,8 @@ var zonePolicy = Policy{
 	// Usage rows are upserted (flushes add to a day's counters), so they
 	// are exported whole each run.
 	"usage_daily": {Tags: tags(usage), Columns: usageDailyPolicy()},
+	// Retired by zone migration 10 (segment_usage holds the figure): only
+	// nodes of an older version write it, during an upgrade.
 	"usage_storage": {Tags: tags(usage), Columns: map[string][]string{
 		"camera_id": tags(id), "org_id": tags(id), "bytes": tags(usage),
 	}},

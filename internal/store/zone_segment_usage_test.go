@@ -45,19 +45,7 @@ func testSegmentUsage(t *testing.T, z Zone) {
 func TestSegmentUsageBackfill(t *testing.T) {
 	forEngines(t, func(t *testing.T, dsn string) {
 		ctx := ctxT(t)
-		var old []migration // every zone migration but this one
-		for _, m := range zoneMigrations {
-			if m.version != zoneMigrationSegmentUsage.version {
-				old = append(old, m)
-			}
-		}
-		b, err := open(ctx, dsn, "zone", old, testLog())
-		must(t, err)
-		for i, size := range []int64{100, 250} {
-			_, err := b.db.ExecContext(ctx, "INSERT INTO segments (camera_id, start_us, end_us, size, obj_key, init_key, codec) VALUES (?, ?, ?, ?, ?, '', '')",
-				"pre", int64(i+1)*1_000_000, int64(i+2)*1_000_000, size, "k"+string(rune('a'+i)))
-			must(t, err)
-		}
+		b := zoneBefore(t, dsn, zoneMigrationSegmentUsage.version, "pre")
 		must(t, b.db.Close())
 		z := openZone(t, dsn)
 		m, err := z.CameraUsage(ctx, []string{"pre"})
@@ -66,4 +54,25 @@ func TestSegmentUsageBackfill(t *testing.T) {
 			t.Fatalf("use after the upgrade = %+v", m)
 		}
 	})
+}
+
+// zoneBefore opens dsn with the zone migrations before version only, and
+// writes two segments of cam (100 and 250 bytes) straight into its index.
+func zoneBefore(t *testing.T, dsn string, version int, cam string) *base {
+	t.Helper()
+	ctx := ctxT(t)
+	var old []migration
+	for _, m := range zoneMigrations {
+		if m.version < version {
+			old = append(old, m)
+		}
+	}
+	b, err := open(ctx, dsn, "zone", old, testLog())
+	must(t, err)
+	for i, size := range []int64{100, 250} {
+		_, err := b.db.ExecContext(ctx, "INSERT INTO segments (camera_id, start_us, end_us, size, obj_key, init_key, codec) VALUES (?, ?, ?, ?, ?, '', '')",
+			cam, int64(i+1)*1_000_000, int64(i+2)*1_000_000, size, "k"+string(rune('a'+i)))
+		must(t, err)
+	}
+	return b
 }

@@ -35,20 +35,20 @@ var UsageCounterColumns = [NumUsageCounters]string{
 type UsageCounts [NumUsageCounters]int64
 
 // UsageDelta is what one camera used since the last flush: counters to
-// add to its day, and the change of its stored bytes.
+// add to its day. Its stored bytes are not in it: segment_usage keeps them
+// with every segment written or deleted (zone_segment_usage.go).
 type UsageDelta struct {
-	OrgID    string // "" when unknown: only StoredDelta is applied
+	OrgID    string // "" when unknown: nothing is written for it
 	CameraID string
 	Counts   UsageCounts
-	// StoredDelta is the bytes of segments indexed minus those deleted.
-	StoredDelta int64
 }
 
 // UsageRow is one camera's usage on one day.
 type UsageRow struct {
 	OrgID, CameraID string
 	Day             time.Time // midnight UTC
-	// StoredBytes is what the camera had stored at the day's last flush.
+	// StoredBytes is what the camera had stored (its segment_usage bytes)
+	// at the day's last flush.
 	StoredBytes int64
 	Counts      UsageCounts
 }
@@ -56,14 +56,13 @@ type UsageRow struct {
 // UsageStore is a zone's usage metering.
 type UsageStore interface {
 	// AddUsage applies deltas to day (midnight UTC) in one transaction:
-	// counters added, stored totals moved, and every camera's stored
-	// bytes of the day set to its total.
+	// counters added, each camera's organisation noted beside its stored
+	// bytes (segment_usage), and every camera's stored bytes of the day
+	// set to what segment_usage has.
 	AddUsage(ctx context.Context, day time.Time, deltas []UsageDelta) error
 	// ScanUsage calls fn for each row of orgID with from <= day < to, in
 	// day then camera order.
 	ScanUsage(ctx context.Context, orgID string, from, to time.Time, fn func(UsageRow) error) error
-	// StoredBytes is the running total of cameraID's stored bytes.
-	StoredBytes(ctx context.Context, cameraID string) (int64, error)
 }
 
 // AddUsage implements UsageStore.
@@ -80,16 +79,21 @@ func (r *zone) AddUsage(ctx context.Context, day time.Time, deltas []UsageDelta)
 	counters := UsageCounterColumns[:]
 	dailyCols := append([]string{"org_id", "day_us", "camera_id", "stored_bytes"}, counters...)
 	addDaily := r.d.upsertAdd("usage_daily", []string{"org_id", "day_us", "camera_id"}, dailyCols, counters)
-	addStored := r.d.upsertAdd("usage_storage", []string{"camera_id"}, []string{"camera_id", "org_id", "bytes"}, []string{"bytes"}) +
-		", org_id = CASE WHEN " + r.d.excluded("org_id") + " <> '' THEN " + r.d.excluded("org_id") + " ELSE usage_storage.org_id END"
+	setOrg := "INSERT INTO segment_usage (camera_id, org_id, bytes, segments) VALUES (?, ?, 0, 0)" +
+		r.d.onConflictSet([]string{"camera_id"}, "org_id = "+r.d.excluded("org_id"))
 	return r.inTx(ctx, func(tx *sql.Tx) error {
 		for _, d := range deltas {
-			if d.StoredDelta != 0 {
-				if _, err := tx.ExecContext(ctx, addStored, d.CameraID, d.OrgID, d.StoredDelta); err != nil {
-					return fmt.Errorf("store: usage storage: %w", err)
-				}
+			if d.OrgID == "" {
+				continue
 			}
-			if d.OrgID == "" || d.Counts == (UsageCounts{}) {
+			// The camera's organisation, beside its stored bytes (the
+			// recorder that indexes them knows only the camera): a row
+			// made now if the camera has no recording yet, so that its
+			// first segments find it there.
+			if _, err := tx.ExecContext(ctx, setOrg, d.CameraID, d.OrgID); err != nil {
+				return fmt.Errorf("store: usage organisation: %w", err)
+			}
+			if d.Counts == (UsageCounts{}) {
 				continue
 			}
 			args := []any{d.OrgID, dayUS, d.CameraID, 0}
@@ -100,14 +104,15 @@ func (r *zone) AddUsage(ctx context.Context, day time.Time, deltas []UsageDelta)
 				return fmt.Errorf("store: usage: %w", err)
 			}
 		}
-		// Every camera's day gets its stored total (only rows that lack it
-		// or differ are written), so that a camera whose recordings did
-		// not change still counts its bytes that day.
+		// Every camera's day gets its stored bytes (only rows that lack
+		// them or differ are written; a camera with nothing stored gets no
+		// new row), so that a camera whose recordings did not change still
+		// counts its bytes that day.
 		zeros := strings.Repeat(", 0", NumUsageCounters)
 		snap := "INSERT INTO usage_daily (" + strings.Join(dailyCols, ", ") + ")" +
-			" SELECT s.org_id, ?, s.camera_id, s.bytes" + zeros + " FROM usage_storage s" +
+			" SELECT s.org_id, ?, s.camera_id, s.bytes" + zeros + " FROM segment_usage s" +
 			" LEFT JOIN usage_daily d ON d.org_id = s.org_id AND d.day_us = ? AND d.camera_id = s.camera_id" +
-			" WHERE s.org_id <> '' AND (d.camera_id IS NULL OR d.stored_bytes <> s.bytes)" +
+			" WHERE s.org_id <> '' AND (d.camera_id IS NULL AND s.bytes <> 0 OR d.stored_bytes <> s.bytes)" +
 			r.d.onConflictSet([]string{"org_id", "day_us", "camera_id"}, "stored_bytes = "+r.d.excluded("stored_bytes"))
 		if _, err := tx.ExecContext(ctx, snap, dayUS, dayUS); err != nil {
 			return fmt.Errorf("store: usage stored bytes: %w", err)
@@ -140,14 +145,4 @@ func (r *zone) ScanUsage(ctx context.Context, orgID string, from, to time.Time, 
 		}
 	}
 	return rows.Err()
-}
-
-// StoredBytes implements UsageStore.
-func (r *zone) StoredBytes(ctx context.Context, cameraID string) (int64, error) {
-	var n int64
-	err := r.db.QueryRowContext(ctx, "SELECT bytes FROM usage_storage WHERE camera_id = ?", cameraID).Scan(&n)
-	if err == sql.ErrNoRows {
-		return 0, nil
-	}
-	return n, err
 }

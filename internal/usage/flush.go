@@ -42,7 +42,7 @@ type Flusher struct {
 // Register adds the flusher's metrics to reg (call once, before Run).
 func (f *Flusher) Register(reg prometheus.Registerer) error {
 	f.flushed = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "usage", Name: "flushed_total",
-		Help: "Usage this node counted and flushed to the zone databases, by kind (bytes, milliseconds or counts; stored: bytes uploaded minus deleted)."}, []string{"kind"})
+		Help: "Usage this node counted and flushed to the zone databases, by kind (bytes, milliseconds or counts; stored_bytes: bytes of segments this node indexed, stored_deleted_bytes: deleted; the stored figure of reports is the zone's segment_usage)."}, []string{"kind"})
 	f.flushes = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "camcloud", Subsystem: "usage", Name: "flushes_total",
 		Help: "Usage flushes per zone, by result (ok, error: the counts are kept for the next flush)."}, []string{"zone", "result"})
 	f.last = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "camcloud", Subsystem: "usage", Name: "last_flush_timestamp_seconds",
@@ -124,7 +124,7 @@ func (t taken) putBack() {
 // per zone, to the UTC day of now (a flush just after midnight writes to
 // the day before); what a zone fails to take is kept for the next flush.
 // Every zone of Zones is written, also with nothing counted, so that each
-// camera's stored bytes reach the day.
+// camera's stored bytes (the zone's segment_usage) reach the day.
 func (f *Flusher) Flush(ctx context.Context) {
 	day := Day(f.now().Add(-time.Millisecond))
 	byZone := map[string][]taken{}
@@ -176,7 +176,7 @@ func (f *Flusher) flushZone(ctx context.Context, zn string, day time.Time, ts []
 			t.putBack()
 			continue
 		}
-		d := store.UsageDelta{OrgID: org, CameraID: t.c.id, StoredDelta: t.n[Stored]}
+		d := store.UsageDelta{OrgID: org, CameraID: t.c.id}
 		copy(d.Counts[:], t.n[:store.NumUsageCounters])
 		deltas = append(deltas, d)
 		kept = append(kept, t)

@@ -22,7 +22,10 @@ import (
 type Kind int
 
 // The counters a Meter keeps. All but Stored are store.UsageCounts
-// columns; Stored is the change of stored bytes (uploads minus deletes).
+// columns; Stored is the change of stored bytes this node made (uploads
+// minus deletes), for its metrics only: what a camera stores is kept
+// exactly by the zone's segment index (store segment_usage), which the
+// flush copies into each day.
 const (
 	RecordedMs        Kind = store.UsageRecordedMs
 	IngestBytes       Kind = store.UsageIngestBytes

@@ -20,10 +20,12 @@ type meteredIndex struct {
 }
 
 // RecordIndex wraps a recorder's index so that every segment indexed
-// counts its duration as recorded time and its size as stored bytes, once
-// the row is written (an upload retried after a crash writes the same row
-// again and is counted again: rare, and at most one segment). With m nil
-// it returns next.
+// counts its duration as recorded time (and its size in the node's
+// stored-bytes metric), once the row is written (an upload retried after
+// a crash writes the same row again and is counted again: rare, and at
+// most one segment). The stored bytes of reports are not counted here:
+// the index keeps them exactly (segment_usage). With m nil it returns
+// next.
 func RecordIndex(m *Meter, zone string, next SegmentIndex) SegmentIndex {
 	if m == nil {
 		return next
@@ -42,7 +44,7 @@ func (x *meteredIndex) InsertSegment(ctx context.Context, s store.Segment) error
 }
 
 // DeletedSegments is a retention sweeper's OnDeleted: the segments'
-// bytes leave their camera's stored bytes. Nil when m is.
+// bytes count in the node's deleted-bytes metric. Nil when m is.
 func DeletedSegments(m *Meter, zone string) func(cameraID string, segs []store.Segment) {
 	if m == nil {
 		return nil

@@ -20,6 +20,9 @@ type Zone struct {
 	Name  string
 	DB    store.Zone
 	Blobs blob.Store
+	// ProxyPlayback: recorded HLS objects go through the api nodes, never
+	// presigned (config.Store.ProxyPlayback).
+	ProxyPlayback bool
 }
 
 // Registry holds the opened zones by name.
@@ -51,7 +54,7 @@ func openZone(ctx context.Context, zc config.Zone, log *slog.Logger) (*Zone, err
 		_ = db.Close()
 		return nil, err
 	}
-	return &Zone{Name: zc.Name, DB: db, Blobs: bs}, nil
+	return &Zone{Name: zc.Name, DB: db, Blobs: bs, ProxyPlayback: zc.Store.ProxyPlayback}, nil
 }
 
 // OpenStore opens the object store a zone's configuration names.
