@@ -345,3 +345,30 @@ func (sc *segScanner) traf(b []byte, traf box) (ScannedTraf, []sampleRange, erro
 	}
 	return t, out, nil
 }
+
+// ReadInit reads an init segment (an ftyp box, then a moov box) from the
+// start of a stream, at most max bytes of it, and returns its bytes: the
+// stream is left at the first byte after the moov.
+func ReadInit(r io.Reader, max int64) ([]byte, error) {
+	var out []byte
+	for _, want := range []string{"ftyp", "moov"} {
+		var buf [16]byte
+		h, hdr, err := ReadHeader(r, buf[:])
+		if err != nil {
+			return nil, fmt.Errorf("%w: reading the %s box: %w", ErrMalformed, want, err)
+		}
+		if h.Type != want {
+			return nil, fmt.Errorf("%w: %q box, want %s", ErrMalformed, h.Type, want)
+		}
+		if int64(len(out))+h.Size > max {
+			return nil, fmt.Errorf("%w: init segment over %d bytes", ErrMalformed, max)
+		}
+		out = append(out, hdr...)
+		body := make([]byte, h.Size-int64(len(hdr)))
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, fmt.Errorf("%w: %s box: %w", ErrTruncated, want, err)
+		}
+		out = append(out, body...)
+	}
+	return out, nil
+}
