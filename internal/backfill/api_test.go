@@ -1,4 +1,4 @@
-package api_test
+package backfill_test
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -152,19 +151,6 @@ func (e *env) head(cred, id string) resp {
 	}
 	req.Header.Set("Authorization", "Bearer "+cred)
 	return e.send(req)
-}
-
-func (e *env) send(req *http.Request) resp {
-	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := resp{Status: res.StatusCode, Raw: raw, Header: res.Header}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
 }
 
 // uploadFrom sends b's chunks from offset off to its end and returns the
@@ -361,8 +347,10 @@ func TestBackfill(t *testing.T) {
 		"&to="+url.QueryEscape(last.Format(time.RFC3339Nano)), cred, nil), 200).Body["missing"].([]any); len(miss) != 0 {
 		t.Fatalf("still missing after backfill: %v", miss)
 	}
-	clip := e.do("GET", "/api/v1/cameras/"+w.camA+"/clip.mp4?from="+url.QueryEscape(first.Format(time.RFC3339Nano))+"&to="+
-		url.QueryEscape(last.Format(time.RFC3339Nano)), admin, nil)
+	creq, _ := http.NewRequest("GET", e.base+"/api/v1/cameras/"+w.camA+"/clip.mp4?from="+url.QueryEscape(first.Format(time.RFC3339Nano))+"&to="+
+		url.QueryEscape(last.Format(time.RFC3339Nano)), nil)
+	creq.Header.Set("Authorization", "Bearer "+admin)
+	clip := e.send(creq)
 	if clip.Status != 200 {
 		t.Fatalf("clip %d %s", clip.Status, clip.Raw)
 	}
