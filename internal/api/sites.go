@@ -164,7 +164,9 @@ type credentialWire struct {
 }
 
 // agentRequest is the audit identity of an agent's call.
-func agentRequest(r *http.Request, siteID string) *httpapi.Request { return httpapi.AgentRequest(r, siteID) }
+func agentRequest(r *http.Request, siteID string) *httpapi.Request {
+	return httpapi.AgentRequest(r, siteID)
+}
 
 // bearer is the token of an Authorization: Bearer header.
 func bearer(r *http.Request) (string, error) {
