@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/camcloud/camcloud/internal/backfill"
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/record"
@@ -195,6 +196,22 @@ func (e *env) keys(prefix string) []string {
 	return out
 }
 
+// object reads one object of the cloud's zone store.
+func (e *env) object(key string) []byte {
+	e.t.Helper()
+	z, err := e.app.Zones.Get("local")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rc, err := z.Blobs.Get(context.Background(), key)
+	if err != nil {
+		e.t.Fatalf("object %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	return b
+}
+
 // TestBackfill walks the cloud side of an edge agent's backfill with
 // segments the real recorder made: uploads in chunks that read back
 // through the timeline (marked backfilled) and a clip export; resuming
@@ -202,7 +219,8 @@ func (e *env) keys(prefix string) []string {
 // chunk counted as a duplicate); an idempotent repeat; and the refusals
 // (another organisation's camera, another site's upload, times the cloud
 // has, oversized, malformed and mis-hashed segments: nothing stored; a
-// revoked credential), and the report of lost video.
+// revoked credential), a self-contained upload (init, then the object),
+// the sweep of an expired upload, and the report of lost video.
 func TestBackfill(t *testing.T) {
 	e := start(t, "--backfill-chunk-size", strconv.Itoa(backfillChunk), "--backfill-max-segment-bytes", strconv.Itoa(64<<20))
 	w := e.world()
@@ -329,9 +347,23 @@ func TestBackfill(t *testing.T) {
 
 	// The rest, then the timeline and an export.
 	e.must(e.uploadFrom(cred, pending, segs[2].obj, 0), 201)
-	for _, s := range segs[3:] {
+	for _, s := range segs[3 : len(segs)-1] {
 		id := e.must(e.do("POST", uploads, cred, s.announce()), 201).str("upload_id")
 		e.must(e.uploadFrom(cred, id, s.obj, 0), 201)
+	}
+	// The last one self-contained: its init segment, then the object.
+	lastSeg := segs[len(segs)-1]
+	whole := append(append([]byte(nil), lastSeg.init...), lastSeg.obj...)
+	wsum := sha256.Sum256(whole)
+	m = lastSeg.announce()
+	delete(m, "init")
+	m["size"], m["sha256"] = len(whole), hex.EncodeToString(wsum[:])
+	e.must(e.uploadFrom(cred, e.must(e.do("POST", uploads, cred, m), 201).str("upload_id"), whole, 0), 201)
+	if got := e.object(backfill.SegmentKey(w.camA, lastSeg.row.Start)); !bytes.Equal(got, lastSeg.obj) {
+		t.Fatalf("the self-contained upload stored %d bytes, not the agent's %d-byte object", len(got), len(lastSeg.obj))
+	}
+	if got := e.object(backfill.SegmentKey(w.camA, s0.row.Start)); !bytes.Equal(got, s0.obj) {
+		t.Fatal("the stored object is not the agent's")
 	}
 	first, last := segs[0].row.Start, segs[len(segs)-1].row.End
 	q := "?from=" + url.QueryEscape(first.Add(-time.Minute).Format(time.RFC3339Nano)) + "&to=" + url.QueryEscape(last.Add(time.Minute).Format(time.RFC3339Nano))
@@ -397,6 +429,28 @@ func TestBackfill(t *testing.T) {
 	}
 	if gaps != 1 {
 		t.Fatalf("%d agent_ring_full gap events, want 1: %v", gaps, evs)
+	}
+
+	// A pending upload that expires is swept with its staged chunks.
+	after := last.Add(time.Minute)
+	m = map[string]any{"start": after.Format(time.RFC3339Nano), "end": after.Add(4 * time.Second).Format(time.RFC3339Nano), "size": 1000,
+		"sha256": strings.Repeat("cd", 32), "init": s0.init}
+	sid := e.must(e.do("POST", uploads, cred, m), 201).str("upload_id")
+	e.must(e.patch(cred, sid, 0, make([]byte, 500)), 204)
+	if len(e.keys("uploads/"+sid+"/")) != 2 { // the init and one chunk
+		t.Fatalf("staged %v", e.keys("uploads/"+sid+"/"))
+	}
+	sweeper, err := backfill.New(backfill.Config{Dir: e.app.Dir, Zones: e.app.Zones, Sites: e.app.Sites,
+		Now: func() time.Time { return time.Now().Add(backfill.DefaultTTL + time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := sweeper.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	e.must(e.head(cred, sid), 404)
+	if k := e.keys("uploads/"); len(k) != 0 {
+		t.Fatalf("swept, but staged: %v", k)
 	}
 
 	// Revocation refuses the credential at once.
