@@ -479,3 +479,41 @@ func (e *env) brokenPatch(cred, id string, off int64, chunk []byte, n int) {
 	}
 	c.Close()
 }
+
+// TestSlowChunk: a chunk may arrive more slowly than the server's
+// http_body_timeout (an agent on a capped uplink), down to
+// backfill.MinChunkRate.
+func TestSlowChunk(t *testing.T) {
+	e := start(t, "--http-header-timeout", "1s", "--http-body-timeout", "1s")
+	w := e.world()
+	admin := w.tok["admin"]
+	site := e.must(e.do("POST", "/api/v1/sites", admin, map[string]string{"org_id": w.orgA, "name": "shop"}), 201)
+	cred := e.must(e.do("POST", "/api/v1/agent/enrol", "", map[string]string{"token": site.str("enrolment_token")}), 200).str("credential")
+	e.must(e.do("PATCH", "/api/v1/cameras/"+w.camA, admin, map[string]string{"site_id": site.str("id")}), 200)
+	at := time.Now().Add(-time.Hour)
+	id := e.must(e.do("POST", "/api/v1/agent/cameras/"+w.camA+"/uploads", cred, map[string]any{"start": at.Format(time.RFC3339Nano),
+		"end": at.Add(4 * time.Second).Format(time.RFC3339Nano), "size": 100000, "sha256": strings.Repeat("ef", 32)}), 201).str("upload_id")
+	chunk := make([]byte, 64<<10)
+	u, _ := url.Parse(e.base)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "PATCH /api/v1/agent/uploads/%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: %d\r\n\r\n", id, u.Host, cred, len(chunk))
+	for i := range 4 { // 3.2 s for 64 KiB: past the 2 s the server gives a request, above 32 KiB/s
+		time.Sleep(800 * time.Millisecond)
+		if _, err := c.Write(chunk[i*len(chunk)/4 : (i+1)*len(chunk)/4]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 || res.Header.Get("Upload-Offset") != strconv.Itoa(len(chunk)) {
+		t.Fatalf("slow chunk: %d %v", res.StatusCode, res.Header)
+	}
+}

@@ -123,6 +123,10 @@ func (s *Service) agentPatchUpload(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, httpapi.BadRequest("the %s header must be a byte offset", hdrUploadOffset))
 		return
 	}
+	if r.ContentLength > 0 && r.ContentLength <= s.c.ChunkSize {
+		// A capped uplink may need longer than http_body_timeout.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(ChunkDeadline(r.ContentLength)))
+	}
 	body := http.MaxBytesReader(w, r.Body, s.c.ChunkSize)
 	p, err := s.Patch(r.Context(), cred, id, off, body, r.ContentLength)
 	if err != nil {
