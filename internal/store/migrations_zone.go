@@ -129,6 +129,7 @@ var zoneMigrations = []migration{
 	zoneMigrationBookmarks,
 	zoneMigrationSegmentUsage,
 	zoneMigrationUsage,
+	zoneMigrationBackfill,
 	zoneMigrationOffline,
 	zoneMigrationStoredBytes,
 }
