@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/sample"
-	"github.com/camcloud/camcloud/internal/sim"
 )
 
 // viewVOD is the --viewers mode of recorded playback.
@@ -183,15 +182,8 @@ func runVOD(ctx context.Context, o *options, vo *viewerOptions, log *slog.Logger
 	}
 	pubCtx, stopPub := context.WithCancel(ctx)
 	defer stopPub()
-	runner, err := sim.NewRunner(sim.RunConfig{API: srv.base, Token: srv.token, OrgID: orgID, Cameras: n,
-		Protocol: o.protocol, Ingest: []string{srv.ingest(o.protocol)}, Sample: smp, Log: log.With("component", "sim")})
+	runner, _, err := startCameras(ctx, pubCtx, o, log, smp, srv, orgID, n, 0)
 	if err != nil {
-		return res, err
-	}
-	simDone := make(chan error, 1)
-	go func() { simDone <- runner.Run(pubCtx) }()
-	log.Info("starting cameras", "cameras", n)
-	if err := waitConnected(ctx, runner, n, simDone); err != nil {
 		return res, err
 	}
 	recStart := time.Now()
