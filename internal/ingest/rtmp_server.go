@@ -110,6 +110,7 @@ func (s *Server) serveRTMP(nc net.Conn) {
 		discontinuity: s.rtmpBreaks,
 	}, specs)
 	defer pub.close()
+	pub.readLive(nc)
 	pub.start()
 
 	for {
