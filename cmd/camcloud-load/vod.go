@@ -212,7 +212,7 @@ func runVOD(ctx context.Context, o *options, vo *viewerOptions, log *slog.Logger
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for vctx.Err() == nil {
+			for played := 0; vctx.Err() == nil; played++ {
 				// A range of the recording that is uploaded: it ends at
 				// least two objects before now.
 				latest := time.Now().Add(-25*time.Second - vo.vodRange)
@@ -228,7 +228,7 @@ func runVOD(ctx context.Context, o *options, vo *viewerOptions, log *slog.Logger
 				err := srv.call(vctx, http.MethodPost, "/api/v1/cameras/"+cam+"/playback",
 					map[string]string{"from": from.UTC().Format(time.RFC3339Nano), "to": from.Add(vo.vodRange).UTC().Format(time.RFC3339Nano)}, &pb)
 				if err == nil {
-					err = hc.playVOD(vctx, pb.HLSURL, res.st, vo.maxBuffer)
+					err = hc.playVOD(vctx, pb.HLSURL, res.st, vo.maxBuffer, played > 0)
 				}
 				if err != nil && vctx.Err() == nil {
 					res.st.fail(err)
@@ -296,7 +296,7 @@ func runVODCounts(ctx context.Context, o *options, log *slog.Logger, smp *sample
 
 // printVODTable writes VOD results as a Markdown table.
 func printVODTable(w io.Writer, rs []vodResult) {
-	fmt.Fprintln(w, "| store | cameras | viewers | CPU % cameras only | CPU % with viewers | % of a core per viewer | RSS MiB cameras only | with viewers | MiB per viewer | store CPU % | ranges started (played out) | segments | MB received | first segment byte p50 / p95 ms | any segment first byte p50 / p95 ms | playlist p50 / p95 ms | stalls | errors | load tool CPU % |")
+	fmt.Fprintln(w, "| store | cameras | viewers | CPU % cameras only | CPU % with viewers | % of a core per viewer | RSS MiB cameras only | with viewers | MiB per viewer | store CPU % | ranges started (played out) | segments | MB received | first segment byte p50 / p95 ms | the same, later ranges | any segment first byte p50 / p95 ms | playlist p50 / p95 ms | stalls | errors | load tool CPU % |")
 	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rs {
 		s := r.st
@@ -307,10 +307,11 @@ func printVODTable(w io.Writer, rs []vodResult) {
 		if r.store == storeS3 {
 			store = fmt.Sprintf("%.1f", r.storeCPU)
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %.1f | %.3f | %.1f | %.1f | %.3f | %s | %d (%d) | %d | %.0f | %d / %d | %d / %d | %d / %d | %d | %d | %.0f |\n",
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %.1f | %.3f | %.1f | %.1f | %.3f | %s | %d (%d) | %d | %.0f | %d / %d | %d / %d (%d) | %d / %d | %d / %d | %d | %d | %.0f |\n",
 			r.store, r.cameras, r.viewers, r.cpuCams, r.cpuViews, per, mib(r.rssCams), mib(r.rssViews), mper, store,
 			len(s.first), s.ranges, s.segments, float64(s.bytes)/1e6,
 			ms(percentile(s.first, 0.5)), ms(percentile(s.first, 0.95)),
+			ms(percentile(s.later, 0.5)), ms(percentile(s.later, 0.95)), len(s.later),
 			ms(percentile(s.segTTFB, 0.5)), ms(percentile(s.segTTFB, 0.95)),
 			ms(percentile(s.playlist, 0.5)), ms(percentile(s.playlist, 0.95)),
 			s.stalls, s.errs, r.clientCPU)

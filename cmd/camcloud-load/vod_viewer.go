@@ -83,6 +83,7 @@ func parseVOD(r io.Reader) ([]vodSegment, error) {
 type vodStats struct {
 	mu        sync.Mutex
 	first     []time.Duration // playlist request to the first media byte, one per range played
+	later     []time.Duration // the same, of each viewer's second and later ranges (not the start burst)
 	segTTFB   []time.Duration // request to first byte, every segment and init section
 	playlist  []time.Duration // playlist request to its last byte
 	bytes     int64
@@ -149,7 +150,8 @@ func (c *hlsClient) fetchRange(ctx context.Context, u string, off, n int64) (tim
 // request at a time, fetching ahead while less than maxBuffer is buffered
 // beyond the playhead. The playhead starts with the first segment and
 // waits (a stall) when it reaches the end of what is buffered.
-func (c *hlsClient) playVOD(ctx context.Context, u string, st *vodStats, maxBuffer time.Duration) error {
+// again tells that the viewer played a range before this one.
+func (c *hlsClient) playVOD(ctx context.Context, u string, st *vodStats, maxBuffer time.Duration, again bool) error {
 	t0 := time.Now()
 	body, _, err := c.get(ctx, u, true)
 	if err != nil {
@@ -212,6 +214,9 @@ func (c *hlsClient) playVOD(ctx context.Context, u string, st *vodStats, maxBuff
 		st.add(func(s *vodStats) {
 			if i == 0 {
 				s.first = append(s.first, req.Sub(t0)+ttfb)
+				if again {
+					s.later = append(s.later, req.Sub(t0)+ttfb)
+				}
 			}
 			s.segTTFB = append(s.segTTFB, ttfb)
 			s.bytes += n
