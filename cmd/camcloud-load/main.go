@@ -75,7 +75,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&serverCPUs, "server-cpus", "", "when set (a CPU list such as 0 or 0-1), run the server on these CPUs (taskset) and the simulated cameras on the others")
 	vo := &viewerOptions{}
 	var target string
-	fs.StringVar(&vo.mode, "viewers", "", "measure live viewers instead of recording: webrtc (WHEP, pion) or llhls (as hls.js plays)")
+	fs.StringVar(&vo.mode, "viewers", "", "measure viewers instead of recording: webrtc (WHEP, pion), llhls (as hls.js plays) or vod (recorded ranges at 1x, see vod.go)")
 	fs.IntVar(&vo.perCamera, "per-camera", 4, "viewers of each camera (with --viewers)")
 	fs.IntVar(&vo.stall, "stall", 0, "this many WebRTC viewers stop reading once connected (left out of the counts)")
 	fs.IntVar(&vo.slow, "slow", 0, "this many LL-HLS viewers read their parts at 2 KB/s")
@@ -86,12 +86,22 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&vo.whepURL, "whep-url", "http://127.0.0.1:8889/cam{i}/whep", "--target external: camera {i}'s WHEP endpoint")
 	fs.StringVar(&vo.hlsURL, "hls-url", "http://127.0.0.1:8888/cam{i}/index.m3u8", "--target external: camera {i}'s LL-HLS multivariant playlist")
 	fs.StringVar(&vo.label, "label", "", "name of the server in the table (default: the target)")
+	fs.StringVar(&vo.store, "store", storeLocal, "--viewers vod: where the recordings are: local (the data directory) or s3 (a versitygw started by the tool)")
+	fs.StringVar(&vo.gatewayBin, "versitygw", "", "--store s3: the versitygw binary (default: on PATH or in ~/go/bin)")
+	fs.DurationVar(&vo.vodRange, "vod-range", 30*time.Second, "--viewers vod: length of each recorded range a viewer plays")
+	fs.DurationVar(&vo.maxBuffer, "vod-buffer", 30*time.Second, "--viewers vod: media a viewer fetches ahead of its playhead (hls.js maxBufferLength)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if vo.mode != "" {
-		if vo.mode != viewWebRTC && vo.mode != viewLLHLS {
-			return nil, fmt.Errorf("--viewers: %q is not webrtc or llhls", vo.mode)
+		if vo.mode != viewWebRTC && vo.mode != viewLLHLS && vo.mode != viewVOD {
+			return nil, fmt.Errorf("--viewers: %q is not webrtc, llhls or vod", vo.mode)
+		}
+		if vo.store != storeLocal && vo.store != storeS3 {
+			return nil, fmt.Errorf("--store: %q is not local or s3", vo.store)
+		}
+		if vo.vodRange < 5*time.Second || vo.vodRange > time.Hour || vo.maxBuffer < time.Second || vo.maxBuffer > 10*time.Minute {
+			return nil, errors.New("--vod-range must be within 5s..1h, --vod-buffer within 1s..10m")
 		}
 		if vo.perCamera < 1 || vo.perCamera > maxViewersPerCamera {
 			return nil, fmt.Errorf("--per-camera must be within 1..%d", maxViewersPerCamera)
@@ -102,6 +112,9 @@ func parseFlags(args []string) (*options, error) {
 		switch target {
 		case "camcloud":
 		case "external":
+			if vo.mode == viewVOD {
+				return nil, errors.New("--viewers vod runs against camcloud only")
+			}
 			vo.external = true
 			if vo.pid <= 0 {
 				return nil, errors.New("--target external needs --server-pid")
@@ -177,6 +190,9 @@ func run(args []string) int {
 		if !o.keep {
 			defer func() { _ = os.RemoveAll(parent) }()
 		}
+	}
+	if o.viewers != nil && o.viewers.mode == viewVOD {
+		return runVODCounts(ctx, o, log, smp, parent)
 	}
 	if o.viewers != nil {
 		return runViewerCounts(ctx, o, log, smp, parent)

@@ -57,15 +57,8 @@ func runOne(ctx context.Context, o *options, log *slog.Logger, smp *sample.Sampl
 
 	simCtx, stopSim := context.WithCancel(ctx)
 	defer stopSim()
-	runner, err := sim.NewRunner(sim.RunConfig{API: srv.base, Token: srv.token, OrgID: orgID, Cameras: n,
-		Protocol: o.protocol, Ingest: []string{srv.ingest(o.protocol)}, Sample: smp, StopGrace: 2 * time.Second, Log: log.With("component", "sim")})
+	runner, simDone, err := startCameras(ctx, simCtx, o, log, smp, srv, orgID, n, 2*time.Second)
 	if err != nil {
-		return res, err
-	}
-	simDone := make(chan error, 1)
-	go func() { simDone <- runner.Run(simCtx) }()
-	log.Info("starting cameras", "cameras", n)
-	if err := waitConnected(ctx, runner, n, simDone); err != nil {
 		return res, err
 	}
 	log.Info("cameras up, warming up", "cameras", n, "warmup", o.warmup)
@@ -152,6 +145,21 @@ func baselineRSS(ctx context.Context, srv *server) (int64, error) {
 }
 
 // waitConnected waits until every simulated camera is sending.
+// startCameras starts n simulated cameras of organisation orgID pushing
+// to srv until runCtx ends (each lingering grace at the end), and waits
+// until every one is connected. done gives the runner's end.
+func startCameras(ctx, runCtx context.Context, o *options, log *slog.Logger, smp *sample.Sample, srv *server, orgID string, n int, grace time.Duration) (r *sim.Runner, done <-chan error, err error) {
+	runner, err := sim.NewRunner(sim.RunConfig{API: srv.base, Token: srv.token, OrgID: orgID, Cameras: n,
+		Protocol: o.protocol, Ingest: []string{srv.ingest(o.protocol)}, Sample: smp, StopGrace: grace, Log: log.With("component", "sim")})
+	if err != nil {
+		return nil, nil, err
+	}
+	simDone := make(chan error, 1)
+	go func() { simDone <- runner.Run(runCtx) }()
+	log.Info("starting cameras", "cameras", n)
+	return runner, simDone, waitConnected(ctx, runner, n, simDone)
+}
+
 func waitConnected(ctx context.Context, r *sim.Runner, n int, simDone <-chan error) error {
 	deadline := time.Now().Add(time.Duration(n)*200*time.Millisecond + time.Minute)
 	for {

@@ -39,6 +39,11 @@ type viewerOptions struct {
 	whepURL    string
 	hlsURL     string
 	label      string
+	// VOD runs (--viewers vod).
+	store      string // storeLocal or storeS3
+	gatewayBin string
+	vodRange   time.Duration
+	maxBuffer  time.Duration
 }
 
 // viewerResult is the measurement of one viewer run.

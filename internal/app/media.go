@@ -29,7 +29,8 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 	lv := live.New(live.Deps{Hub: hub, Signer: signer, Log: a.Log, Registerer: a.Registry, Locate: locate, Meter: a.Usage, Zone: a.Cfg.Zone,
 		Shares:      a.Shares,
 		MaxSessions: a.Cfg.LiveMaxSessions, MaxSessionsPerUser: a.Cfg.LiveMaxSessionsPerUser,
-		MaxSessionsPerToken: a.Cfg.LiveMaxSessionsPerToken, MaxHLSPerToken: a.Cfg.LiveMaxHLSPerToken})
+		MaxSessionsPerToken: a.Cfg.LiveMaxSessionsPerToken, MaxHLSPerToken: a.Cfg.LiveMaxHLSPerToken,
+		ICEUDP: a.Cfg.WebRTCUDP})
 	a.closers = append(a.closers, lv.Close)
 	var out []func(*httpapi.Router)
 	if a.Cfg.Role != config.RoleCameraServer {

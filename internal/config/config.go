@@ -91,6 +91,9 @@ type Config struct {
 	LiveMaxSessionsPerUser  int `yaml:"live_max_sessions_per_user"`
 	LiveMaxSessionsPerToken int `yaml:"live_max_sessions_per_token"`
 	LiveMaxHLSPerToken      int `yaml:"live_max_hls_per_token"`
+	// WebRTCUDP, when set, is the one UDP address ("host:port") the media
+	// of every WebRTC viewer goes through, instead of a port per viewer.
+	WebRTCUDP string `yaml:"webrtc_udp"`
 	// MinFreeBytes: below this free space on a local store, the oldest
 	// recordings are deleted first.
 	MinFreeBytes int64 `yaml:"min_free_bytes"`
@@ -367,6 +370,11 @@ func (c *Config) Finish() error {
 	}
 	if c.MetricsCameraHealth < 0 || c.MetricsCameraHealth > MaxMetricsCameraHealth {
 		return fmt.Errorf("metrics_camera_health %d must be in [0, %d] (0: off)", c.MetricsCameraHealth, MaxMetricsCameraHealth)
+	}
+	if c.WebRTCUDP != "" {
+		if _, _, err := net.SplitHostPort(c.WebRTCUDP); err != nil {
+			return fmt.Errorf("webrtc_udp %q: %w", c.WebRTCUDP, err)
+		}
 	}
 	if c.IngestReadBatch < 0 || c.IngestReadBatch > time.Second {
 		return fmt.Errorf("ingest_read_batch %s must be in [0, 1s]", c.IngestReadBatch)

@@ -77,6 +77,7 @@ func TestBadValues(t *testing.T) {
 		{"negative connection cap", []string{"--http-max-conns-per-ip", "-1"}, nil, "http_max_conns"},
 		{"bad https", []string{"--https", "yes"}, nil, "https"},
 		{"camera health series unbounded", []string{"--metrics-camera-health", "5000"}, nil, "metrics_camera_health 5000 must be in [0, 1000]"},
+		{"webrtc_udp without a port", []string{"--webrtc-udp", "127.0.0.1"}, nil, `webrtc_udp "127.0.0.1"`},
 		{"short totp key", nil, map[string]string{"CAMCLOUD_TOTP_KEY": "short"}, "totp_key"},
 		{"offline debounce too short", []string{"--offline-debounce", "100ms"}, nil, "offline_debounce"},
 		{"offline debounce too long", nil, map[string]string{"CAMCLOUD_OFFLINE_DEBOUNCE": "1h"}, "offline_debounce"},

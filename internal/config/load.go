@@ -135,6 +135,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	fs.IntVar(&c.LiveMaxSessionsPerUser, "live-max-sessions-per-user", c.LiveMaxSessionsPerUser, "WebRTC viewers of one user (0: 16)")
 	fs.IntVar(&c.LiveMaxSessionsPerToken, "live-max-sessions-per-token", c.LiveMaxSessionsPerToken, "WebRTC viewers of one live URL (0: 3)")
 	fs.IntVar(&c.LiveMaxHLSPerToken, "live-max-hls-per-token", c.LiveMaxHLSPerToken, "concurrent LL-HLS requests of one live URL (0: 12)")
+	fs.StringVar(&c.WebRTCUDP, "webrtc-udp", c.WebRTCUDP, "one UDP host:port for the media of every WebRTC viewer (empty: a port per viewer)")
 	fs.Int64Var(&c.MinFreeBytes, "min-free-bytes", c.MinFreeBytes, "local store: delete oldest recordings when free space falls below this")
 	fs.DurationVar(&c.RetentionInterval, "retention-interval", c.RetentionInterval, "how often the retention sweeper runs")
 	fs.DurationVar(&c.MaxClip, "max-clip", c.MaxClip, "longest clip an export may cover")

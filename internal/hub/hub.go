@@ -8,6 +8,7 @@ package hub
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
@@ -156,6 +157,24 @@ type Stream struct {
 
 	// params follows the parameter sets of the H.264 and H.265 tracks.
 	params []trackParams
+
+	// live counts the attached readers made by NewLiveReader (changed
+	// under mu, read without it by Watched).
+	live atomic.Int32
+}
+
+// Watched reports whether a live viewer's reader (NewLiveReader) is
+// attached: the ingest then reads the camera as its data arrives, for
+// latency, rather than in batches. Safe to call from any goroutine; it
+// takes no lock.
+func (s *Stream) Watched() bool { return s.live.Load() > 0 }
+
+// detachLocked removes r from the readers; s.mu is held.
+func (s *Stream) detachLocked(r *Reader) {
+	delete(s.readers, r)
+	if r.live {
+		s.live.Add(-1)
+	}
 }
 
 // trackParams are the parameter sets of the track with ID id.
@@ -194,7 +213,7 @@ func (s *Stream) Write(u *Unit) {
 		select {
 		case r.ch <- u:
 		default:
-			delete(s.readers, r)
+			s.detachLocked(r)
 			r.overflow = true
 			close(r.ch)
 		}
@@ -239,6 +258,7 @@ func (s *Stream) close() {
 		close(r.ch)
 	}
 	s.readers = nil
+	s.live.Store(0)
 	close(s.done)
 }
 
@@ -248,12 +268,25 @@ func (s *Stream) close() {
 // them, and none after the first few seconds), so that a recorder that
 // attaches a moment after the publish started loses nothing.
 func (s *Stream) NewReader(buf int) (*Reader, error) {
+	return s.newReader(buf, false)
+}
+
+// NewLiveReader is NewReader for a live view (WebRTC, live HLS): while it
+// is attached the stream is Watched.
+func (s *Stream) NewLiveReader(buf int) (*Reader, error) {
+	return s.newReader(buf, true)
+}
+
+func (s *Stream) newReader(buf int, live bool) (*Reader, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	r := &Reader{s: s, ch: make(chan *Unit, buf)}
+	r := &Reader{s: s, ch: make(chan *Unit, buf), live: live}
+	if live {
+		s.live.Add(1)
+	}
 	if !s.earlyDone {
 		early := s.early
 		if len(early) > buf {
@@ -273,6 +306,7 @@ type Reader struct {
 	s        *Stream
 	ch       chan *Unit
 	overflow bool
+	live     bool // made by NewLiveReader
 }
 
 // C exposes the unit channel for select loops; it is closed at the end.
@@ -303,7 +337,7 @@ func (r *Reader) Close() {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
 	if _, ok := r.s.readers[r]; ok {
-		delete(r.s.readers, r)
+		r.s.detachLocked(r)
 		close(r.ch)
 	}
 }

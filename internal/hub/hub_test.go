@@ -208,3 +208,49 @@ func TestFirstReaderGetsEarlyUnits(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveReadersMakeTheStreamWatched: a stream is watched while a live
+// reader is attached, whether that reader is closed, dropped for falling
+// behind, or the stream ends; other readers (the recorder) do not count.
+func TestLiveReadersMakeTheStreamWatched(t *testing.T) {
+	h := New()
+	s := h.Publish("cam", nil)
+	rec, err := s.NewReader(8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Close()
+	if s.Watched() {
+		t.Fatal("a recorder alone does not make the stream watched")
+	}
+	a, _ := s.NewLiveReader(8)
+	b, _ := s.NewLiveReader(1)
+	if !s.Watched() {
+		t.Fatal("two live readers attached: watched")
+	}
+	a.Close()
+	a.Close() // twice: counted once
+	if !s.Watched() {
+		t.Fatal("one live reader left: still watched")
+	}
+	s.Write(unit(1))
+	s.Write(unit(2)) // b holds 1: dropped
+	if _, err := b.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Read(); !errors.Is(err, ErrOverflow) {
+		t.Fatalf("b: %v, want ErrOverflow", err)
+	}
+	if s.Watched() {
+		t.Fatal("the last live reader was dropped: not watched")
+	}
+	c, _ := s.NewLiveReader(8)
+	if !s.Watched() {
+		t.Fatal("a new live reader: watched")
+	}
+	s.Close()
+	c.Close()
+	if s.Watched() {
+		t.Fatal("an ended stream is not watched")
+	}
+}

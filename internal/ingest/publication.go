@@ -3,13 +3,16 @@ package ingest
 import (
 	"bytes"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/camcloud/camcloud/internal/hub"
+	"github.com/camcloud/camcloud/internal/ingest/fastpath"
 )
 
 // reportPeriod is how often Events.Online is repeated with the bitrate.
@@ -82,6 +85,24 @@ type publication struct {
 	watched chan struct{}
 	// path counts an RTSP camera by the path of its video (videoPaths).
 	path pathSlot
+	// current is stream, for readers that take no lock (watchedNow).
+	current atomic.Pointer[hub.Stream]
+}
+
+// watchedNow reports whether the camera's current hub stream has live
+// viewers (hub.Stream.Watched); the ingest connection asks it before each
+// batched wait (fastpath.SetWatched).
+func (p *publication) watchedNow() bool {
+	s := p.current.Load()
+	return s != nil && s.Watched()
+}
+
+// readLive has the fast-path connection conn (when it is one) read as
+// data arrives while the publication's camera has live viewers.
+func (p *publication) readLive(conn net.Conn) {
+	if conn != nil {
+		fastpath.SetWatched(conn, p.watchedNow)
+	}
 }
 
 // maxEarlyAudio bounds publication.early: about 1.4 s of AAC at 48 kHz.
@@ -142,6 +163,7 @@ func (p *publication) publishLocked() {
 	}
 	p.started = false
 	p.stream = p.cfg.hub.Publish(p.cfg.cameraID, tracks)
+	p.current.Store(p.stream)
 	p.video.needKey = true
 	if first {
 		p.online = true

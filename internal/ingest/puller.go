@@ -252,6 +252,7 @@ func (p *Puller) pullOnce(ctx context.Context, cameraID, rawURL string, useUDP b
 	if err := attachRTSP(c, pub, tracks); err != nil {
 		return false, err
 	}
+	pub.readLive(conn)
 	startVideoTap(conn, videoChannel, c, gate, tracks[0], pub, p.paths, p.log, cameraID)
 	if _, err := c.Play(nil); err != nil {
 		return false, err

@@ -111,6 +111,7 @@ func (s *Server) serveRTMP(nc net.Conn) {
 		mediaTimeout:  s.cfg.MediaTimeout,
 	}, specs)
 	defer pub.close()
+	pub.readLive(nc)
 	pub.start()
 
 	for {

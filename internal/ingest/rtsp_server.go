@@ -111,6 +111,9 @@ func (h *rtspHandler) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.R
 		return &base.Response{StatusCode: base.StatusUnsupportedMediaType}, err
 	}
 	rs.pub.start()
+	if ctx.Conn != nil {
+		rs.pub.readLive(ctx.Conn.NetConn())
+	}
 	h.tapVideo(ss, ctx.Conn, rs)
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }

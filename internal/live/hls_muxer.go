@@ -77,7 +77,7 @@ func (s *Service) startMuxer(camera string, stream *hub.Stream) (*hlsMuxer, erro
 	if err := m.muxer.Start(); err != nil {
 		return nil, err
 	}
-	r, err := stream.NewReader(hlsReaderBuf)
+	r, err := stream.NewLiveReader(hlsReaderBuf)
 	if err != nil {
 		m.muxer.Close()
 		return nil, err

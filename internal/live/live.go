@@ -56,6 +56,11 @@ type Deps struct {
 	// ICEPortMin and ICEPortMax bound the UDP ports of WebRTC sessions
 	// (both zero: any ephemeral port).
 	ICEPortMin, ICEPortMax uint16
+	// ICEUDP, when set, is the one UDP address ("host:port") every WebRTC
+	// session's media goes through (pion's UDP mux) instead of a port per
+	// session: one port to open in a firewall. If it cannot be opened, the
+	// error is logged and sessions get a port each.
+	ICEUDP string
 	// NAT1To1IPs are public addresses announced instead of the host's own
 	// (a server behind a 1:1 NAT).
 	NAT1To1IPs []string
@@ -195,6 +200,7 @@ func (s *Service) Close() {
 	for _, w := range ss {
 		w.close("service closed")
 	}
+	s.rtc.close()
 }
 
 // RegisterMedia adds the camera-server routes (token-authenticated):

@@ -2,6 +2,7 @@ package live
 
 import (
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -20,6 +21,32 @@ const nackHistory = 256
 // rtcAPI is the pion API every WebRTC session of the service is made with.
 type rtcAPI struct {
 	api *webrtc.API
+	mux ice.UDPMux // the shared UDP port (Deps.ICEUDP); nil: a port per session
+}
+
+// close releases the shared UDP port.
+func (r *rtcAPI) close() {
+	if r.mux != nil {
+		_ = r.mux.Close()
+	}
+}
+
+// listenICEUDP opens the one UDP socket every session shares (Deps.ICEUDP).
+//
+// Batching its writes (pion/transport's udp.NewBatchConn, sendmmsg) was
+// tried and left out: on the viewer benchmark it cost the same CPU per RTP
+// packet sent as one sendto each, and its flusher's 1 ms ticker cost 3 %
+// of a core with no viewer (docs/benchmarks.md, "WebRTC send cost").
+func listenICEUDP(addr string) (ice.UDPMux, error) {
+	ua, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return nil, err
+	}
+	uc, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return nil, err
+	}
+	return ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: uc}), nil
 }
 
 // newRTCAPI sets up codecs (pion's defaults: H.264, H.265, VP8/9, AV1, Opus,
@@ -46,6 +73,16 @@ func newRTCAPI(d Deps, log *slog.Logger) *rtcAPI {
 			log.Error("invalid WebRTC UDP port range: ignored", "min", d.ICEPortMin, "max", d.ICEPortMax, "err", err)
 		}
 	}
+	r := &rtcAPI{}
+	if d.ICEUDP != "" {
+		mux, err := listenICEUDP(d.ICEUDP)
+		if err != nil {
+			log.Error("WebRTC UDP port not opened: a port per session instead", "addr", d.ICEUDP, "err", err)
+		} else {
+			r.mux = mux
+			se.SetICEUDPMux(mux)
+		}
+	}
 	if len(d.NAT1To1IPs) > 0 {
 		err := se.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{External: d.NAT1To1IPs,
 			AsCandidateType: webrtc.ICECandidateTypeHost})
@@ -53,7 +90,8 @@ func newRTCAPI(d Deps, log *slog.Logger) *rtcAPI {
 			log.Error("invalid WebRTC NAT 1:1 addresses: ignored", "ips", d.NAT1To1IPs, "err", err)
 		}
 	}
-	return &rtcAPI{api: webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))}
+	r.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return r
 }
 
 // offerCodecs lists the codecs an SDP offer names, as "video/h264",

@@ -72,7 +72,7 @@ func (s *Service) feedFor(stream *hub.Stream) (*rtpFeed, error) {
 	if f := s.feeds[stream.CameraID]; f != nil && f.stream == stream && !f.isClosed() {
 		return f, nil
 	}
-	r, err := stream.NewReader(feedReaderBuf)
+	r, err := stream.NewLiveReader(feedReaderBuf)
 	if err != nil {
 		return nil, err
 	}

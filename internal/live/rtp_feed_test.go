@@ -18,10 +18,30 @@ import (
 // one camera, one of them stalled (it never reads), are fed from one
 // packetisation of the stream; every viewer that reads gets every video
 // frame from its first keyframe on with no RTP sequence gap, and a
-// recorder's reader gets every unit.
+// recorder's reader gets every unit. So it is with a port per viewer and
+// with one shared port (Deps.ICEUDP).
 func TestWHEPViewersShareOneFeedAndGetEveryFrame(t *testing.T) {
 	t.Parallel()
-	e := newEnvDeps(t, Deps{IdleTimeout: 10 * time.Second, MaxSessionsPerToken: 10})
+	for _, c := range []struct {
+		name string
+		d    Deps
+	}{
+		{"a port per viewer", Deps{}},
+		{"one shared port", Deps{ICEUDP: "127.0.0.1:0"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.d.IdleTimeout, c.d.MaxSessionsPerToken = 10*time.Second, 10
+			viewersShareOneFeed(t, c.d)
+		})
+	}
+}
+
+func viewersShareOneFeed(t *testing.T, d Deps) {
+	e := newEnvDeps(t, d)
+	if d.ICEUDP != "" && e.svc.rtc.mux == nil {
+		t.Fatalf("the shared UDP port %s was not opened", d.ICEUDP)
+	}
 	var mu sync.Mutex
 	var videoPTS []int64
 	var units atomic.Int64

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -54,6 +55,46 @@ type batchConn struct {
 
 	libraryRead time.Time     // when Read last returned bytes (see keepAliveFrame)
 	keepAlive   time.Duration // keepAliveAfter; tests change it
+
+	// watched, once set (SetWatched), tells whether the camera has live
+	// viewers: then the connection does not wait for the next batch.
+	watched atomic.Pointer[func() bool]
+}
+
+// SetWatched makes the connection read as data arrives, without waiting
+// for the next batch, whenever watched reports true (a camera with live
+// viewers: batching would add up to the interval to their latency), and
+// batch again when it reports false. watched is called before each wait,
+// from the reading goroutine, so it must be cheap (hub.Stream.Watched).
+func (c *batchConn) SetWatched(watched func() bool) { c.watched.Store(&watched) }
+
+// isWatched reports whether the camera has live viewers now.
+func (c *batchConn) isWatched() bool {
+	f := c.watched.Load()
+	return f != nil && (*f)()
+}
+
+// Watchable is a connection that can be told when its camera has live
+// viewers (the connections of this package are).
+type Watchable interface {
+	SetWatched(watched func() bool)
+}
+
+// SetWatched gives watched to c, or to the connection c wraps (through
+// NetConn), when one of them is Watchable; it reports whether one was.
+func SetWatched(c net.Conn, watched func() bool) bool {
+	for c != nil {
+		if w, ok := c.(Watchable); ok {
+			w.SetWatched(watched)
+			return true
+		}
+		n, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return false
+		}
+		c = n.NetConn()
+	}
+	return false
 }
 
 // deferDeadline is how far ahead a read deadline must be to be deferred;
@@ -199,7 +240,7 @@ const keepAliveAfter = 250 * time.Millisecond
 // bytes it still holds (moved to its front), in a buffer large enough for
 // c.need bytes.
 func (c *batchConn) fill() error {
-	if c.drained && c.batched() {
+	if c.drained && c.batched() && !c.isWatched() {
 		time.Sleep(untilNextTick(time.Now(), c.interval))
 	}
 	rest := c.end - c.start

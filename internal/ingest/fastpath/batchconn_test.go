@@ -194,3 +194,71 @@ func TestBatchConnDefersDeadlines(t *testing.T) {
 		t.Errorf("near and zero deadlines: %d given to the socket, want 2", under.deadlines-before)
 	}
 }
+
+// wrapConn stands for a connection wrapping a fast-path one (netlimit's,
+// say), found through NetConn.
+type wrapConn struct{ net.Conn }
+
+func (w wrapConn) NetConn() net.Conn { return w.Conn }
+
+// TestBatchConnReadsAsItArrivesWhileWatched: a connection whose camera has
+// live viewers does not wait for its next batch. The batch interval is an
+// hour, so each burst below would wait that long (and the test time out)
+// if the connection still batched; every burst is sent only after the one
+// before it was read.
+func TestBatchConnReadsAsItArrivesWhileWatched(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const burst, bursts = 700, 20
+	next := make(chan struct{})
+	go func() {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write(make([]byte, batchAfter))
+		for range bursts {
+			if _, ok := <-next; !ok {
+				return
+			}
+			c.Write(bytes.Repeat([]byte{7}, burst))
+		}
+	}()
+	raw, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc := newBatchConn(raw, time.Hour, NewBuffers())
+	defer bc.Close()
+	if !SetWatched(wrapConn{bc}, func() bool { return true }) {
+		t.Fatal("SetWatched found no fast-path connection under the wrapper")
+	}
+	if bc.quiet == nil {
+		t.Fatal("a TCP connection should be read with quiet reads (SO_RCVLOWAT)")
+	}
+	bc.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := io.ReadFull(bc, make([]byte, batchAfter)); err != nil {
+		t.Fatal(err)
+	}
+	defer close(next)
+	for i := range bursts {
+		next <- struct{}{}
+		got := make([]byte, burst)
+		if _, err := io.ReadFull(bc, got); err != nil {
+			t.Fatalf("burst %d: %v", i, err)
+		}
+		if !bytes.Equal(got, bytes.Repeat([]byte{7}, burst)) {
+			t.Fatalf("burst %d differs", i)
+		}
+	}
+	if !bc.batched() {
+		t.Fatal("the connection should be past its handshake, in batching mode")
+	}
+	if SetWatched(raw, func() bool { return true }) {
+		t.Fatal("a plain connection is not Watchable")
+	}
+}
