@@ -8,16 +8,18 @@ import (
 
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/events"
+	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/motion"
 	"github.com/camcloud/camcloud/internal/store"
 )
 
 // startMotion runs motion detection on the streams of this camera server's
-// hub (--motion), reading each camera's setting from the directory and
-// handing every open and close to a.MotionEvents, by default the events
-// service (ranged `motion` events).
+// hub (--motion): a.Hub becomes a hub observed by the watcher, which reads
+// each camera's setting from the directory and hands every open and close
+// to a.MotionEvents, by default the events service (ranged `motion`
+// events).
 func (a *App) startMotion(ctx context.Context) error {
-	if !a.Cfg.Motion || a.Hub == nil {
+	if !a.Cfg.Motion {
 		return nil
 	}
 	emit := a.MotionEvents
@@ -30,7 +32,7 @@ func (a *App) startMotion(ctx context.Context) error {
 			a.Log.Debug("motion event", "camera", t.CameraID, "open", t.Open, "start", t.Start, "end", t.End, "peak", t.Peak)
 		}
 	}
-	w, err := motion.NewWatcher(motion.WatcherConfig{Hub: a.Hub, Emit: emit, Log: a.Log.With("part", "motion"), Registerer: a.Registry,
+	w, err := motion.NewWatcher(motion.WatcherConfig{Emit: emit, Log: a.Log.With("part", "motion"), Registerer: a.Registry,
 		Lookup: func(ctx context.Context, id string) (motion.Settings, error) {
 			c, err := a.Dir.GetCamera(ctx, id)
 			if err != nil {
@@ -43,6 +45,7 @@ func (a *App) startMotion(ctx context.Context) error {
 		return err
 	}
 	w.Start(ctx)
+	a.Hub = hub.NewObserved(w.Observe)
 	a.motion = w
 	a.Log.Info("motion detection on for the cameras held that have it enabled")
 	return nil

@@ -35,6 +35,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 // prints where the UI is.
 func (a *App) Start(ctx context.Context) error {
 	a.Hub = hub.New()
+	if a.Cfg.Role != config.RoleAPI {
+		// Before the hub: the watcher observes its streams' writes.
+		if err := a.startMotion(ctx); err != nil {
+			return fmt.Errorf("motion detection: %w", err)
+		}
+	}
 	if err := a.startDebug(ctx); err != nil {
 		return err
 	}
@@ -125,9 +131,6 @@ func (a *App) startCameraServer(ctx context.Context) error {
 		return fmt.Errorf("camera server: %w", err)
 	}
 	a.CamServer = cs
-	if err := a.startMotion(ctx); err != nil {
-		return fmt.Errorf("motion detection: %w", err)
-	}
 	return nil
 }
 

@@ -33,7 +33,8 @@ func (a *App) startWebhooks(ctx context.Context) error {
 	}
 	a.Webhooks, err = webhooks.New(webhooks.Config{Dir: a.Dir, Events: a.Events, Audit: a.Audit, Policy: policy,
 		AllowHTTP: a.Cfg.WebhookAllowHTTP, SecretKey: key, Log: a.Log, Registerer: a.Registry, Meter: a.Usage,
-		Timeout: a.Cfg.WebhookTimeout, RetryMax: a.Cfg.WebhookRetryMax, DisableAfter: a.Cfg.WebhookDisableAfter})
+		Timeout: a.Cfg.WebhookTimeout, RetryMax: a.Cfg.WebhookRetryMax, DisableAfter: a.Cfg.WebhookDisableAfter,
+		LeaseTTL: a.Cfg.WebhookLease})
 	if err != nil {
 		return err
 	}

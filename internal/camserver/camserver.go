@@ -119,7 +119,7 @@ func New(c Config) (*Server, error) {
 	s.rec, err = record.New(record.Config{
 		SpoolDir: c.SpoolDir, SegmentDuration: c.SegmentDuration, FragmentDuration: c.FragmentDuration,
 		MaxSpoolBytes: c.MaxSpoolBytes, Store: c.Zone.Blobs, Index: usage.RecordIndex(c.Meter, c.Zone.Name, c.Zone.DB), Log: s.log, Registerer: c.Registerer,
-		OnSpoolDrop: s.pres.spoolDrop,
+		OnSpoolDrop: s.pres.spoolDrop, OnVideoLost: s.pres.lostVideo,
 	})
 	if err != nil {
 		return nil, err

@@ -26,11 +26,10 @@ type listedEvent struct {
 // 2 Mbit/s sample) into a real S3 store (versitygw) that goes away, with a
 // spool of 3 MB, so that the spool fills and drops its oldest video. The
 // spool's pressure opens recording.storage; every segment dropped is a
-// recording.gap over its range with the reason spool_full (new video with
-// no room is one from the recording state when it lasts past a status
-// report), and those events explain every hole in the index longer than a
-// fragment and a GOP; recording.storage ends once the
-// store is back and the spool drains. Recording never stops.
+// recording.gap over its range with the reason spool_full, new video with
+// no room (the spool's segments all being sent) one with spool_full_new,
+// and those events explain every hole in the index; recording.storage
+// ends once the store is back and the spool drains. Recording never stops.
 func TestStoreOutageEvents(t *testing.T) {
 	t.Parallel()
 	s3, n := startS3Node(t, "pressure", "--max-spool-bytes", "3000000")
@@ -78,7 +77,7 @@ func TestStoreOutageEvents(t *testing.T) {
 	n.stop()
 
 	var gapEvents []listedEvent
-	drops := 0
+	drops, lostNew := 0, 0
 	for _, e := range evs {
 		switch {
 		case e.Type == "recording.storage":
@@ -93,20 +92,24 @@ func TestStoreOutageEvents(t *testing.T) {
 				t.Errorf("recording.storage reason %q, want spool_pressure", d.Reason)
 			}
 		case e.Type == "recording.gap":
-			// Either a segment the spool dropped (reason spool_full), or
-			// new video it had no room for while the oldest was being
-			// sent (the recording state failing, with its reason).
+			// A segment the spool dropped (reason spool_full), new video
+			// it had no room for while the oldest was being sent
+			// (spool_full_new), or the recording state failing past a
+			// status report (its state and reason).
 			var d struct {
 				Reason string `json:"reason"`
 				State  string `json:"state"`
 			}
 			_ = json.Unmarshal(e.Detail, &d)
-			if e.End == nil || !e.End.After(e.Time) || (d.Reason != "spool_full" && d.State == "") {
-				t.Errorf("recording.gap %s..%v reason %q state %q, want a range, spool_full or a recording state", e.Time, e.End, d.Reason, d.State)
+			if e.End == nil || !e.End.After(e.Time) || (d.Reason != "spool_full" && d.Reason != "spool_full_new" && d.State == "") {
+				t.Errorf("recording.gap %s..%v reason %q state %q, want a range, spool_full, spool_full_new or a recording state", e.Time, e.End, d.Reason, d.State)
 				continue
 			}
-			if d.Reason == "spool_full" {
+			switch d.Reason {
+			case "spool_full":
 				drops++
+			case "spool_full_new":
+				lostNew++
 			}
 			gapEvents = append(gapEvents, e)
 		}
@@ -141,17 +144,9 @@ func TestStoreOutageEvents(t *testing.T) {
 	for i := 1; i < len(rows); i++ {
 		if from, to := rows[i-1].End, rows[i].Start; to.Sub(from) > 500*time.Millisecond {
 			holes++
-			switch {
-			case explained(from, to):
-			case to.Sub(from) < 3*time.Second:
-				// New video with no room while the oldest segment was
-				// being sent is lost a fragment at a time, and recording
-				// resumes at the next key frame: the recording state is
-				// failing for less than a status report and no event
-				// says so (a known gap, in the closing note).
-				t.Logf("a hole of %s in the recording (%s) with no recording.gap: new video the full spool had no room for", to.Sub(from).Round(time.Millisecond), from)
-			default:
-				t.Errorf("a hole in the recording %s..%s with no recording.gap over it (gaps: %d)", from, to, len(gapEvents))
+			if !explained(from, to) {
+				t.Errorf("a hole of %s in the recording %s..%s with no recording.gap over it (gaps: %d)",
+					to.Sub(from).Round(time.Millisecond), from, to, len(gapEvents))
 			}
 		}
 	}
@@ -161,6 +156,6 @@ func TestStoreOutageEvents(t *testing.T) {
 	if last := rows[len(rows)-1].End; last.Before(back) {
 		t.Errorf("recorded until %s, the store was back at %s: recording stopped", last, back)
 	}
-	t.Logf("store away %s; %d segments dropped, %d recording.gap events, %d holes in the index, %d segments kept",
-		back.Sub(outage).Round(time.Second), drops, len(gapEvents), holes, len(rows))
+	t.Logf("store away %s; %d segments dropped, %d losses of new video, %d recording.gap events, %d holes in the index, %d segments kept",
+		back.Sub(outage).Round(time.Second), drops, lostNew, len(gapEvents), holes, len(rows))
 }

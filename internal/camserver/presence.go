@@ -326,9 +326,17 @@ func (p *presence) spool() {
 // spoolDrop records the recorded video lost when the spool was full and
 // dropped a segment that was never uploaded: a recording.gap over the
 // segment's range, with the reason, so that the hole in the timeline is
-// explained (and the spool's pressure event says why). The spool calls it
-// on the recording path, so the event is written on a goroutine of its own.
+// explained (and the spool's pressure event says why).
 func (p *presence) spoolDrop(cameraID string, start, end time.Time) {
+	p.lostVideo(cameraID, start, end, "spool_full")
+}
+
+// lostVideo records a recording.gap over video lost on its way to the
+// store: a segment the full spool dropped (spool_full), or new video it had
+// no room for (record.ReasonSpoolFullNew) or could not write
+// (record.ReasonSpoolError). The spool and the recorder call it on the
+// recording path, so the event is written on a goroutine of its own.
+func (p *presence) lostVideo(cameraID string, start, end time.Time, reason string) {
 	if p.ev == nil {
 		return
 	}
@@ -336,7 +344,7 @@ func (p *presence) spoolDrop(cameraID string, start, end time.Time) {
 		ctx, cancel := bg()
 		defer cancel()
 		_, err := p.ev.Record(ctx, events.Event{CameraID: cameraID, Type: events.TypeRecordingGap, Start: start, End: end,
-			Detail: events.Detail(map[string]any{"reason": "spool_full", "server": p.s.c.ServerID,
+			Detail: events.Detail(map[string]any{"reason": reason, "server": p.s.c.ServerID,
 				"max_spool_bytes": p.s.c.MaxSpoolBytes})})
 		p.warn("record recording.gap", cameraID, err)
 	}()

@@ -26,11 +26,16 @@ type Webhooks struct {
 	// WebhookDisableAfter is how long a webhook may fail before it is
 	// turned off (and a webhook.disabled event recorded).
 	WebhookDisableAfter time.Duration `yaml:"webhook_disable_after"`
+	// WebhookLease is how long an api node's claim to deliver a webhook's
+	// events of a zone lasts without renewal (renewed every third of it):
+	// how long the deliveries of a node that died wait for another.
+	WebhookLease time.Duration `yaml:"webhook_lease"`
 }
 
 // defaultWebhooks are the webhook settings when nothing is set.
 func defaultWebhooks() Webhooks {
-	return Webhooks{WebhookTimeout: 10 * time.Second, WebhookRetryMax: 10 * time.Minute, WebhookDisableAfter: 24 * time.Hour}
+	return Webhooks{WebhookTimeout: 10 * time.Second, WebhookRetryMax: 10 * time.Minute, WebhookDisableAfter: 24 * time.Hour,
+		WebhookLease: 15 * time.Second}
 }
 
 // bindWebhooks adds the webhook flags.
@@ -40,6 +45,7 @@ func bindWebhooks(fs *flag.FlagSet, w *Webhooks) {
 	fs.DurationVar(&w.WebhookTimeout, "webhook-timeout", w.WebhookTimeout, "bound on one webhook delivery, 1s..60s")
 	fs.DurationVar(&w.WebhookRetryMax, "webhook-retry-max", w.WebhookRetryMax, "longest wait between retries of a failing webhook, 1s..1h")
 	fs.DurationVar(&w.WebhookDisableAfter, "webhook-disable-after", w.WebhookDisableAfter, "turn a webhook off after it fails this long, 1s..168h")
+	fs.DurationVar(&w.WebhookLease, "webhook-lease", w.WebhookLease, "how long a node's claim to deliver a webhook lasts unrenewed (a dead node's deliveries wait this long), 3s..5m")
 }
 
 // check validates the webhook settings.
@@ -54,6 +60,7 @@ func (w Webhooks) check() error {
 		{"webhook_timeout", w.WebhookTimeout, time.Second, time.Minute},
 		{"webhook_retry_max", w.WebhookRetryMax, time.Second, time.Hour},
 		{"webhook_disable_after", w.WebhookDisableAfter, time.Second, 7 * 24 * time.Hour},
+		{"webhook_lease", w.WebhookLease, 3 * time.Second, 5 * time.Minute},
 	} {
 		if d.v < d.lo || d.v > d.hi {
 			return fmt.Errorf("%s %s must be in [%s, %s]", d.name, d.v, d.lo, d.hi)

@@ -2,7 +2,9 @@
 // its readers (recorder, live muxers) without copying payloads per reader and
 // without letting a slow reader stall the publisher. It follows the
 // parameter sets of H.264 and H.265 tracks carried in-band (Params), once
-// for every reader.
+// for every reader. An Observer, given to NewObserved, sees every unit
+// inside Stream.Write, for work too small for a reader of its own (motion
+// detection reads frame sizes).
 package hub
 
 import (
@@ -66,11 +68,32 @@ type Hub struct {
 	mu        sync.Mutex
 	streams   map[string]*Stream
 	listeners []func(*Stream)
+	observe   func(*Stream) Observer // nil: no observer
+}
+
+// Observer sees the units written to one stream, in order, inside
+// Stream.Write (under the stream's lock, on the publisher's goroutine), with
+// no queue of its own: what it needs of a unit (its size, whether it is a
+// key frame) it must take at once. Observe must not block, wait on a lock
+// anyone holds for long, do I/O or allocate: it delays the publisher and
+// every reader of the stream.
+type Observer interface {
+	Observe(u *Unit)
 }
 
 // New returns an empty hub.
 func New() *Hub {
 	return &Hub{streams: map[string]*Stream{}}
+}
+
+// NewObserved returns an empty hub that calls observe in Publish, before
+// the stream is visible, with every new Stream; the Observer it returns
+// (nil for none) sees every unit written to that stream. observe must
+// return at once.
+func NewObserved(observe func(*Stream) Observer) *Hub {
+	h := New()
+	h.observe = observe
+	return h
 }
 
 // OnPublish registers fn to be called (in its own goroutine) with every new
@@ -90,6 +113,9 @@ func (h *Hub) Publish(cameraID string, tracks []Track) *Stream {
 		if p := NewParams(t.Codec); p != nil {
 			s.params = append(s.params, trackParams{id: t.ID, p: p})
 		}
+	}
+	if h.observe != nil {
+		s.obs = h.observe(s)
 	}
 	h.mu.Lock()
 	old := h.streams[cameraID]
@@ -161,6 +187,9 @@ type Stream struct {
 	// live counts the attached readers made by NewLiveReader (changed
 	// under mu, read without it by Watched).
 	live atomic.Int32
+	// obs, when set, sees every unit written (see Observer); set once in
+	// Publish.
+	obs Observer
 }
 
 // Watched reports whether a live viewer's reader (NewLiveReader) is
@@ -189,10 +218,10 @@ const maxEarly = 256
 // Done is closed when the stream ends.
 func (s *Stream) Done() <-chan struct{} { return s.done }
 
-// Write hands one unit to every reader. It never blocks: a reader whose
-// buffer is full is dropped and sees ErrOverflow. On the random access
-// points of H.264 and H.265 tracks it first takes the parameter sets the
-// unit carries and sets Unit.Codec.
+// Write hands one unit to the stream's Observer and every reader. It never
+// blocks: a reader whose buffer is full is dropped and sees ErrOverflow. On
+// the random access points of H.264 and H.265 tracks it first takes the
+// parameter sets the unit carries and sets Unit.Codec.
 func (s *Stream) Write(u *Unit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -201,6 +230,9 @@ func (s *Stream) Write(u *Unit) {
 	}
 	if u.Key && u.Codec == nil && len(s.params) > 0 {
 		s.followParams(u)
+	}
+	if s.obs != nil {
+		s.obs.Observe(u)
 	}
 	if !s.earlyDone {
 		if len(s.early) < maxEarly {

@@ -254,3 +254,50 @@ func TestLiveReadersMakeTheStreamWatched(t *testing.T) {
 		t.Fatal("an ended stream is not watched")
 	}
 }
+
+// seen is an Observer that keeps what it saw.
+type seen struct{ units []*Unit }
+
+func (o *seen) Observe(u *Unit) { o.units = append(o.units, u) }
+
+// TestObserverSeesEveryUnit: a hub's observer sees every unit written to
+// the streams it asked for, in order, whether or not a reader is attached,
+// with no reader of its own; a stream it declined (nil) is not observed.
+func TestObserverSeesEveryUnit(t *testing.T) {
+	obs := map[string]*seen{}
+	h := NewObserved(func(s *Stream) Observer {
+		if s.CameraID == "declined" {
+			return nil
+		}
+		o := &seen{}
+		obs[s.CameraID] = o
+		return o
+	})
+	s := h.Publish("cam", []Track{{ID: 1, ClockRate: 90000}})
+	other := h.Publish("declined", []Track{{ID: 1, ClockRate: 90000}})
+	var sent []*Unit
+	for i := range 600 { // more than the early units held for a first reader
+		u := unit(i)
+		sent = append(sent, u)
+		s.Write(u)
+		other.Write(unit(i))
+		if i == 300 {
+			r, _ := s.NewReader(1000)
+			defer r.Close()
+		}
+	}
+	s.Close()
+	s.Write(unit(600)) // after the end: not seen
+	o := obs["cam"]
+	if len(o.units) != len(sent) {
+		t.Fatalf("observer saw %d units, %d were written", len(o.units), len(sent))
+	}
+	for i, u := range o.units {
+		if u != sent[i] {
+			t.Fatalf("unit %d: saw %p, want %p", i, u, sent[i])
+		}
+	}
+	if len(obs) != 1 {
+		t.Errorf("observers made for %d streams, want 1", len(obs))
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/ingesturl"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // fakeAuth knows camera secrets.
@@ -279,31 +280,9 @@ func (e *events) waitInfo(id string, ok func(ingest.StreamInfo) bool) ingest.Str
 // reg: the cameras whose video takes the fast path, and the library's.
 func videoCameras(t *testing.T, reg prometheus.Gatherer, protocol string) (fast, library float64) {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "camcloud_ingest_rtsp_video_cameras" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["protocol"] != protocol {
-				continue
-			}
-			switch labels["path"] {
-			case "fast":
-				fast = m.GetGauge().GetValue()
-			case "library":
-				library = m.GetGauge().GetValue()
-			}
-		}
-	}
-	return fast, library
+	const name = "camcloud_ingest_rtsp_video_cameras"
+	return testenv.GatheredValue(t, reg, name, map[string]string{"protocol": protocol, "path": "fast"}),
+		testenv.GatheredValue(t, reg, name, map[string]string{"protocol": protocol, "path": "library"})
 }
 
 // waitVideoCameras waits (up to 5 s) until videoCameras gives fast and

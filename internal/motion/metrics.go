@@ -14,11 +14,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	const ns = "camcloud_motion"
 	m := &metrics{
 		cameras: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns,
-			Name: "cameras", Help: "Cameras whose video the motion detector reads now."}),
+			Name: "cameras", Help: "Cameras whose video the motion detector looks at now."}),
 		opened: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
 			Name: "events_opened_total", Help: "Motion events opened."}),
 		overflow: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns,
-			Name: "overflow_drops_total", Help: "Times the motion detector fell behind a stream and was dropped by the hub (it reattaches)."}),
+			Name: "overflow_drops_total", Help: "Motion edges dropped because a camera's ring of edges was full (its goroutine did not run for many seconds)."}),
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.cameras, m.opened, m.overflow} {

@@ -2,7 +2,6 @@ package motion
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -36,47 +35,46 @@ type Transition struct {
 
 // Watcher defaults.
 const (
-	defaultAttachDelay  = 5 * time.Second
-	defaultRefresh      = time.Minute
-	defaultReaderBuffer = 256
-	emitTimeout         = 10 * time.Second
+	defaultAttachDelay = 5 * time.Second
+	defaultRefresh     = time.Minute
+	emitTimeout        = 10 * time.Second
 	// emitQueue is the room of the transitions queue: when Emit is slower
-	// than the cameras' events for that long, cameras wait.
+	// than the cameras' events for that long, the cameras' goroutines
+	// wait (never the streams: edges wait in each camera's ring).
 	emitQueue = 1024
+	// edgeRing is the room for one camera's edges between the stream's
+	// writes and its goroutine: edges come at least half a second apart,
+	// so it is full only when the goroutine did not run for many seconds;
+	// an edge that finds it full is dropped and counted.
+	edgeRing = 16
 )
 
 // WatcherConfig configures a Watcher.
 type WatcherConfig struct {
-	// Hub is where cameras publish.
-	Hub *hub.Hub
 	// Lookup returns a camera's setting; an error leaves the camera
 	// unwatched until the next Refresh.
 	Lookup func(ctx context.Context, cameraID string) (Settings, error)
 	// Emit receives every open and close, in order, from one goroutine
 	// of the watcher (each call bounded by a 10 s context); while it runs
 	// the next transitions wait in a queue, and when the queue is full the
-	// cameras wait.
+	// cameras' goroutines wait.
 	Emit func(ctx context.Context, t Transition)
-	// AttachDelay is how long after a publish the watcher attaches its
-	// reader (default 5 s). The hub hands the units written before the
-	// first reader attached to that reader, which must be the recorder;
-	// the detector learns the scene for its first seconds anyway. Negative:
-	// attach at once.
+	// AttachDelay is how long after a publish the watcher starts looking
+	// at the stream's frames (default 5 s): the first seconds of a publish
+	// are often a camera settling. Negative: at once.
 	AttachDelay time.Duration
 	// Refresh is how often a camera's setting is read again (default 1 min).
 	Refresh time.Duration
-	// ReaderBuffer is the hub reader's room in units (default 256: about
-	// 3.5 s of 25 fps video with AAC; it bounds the frames a watcher that
-	// lags can hold). A watcher that falls further behind is dropped by the
-	// hub, and reattaches.
-	ReaderBuffer int
-	Log          *slog.Logger
+	Log     *slog.Logger
 	// Registerer, when set, gets the camcloud_motion_* series.
 	Registerer prometheus.Registerer
 }
 
 // Watcher runs a Detector on the video of every stream published on a hub
 // whose camera has motion detection enabled, and emits the transitions.
+// It sees the frames as the hub's Observer (see Observe, and
+// hub.NewObserved): inside the stream's write, with no reader or queue of
+// frames of its own.
 type Watcher struct {
 	c  WatcherConfig
 	m  *metrics
@@ -87,23 +85,23 @@ type Watcher struct {
 	emitted chan struct{}
 
 	mu       sync.Mutex
-	stopped  bool // Wait closed the queue: no stream goroutine may start
+	ctx      context.Context // set by Start: streams published before are not watched
+	stopped  bool            // Wait closed the queue: no stream goroutine may start
 	stopOnce sync.Once
-	// attached, when set (tests), is called once a stream's reader is attached.
+	// attached, when set (tests), is called once a stream's frames are
+	// looked at.
 	attached func(cameraID string)
 }
 
-// NewWatcher returns a watcher; Start attaches it to the hub. It fails only
-// when its metrics cannot be registered.
+// NewWatcher returns a watcher; Start starts it, and Observe, given to
+// hub.NewObserved, hands it the hub's streams. It fails only when its
+// metrics cannot be registered.
 func NewWatcher(c WatcherConfig) (*Watcher, error) {
 	if c.AttachDelay == 0 {
 		c.AttachDelay = defaultAttachDelay
 	}
 	if c.Refresh <= 0 {
 		c.Refresh = defaultRefresh
-	}
-	if c.ReaderBuffer <= 0 {
-		c.ReaderBuffer = defaultReaderBuffer
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
@@ -117,27 +115,52 @@ func NewWatcher(c WatcherConfig) (*Watcher, error) {
 
 // Start watches every stream published from now on until ctx ends.
 func (w *Watcher) Start(ctx context.Context) {
+	w.mu.Lock()
+	w.ctx = ctx
+	w.mu.Unlock()
 	go w.emitter(ctx)
 	w.wg.Add(1) // held until ctx ends, so that Wait can close the queue
 	go func() { <-ctx.Done(); w.wg.Done() }()
-	w.c.Hub.OnPublish(func(s *hub.Stream) {
-		if !w.join(ctx) {
-			return
-		}
-		defer w.wg.Done()
-		w.watch(ctx, s)
-	})
 }
 
-// join counts one more stream goroutine unless ctx ended.
-func (w *Watcher) join(ctx context.Context) bool {
+// Observe is the hub's observer factory (hub.NewObserved): for a stream
+// with a video track, published while the watcher runs, it starts the
+// camera's goroutine (its setting, its events) and returns what sees the
+// stream's frames; nil otherwise.
+func (w *Watcher) Observe(s *hub.Stream) hub.Observer {
+	var track hub.Track
+	found := false
+	for _, t := range s.Tracks {
+		if t.IsVideo() && t.ClockRate > 0 {
+			track, found = t, true
+			break
+		}
+	}
+	if !found {
+		return nil
+	}
+	ctx := w.join()
+	if ctx == nil {
+		return nil
+	}
+	c := &camera{w: w, s: s, track: track, log: w.c.Log.With("camera", s.CameraID), wake: make(chan struct{}, 1)}
+	go func() {
+		defer w.wg.Done()
+		c.watch(ctx)
+	}()
+	return c
+}
+
+// join counts one more stream goroutine and returns the watcher's context,
+// unless it is not started, ended or stopped (nil).
+func (w *Watcher) join() context.Context {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if ctx.Err() != nil || w.stopped {
-		return false
+	if w.ctx == nil || w.ctx.Err() != nil || w.stopped {
+		return nil
 	}
 	w.wg.Add(1)
-	return true
+	return w.ctx
 }
 
 // Wait waits, after the context of Start ended, for every stream's
@@ -154,59 +177,54 @@ func (w *Watcher) Wait() {
 	<-w.emitted
 }
 
-// camera is the watch of one stream.
+// camera is the watch of one stream: Observe runs its detector on the
+// stream's writes; its goroutine (watch) reads the setting and hands the
+// edges on.
 type camera struct {
 	w     *Watcher
 	s     *hub.Stream
 	track hub.Track
 	log   *slog.Logger
-	set   Settings
-	det   *Detector
-	sens  int       // sensitivity of the open event
-	base  time.Time // wall-clock time of media time zero
-	// openStart is the Start of the open event, repeated by its close.
+	wake  chan struct{} // a token when edges wait in the ring
+
+	// mu guards what follows, between Observe (the stream's writes) and
+	// the goroutine; each holds it for a few hundred nanoseconds.
+	mu  sync.Mutex
+	on  bool // looking at the frames (enabled, attach delay over)
+	set Settings
+	det *Detector
+	// sens is the sensitivity of the open event; base the wall-clock time
+	// of media time zero; openStart the Start of the open event, repeated
+	// by its close.
+	sens      int
+	base      time.Time
 	openStart time.Time
-	rd        *hub.Reader
+	ring      [edgeRing]Transition // edges for the goroutine
+	head, n   int
 }
 
-// watch follows s until it ends or ctx ends. Nothing in its loop waits
-// for anything but the next unit: the setting is read on a goroutine of
-// its own and transitions go to the watcher's emitter, so that the
-// camera's frames never pile up in the reader behind a slow database.
-func (w *Watcher) watch(ctx context.Context, s *hub.Stream) {
-	c := &camera{w: w, s: s, log: w.c.Log.With("camera", s.CameraID)}
-	found := false
-	for _, t := range s.Tracks {
-		if t.IsVideo() && t.ClockRate > 0 {
-			c.track, found = t, true
-			break
-		}
-	}
-	if !found {
-		return
-	}
-	if !sleep(ctx, s, w.c.AttachDelay) {
+// watch follows the stream until it ends or ctx ends: it reads the
+// setting on its own beat and hands the edges Observe found to the
+// watcher's emitter. Nothing here holds up the stream.
+func (c *camera) watch(ctx context.Context) {
+	if !sleep(ctx, c.s, c.w.c.AttachDelay) {
 		return
 	}
 	defer c.detach()
 	// Every camera reads its setting on its own beat (Refresh, give or
 	// take a fifth), so that cameras published together do not all ask
 	// the database at once.
-	every := w.c.Refresh - w.c.Refresh/5 + rand.N(2*w.c.Refresh/5+1)
+	every := c.w.c.Refresh - c.w.c.Refresh/5 + rand.N(2*c.w.c.Refresh/5+1)
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	settings := make(chan lookupResult, 1)
 	pending := true
 	go c.lookup(ctx, settings)
 	for {
-		var units <-chan *hub.Unit
-		if c.rd != nil {
-			units = c.rd.C()
-		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-s.Done():
+		case <-c.s.Done():
 			return
 		case <-tick.C:
 			if !pending {
@@ -216,18 +234,8 @@ func (w *Watcher) watch(ctx context.Context, s *hub.Stream) {
 		case r := <-settings:
 			pending = false
 			c.apply(ctx, r)
-		case u, ok := <-units:
-			if !ok {
-				if !errors.Is(c.rd.Err(), hub.ErrOverflow) {
-					return // the stream ended
-				}
-				c.w.m.overflow.Inc()
-				c.log.Warn("motion detection fell behind the stream: reattaching")
-				c.detach()
-				c.attach()
-				continue
-			}
-			c.feed(u)
+		case <-c.wake:
+			c.handOn()
 		}
 	}
 }
@@ -270,46 +278,50 @@ func (c *camera) apply(ctx context.Context, r lookupResult) {
 		}
 		return
 	}
-	c.set = r.set
-	switch {
-	case !r.set.Enabled:
+	if !r.set.Enabled {
 		c.detach()
-	case c.rd == nil:
-		c.attach()
-	default:
-		c.det.SetSensitivity(r.set.Sensitivity)
-	}
-}
-
-// attach starts reading the stream; a fresh detector learns the scene.
-func (c *camera) attach() {
-	rd, err := c.s.NewReader(c.w.c.ReaderBuffer)
-	if err != nil {
-		return // the stream ended; watch sees it
-	}
-	c.rd = rd
-	c.det = New(c.set.Sensitivity)
-	c.w.m.cameras.Inc()
-	if c.w.attached != nil {
-		c.w.attached(c.s.CameraID)
-	}
-}
-
-// detach stops reading, closing an open event at the last frame seen.
-func (c *camera) detach() {
-	if c.rd == nil {
 		return
 	}
-	c.rd.Close()
-	c.rd = nil
-	c.w.m.cameras.Dec()
-	if e, ok := c.det.Flush(); ok {
-		c.emit(e)
+	c.mu.Lock()
+	c.set = r.set
+	attach := !c.on
+	if attach {
+		// A fresh detector learns the scene.
+		c.det, c.base, c.on = New(r.set.Sensitivity), time.Time{}, true
+	} else {
+		c.det.SetSensitivity(r.set.Sensitivity)
+	}
+	c.mu.Unlock()
+	if attach {
+		c.w.m.cameras.Inc()
+		if c.w.attached != nil {
+			c.w.attached(c.s.CameraID)
+		}
 	}
 }
 
-// feed hands one unit of the video track to the detector.
-func (c *camera) feed(u *hub.Unit) {
+// detach stops looking at the frames, closing an open event at the last
+// frame seen, and hands on what is left.
+func (c *camera) detach() {
+	c.mu.Lock()
+	was := c.on
+	if was {
+		c.on = false
+		if e, ok := c.det.Flush(); ok {
+			c.push(e)
+		}
+	}
+	c.mu.Unlock()
+	if was {
+		c.w.m.cameras.Dec()
+	}
+	c.handOn()
+}
+
+// Observe takes one unit of the stream, inside its write: the size of a
+// video frame goes to the detector, and an edge to the ring. It is O(1)
+// (a sum over the unit's NAL units) and allocates nothing.
+func (c *camera) Observe(u *hub.Unit) {
 	if u.Track != c.track.ID {
 		return
 	}
@@ -318,6 +330,11 @@ func (c *camera) feed(u *hub.Unit) {
 		size += len(p)
 	}
 	at := mediaTime(u.DTS, c.track.ClockRate)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on {
+		return
+	}
 	if u.Key || c.base.IsZero() {
 		// Media time is steady, the units' wall-clock times jitter with
 		// arrival: anchor one on the other at keyframes.
@@ -330,14 +347,18 @@ func (c *camera) feed(u *hub.Unit) {
 	if e, ok := c.det.Feed(at, size, u.Key); ok {
 		if e.Open {
 			c.sens = c.set.Sensitivity
-			c.w.m.opened.Inc()
 		}
-		c.emit(e)
+		c.push(e)
+		select {
+		case c.wake <- struct{}{}:
+		default: // a token is already there
+		}
 	}
 }
 
-// emit queues one edge for Emit as a Transition.
-func (c *camera) emit(e Edge) {
+// push turns an edge into a Transition in the ring; c.mu is held. An edge
+// that finds the ring full is dropped and counted.
+func (c *camera) push(e Edge) {
 	t := Transition{CameraID: c.s.CameraID, Open: e.Open, Start: c.base.Add(e.Start), Peak: e.Peak, Sensitivity: c.sens}
 	if e.Open {
 		c.openStart = t.Start
@@ -348,8 +369,32 @@ func (c *camera) emit(e Edge) {
 			t.End = t.Start
 		}
 	}
-	c.log.Debug("motion", "open", t.Open, "start", t.Start, "end", t.End, "peak", t.Peak)
-	c.w.queue <- t
+	if c.n == len(c.ring) {
+		c.w.m.overflow.Inc()
+		return
+	}
+	c.ring[(c.head+c.n)%len(c.ring)] = t
+	c.n++
+}
+
+// handOn moves the edges in the ring to the watcher's emitter, in order;
+// it may wait for room in the emitter's queue (never holding c.mu).
+func (c *camera) handOn() {
+	for {
+		c.mu.Lock()
+		if c.n == 0 {
+			c.mu.Unlock()
+			return
+		}
+		t := c.ring[c.head]
+		c.head, c.n = (c.head+1)%len(c.ring), c.n-1
+		c.mu.Unlock()
+		if t.Open {
+			c.w.m.opened.Inc()
+		}
+		c.log.Debug("motion", "open", t.Open, "start", t.Start, "end", t.End, "peak", t.Peak)
+		c.w.queue <- t
+	}
 }
 
 // emitter hands the queued transitions to Emit one at a time, in order

@@ -45,14 +45,14 @@ func (r *recorder) next(t *testing.T) Transition {
 // camera, and returns the hub, what it emits, and a channel of attaches.
 func startWatcher(t *testing.T, settings func(id string) (Settings, error), refresh time.Duration) (*hub.Hub, *recorder, chan string, *Watcher) {
 	t.Helper()
-	h := hub.New()
 	rec := newRecorder()
 	attached := make(chan string, 10)
-	w, err := NewWatcher(WatcherConfig{Hub: h, Emit: rec.emit, AttachDelay: -1, Refresh: refresh, ReaderBuffer: 100000,
+	w, err := NewWatcher(WatcherConfig{Emit: rec.emit, AttachDelay: -1, Refresh: refresh,
 		Lookup: func(_ context.Context, id string) (Settings, error) { return settings(id) }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := hub.NewObserved(w.Observe)
 	w.attached = func(id string) { attached <- id }
 	ctx, cancel := context.WithCancel(context.Background())
 	w.Start(ctx)
@@ -199,4 +199,60 @@ func value(m prometheus.Metric) float64 {
 		return -1
 	}
 	return d.GetCounter().GetValue() + d.GetGauge().GetValue()
+}
+
+// TestObserveDoesNotAllocate: what the watcher does inside a stream's
+// write (a frame's size to the detector, an edge to the ring) allocates
+// nothing, also on the frames that open and close events.
+func TestObserveDoesNotAllocate(t *testing.T) {
+	w, err := NewWatcher(WatcherConfig{Emit: func(context.Context, Transition) {}, Lookup: func(context.Context, string) (Settings, error) { return Settings{}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := hub.New().Publish("cam1", videoTracks)
+	c := &camera{w: w, s: s, track: videoTracks[0], wake: make(chan struct{}, 1), on: true, det: New(5), set: Settings{Enabled: true, Sensitivity: 5}}
+	units := make([]*hub.Unit, 1500)
+	payload := [][]byte{make([]byte, 400)}
+	for i := range units {
+		size := 100
+		if i%300 >= 150 { // motion for 6 s in every 12 s
+			size = 400
+		}
+		dts := int64(i) * 3600
+		units[i] = &hub.Unit{Track: 1, DTS: dts, PTS: dts, NTP: time.Unix(1e9, 0).Add(time.Duration(i) * 40 * time.Millisecond), Key: i%50 == 0,
+			Payload: [][]byte{payload[0][:size]}}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(len(units)-1, func() {
+		c.Observe(units[i])
+		i++
+		if c.n == len(c.ring) {
+			c.head, c.n = 0, 0 // as the goroutine would take them
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Observe allocates %v times per frame", allocs)
+	}
+	if c.openStart.IsZero() {
+		t.Error("no motion event opened in 60 s of frames with motion every 12 s")
+	}
+}
+
+// BenchmarkObserve is the cost a motion-watched camera adds to each unit
+// its stream writes.
+func BenchmarkObserve(b *testing.B) {
+	w, err := NewWatcher(WatcherConfig{Emit: func(context.Context, Transition) {}, Lookup: func(context.Context, string) (Settings, error) { return Settings{}, nil }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := hub.New().Publish("cam1", videoTracks)
+	c := &camera{w: w, s: s, track: videoTracks[0], wake: make(chan struct{}, 1), on: true, det: New(5), set: Settings{Enabled: true, Sensitivity: 5}}
+	u := &hub.Unit{Track: 1, Payload: [][]byte{make([]byte, 4000)}}
+	t0 := time.Unix(1e9, 0)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		u.DTS, u.PTS, u.NTP, u.Key = int64(i)*3600, int64(i)*3600, t0.Add(time.Duration(i)*40*time.Millisecond), i%50 == 0
+		c.Observe(u)
+		c.head, c.n = 0, 0
+	}
 }

@@ -192,6 +192,19 @@ func (f *feeder) write(from, loops int) {
 	f.waitConsumed(f.written)
 }
 
+// uploadsKeepUp lets uploads catch up every 3.5 s of the sample, as they
+// would in real time: every commits what was written and waits until at
+// most the open segment is left in the spool.
+func (f *feeder) uploadsKeepUp() {
+	f.every = func() {
+		f.rec.spool.Flush()
+		testenv.WaitFor(f.t, "closed segments to upload", func() bool {
+			n, _ := f.rec.Pending()
+			return n <= 1
+		})
+	}
+}
+
 func (f *feeder) waitConsumed(n int64) {
 	f.t.Helper()
 	testenv.WaitFor(f.t, "the recorder to consume", func() bool { return f.rec.consumed.Load() >= n })

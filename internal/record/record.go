@@ -77,6 +77,13 @@ type Config struct {
 	// OnSpoolDrop, when set, is told of every segment dropped unuploaded
 	// because the spool was full (see spool.Config.OnDrop).
 	OnSpoolDrop func(camera string, start, end time.Time)
+	// OnVideoLost, when set, is told of new video that could not be
+	// written (the spool was full with nothing it may drop, or a write
+	// failed): the range from the end of what was kept to where recording
+	// resumed (or the stream ended), with the reason (ReasonSpoolFullNew or
+	// ReasonSpoolError). It is called on the camera's recording goroutine,
+	// once per loss, and must not block.
+	OnVideoLost func(camera string, start, end time.Time, reason string)
 	// CommitInterval is how long written fragments of all cameras gather
 	// before one group commit syncs them (default 100 ms): what a crash may
 	// lose on top of the fragment being built (see internal/spool, commit.go).
@@ -92,6 +99,15 @@ const (
 	DefaultRetryBackoff     = 250 * time.Millisecond
 	DefaultCommitInterval   = spool.DefaultCommitInterval
 	maxRetryBackoff         = 10 * time.Second
+)
+
+// Reasons given to Config.OnVideoLost.
+const (
+	// ReasonSpoolFullNew: the spool was full and had nothing it could drop
+	// (its oldest segments were being uploaded), so new video was lost.
+	ReasonSpoolFullNew = "spool_full_new"
+	// ReasonSpoolError: the spool could not be written (disk error).
+	ReasonSpoolError = "spool_error"
 )
 
 // ErrDraining is returned by Record once Drain was called.

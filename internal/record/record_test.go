@@ -2,9 +2,12 @@ package record
 
 import (
 	"context"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,14 +249,7 @@ func TestSpoolPressureClosesSegmentsEarly(t *testing.T) {
 	})
 	e.run(t)
 	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h264.ts"))
-	// 60 s, letting uploads catch up every 3.5 s as they would in real time.
-	f.every = func() {
-		f.rec.spool.Flush()
-		testenv.WaitFor(t, "closed segments to upload", func() bool {
-			n, _ := e.rec.Pending()
-			return n <= 1
-		})
-	}
+	f.uploadsKeepUp() // 60 s, uploads catching up as they would in real time
 	f.feed(0, 6)
 	if err := f.end(); err != nil {
 		t.Fatal(err)
@@ -522,4 +518,117 @@ func TestRecordAudioOnlyLPCM(t *testing.T) {
 	if len(rows) != 3 || total != 10*time.Second {
 		t.Errorf("%d rows of %v, want 3 of 10 s", len(rows), total)
 	}
+}
+
+// gatedStore holds every Put until open is closed: uploads in flight,
+// which the spool may not drop.
+type gatedStore struct {
+	blob.Store
+	open    chan struct{}
+	waiting atomic.Int32 // Puts held
+}
+
+func (g *gatedStore) Put(ctx context.Context, key string, r io.Reader, size int64) error {
+	g.waiting.Add(1)
+	defer g.waiting.Add(-1)
+	select {
+	case <-g.open:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return g.Store.Put(ctx, key, r, size)
+}
+
+// lostRange is one call of Config.OnVideoLost.
+type lostRange struct {
+	start, end time.Time
+	reason     string
+}
+
+// TestFullSpoolLosingNewVideoSaysSo: when the spool is full and the
+// segments in it are being uploaded (nothing it may drop), new video is
+// lost until there is room again, and OnVideoLost is told of every such
+// range with the reason spool_full_new: each hole in the index is exactly
+// what was reported lost or dropped (OnSpoolDrop), ranges that meet merged.
+func TestFullSpoolLosingNewVideoSaysSo(t *testing.T) {
+	const max = 3_000_000 // about 12 s of the 2 Mbit/s sample
+	gate := &gatedStore{open: make(chan struct{})}
+	var mu sync.Mutex
+	var lost, dropped []lostRange
+	e := newEnv(t, func(c *Config) {
+		c.MaxSpoolBytes = max
+		c.UploadWorkers = 8
+		gate.Store = c.Store
+		c.Store = gate
+		c.OnVideoLost = func(cam string, start, end time.Time, reason string) {
+			mu.Lock()
+			defer mu.Unlock()
+			lost = append(lost, lostRange{start, end, reason})
+		}
+		c.OnSpoolDrop = func(cam string, start, end time.Time) {
+			mu.Lock()
+			defer mu.Unlock()
+			dropped = append(dropped, lostRange{start, end, "spool_full"})
+		}
+	})
+	e.run(t)
+	f := startRecording(t, e.rec, "cam1", testenv.Sample(t, "sample-h264.ts"))
+	f.feed(0, 1) // 10 s: two segments closed, their uploads held
+	testenv.WaitFor(t, "the closed segments' uploads to be held", func() bool {
+		n, _ := e.rec.Pending()
+		return int(gate.waiting.Load()) == n-1
+	})
+	f.feed(1, 1) // 10 s more, about 2.5 MB, with nothing the spool may drop
+	close(gate.open)
+	f.uploadsKeepUp()
+	f.every()
+	f.feed(2, 2) // 20 s more
+	if err := f.end(); err != nil {
+		t.Fatal(err)
+	}
+	drain(t, e.rec)
+	rows := e.index.sorted()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lost) == 0 {
+		t.Fatal("new video was lost for want of room, OnVideoLost was not called")
+	}
+	for _, l := range lost {
+		if l.reason != ReasonSpoolFullNew || !l.end.After(l.start) {
+			t.Errorf("loss %v..%v reason %q, want a range and %q", l.start, l.end, l.reason, ReasonSpoolFullNew)
+		}
+	}
+	// A segment closed while the spool was full may be dropped before its
+	// upload starts (OnSpoolDrop): ranges that meet are one hole.
+	all := append(slices.Clone(lost), dropped...)
+	slices.SortFunc(all, func(a, b lostRange) int { return a.start.Compare(b.start) })
+	var merged []lostRange
+	for _, l := range all {
+		if k := len(merged) - 1; k >= 0 && !l.start.After(merged[k].end) {
+			if l.end.After(merged[k].end) {
+				merged[k].end = l.end
+			}
+			continue
+		}
+		merged = append(merged, l)
+	}
+	holes := 0
+	for i := 1; i < len(rows); i++ {
+		from, to := rows[i-1].End, rows[i].Start
+		if !to.After(from) {
+			continue
+		}
+		holes++
+		if !slices.ContainsFunc(merged, func(l lostRange) bool { return l.start.Equal(from) && l.end.Equal(to) }) {
+			t.Errorf("a hole %v..%v in the index, not what was reported lost or dropped: %v", from, to, merged)
+		}
+	}
+	if holes != len(merged) {
+		t.Errorf("%d holes in the index, %d ranges reported lost or dropped: %v", holes, len(merged), merged)
+	}
+	if end := rows[len(rows)-1].End; !end.Equal(epoch.Add(40 * time.Second)) {
+		t.Errorf("recorded until %v, want %v: recording did not resume", end, epoch.Add(40*time.Second))
+	}
+	t.Logf("%d rows, %d losses of new video, %d segments dropped, %d holes", len(rows), len(lost), len(dropped), holes)
+	checkSegments(t, e.store, rows, []string{"h264", "aac"})
 }

@@ -42,7 +42,14 @@ func (r *Recorder) Record(ctx context.Context, s *hub.Stream) error {
 		r.act.failed(s.CameraID, "the stream has no track that can be recorded")
 		return errors.New("record: the stream has no track that can be recorded")
 	}
-	defer w.finishSegment(0, false)
+	defer func() {
+		w.finishSegment(0, false)
+		end := w.lastAt // lost until the stream ended
+		if end.IsZero() {
+			end = r.cfg.Now()
+		}
+		w.reportLost(end)
+	}()
 	w.log.Info("recording", "tracks", len(w.tracks), "lead", codecName(w.lead.codec))
 	for {
 		rd, err := s.NewReader(readerBuffer)

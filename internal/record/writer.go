@@ -82,6 +82,10 @@ type writer struct {
 	codecStr   string
 	noParams   bool         // logged that the video has no parameter sets yet
 	prevEnd    time.Time    // End of the previous segment when the next continues it
+	segStart   time.Time    // wall-clock start of the open segment
+	lostFrom   time.Time    // end of what was kept before video was lost; zero when none is
+	lostWhy    string       // the loss's reason (ReasonSpoolFullNew or ReasonSpoolError)
+	lastAt     time.Time    // wall-clock time of the last lead unit that had one
 	rejected   codecs.Codec // in-band parameters that could not be used
 }
 
@@ -183,6 +187,17 @@ func (w *writer) fail(err error) {
 	w.r.act.failed(w.cam, "cannot write the spool: "+err.Error())
 	if w.seg != nil {
 		w.seg.Release(w.taken)
+		if w.lostFrom.IsZero() {
+			// The hole in the index starts where the segment's committed
+			// fragments end (its start when it has none).
+			w.lostFrom, w.lostWhy = w.seg.End(), ReasonSpoolError
+			if w.lostFrom.IsZero() {
+				w.lostFrom = w.segStart
+			}
+			if err == spool.ErrFull {
+				w.lostWhy = ReasonSpoolFullNew
+			}
+		}
 	}
 	w.taken, w.inFrag = 0, false
 	if w.stage != nil {
@@ -215,6 +230,9 @@ func (w *writer) handle(u *hub.Unit) {
 
 func (w *writer) handleLead(u *hub.Unit) {
 	t := w.lead
+	if !u.NTP.IsZero() {
+		w.lastAt = u.NTP
+	}
 	if w.seg != nil && t.pending != nil {
 		d := u.DTS - t.pending.DTS
 		if d <= 0 || d > durToTicks(maxGap, t.clock) {
@@ -393,7 +411,7 @@ func (w *writer) startSegment(u *hub.Unit) bool {
 		tr.frag.Reset()
 	}
 	w.fragB, w.fragN = 0, 0
-	w.seg, w.segDTS = sg, u.DTS
+	w.seg, w.segDTS, w.segStart = sg, u.DTS, start
 	return true
 }
 
@@ -495,7 +513,21 @@ func (w *writer) cutFragment() bool {
 	}
 	w.seq++
 	w.r.act.recorded(w.cam, w.r.cfg.Now())
+	w.reportLost(w.segStart.Add(frag.Start))
 	return true
+}
+
+// reportLost tells Config.OnVideoLost of the video lost since lostFrom,
+// up to resume (where recording resumed, or the stream ended), once.
+func (w *writer) reportLost(resume time.Time) {
+	if w.lostFrom.IsZero() {
+		return
+	}
+	from := w.lostFrom
+	w.lostFrom = time.Time{}
+	if f := w.r.cfg.OnVideoLost; f != nil && resume.After(from) {
+		f(w.cam, from, resume, w.lostWhy)
+	}
 }
 
 // writeFragment writes what the spool file lacks of the fragment: all of

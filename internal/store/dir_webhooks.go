@@ -104,9 +104,18 @@ type WebhookStore interface {
 	// when it was not enabled (or is gone).
 	DisableWebhook(ctx context.Context, id, reason string, at time.Time) (bool, error)
 
+	// ListWebhooksChangedSince returns up to limit (at most 1000)
+	// webhooks whose UpdatedAt is at or after since, oldest change first:
+	// what an api node reloads between full listings.
+	ListWebhooksChangedSince(ctx context.Context, since time.Time, limit int) ([]Webhook, error)
+
 	// ListWebhookCursors returns the cursors of webhookID ("" every
 	// webhook's).
 	ListWebhookCursors(ctx context.Context, webhookID string) ([]WebhookCursor, error)
+	// ListClaimableWebhookCursors returns up to limit (at most 1000)
+	// cursors of enabled webhooks whose lease is free or expired at now:
+	// those ClaimWebhookCursor may give to a node.
+	ListClaimableWebhookCursors(ctx context.Context, now time.Time, limit int) ([]WebhookCursor, error)
 	// AddWebhookCursor stores c unless the webhook has a cursor for that
 	// zone already (then it is left alone, and no error).
 	AddWebhookCursor(ctx context.Context, c WebhookCursor) error
@@ -336,6 +345,32 @@ func insertCursor(ctx context.Context, tx *sql.Tx, c WebhookCursor) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO webhook_cursors ("+cursorCols+") VALUES ("+placeholders(8)+")",
 		c.WebhookID, c.Zone, c.Seq, c.LeaseOwner, toMicros(c.LeaseUntil), c.Attempts, toMicros(c.NextAttempt), toMicros(c.FailingSince))
 	return err
+}
+
+// maxChangeList bounds ListWebhooksChangedSince and
+// ListClaimableWebhookCursors.
+const maxChangeList = 1000
+
+// ListWebhooksChangedSince returns the webhooks updated at or after since.
+func (r *directory) ListWebhooksChangedSince(ctx context.Context, since time.Time, limit int) ([]Webhook, error) {
+	limit = min(max(limit, 1), maxChangeList)
+	rows, err := r.db.QueryContext(ctx, "SELECT "+webhookCols+" FROM webhooks WHERE updated_us >= ? ORDER BY updated_us, id LIMIT ?",
+		toMicros(since), limit)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (Webhook, error) { return scanWebhook(rows) })
+}
+
+// ListClaimableWebhookCursors returns the cursors free or expired at now.
+func (r *directory) ListClaimableWebhookCursors(ctx context.Context, now time.Time, limit int) ([]WebhookCursor, error) {
+	limit = min(max(limit, 1), maxChangeList)
+	rows, err := r.db.QueryContext(ctx, "SELECT "+cursorCols+" FROM webhook_cursors WHERE (lease_owner = '' OR lease_until_us <= ?) AND "+
+		enabledWebhook+" ORDER BY webhook_id, zone LIMIT ?", toMicros(now), true, limit)
+	if err != nil {
+		return nil, r.mapErr(err)
+	}
+	return collect(rows, r.mapErr, func(rows *sql.Rows) (WebhookCursor, error) { return scanCursor(rows) })
 }
 
 // ListWebhookCursors returns the cursors of webhookID ("" all), by webhook and zone.

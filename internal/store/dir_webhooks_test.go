@@ -218,3 +218,67 @@ func TestWebhookDeliveryLog(t *testing.T) {
 		}
 	})
 }
+
+// TestWebhookChangesAndClaimableCursors: what an api node reads between
+// full listings: the webhooks changed since an instant (created, modified,
+// disabled), and the cursors it may claim (free or expired, of enabled
+// webhooks).
+func TestWebhookChangesAndClaimableCursors(t *testing.T) {
+	forEngines(t, func(t *testing.T, dsn string) {
+		d, ctx := openDir(t, dsn), ctxT(t)
+		must(t, d.CreateOrg(ctx, Org{ID: "o1", Name: "one", CreatedAt: t0}))
+		a, b := newHook("o1", 0), newHook("o1", 1)
+		must(t, d.CreateWebhook(ctx, a, []WebhookCursor{{Zone: "za"}, {Zone: "zb"}}))
+		must(t, d.CreateWebhook(ctx, b, []WebhookCursor{{Zone: "za"}}))
+		ids := func(ws []Webhook) (out []string) {
+			for _, w := range ws {
+				out = append(out, w.ID)
+			}
+			return out
+		}
+		changed, err := d.ListWebhooksChangedSince(ctx, t0.Add(time.Second), 10)
+		must(t, err)
+		if len(changed) != 0 {
+			t.Fatalf("changed since after their creation: %v", ids(changed))
+		}
+		_, _, err = d.ModifyWebhook(ctx, b.ID, nil, func(w *Webhook) error {
+			w.URL, w.UpdatedAt = "https://hooks.example/new", t0.Add(2*time.Second)
+			return nil
+		})
+		must(t, err)
+		_, err = d.DisableWebhook(ctx, a.ID, "off", t0.Add(3*time.Second))
+		must(t, err)
+		changed, err = d.ListWebhooksChangedSince(ctx, t0.Add(time.Second), 10)
+		must(t, err)
+		if got := ids(changed); len(got) != 2 || got[0] != b.ID || got[1] != a.ID || changed[0].URL != "https://hooks.example/new" || changed[1].Enabled {
+			t.Fatalf("changed since: %+v, want b (new URL) then a (disabled)", changed)
+		}
+		if changed, _ = d.ListWebhooksChangedSince(ctx, t0.Add(time.Second), 1); len(changed) != 1 {
+			t.Fatalf("limit 1: %d rows", len(changed))
+		}
+		// a is disabled: only b's cursor may be claimed; once claimed, not
+		// until its lease expires.
+		claimable := func(now time.Time) int {
+			cs, err := d.ListClaimableWebhookCursors(ctx, now, 10)
+			must(t, err)
+			for _, c := range cs {
+				if c.WebhookID != b.ID {
+					t.Errorf("claimable: %+v, of a disabled webhook", c)
+				}
+			}
+			return len(cs)
+		}
+		if n := claimable(t0); n != 1 {
+			t.Fatalf("%d claimable cursors, want 1", n)
+		}
+		if _, ok, err := d.ClaimWebhookCursor(ctx, b.ID, "za", "node1", t0.Add(15*time.Second), t0); !ok || err != nil {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if n := claimable(t0.Add(10 * time.Second)); n != 0 {
+			t.Fatalf("%d claimable cursors while the lease runs, want 0", n)
+		}
+		if n := claimable(t0.Add(15 * time.Second)); n != 1 {
+			t.Fatalf("%d claimable cursors after the lease, want 1", n)
+		}
+	})
+}

@@ -114,8 +114,72 @@ func (s *Service) stopAll() {
 	}
 }
 
-// scan is one round of Run.
+// changeOverlap is how far back each incremental scan reads webhook
+// changes before the start of the previous one: a change written by a
+// node whose clock is behind this one's (or committed a moment after its
+// update time) is still seen, if the clocks are less than this apart.
+const changeOverlap = time.Minute
+
+// scanLimit bounds the rows of one incremental read; when a read is full
+// the scan lists everything instead.
+const scanLimit = 1000
+
+// scan is one round of Run. Every FullScanInterval (and first) it lists
+// every webhook and cursor; in between it reads only the webhooks changed
+// since the previous scan (created, modified, turned off or on) and the
+// cursors free or expired, so that an idle fleet of webhooks costs each
+// node two small reads a round, not a copy of the tables.
 func (s *Service) scan(ctx context.Context) {
+	now := s.c.Now()
+	if s.known == nil || now.Sub(s.lastFull) >= s.c.FullScanInterval {
+		s.fullScan(ctx, now)
+		return
+	}
+	changed, err := s.c.Dir.ListWebhooksChangedSince(ctx, s.since.Add(-changeOverlap), scanLimit)
+	if err != nil {
+		s.logScan(ctx, "list changed webhooks", err)
+		return
+	}
+	if len(changed) == scanLimit {
+		s.fullScan(ctx, now)
+		return
+	}
+	cursors, err := s.c.Dir.ListClaimableWebhookCursors(ctx, now, scanLimit)
+	if err != nil {
+		s.logScan(ctx, "list claimable cursors", err)
+		return
+	}
+	s.m.scans.WithLabelValues("changes").Inc()
+	s.since = now
+	for _, w := range changed {
+		s.learn(w)
+	}
+	for _, c := range cursors {
+		if _, ok := s.known[c.WebhookID]; !ok {
+			// Enabled since our last read began (its change is in the next).
+			if w, err := s.c.Dir.GetWebhook(ctx, c.WebhookID); err == nil {
+				s.learn(w)
+			}
+		}
+	}
+	s.updateStreams(s.known)
+	s.claimFrom(ctx, cursors, now)
+}
+
+// learn keeps w's row as the scan knows it: only enabled webhooks are
+// delivered. A deleted webhook is forgotten at the next full scan; its
+// streams stop before, when their next save finds it gone.
+func (s *Service) learn(w store.Webhook) {
+	if w.Enabled {
+		s.known[w.ID] = w
+	} else {
+		delete(s.known, w.ID)
+	}
+}
+
+// fullScan lists every webhook and cursor: it forgets deleted webhooks,
+// gives webhooks cursors in zones added since they were made, and claims.
+func (s *Service) fullScan(ctx context.Context, now time.Time) {
 	hooks, err := s.c.Dir.ListWebhooks(ctx, "")
 	if err != nil {
 		s.logScan(ctx, "list webhooks", err)
@@ -126,29 +190,34 @@ func (s *Service) scan(ctx context.Context) {
 		s.logScan(ctx, "list cursors", err)
 		return
 	}
-	enabled := map[string]store.Webhook{}
+	s.m.scans.WithLabelValues("full").Inc()
+	s.known, s.lastFull, s.since = map[string]store.Webhook{}, now, now
 	for _, w := range hooks {
-		if w.Enabled {
-			enabled[w.ID] = w
-		}
+		s.learn(w)
 	}
 	zones := s.c.Events.Zones()
 	have := map[streamKey]bool{}
 	for _, c := range cursors {
 		have[streamKey{c.WebhookID, c.Zone}] = true
 	}
-	for id := range enabled {
+	for id := range s.known {
 		for _, zn := range zones {
 			if !have[streamKey{id, zn}] {
 				s.addCursor(ctx, id, zn) // a zone added since the webhook was made: claimed next scan
 			}
 		}
 	}
-	s.updateStreams(enabled)
-	now := s.c.Now()
+	s.updateStreams(s.known)
+	s.claimFrom(ctx, cursors, now)
+}
+
+// claimFrom claims, in random order, the cursors of known webhooks in
+// this node's zones that nobody delivers, up to MaxStreams.
+func (s *Service) claimFrom(ctx context.Context, cursors []store.WebhookCursor, now time.Time) {
+	zones := s.c.Events.Zones()
 	rand.Shuffle(len(cursors), func(i, j int) { cursors[i], cursors[j] = cursors[j], cursors[i] })
 	for _, c := range cursors {
-		w, ok := enabled[c.WebhookID]
+		w, ok := s.known[c.WebhookID]
 		mine, n := s.held(streamKey{c.WebhookID, c.Zone})
 		switch {
 		case !ok, mine, !slices.Contains(zones, c.Zone):

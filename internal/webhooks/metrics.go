@@ -14,6 +14,7 @@ type metrics struct {
 	disabled   prometheus.Counter
 	backlog    prometheus.GaugeFunc
 	streams    prometheus.GaugeFunc
+	scans      *prometheus.CounterVec
 }
 
 func newMetrics(s *Service) *metrics {
@@ -36,12 +37,15 @@ func newMetrics(s *Service) *metrics {
 		streams: prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Subsystem: sub, Name: "streams",
 			Help: "Webhook zones this node delivers now (holds the lease of)."},
 			func() float64 { _, n := s.held(streamKey{}); return float64(n) }),
+		scans: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Subsystem: sub, Name: "scans_total",
+			Help: "Looks for webhooks to deliver, by kind: full (every webhook and cursor listed) or changes (only those changed since, and the free or expired cursors)."},
+			[]string{"kind"}),
 	}
 }
 
 func (m *metrics) register(r prometheus.Registerer) error {
 	var errs []error
-	for _, c := range []prometheus.Collector{m.deliveries, m.lag, m.duration, m.disabled, m.backlog, m.streams} {
+	for _, c := range []prometheus.Collector{m.deliveries, m.lag, m.duration, m.disabled, m.backlog, m.streams, m.scans} {
 		errs = append(errs, r.Register(c))
 	}
 	return errors.Join(errs...)

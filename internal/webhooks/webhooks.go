@@ -68,12 +68,18 @@ type Config struct {
 	Resolver *net.Resolver
 
 	// LeaseTTL is how long a node's claim of a webhook's zone lasts
-	// without renewal (default 15 s): how long a dead node's deliveries
-	// wait before another node takes them over.
+	// without renewal (default DefaultLeaseTTL, 15 s; config
+	// webhook_lease): how long a dead node's deliveries wait before
+	// another node takes them over. The holder renews it every third.
 	LeaseTTL time.Duration
 	// ScanInterval is how often a node looks for webhooks to deliver and
-	// for changes to them (default 2 s).
+	// for changes to them (default 2 s): the webhooks changed since its
+	// last look and the cursors free or expired.
 	ScanInterval time.Duration
+	// FullScanInterval is how often a node lists every webhook and cursor
+	// instead (default 5 min; and at start): it forgets deleted webhooks
+	// and adds cursors for zones added since a webhook was made.
+	FullScanInterval time.Duration
 	// Timeout bounds one delivery: connection, request and answer
 	// (default 10 s).
 	Timeout time.Duration
@@ -97,6 +103,9 @@ type Config struct {
 	SecretGrace time.Duration
 }
 
+// DefaultLeaseTTL is Config.LeaseTTL's default.
+const DefaultLeaseTTL = 15 * time.Second
+
 // Service manages webhooks and delivers events to them.
 type Service struct {
 	c   Config
@@ -104,6 +113,13 @@ type Service struct {
 	box *auth.SecretBox
 	m   *metrics
 	cl  *client
+
+	// Run's scans (its goroutine only): the enabled webhooks as last read,
+	// when everything was last listed, and when the last read of changes
+	// began.
+	known    map[string]store.Webhook
+	lastFull time.Time
+	since    time.Time
 
 	mu      sync.Mutex
 	streams map[streamKey]*stream // delivered by this node
@@ -130,7 +146,7 @@ func New(c Config) (*Service, error) {
 	defaults := []struct {
 		v *time.Duration
 		d time.Duration
-	}{{&c.LeaseTTL, 15 * time.Second}, {&c.ScanInterval, 2 * time.Second}, {&c.Timeout, 10 * time.Second},
+	}{{&c.LeaseTTL, DefaultLeaseTTL}, {&c.ScanInterval, 2 * time.Second}, {&c.FullScanInterval, 5 * time.Minute}, {&c.Timeout, 10 * time.Second},
 		{&c.RetryMin, time.Second}, {&c.RetryMax, 10 * time.Minute}, {&c.DisableAfter, 24 * time.Hour}, {&c.SecretGrace, 24 * time.Hour}}
 	for _, d := range defaults {
 		if *d.v <= 0 {

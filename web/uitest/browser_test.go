@@ -32,7 +32,7 @@ type tab struct {
 }
 
 // newBrowser starts Chromium with the flags known to work headless here.
-func newBrowser(t *testing.T, base string) *tab {
+func newBrowser(t *testing.T, base string, extra ...chromedp.ExecAllocatorOption) *tab {
 	t.Helper()
 	exe := testenv.Tool(t, "chromium")
 	shots := os.Getenv("CAMCLOUD_SCREENSHOTS")
@@ -52,6 +52,7 @@ func newBrowser(t *testing.T, base string) *tab {
 		// Hidden headless tabs must keep decoding video and running timers.
 		chromedp.Flag("disable-background-timer-throttling", true), chromedp.Flag("disable-renderer-backgrounding", true),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelA() })

@@ -119,8 +119,10 @@ export class LivePlayer {
         this.onState({ mode: 'webrtc' });
         return;
       } catch {
-        this.stopWHEP();
+        // Stopped meanwhile (a switch to a recording): stop() hung up, and
+        // the element may be the recording's now: leave it alone.
         if (ctl.signal.aborted) return;
+        this.stopWHEP();
       }
     }
     this.startHLS(urls, ctl.signal);
@@ -133,6 +135,7 @@ export class LivePlayer {
     pc.addTransceiver('audio', { direction: 'recvonly' });
     const stream = new MediaStream();
     pc.addEventListener('track', (e) => {
+      if (signal.aborted || this.pc !== pc) return; // hung up: the element is not ours
       stream.addTrack(e.track);
       this.video.srcObject = stream;
       this.video.play().catch(() => {});
@@ -155,7 +158,7 @@ export class LivePlayer {
 
   async startHLS(urls, signal) {
     const v = this.video;
-    v.srcObject = null;
+    if (v.srcObject) v.srcObject = null;
     // A camera that streams but has sent no keyframe yet answers 503
     // waiting_for_keyframe: say so, and ask again when the server says.
     const wait = await keyframeWait(urls.hls_url, signal);
@@ -202,7 +205,9 @@ export class LivePlayer {
     const session = this.whepSession;
     this.pc = null;
     this.whepSession = '';
-    this.video.srcObject = null;
+    // Setting srcObject, even to null, reloads the element: only when live
+    // has set it, never over a recording that took the element since.
+    if (this.video.srcObject) this.video.srcObject = null;
     if (!pc) return;
     // The server ends a session that has not connected 5 s after its
     // answer by itself; so does a failed or closed connection.
