@@ -102,8 +102,9 @@ func newestEnd(segs []store.Segment) time.Time {
 // outage (8 s: short for CI) is recorded locally and not in the cloud,
 // live resumes after it; the agent, SIGKILLed, starts again from its
 // credential file (no enrolment token any more) with its ring buffer
-// intact and records on. Backfill of the outage is not built: the test
-// does not claim it.
+// intact and records on. Backfill of the outage is
+// TestAgentBackfillProcesses's (here the default settle time keeps it
+// from starting).
 func TestAgentProcesses(t *testing.T) {
 	bin := buildBinary(t)
 	httpAddr, rtspAddr := freePort(t), freePort(t)

@@ -190,7 +190,8 @@ func TestAgentRecordsThroughAnOutage(t *testing.T) {
 	}
 
 	// The outage is a gap in the cloud, and in the agent's buffer: the
-	// backlog the site reports (no backfill yet: it stays).
+	// backlog the site reports (it stays: backfill asks only about segments
+	// older than its settle time, 3 min by default).
 	testenv.Eventually(t, 30*time.Second, "the outage reported as backlog", func() bool {
 		sec, _ := siteStatus()["backlog_seconds"].(float64)
 		return sec >= 6

@@ -100,7 +100,7 @@ type Segment struct {
 }
 
 // MaxInit bounds an init segment (the cloud's bound too).
-const MaxInit = 64 << 10
+const MaxInit = 32 << 10
 
 // Offer is the cloud's answer to an offered segment: Stored (it has it
 // already), or an upload to continue from Offset in pieces of at most
