@@ -149,8 +149,8 @@ func (c *Client) Create(ctx context.Context, cam string, s Segment) (Offer, erro
 		}
 		return Offer{ID: out.ID, Offset: out.Offset, Size: out.Size, Chunk: min(out.Chunk, maxChunk)}, nil
 	case http.StatusConflict:
-		if code, _ := errorOf(raw); code == "not_missing" {
-			return Offer{}, ErrNotMissing
+		if code, msg := errorOf(raw); code == "not_missing" {
+			return Offer{}, fmt.Errorf("%w: %s", ErrNotMissing, msg)
 		}
 	}
 	return Offer{}, answerError(res, raw)

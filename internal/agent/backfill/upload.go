@@ -45,7 +45,8 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 		switch {
 		case errors.Is(err, ErrNotMissing):
 			w.stats.notMissing.Add(1)
-			log.Debug("backfill: the cloud does not lack this segment; skipped")
+			w.skipped(s)
+			log.Info("backfill: the cloud does not lack this segment (or it reaches outside the gap); skipped", "err", err)
 			return false, nil
 		case errors.As(err, &ref):
 			return false, w.refuse(ctx, s, sum, ref)
@@ -53,6 +54,7 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 			return false, err
 		case offer.Stored:
 			w.stats.alreadyStored.Add(1)
+			w.skipped(s)
 			return false, nil
 		}
 		u = Upload{Camera: s.CameraID, Start: s.Start, SHA256: sum, ID: offer.ID, Acked: offer.Offset, Size: s.Size, Chunk: offer.Chunk}

@@ -53,6 +53,11 @@ type Worker struct {
 	// up tells whether the uplink is up (the last heartbeat answered).
 	up   func() bool
 	wake chan struct{}
+	// skip holds segments the cloud did not want (it had them, or they
+	// were outside a gap) until when they are offered again: a segment
+	// /missing keeps reporting is not hashed and offered every round.
+	// Only the worker's goroutine uses it.
+	skip map[skipKey]time.Time
 
 	stats counters
 }
@@ -92,7 +97,7 @@ func NewWorker(cfg Config, cams []string, idx Index, blobs blob.Store, state *St
 		cfg.Order = OldestFirst
 	}
 	return &Worker{cfg: cfg, cams: cams, idx: idx, blobs: blobs, state: state, client: client, pacer: pacer, up: up, log: log,
-		wake: make(chan struct{}, 1)}
+		wake: make(chan struct{}, 1), skip: map[skipKey]time.Time{}}
 }
 
 // Stats reports the worker's figures.
@@ -186,7 +191,16 @@ func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 	if w.cfg.Order == NewestFirst {
 		slices.Reverse(todo)
 	}
+	now := time.Now()
+	for k, until := range w.skip {
+		if now.After(until) {
+			delete(w.skip, k)
+		}
+	}
 	for _, s := range todo {
+		if _, ok := w.skip[skipKey{s.CameraID, s.Start.UnixMicro()}]; ok {
+			continue
+		}
 		if !w.cfg.Schedule.Open(time.Now()) || !w.up() {
 			return busy, errPaused
 		}
@@ -197,4 +211,23 @@ func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 		}
 	}
 	return busy, nil
+}
+
+// skipKey names a segment: camera and start.
+type skipKey struct {
+	cam   string
+	start int64
+}
+
+// skipFor is how long a segment the cloud did not want is left alone.
+const skipFor = 10 * time.Minute
+
+// maxSkip bounds the segments left alone at once.
+const maxSkip = 100000
+
+// skipped leaves s alone for skipFor.
+func (w *Worker) skipped(s store.Segment) {
+	if len(w.skip) < maxSkip {
+		w.skip[skipKey{s.CameraID, s.Start.UnixMicro()}] = time.Now().Add(skipFor)
+	}
 }
