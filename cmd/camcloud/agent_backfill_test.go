@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camcloud/camcloud/internal/agent/backfill"
 	"github.com/camcloud/camcloud/internal/sim"
 	"github.com/camcloud/camcloud/internal/testenv"
 )
@@ -136,6 +138,20 @@ func (s agentSite) gapEvents(t *testing.T, cam string, since time.Time) int {
 	return len(out.Events)
 }
 
+// pendingUploads reads the uploads in progress from an agent's backfill.db.
+func pendingUploads(t *testing.T, dataDir string) []backfill.Upload {
+	st, err := backfill.OpenState(context.Background(), filepath.Join(dataDir, "backfill.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := st.Pending(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestAgentBackfillProcesses is issue 18's multi-process test: the cloud
 // (`camcloud serve`, small upload chunks), an agent with two cameras
 // (simulated RTSP cameras it pulls) behind TCP proxies the test cuts, and
@@ -161,7 +177,7 @@ func TestAgentBackfillProcesses(t *testing.T) {
 		"--segment-duration", fmt.Sprint(segmentSeconds, "s"), backfillChunkFlag, fmt.Sprint(backfillChunk))
 	base := "http://" + httpAddr
 	waitReady(t, base)
-	s, small := setUpSite(t, base), setUpSite(t, base)
+	s, small := setUpSite(t, base), setUpSiteOf(t, base, "small shops")
 	pull, err := sim.ServePull("127.0.0.1:0", 2, testenv.Sample(t, "sample-h264.ts"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -262,10 +278,21 @@ func TestAgentBackfillProcesses(t *testing.T) {
 	// SIGKILL mid-upload, then start again: the upload resumes.
 	received := func() float64 { return testenv.MetricSum(t, base, "camcloud_backfill_received_bytes_total") }
 	testenv.Eventually(t, 60*time.Second, "backfill under way", func() bool { return received() > 8*backfillChunk })
+	// Killed while a segment is part way up (its acknowledged offset
+	// recorded in the agent's backfill.db).
+	testenv.Eventually(t, 60*time.Second, "a segment part way up", func() bool {
+		p := pendingUploads(t, dataDir)
+		return len(p) > 0 && p[0].Acked > 0
+	})
 	if err := agent.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	<-agent.done
+	if p := pendingUploads(t, dataDir); len(p) > 0 {
+		t.Logf("killed with an upload part way: %d of %d bytes acknowledged", p[0].Acked, p[0].Size)
+	} else {
+		t.Log("killed between two uploads (the one in flight finished before the signal)")
+	}
 	dupBefore := testenv.MetricSum(t, base, "camcloud_backfill_duplicate_bytes_total")
 	atKill := received()
 	startProc(t, bin, "agent", "--config", agentConfig(t, s, []int{0, 1}, pull, hp.Addr(), rp.Addr(), dataDir, "", bf))

@@ -23,7 +23,10 @@ type agentSite struct {
 	cams, ingest               []string
 }
 
-func setUpSite(t *testing.T, base string) agentSite {
+func setUpSite(t *testing.T, base string) agentSite { return setUpSiteOf(t, base, "shops") }
+
+// setUpSiteOf is setUpSite with a new organisation of that name.
+func setUpSiteOf(t *testing.T, base, orgName string) agentSite {
 	var login struct {
 		Token string `json:"token"`
 	}
@@ -33,7 +36,7 @@ func setUpSite(t *testing.T, base string) agentSite {
 		ID    string `json:"id"`
 		Token string `json:"enrolment_token"`
 	}
-	testenv.APICall(t, base, s.token, "POST", "/api/v1/orgs", map[string]string{"name": "shops"}, &org)
+	testenv.APICall(t, base, s.token, "POST", "/api/v1/orgs", map[string]string{"name": orgName}, &org)
 	testenv.APICall(t, base, s.token, "POST", "/api/v1/sites", map[string]string{"org_id": org.ID, "name": "shop"}, &site)
 	s.siteID, s.enrol = site.ID, site.Token
 	for i := range 2 {

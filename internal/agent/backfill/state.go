@@ -114,6 +114,30 @@ func (st *State) Upload(ctx context.Context, cam string, start time.Time) (Uploa
 	return u, err == nil, err
 }
 
+// maxPendingRead bounds the uploads Pending reads.
+const maxPendingRead = 1000
+
+// Pending lists the uploads in progress (at most maxPendingRead).
+func (st *State) Pending(ctx context.Context) ([]Upload, error) {
+	rows, err := st.db.QueryContext(ctx, `SELECT camera, start_us, sha256, upload_id, acked, size, chunk FROM backfill_uploads
+		ORDER BY camera, start_us LIMIT ?`, maxPendingRead)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Upload
+	for rows.Next() {
+		var u Upload
+		var us int64
+		if err := rows.Scan(&u.Camera, &us, &u.SHA256, &u.ID, &u.Acked, &u.Size, &u.Chunk); err != nil {
+			return nil, err
+		}
+		u.Start = time.UnixMicro(us).UTC()
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
 // SaveUpload records u (a new upload, or its new acknowledged offset).
 func (st *State) SaveUpload(ctx context.Context, u Upload) error {
 	_, err := st.db.ExecContext(ctx, `INSERT INTO backfill_uploads (camera, start_us, sha256, upload_id, acked, size, chunk) VALUES (?, ?, ?, ?, ?, ?, ?)
