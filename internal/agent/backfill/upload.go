@@ -31,14 +31,11 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 			return false, nil // dropped from the ring meanwhile: the drop is reported
 		}
 		if err != nil {
-			return false, err
+			return false, &localError{err}
 		}
 		init, err := w.init(ctx, s)
-		if errors.Is(err, blob.ErrNotFound) {
-			return false, nil
-		}
 		if err != nil {
-			return false, err
+			return false, &localError{err}
 		}
 		offer, err := w.client.Create(ctx, s.CameraID, Segment{Start: s.Start, End: s.End, Size: s.Size, SHA256: sum, Init: init})
 		var ref *RefusedError
@@ -181,6 +178,14 @@ func (w *Worker) refuse(ctx context.Context, s store.Segment, sum string, ref *R
 	}
 	return w.state.ForgetUpload(ctx, s.CameraID, s.Start)
 }
+
+// localError is a segment the agent cannot read from its own ring
+// buffer (a damaged file, a missing init segment): that segment is left
+// alone, the others go on.
+type localError struct{ err error }
+
+func (e *localError) Error() string { return "backfill: reading the local segment: " + e.err.Error() }
+func (e *localError) Unwrap() error { return e.err }
 
 // countingReader counts the bytes read through it into n.
 type countingReader struct {

@@ -206,6 +206,12 @@ func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 		}
 		sent, err := w.upload(ctx, s)
 		busy = busy || sent
+		var le *localError
+		if errors.As(err, &le) {
+			w.log.Error("backfill: a local segment cannot be read; left alone for now", "camera", s.CameraID, "start", s.Start, "err", err)
+			w.skipped(s)
+			continue
+		}
 		if err != nil {
 			return busy, err
 		}
