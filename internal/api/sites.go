@@ -23,6 +23,7 @@ func (s *server) registerSites(rt *httpapi.Router) {
 	rt.HandlePublic("POST /api/v1/agent/rotate", http.HandlerFunc(s.agentRotate))
 	rt.HandlePublic("POST /api/v1/agent/heartbeat", http.HandlerFunc(s.agentHeartbeat))
 	rt.HandlePublic("GET /api/v1/agent/cameras/{id}/missing", http.HandlerFunc(s.agentMissing))
+	s.registerBackfill(rt)
 }
 
 // siteHandler is a route on one site: it gets the {id} of the path and

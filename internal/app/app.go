@@ -25,6 +25,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
+	"github.com/camcloud/camcloud/internal/backfill"
 	"github.com/camcloud/camcloud/internal/bookmarks"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/camserver"
@@ -74,6 +75,8 @@ type App struct {
 	// Sites is the site service: sites, their agents' enrolment,
 	// credentials and status.
 	Sites *sites.Service
+	// Backfill takes edge agents' uploads of what the cloud lacks.
+	Backfill *backfill.Service
 	// AuditKey keys the audit chain and signs its checkpoints.
 	AuditKey audit.Key
 	Registry *prometheus.Registry
@@ -179,6 +182,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opt Options) 
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Events.Stop)
+	if a.Backfill, err = backfill.New(backfill.Config{Dir: a.Dir, Zones: a.Zones, Sites: a.Sites, Events: a.Events, Meter: a.Usage,
+		Registerer: a.Registry, Log: log.With("part", "backfill"), ChunkSize: cfg.BackfillChunkSize, MaxSize: cfg.BackfillMaxSegmentBytes}); err != nil {
+		a.Close()
+		return nil, err
+	}
 
 	a.env = opt.Env
 	return a, nil

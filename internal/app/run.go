@@ -77,6 +77,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.startExports(ctx); err != nil {
 		return err
 	}
+	a.startBackfillSweep(ctx)
 	if err := a.Listen(extra...); err != nil {
 		return err
 	}
@@ -174,4 +175,16 @@ func (a *App) drain() error {
 		a.motion.Wait() // the streams ended: their open events are closed
 	}
 	return err
+}
+
+// startBackfillSweep runs the sweep of expired backfill uploads on a
+// process that serves the API, until ctx ends or the process closes.
+func (a *App) startBackfillSweep(ctx context.Context) {
+	if a.Cfg.Role == config.RoleCameraServer {
+		return
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); a.Backfill.Run(rctx) }()
+	a.closers = append(a.closers, func() { cancel(); <-done })
 }

@@ -165,6 +165,8 @@ type Config struct {
 	Export Export `yaml:"export"`
 	// Exports configures evidence exports (exports.go).
 	Exports `yaml:",inline"`
+	// Backfill configures edge agents' backfill uploads (backfill.go).
+	Backfill `yaml:",inline"`
 	// GCPercent is the Go garbage collector's target (GOGC), 10 to 1000;
 	// the GOGC environment variable wins when set. The default is Go's,
 	// 100: since video no longer waits in the heap for its fragment, 50
@@ -241,6 +243,7 @@ func Default() Config {
 		Webhooks:                defaultWebhooks(),
 		Export:                  defaultExport(),
 		Exports:                 defaultExports(),
+		Backfill:                defaultBackfill(),
 		LogLevel:                "info",
 		GCPercent:               100,
 	}
@@ -384,6 +387,9 @@ func (c *Config) Finish() error {
 		return fmt.Errorf("pull_allow: %w", err)
 	}
 	if err := c.Exports.check(); err != nil {
+		return err
+	}
+	if err := c.Backfill.check(); err != nil {
 		return err
 	}
 	if err := c.Webhooks.check(); err != nil {

@@ -159,6 +159,7 @@ func bind(fs *flag.FlagSet, c *Config) {
 	bindWebhooks(fs, &c.Webhooks)
 	bindExport(fs, &c.Export)
 	bindExports(fs, &c.Exports)
+	bindBackfill(fs, &c.Backfill)
 }
 
 // listFlag is a comma-separated list flag; setting it replaces the list

@@ -36,8 +36,9 @@ const (
 const pdtLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // writePlaylist writes the HLS VOD playlist of runs. uri returns the URI of
-// an object (segment or init) by key. A gap between runs, or a new init
-// segment, starts a discontinuity; EXT-X-MAP is repeated at every init
+// an object (segment or init) by key. A gap between runs, a new init
+// segment, or a change between backfilled and recorded segments starts a
+// discontinuity; EXT-X-MAP is repeated at every init
 // change.
 func writePlaylist(w io.Writer, runs []run, uri func(key string) string) error {
 	bw := bufio.NewWriter(w)
@@ -57,7 +58,9 @@ func writePlaylist(w io.Writer, runs []run, uri func(key string) string) error {
 		newInit := prev == nil || prev.seg.InitKey != r.seg.InitKey
 		if prev != nil {
 			gap := r.start.Sub(prev.end())
-			if newInit || gap > gapTolerance || gap < -gapTolerance {
+			// A backfilled segment's decode times count from the agent's
+			// recording, not the camera server's: a discontinuity too.
+			if newInit || gap > gapTolerance || gap < -gapTolerance || prev.seg.Backfilled != r.seg.Backfilled {
 				bw.WriteString("#EXT-X-DISCONTINUITY\n")
 			}
 		}

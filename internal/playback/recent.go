@@ -191,7 +191,8 @@ func mergeSegments(indexed, spooled []store.Segment) []store.Segment {
 }
 
 // mergeSpans adds the spans of spooled segments, clipped to [from, to), to
-// the indexed spans, joining what is at most gap apart.
+// the indexed spans, joining what is at most gap apart (a backfilled span
+// stays apart from recorded ones, as in store.Zone.Spans).
 func mergeSpans(spans []store.Span, spooled []store.Segment, from, to time.Time, gap time.Duration) []store.Span {
 	all := append([]store.Span(nil), spans...)
 	for _, sg := range spooled {
@@ -204,7 +205,13 @@ func mergeSpans(spans []store.Span, spooled []store.Segment, from, to time.Time,
 	var out []store.Span
 	for _, sp := range all {
 		if n := len(out); n > 0 && sp.Start.Sub(out[n-1].End) <= gap {
-			out[n-1].End = maxTime(out[n-1].End, sp.End)
+			last := &out[n-1]
+			switch {
+			case sp.Backfilled == last.Backfilled:
+				last.End = maxTime(last.End, sp.End)
+			case sp.End.After(last.End): // backfilled on one side only: a span of its own, from where the last ends
+				out = append(out, store.Span{Start: last.End, End: sp.End, Backfilled: sp.Backfilled})
+			}
 			continue
 		}
 		out = append(out, sp)

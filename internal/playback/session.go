@@ -44,15 +44,17 @@ func (s *Service) recordings(w http.ResponseWriter, r *http.Request, rq *httpapi
 	}
 	out := make([]spanJSON, 0, len(spans))
 	for _, sp := range spans {
-		out = append(out, spanJSON{Start: sp.Start, End: sp.End})
+		out = append(out, spanJSON{Start: sp.Start, End: sp.End, Backfilled: sp.Backfilled})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, map[string]any{"spans": out})
 }
 
-// spanJSON is a recorded range in the answer of .../recordings.
+// spanJSON is a recorded range in the answer of .../recordings;
+// backfilled marks a range an edge agent uploaded after an outage.
 type spanJSON struct {
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
+	Start      time.Time `json:"start"`
+	End        time.Time `json:"end"`
+	Backfilled bool      `json:"backfilled,omitempty"`
 }
 
 // sessionReq is the body of POST .../playback.

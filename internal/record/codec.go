@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/bluenviron/gohlslib/v2/pkg/codecparams"
-	hlscodecs "github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
 	"github.com/camcloud/camcloud/internal/fmp4"
@@ -35,21 +33,7 @@ func codecName(c codecs.Codec) string {
 
 // codecString is the RFC 6381 "codecs" parameter of one track, e.g.
 // "avc1.4d401f" or "mp4a.40.2"; empty when there is none.
-func codecString(c codecs.Codec) string {
-	switch c := c.(type) {
-	case *codecs.H264:
-		return codecparams.Marshal(&hlscodecs.H264{SPS: c.SPS, PPS: c.PPS})
-	case *codecs.H265:
-		return codecparams.Marshal(&hlscodecs.H265{VPS: c.VPS, SPS: c.SPS, PPS: c.PPS})
-	case *codecs.MPEG4Audio:
-		return codecparams.Marshal(&hlscodecs.MPEG4Audio{Config: c.Config})
-	case *codecs.Opus:
-		return "opus"
-	case *codecs.LPCM:
-		return "ipcm"
-	}
-	return ""
-}
+func codecString(c codecs.Codec) string { return fmp4.CodecString(c) }
 
 // codecsString joins the codec strings of tracks, in track order.
 func codecsString(tracks []*trackState) string {

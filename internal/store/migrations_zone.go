@@ -129,5 +129,6 @@ var zoneMigrations = []migration{
 	zoneMigrationBookmarks,
 	zoneMigrationSegmentUsage,
 	zoneMigrationUsage,
+	zoneMigrationBackfill,
 	zoneMigrationOffline,
 }

@@ -201,6 +201,9 @@ type Zone interface {
 
 	// BookmarkStore is the cameras' bookmarks (zone_bookmarks.go).
 	BookmarkStore
+	// UploadStore is the edge agents' pending backfill uploads
+	// (zone_uploads.go).
+	UploadStore
 
 	Ping(ctx context.Context) error
 	Close() error

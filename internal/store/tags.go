@@ -210,6 +210,12 @@ var zonePolicy = Policy{
 	"segments": {Tags: tags(coltags.Recording), Append: "end_us", Columns: map[string][]string{
 		"camera_id": tags(id), "start_us": tags(usage), "end_us": tags(usage), "size": tags(usage),
 		"obj_key": tags(ops), "init_key": tags(ops), "codec": tags(usage), "fragments": tags(ops),
+		"backfilled": tags(usage), "sha256": tags(ops),
+	}},
+	// Pending backfill uploads of edge agents (zone migration 8).
+	"agent_uploads": {Tags: tags(coltags.Recording), Columns: map[string][]string{
+		"id": tags(id), "camera_id": tags(id), "start_us": tags(usage), "end_us": tags(usage), "size": tags(usage),
+		"sha256": tags(ops), "init_hash": tags(ops), "offset_bytes": tags(ops), "created_us": tags(ops), "expires_us": tags(ops),
 	}},
 	"camera_status": {Tags: tags(coltags.Camera), Columns: map[string][]string{
 		"camera_id": tags(id), "online": tags(ops), "codec": tags(usage), "bitrate_kbps": tags(usage),

@@ -186,12 +186,20 @@ type Segment struct {
 	InitKey   string // object key of the init segment it needs
 	Codec     string // e.g. "avc1.64001f,mp4a.40.2"
 	Fragments []Fragment
+	// Backfilled marks a segment an edge agent uploaded after an outage
+	// (internal/backfill), not one the camera server recorded; SHA256 is
+	// then the hex SHA-256 of its object (empty for recorded segments).
+	Backfilled bool
+	SHA256     string
 }
 
-// Span is a contiguous recorded range.
+// Span is a contiguous recorded range. Backfilled spans are made of
+// segments an edge agent uploaded after an outage; Zone.Spans splits a
+// range where it changes between backfilled and recorded segments.
 type Span struct {
-	Start time.Time
-	End   time.Time
+	Start      time.Time
+	End        time.Time
+	Backfilled bool
 }
 
 // CameraStatus is what the zone knows of a camera right now.

@@ -24,14 +24,14 @@ const (
 )
 
 // segmentCols is the column list scanSegment reads.
-const segmentCols = "camera_id, start_us, end_us, size, obj_key, init_key, codec, fragments"
+const segmentCols = "camera_id, start_us, end_us, size, obj_key, init_key, codec, fragments, backfilled, sha256"
 
 // scanSegment reads one row of segmentCols.
 func scanSegment(row interface{ Scan(...any) error }) (Segment, error) {
 	var s Segment
 	var start, end int64
 	var frags []byte
-	if err := row.Scan(&s.CameraID, &start, &end, &s.Size, &s.Key, &s.InitKey, &s.Codec, &frags); err != nil {
+	if err := row.Scan(&s.CameraID, &start, &end, &s.Size, &s.Key, &s.InitKey, &s.Codec, &frags, &s.Backfilled, &s.SHA256); err != nil {
 		return Segment{}, err
 	}
 	s.Start, s.End = fromMicros(start), fromMicros(end)
@@ -49,6 +49,7 @@ func checkSegment(s Segment) error {
 	c.str("object key", s.Key, maxText, true)
 	c.str("init key", s.InitKey, maxText, false)
 	c.str("codec", s.Codec, maxKey, false)
+	c.str("sha256", s.SHA256, maxID, false)
 	c.ok(!s.Start.IsZero() && !s.End.Before(s.Start), "segment end before start")
 	c.ok(s.End.Sub(s.Start) <= MaxSegmentDuration, fmt.Sprintf("segment longer than %s", MaxSegmentDuration))
 	c.ok(s.Size >= 0, "negative segment size")
@@ -85,9 +86,9 @@ func (r *zone) insertSegment(ctx context.Context, ex execer, s Segment) error {
 	case !errors.Is(err, sql.ErrNoRows):
 		return r.mapErr(err)
 	}
-	cols := []string{"camera_id", "start_us", "end_us", "size", "obj_key", "init_key", "codec", "fragments"}
+	cols := []string{"camera_id", "start_us", "end_us", "size", "obj_key", "init_key", "codec", "fragments", "backfilled", "sha256"}
 	if _, err = ex.ExecContext(ctx, r.d.upsert("segments", cols[:2], cols, cols[2:]),
-		s.CameraID, toMicros(s.Start), toMicros(s.End), s.Size, s.Key, s.InitKey, s.Codec, frags); err != nil {
+		s.CameraID, toMicros(s.Start), toMicros(s.End), s.Size, s.Key, s.InitKey, s.Codec, frags, s.Backfilled, s.SHA256); err != nil {
 		return r.mapErr(err)
 	}
 	return r.addSegmentUsage(ctx, ex, s.CameraID, s.Size-old, n)
