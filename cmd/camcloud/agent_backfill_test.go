@@ -40,7 +40,7 @@ const (
 
 // agentConfig writes an agent.yaml for cams (pulled from pull, relayed
 // through rtsp) reaching the cloud through http, with extra settings.
-func agentConfig(t *testing.T, s agentSite, cams []int, pull *sim.PullServer, httpAddr, rtspAddr, dataDir, token, extra string) string {
+func agentConfig(t testing.TB, s agentSite, cams []int, pull *sim.PullServer, httpAddr, rtspAddr, dataDir, token, extra string) string {
 	t.Helper()
 	y := fmt.Sprintf("cloud: http://%s\nallow_http: true\ndata_dir: %s\nsegment_duration: %ds\nheartbeat: 1s\npull_allow: [\"127.0.0.1/32\"]\n",
 		httpAddr, dataDir, segmentSeconds)
@@ -70,7 +70,7 @@ type cloudSpan struct {
 }
 
 // spans are the cloud's recorded spans of cam in [from, to].
-func (s agentSite) spans(t *testing.T, cam string, from, to time.Time) []cloudSpan {
+func (s agentSite) spans(t testing.TB, cam string, from, to time.Time) []cloudSpan {
 	var out struct {
 		Spans []cloudSpan `json:"spans"`
 	}
@@ -85,7 +85,7 @@ func (s agentSite) spans(t *testing.T, cam string, from, to time.Time) []cloudSp
 const spanJoin = 100 * time.Millisecond
 
 // covered reports whether cam's spans cover [from, to] without a gap.
-func (s agentSite) covered(t *testing.T, cam string, from, to time.Time) bool {
+func (s agentSite) covered(t testing.TB, cam string, from, to time.Time) bool {
 	sp := s.spans(t, cam, from, to)
 	if len(sp) == 0 || sp[0].Start.After(from) || sp[len(sp)-1].End.Before(to) {
 		return false
@@ -98,7 +98,7 @@ func (s agentSite) covered(t *testing.T, cam string, from, to time.Time) bool {
 	return true
 }
 
-func (s agentSite) cameraOnline(t *testing.T, cam string) bool {
+func (s agentSite) cameraOnline(t testing.TB, cam string) bool {
 	var c struct {
 		Status struct {
 			Online bool `json:"online"`
@@ -109,7 +109,7 @@ func (s agentSite) cameraOnline(t *testing.T, cam string) bool {
 }
 
 // clipFrames exports [from, to] of cam and counts its video frames.
-func (s agentSite) clipFrames(t *testing.T, cam string, from, to time.Time) int {
+func (s agentSite) clipFrames(t testing.TB, cam string, from, to time.Time) int {
 	q := "?from=" + url.QueryEscape(from.UTC().Format(time.RFC3339Nano)) + "&to=" + url.QueryEscape(to.UTC().Format(time.RFC3339Nano))
 	req, err := http.NewRequest("GET", s.base+"/api/v1/cameras/"+cam+"/clip.mp4"+q, nil)
 	if err != nil {
@@ -129,7 +129,7 @@ func (s agentSite) clipFrames(t *testing.T, cam string, from, to time.Time) int 
 }
 
 // gapEvents counts the recording.gap events of cam from since on.
-func (s agentSite) gapEvents(t *testing.T, cam string, since time.Time) int {
+func (s agentSite) gapEvents(t testing.TB, cam string, since time.Time) int {
 	var out struct {
 		Events []map[string]any `json:"events"`
 	}
@@ -139,7 +139,7 @@ func (s agentSite) gapEvents(t *testing.T, cam string, since time.Time) int {
 }
 
 // pendingUploads reads the uploads in progress from an agent's backfill.db.
-func pendingUploads(t *testing.T, dataDir string) []backfill.Upload {
+func pendingUploads(t testing.TB, dataDir string) []backfill.Upload {
 	st, err := backfill.OpenState(context.Background(), filepath.Join(dataDir, "backfill.db"))
 	if err != nil {
 		t.Fatal(err)
