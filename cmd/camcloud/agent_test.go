@@ -26,7 +26,9 @@ type agentSite struct {
 func setUpSite(t testing.TB, base string) agentSite { return setUpSiteOf(t, base, "shops") }
 
 // setUpSiteOf is setUpSite with a new organisation of that name.
-func setUpSiteOf(t testing.TB, base, orgName string) agentSite { return setUpSiteN(t, base, orgName, 2) }
+func setUpSiteOf(t testing.TB, base, orgName string) agentSite {
+	return setUpSiteN(t, base, orgName, 2)
+}
 
 // setUpSiteN is setUpSiteOf with n cameras.
 func setUpSiteN(t testing.TB, base, orgName string, n int) agentSite {
