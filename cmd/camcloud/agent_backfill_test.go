@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -289,7 +291,25 @@ func TestAgentBackfillProcesses(t *testing.T) {
 	}
 	<-agent.done
 	if p := pendingUploads(t, dataDir); len(p) > 0 {
-		t.Logf("killed with an upload part way: %d of %d bytes acknowledged", p[0].Acked, p[0].Size)
+		// Where the restarted agent continues: the cloud's offset (HEAD,
+		// with the site credential the agent keeps). At most the chunk
+		// in flight at the kill is sent again: bodies are at most a chunk.
+		cred, err := os.ReadFile(filepath.Join(dataDir, "credential"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest("HEAD", base+"/api/v1/agent/uploads/"+p[0].ID, nil)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(cred)))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		t.Logf("killed with an upload part way: the agent had %d of %d bytes acknowledged, the cloud holds %s (HEAD %d)", p[0].Acked, p[0].Size,
+			res.Header.Get("Upload-Offset"), res.StatusCode)
+		if off, err := strconv.ParseInt(res.Header.Get("Upload-Offset"), 10, 64); err != nil || off < p[0].Acked || off > p[0].Acked+backfillChunk {
+			t.Errorf("the cloud holds %q of the upload, the agent recorded %d acknowledged (chunk %d)", res.Header.Get("Upload-Offset"), p[0].Acked, backfillChunk)
+		}
 	} else {
 		t.Log("killed between two uploads (the one in flight finished before the signal)")
 	}

@@ -165,10 +165,12 @@ func procRSS(b *testing.B, pid int) int64 {
 // asks 10m), then the time from the uplink's return until the cloud's
 // timeline of every camera covers the outage, against the ideal volume ×
 // 8 / (cap − live) (volume: the bytes of the agent's segments overlapping
-// the outage; live: what the cameras sent per second). The last segment
-// of the outage cannot go before it is a segment duration (10 s) plus
-// the agent's settle time (25 s, longer than the cloud's segment) old, so
-// a short outage is above the ideal by about that. Run it once:
+// the outage; live: what the cameras sent per second). The agent's
+// segments are 2 s (one GOP of the sample, so that the segments at the
+// outage's edges fit the cloud's 1 s tolerance), the cloud's 10 s. The
+// last segment of the outage cannot go before it is the agent's settle
+// time (25 s, longer than the cloud's segment) old, so a short outage is
+// above the ideal by up to that. Run it once:
 //
 //	CAMCLOUD_BENCH_OUTAGE=10m go test -run '^$' -bench BenchmarkAgentBackfillTime -benchtime 1x -timeout 60m ./cmd/camcloud/
 func BenchmarkAgentBackfillTime(b *testing.B) {
@@ -201,13 +203,6 @@ func BenchmarkAgentBackfillTime(b *testing.B) {
 	}
 	cfg := agentConfig(b, s, all, pull, hp.Addr(), rp.Addr(), dataDir, s.enrol,
 		fmt.Sprintf("backfill:\n  rate_bps: %d\n  settle: %s\n  interval: 2s\n", capBPS, settle))
-	cfg2, err := os.ReadFile(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(cfg, []byte(strings.Replace(string(cfg2), "segment_duration: 2s", "segment_duration: 10s", 1)), 0o600); err != nil {
-		b.Fatal(err)
-	}
 	startProc(b, bin, "agent", "--config", cfg)
 	for _, cam := range s.cams {
 		testenv.Eventually(b, 120*time.Second, "camera "+cam+" live in the cloud", func() bool {
