@@ -14,7 +14,6 @@ import (
 
 	"github.com/camcloud/camcloud/internal/account"
 	"github.com/camcloud/camcloud/internal/audit"
-	"github.com/camcloud/camcloud/internal/backfill"
 	"github.com/camcloud/camcloud/internal/bookmarks"
 	"github.com/camcloud/camcloud/internal/cameras"
 	"github.com/camcloud/camcloud/internal/events"
@@ -49,8 +48,6 @@ type Deps struct {
 	Shares *shares.Service
 	// Sites keeps sites and their edge agents.
 	Sites *sites.Service
-	// Backfill takes the agents' uploads of what the cloud lacks.
-	Backfill *backfill.Service
 	// EventHeartbeat and EventStreamMaxAge time the event stream: an idle
 	// stream's comment (default 15 s), and how long before it is ended
 	// for the client to reconnect (default 30 min).

@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/httpapi"
@@ -23,7 +22,6 @@ func (s *server) registerSites(rt *httpapi.Router) {
 	rt.HandlePublic("POST /api/v1/agent/rotate", http.HandlerFunc(s.agentRotate))
 	rt.HandlePublic("POST /api/v1/agent/heartbeat", http.HandlerFunc(s.agentHeartbeat))
 	rt.HandlePublic("GET /api/v1/agent/cameras/{id}/missing", http.HandlerFunc(s.agentMissing))
-	s.registerBackfill(rt)
 }
 
 // siteHandler is a route on one site: it gets the {id} of the path and
@@ -167,16 +165,16 @@ type credentialWire struct {
 
 // agentRequest is the audit identity of an agent's call.
 func agentRequest(r *http.Request, siteID string) *httpapi.Request {
-	return &httpapi.Request{User: store.User{Email: "site:" + siteID}, Addr: httpapi.ClientAddr(r)}
+	return httpapi.AgentRequest(r, siteID)
 }
 
 // bearer is the token of an Authorization: Bearer header.
 func bearer(r *http.Request) (string, error) {
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || strings.TrimSpace(tok) == "" {
+	tok, ok := httpapi.BearerToken(r)
+	if !ok {
 		return "", sites.ErrBadCredential
 	}
-	return strings.TrimSpace(tok), nil
+	return tok, nil
 }
 
 func (s *server) agentEnrol(w http.ResponseWriter, r *http.Request) {

@@ -41,7 +41,8 @@ func (a *App) mediaRoutes(signer *auth.Signer) []func(*httpapi.Router) {
 		}
 		pb := playback.New(deps)
 		a.clips = pb
-		out = append(out, pb.Register, func(rt *httpapi.Router) { lv.RegisterAPI(rt, a.Cameras, a.Cfg.PublicHost) }, web.Register)
+		out = append(out, pb.Register, func(rt *httpapi.Router) { lv.RegisterAPI(rt, a.Cameras, a.Cfg.PublicHost) }, web.Register,
+			a.Backfill.Register)
 	}
 	if a.CamServer != nil {
 		holder := playback.NewHolder(playback.HolderDeps{Spool: a.CamServer.Spool(), Signer: signer, Log: a.Log})

@@ -22,7 +22,7 @@ func (a *App) registerAPI(rt *httpapi.Router) {
 	_, rtspPort, _ := net.SplitHostPort(rtspAddr)
 	_, rtmpPort, _ := net.SplitHostPort(rtmpAddr)
 	api.Register(rt, api.Deps{
-		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks, Shares: a.Shares, Sites: a.Sites, Backfill: a.Backfill,
+		Accounts: a.Accounts, Orgs: a.Orgs, Cameras: a.Cameras, Audit: a.Audit, Events: a.Events, Webhooks: a.Webhooks, Shares: a.Shares, Sites: a.Sites,
 		Usage:   &usage.Reporter{Dir: a.Dir, Zones: a.Zones},
 		Exports: a.Exports, Bookmarks: a.Bookmarks,
 		Holds: holds.New(a.Dir, nil), Quota: quota.New(a.Dir, a.Zones, a.Log),

@@ -56,7 +56,17 @@ const (
 	DefaultTTL = 24 * time.Hour
 	// MaxLostRange bounds the range of one loss report.
 	MaxLostRange = 31 * 24 * time.Hour
+	// MinChunkRate is the slowest a chunk may arrive (bytes a second):
+	// a chunk's body may take ChunkDeadline, longer than the server's
+	// http_body_timeout, for agents on capped uplinks.
+	MinChunkRate = 32 << 10
 )
+
+// ChunkDeadline is how long a chunk of n bytes may take to arrive: 30 s,
+// and as long as n takes at MinChunkRate (an 8 MiB chunk: 4 min 46 s).
+func ChunkDeadline(n int64) time.Duration {
+	return 30*time.Second + time.Duration(n)*time.Second/MinChunkRate
+}
 
 // Refusals; the API maps them to statuses.
 var (

@@ -52,3 +52,10 @@ func logger(r *http.Request) *slog.Logger {
 	}
 	return slog.Default()
 }
+
+// AgentRequest is the audit identity of an edge agent's call (actor
+// "site:ID"), for the routes that authenticate a site credential
+// themselves (they are public to the Router).
+func AgentRequest(r *http.Request, siteID string) *Request {
+	return &Request{User: store.User{Email: "site:" + siteID}, Addr: ClientAddr(r)}
+}

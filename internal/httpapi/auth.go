@@ -83,3 +83,12 @@ func (rt *Router) authed(h HandlerFunc) http.HandlerFunc {
 		h(w, r, rq)
 	}
 }
+
+// BearerToken returns the token of an "Authorization: Bearer" header, for
+// the routes that authenticate a credential of their own (an edge agent's
+// site credential); ok is false when there is none.
+func BearerToken(r *http.Request) (string, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok = strings.TrimSpace(tok)
+	return tok, ok && tok != ""
+}

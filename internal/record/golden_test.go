@@ -29,9 +29,9 @@ func TestRecordingBytesGolden(t *testing.T) {
 		rewrite bool
 		want    string // SHA-256 of the manifest
 	}{
-		{"sample-h264.ts", 2, false, "44477155e5c4c8e1c098b4c6a7999dd45c91d323504dcfce3646166009a9efbc"},
-		{"sample-h265.ts", 1, false, "f6aa96ca1bfd6fa2f40a9ecb3d3e3e388c39acfc7a60ec1bcf09d4a240563266"},
-		{"sample-h264.ts", 1, true, "e0598bcef17e99490ac6c22773dbca6f8c55f23b67f0dfb0b3bfbf535a33df01"},
+		{"sample-h264.ts", 2, false, "cf58d72a6cb9008d87e8e3b85afd25ab26e0dc4c499acde36993c91042c0b16f"},
+		{"sample-h265.ts", 1, false, "7e7c4e58d95927ebdc92e58a1f7624eddb266a8e1fadfaa730a2e7a55b87c785"},
+		{"sample-h264.ts", 1, true, "3b5cd9c614abe06e2bbf14c5fd1ccd59c176571d7376b1d3b2f9956090c10ff5"},
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%s/rewrite=%v", c.sample, c.rewrite), func(t *testing.T) {

@@ -210,7 +210,7 @@ var zonePolicy = Policy{
 	"segments": {Tags: tags(coltags.Recording), Append: "end_us", Columns: map[string][]string{
 		"camera_id": tags(id), "start_us": tags(usage), "end_us": tags(usage), "size": tags(usage),
 		"obj_key": tags(ops), "init_key": tags(ops), "codec": tags(usage), "fragments": tags(ops),
-		"backfilled": tags(usage), "sha256": tags(ops),
+		"backfilled": tags(ops), "sha256": tags(ops),
 	}},
 	// Pending backfill uploads of edge agents (zone migration 8).
 	"agent_uploads": {Tags: tags(coltags.Recording), Columns: map[string][]string{

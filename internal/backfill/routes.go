@@ -1,4 +1,4 @@
-package api
+package backfill
 
 import (
 	"errors"
@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/camcloud/camcloud/internal/authz"
-	"github.com/camcloud/camcloud/internal/backfill"
 	"github.com/camcloud/camcloud/internal/httpapi"
+	"github.com/camcloud/camcloud/internal/sites"
 )
 
-// registerBackfill adds the routes edge agents backfill the cloud
-// through, authenticated with the site credential like every
-// /api/v1/agent/ route.
-func (s *server) registerBackfill(rt *httpapi.Router) {
+// Register adds the routes edge agents backfill the cloud through (api
+// nodes), authenticated with the site credential like every
+// /api/v1/agent/ route: public to the Router, each checks the credential
+// before it reads a body.
+func (s *Service) Register(rt *httpapi.Router) {
 	rt.HandlePublic("POST /api/v1/agent/cameras/{id}/uploads", http.HandlerFunc(s.agentBeginUpload))
 	rt.HandlePublic("PATCH /api/v1/agent/uploads/{id}", http.HandlerFunc(s.agentPatchUpload))
 	rt.HandlePublic("HEAD /api/v1/agent/uploads/{id}", http.HandlerFunc(s.agentHeadUpload))
@@ -31,10 +32,11 @@ const (
 
 // agentCall authenticates an agent's request (401 before its body is
 // read) and reads the path's {id}.
-func (s *server) agentCall(w http.ResponseWriter, r *http.Request) (cred, id string, a *authz.Agent, ok bool) {
-	cred, err := bearer(r)
-	if err == nil {
-		a, err = s.Sites.Authenticate(r.Context(), cred)
+func (s *Service) agentCall(w http.ResponseWriter, r *http.Request) (cred, id string, a *authz.Agent, ok bool) {
+	cred, found := httpapi.BearerToken(r)
+	var err error = sites.ErrBadCredential
+	if found {
+		a, err = s.c.Sites.Authenticate(r.Context(), cred)
 	}
 	if err == nil {
 		id, err = httpapi.PathID(r, "id")
@@ -48,9 +50,10 @@ func (s *server) agentCall(w http.ResponseWriter, r *http.Request) (cred, id str
 
 // failBackfill answers the backfill service's refusals.
 func failBackfill(w http.ResponseWriter, r *http.Request, err error) {
-	var ie *backfill.InputError
-	var oe *backfill.OffsetError
-	var se *backfill.SegmentError
+	var ie *InputError
+	var oe *OffsetError
+	var se *SegmentError
+	var sie *sites.InputError
 	switch {
 	case errors.As(err, &ie):
 		httpapi.Fail(w, r, httpapi.BadRequest("%s", ie.Msg))
@@ -60,12 +63,16 @@ func failBackfill(w http.ResponseWriter, r *http.Request, err error) {
 			"the upload's acknowledged offset is %d: send the chunk that starts there", oe.Offset))
 	case errors.As(err, &se):
 		httpapi.Fail(w, r, httpapi.Errorf(http.StatusUnprocessableEntity, "invalid_segment", "%s; nothing was stored", se.Msg))
-	case errors.Is(err, backfill.ErrTooLarge):
+	case errors.Is(err, ErrTooLarge):
 		httpapi.Fail(w, r, httpapi.Errorf(http.StatusRequestEntityTooLarge, "too_large", "%s", err.Error()))
-	case errors.Is(err, backfill.ErrNotMissing):
+	case errors.Is(err, ErrNotMissing):
 		httpapi.Fail(w, r, httpapi.Errorf(http.StatusConflict, "not_missing", "%s", err.Error()))
+	case errors.As(err, &sie):
+		httpapi.Fail(w, r, httpapi.BadRequest("%s", sie.Msg))
+	case errors.Is(err, sites.ErrBadCredential):
+		httpapi.Fail(w, r, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "%s", err.Error()))
 	default:
-		failSites(w, r, err)
+		httpapi.Fail(w, r, err)
 	}
 }
 
@@ -78,7 +85,7 @@ type uploadReq struct {
 	Init   []byte    `json:"init"`
 }
 
-func (s *server) agentBeginUpload(w http.ResponseWriter, r *http.Request) {
+func (s *Service) agentBeginUpload(w http.ResponseWriter, r *http.Request) {
 	cred, id, _, ok := s.agentCall(w, r)
 	if !ok {
 		return
@@ -88,7 +95,7 @@ func (s *server) agentBeginUpload(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	ans, err := s.Backfill.Begin(r.Context(), cred, id, backfill.Request(req))
+	ans, err := s.Begin(r.Context(), cred, id, Request(req))
 	if err != nil {
 		failBackfill(w, r, err)
 		return
@@ -99,10 +106,10 @@ func (s *server) agentBeginUpload(w http.ResponseWriter, r *http.Request) {
 	}
 	u := ans.Upload
 	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"status": "pending", "upload_id": u.ID, "offset": u.Offset, "size": u.Size,
-		"chunk_size": s.Backfill.ChunkSize(), "expires_at": u.Expires})
+		"chunk_size": s.c.ChunkSize, "expires_at": u.Expires})
 }
 
-func (s *server) agentPatchUpload(w http.ResponseWriter, r *http.Request) {
+func (s *Service) agentPatchUpload(w http.ResponseWriter, r *http.Request) {
 	cred, id, a, ok := s.agentCall(w, r)
 	if !ok {
 		return
@@ -116,8 +123,12 @@ func (s *server) agentPatchUpload(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, httpapi.BadRequest("the %s header must be a byte offset", hdrUploadOffset))
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, s.Backfill.ChunkSize())
-	p, err := s.Backfill.Patch(r.Context(), cred, id, off, body, r.ContentLength)
+	if r.ContentLength > 0 && r.ContentLength <= s.c.ChunkSize {
+		// A capped uplink may need longer than http_body_timeout.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(ChunkDeadline(r.ContentLength)))
+	}
+	body := http.MaxBytesReader(w, r.Body, s.c.ChunkSize)
+	p, err := s.Patch(r.Context(), cred, id, off, body, r.ContentLength)
 	if err != nil {
 		failBackfill(w, r, err)
 		return
@@ -128,17 +139,17 @@ func (s *server) agentPatchUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := p.Upload
-	httpapi.Record(r, agentRequest(r, a.SiteID), "segment.backfill", "upload:"+id, a.OrgID, u.CameraID,
+	httpapi.Record(r, httpapi.AgentRequest(r, a.SiteID), "segment.backfill", "upload:"+id, a.OrgID, u.CameraID,
 		fmt.Sprintf("start=%s end=%s bytes=%d", u.Start.Format(time.RFC3339Nano), u.End.Format(time.RFC3339Nano), u.Size))
 	httpapi.WriteJSON(w, http.StatusCreated, map[string]string{"status": "stored"})
 }
 
-func (s *server) agentHeadUpload(w http.ResponseWriter, r *http.Request) {
+func (s *Service) agentHeadUpload(w http.ResponseWriter, r *http.Request) {
 	cred, id, _, ok := s.agentCall(w, r)
 	if !ok {
 		return
 	}
-	u, err := s.Backfill.Head(r.Context(), cred, id)
+	u, err := s.Head(r.Context(), cred, id)
 	if err != nil {
 		failBackfill(w, r, err)
 		return
@@ -158,7 +169,7 @@ type lostReq struct {
 	Bytes    int64     `json:"bytes"`
 }
 
-func (s *server) agentLost(w http.ResponseWriter, r *http.Request) {
+func (s *Service) agentLost(w http.ResponseWriter, r *http.Request) {
 	cred, id, a, ok := s.agentCall(w, r)
 	if !ok {
 		return
@@ -168,7 +179,7 @@ func (s *server) agentLost(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	ev, created, err := s.Backfill.Lost(r.Context(), cred, id, backfill.Loss(req))
+	ev, created, err := s.Lost(r.Context(), cred, id, Loss(req))
 	if err != nil {
 		failBackfill(w, r, err)
 		return
@@ -176,7 +187,7 @@ func (s *server) agentLost(w http.ResponseWriter, r *http.Request) {
 	status := "already_recorded"
 	if created {
 		status = "recorded"
-		httpapi.Record(r, agentRequest(r, a.SiteID), "segment.lost", "camera:"+id, a.OrgID, id,
+		httpapi.Record(r, httpapi.AgentRequest(r, a.SiteID), "segment.lost", "camera:"+id, a.OrgID, id,
 			fmt.Sprintf("start=%s end=%s segments=%d bytes=%d", ev.Start.Format(time.RFC3339Nano), ev.End.Format(time.RFC3339Nano), req.Segments, req.Bytes))
 	}
 	httpapi.WriteJSON(w, http.StatusCreated, map[string]string{"status": status, "event_id": ev.ID})

@@ -1,4 +1,4 @@
-package api_test
+package backfill_test
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/camcloud/camcloud/internal/backfill"
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/record"
@@ -154,19 +154,6 @@ func (e *env) head(cred, id string) resp {
 	return e.send(req)
 }
 
-func (e *env) send(req *http.Request) resp {
-	e.t.Helper()
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	out := resp{Status: res.StatusCode, Raw: raw, Header: res.Header}
-	_ = json.Unmarshal(raw, &out.Body)
-	return out
-}
-
 // uploadFrom sends b's chunks from offset off to its end and returns the
 // last answer.
 func (e *env) uploadFrom(cred, id string, b []byte, off int64) resp {
@@ -209,6 +196,22 @@ func (e *env) keys(prefix string) []string {
 	return out
 }
 
+// object reads one object of the cloud's zone store.
+func (e *env) object(key string) []byte {
+	e.t.Helper()
+	z, err := e.app.Zones.Get("local")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	rc, err := z.Blobs.Get(context.Background(), key)
+	if err != nil {
+		e.t.Fatalf("object %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	return b
+}
+
 // TestBackfill walks the cloud side of an edge agent's backfill with
 // segments the real recorder made: uploads in chunks that read back
 // through the timeline (marked backfilled) and a clip export; resuming
@@ -216,7 +219,8 @@ func (e *env) keys(prefix string) []string {
 // chunk counted as a duplicate); an idempotent repeat; and the refusals
 // (another organisation's camera, another site's upload, times the cloud
 // has, oversized, malformed and mis-hashed segments: nothing stored; a
-// revoked credential), and the report of lost video.
+// revoked credential), a self-contained upload (init, then the object),
+// the sweep of an expired upload, and the report of lost video.
 func TestBackfill(t *testing.T) {
 	e := start(t, "--backfill-chunk-size", strconv.Itoa(backfillChunk), "--backfill-max-segment-bytes", strconv.Itoa(64<<20))
 	w := e.world()
@@ -343,9 +347,23 @@ func TestBackfill(t *testing.T) {
 
 	// The rest, then the timeline and an export.
 	e.must(e.uploadFrom(cred, pending, segs[2].obj, 0), 201)
-	for _, s := range segs[3:] {
+	for _, s := range segs[3 : len(segs)-1] {
 		id := e.must(e.do("POST", uploads, cred, s.announce()), 201).str("upload_id")
 		e.must(e.uploadFrom(cred, id, s.obj, 0), 201)
+	}
+	// The last one self-contained: its init segment, then the object.
+	lastSeg := segs[len(segs)-1]
+	whole := append(append([]byte(nil), lastSeg.init...), lastSeg.obj...)
+	wsum := sha256.Sum256(whole)
+	m = lastSeg.announce()
+	delete(m, "init")
+	m["size"], m["sha256"] = len(whole), hex.EncodeToString(wsum[:])
+	e.must(e.uploadFrom(cred, e.must(e.do("POST", uploads, cred, m), 201).str("upload_id"), whole, 0), 201)
+	if got := e.object(backfill.SegmentKey(w.camA, lastSeg.row.Start)); !bytes.Equal(got, lastSeg.obj) {
+		t.Fatalf("the self-contained upload stored %d bytes, not the agent's %d-byte object", len(got), len(lastSeg.obj))
+	}
+	if got := e.object(backfill.SegmentKey(w.camA, s0.row.Start)); !bytes.Equal(got, s0.obj) {
+		t.Fatal("the stored object is not the agent's")
 	}
 	first, last := segs[0].row.Start, segs[len(segs)-1].row.End
 	q := "?from=" + url.QueryEscape(first.Add(-time.Minute).Format(time.RFC3339Nano)) + "&to=" + url.QueryEscape(last.Add(time.Minute).Format(time.RFC3339Nano))
@@ -361,8 +379,10 @@ func TestBackfill(t *testing.T) {
 		"&to="+url.QueryEscape(last.Format(time.RFC3339Nano)), cred, nil), 200).Body["missing"].([]any); len(miss) != 0 {
 		t.Fatalf("still missing after backfill: %v", miss)
 	}
-	clip := e.do("GET", "/api/v1/cameras/"+w.camA+"/clip.mp4?from="+url.QueryEscape(first.Format(time.RFC3339Nano))+"&to="+
-		url.QueryEscape(last.Format(time.RFC3339Nano)), admin, nil)
+	creq, _ := http.NewRequest("GET", e.base+"/api/v1/cameras/"+w.camA+"/clip.mp4?from="+url.QueryEscape(first.Format(time.RFC3339Nano))+"&to="+
+		url.QueryEscape(last.Format(time.RFC3339Nano)), nil)
+	creq.Header.Set("Authorization", "Bearer "+admin)
+	clip := e.send(creq)
 	if clip.Status != 200 {
 		t.Fatalf("clip %d %s", clip.Status, clip.Raw)
 	}
@@ -411,6 +431,28 @@ func TestBackfill(t *testing.T) {
 		t.Fatalf("%d agent_ring_full gap events, want 1: %v", gaps, evs)
 	}
 
+	// A pending upload that expires is swept with its staged chunks.
+	after := last.Add(time.Minute)
+	m = map[string]any{"start": after.Format(time.RFC3339Nano), "end": after.Add(4 * time.Second).Format(time.RFC3339Nano), "size": 1000,
+		"sha256": strings.Repeat("cd", 32), "init": s0.init}
+	sid := e.must(e.do("POST", uploads, cred, m), 201).str("upload_id")
+	e.must(e.patch(cred, sid, 0, make([]byte, 500)), 204)
+	if len(e.keys("uploads/"+sid+"/")) != 2 { // the init and one chunk
+		t.Fatalf("staged %v", e.keys("uploads/"+sid+"/"))
+	}
+	sweeper, err := backfill.New(backfill.Config{Dir: e.app.Dir, Zones: e.app.Zones, Sites: e.app.Sites,
+		Now: func() time.Time { return time.Now().Add(backfill.DefaultTTL + time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := sweeper.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v", n, err)
+	}
+	e.must(e.head(cred, sid), 404)
+	if k := e.keys("uploads/"); len(k) != 0 {
+		t.Fatalf("swept, but staged: %v", k)
+	}
+
 	// Revocation refuses the credential at once.
 	e.must(e.do("POST", "/api/v1/sites/"+site.str("id")+"/revoke", admin, nil), 200)
 	e.must(e.do("POST", uploads, cred, segs[0].announce()), 401)
@@ -436,4 +478,42 @@ func (e *env) brokenPatch(cred, id string, off int64, chunk []byte, n int) {
 		e.t.Fatal(err)
 	}
 	c.Close()
+}
+
+// TestSlowChunk: a chunk may arrive more slowly than the server's
+// http_body_timeout (an agent on a capped uplink), down to
+// backfill.MinChunkRate.
+func TestSlowChunk(t *testing.T) {
+	e := start(t, "--http-header-timeout", "1s", "--http-body-timeout", "1s")
+	w := e.world()
+	admin := w.tok["admin"]
+	site := e.must(e.do("POST", "/api/v1/sites", admin, map[string]string{"org_id": w.orgA, "name": "shop"}), 201)
+	cred := e.must(e.do("POST", "/api/v1/agent/enrol", "", map[string]string{"token": site.str("enrolment_token")}), 200).str("credential")
+	e.must(e.do("PATCH", "/api/v1/cameras/"+w.camA, admin, map[string]string{"site_id": site.str("id")}), 200)
+	at := time.Now().Add(-time.Hour)
+	id := e.must(e.do("POST", "/api/v1/agent/cameras/"+w.camA+"/uploads", cred, map[string]any{"start": at.Format(time.RFC3339Nano),
+		"end": at.Add(4 * time.Second).Format(time.RFC3339Nano), "size": 100000, "sha256": strings.Repeat("ef", 32)}), 201).str("upload_id")
+	chunk := make([]byte, 64<<10)
+	u, _ := url.Parse(e.base)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "PATCH /api/v1/agent/uploads/%s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: %d\r\n\r\n", id, u.Host, cred, len(chunk))
+	for i := range 4 { // 3.2 s for 64 KiB: past the 2 s the server gives a request, above 32 KiB/s
+		time.Sleep(800 * time.Millisecond)
+		if _, err := c.Write(chunk[i*len(chunk)/4 : (i+1)*len(chunk)/4]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 || res.Header.Get("Upload-Offset") != strconv.Itoa(len(chunk)) {
+		t.Fatalf("slow chunk: %d %v", res.StatusCode, res.Header)
+	}
 }
