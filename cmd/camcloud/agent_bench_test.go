@@ -209,6 +209,7 @@ func BenchmarkAgentBackfillTime(b *testing.B) {
 			return s.cloudEnd(b, cam).After(time.Now().Add(-12 * time.Second))
 		})
 	}
+	time.Sleep(15 * time.Second) // live for a while before the outage
 	sentBytes := func() int64 {
 		var n int64
 		for i := range cameras {
@@ -227,7 +228,7 @@ func BenchmarkAgentBackfillTime(b *testing.B) {
 	b.ResetTimer()
 	for _, cam := range s.cams {
 		testenv.Eventually(b, 3*outage+5*time.Minute, "camera "+cam+" backfilled", func() bool {
-			return s.covered(b, cam, cut.Add(-time.Second), restored.Add(-time.Second))
+			return s.covered(b, cam, cut, restored.Add(-time.Second))
 		})
 	}
 	took := time.Since(restored)
