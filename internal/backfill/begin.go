@@ -71,6 +71,11 @@ func (s *Service) Begin(ctx context.Context, credential, cameraID string, req Re
 	u := store.Upload{ID: newID(), CameraID: cam.ID, Start: start, End: end, Size: req.Size, SHA256: req.SHA256, InitHash: initHash,
 		Created: now, Expires: now.Add(s.c.TTL)}
 	got, isNew, err := z.DB.CreateUpload(ctx, u)
+	if err == nil && !isNew && !got.Expires.After(now) {
+		// Expired, not swept yet: the sweep would take it away mid-way.
+		s.discard(ctx, z, got.ID)
+		got, isNew, err = z.DB.CreateUpload(ctx, u)
+	}
 	if err != nil || !isNew {
 		return Answer{Upload: got}, err
 	}

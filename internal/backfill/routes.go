@@ -34,7 +34,7 @@ const (
 // read) and reads the path's {id}.
 func (s *Service) agentCall(w http.ResponseWriter, r *http.Request) (cred, id string, a *authz.Agent, ok bool) {
 	cred, found := httpapi.BearerToken(r)
-	var err error = sites.ErrBadCredential
+	err := sites.ErrBadCredential
 	if found {
 		a, err = s.c.Sites.Authenticate(r.Context(), cred)
 	}
