@@ -85,3 +85,42 @@ func Batch(segs []store.Segment) [][]store.Segment {
 	}
 	return out
 }
+
+// Union returns the spans of a and b merged: in order of start, with
+// overlapping or touching spans joined.
+func Union(a, b []store.Span) []store.Span {
+	all := append(append([]store.Span{}, a...), b...)
+	slices.SortFunc(all, func(x, y store.Span) int { return x.Start.Compare(y.Start) })
+	var out []store.Span
+	for _, sp := range all {
+		if !sp.End.After(sp.Start) {
+			continue
+		}
+		if n := len(out); n > 0 && !sp.Start.After(out[n-1].End) {
+			if sp.End.After(out[n-1].End) {
+				out[n-1].End = sp.End
+			}
+			continue
+		}
+		out = append(out, sp)
+	}
+	return out
+}
+
+// Subtract returns spans (in order of start) without [from, to).
+func Subtract(spans []store.Span, from, to time.Time) []store.Span {
+	var out []store.Span
+	for _, sp := range spans {
+		if !sp.End.After(from) || !sp.Start.Before(to) {
+			out = append(out, sp)
+			continue
+		}
+		if sp.Start.Before(from) {
+			out = append(out, store.Span{Start: sp.Start, End: from})
+		}
+		if sp.End.After(to) {
+			out = append(out, store.Span{Start: to, End: sp.End})
+		}
+	}
+	return out
+}

@@ -77,3 +77,27 @@ func TestParseOrder(t *testing.T) {
 		t.Error("order random accepted")
 	}
 }
+
+// TestRememberedGaps: the gaps the cloud reported, joined, less what was
+// stored since, keep the tail of a gap that has become too short for the
+// cloud to report.
+func TestRememberedGaps(t *testing.T) {
+	known := Union([]store.Span{span(10*time.Second, 20*time.Second)}, []store.Span{span(15*time.Second, 30*time.Second), span(40*time.Second, 50*time.Second)})
+	if len(known) != 2 || known[0] != span(10*time.Second, 30*time.Second) || known[1] != span(40*time.Second, 50*time.Second) {
+		t.Fatalf("union %v", known)
+	}
+	known = Subtract(known, t0.Add(10*time.Second), t0.Add(28*time.Second)) // backfill stored 10..28 s
+	if len(known) != 2 || known[0] != span(28*time.Second, 30*time.Second) {
+		t.Fatalf("after subtracting: %v", known)
+	}
+	// The 2 s left of the first gap still picks the segment there.
+	if p := starts(Pick(segs(0, 6, 10*time.Second), known, OldestFirst)); len(p) != 2 || p[0] != 20*time.Second || p[1] != 40*time.Second {
+		t.Errorf("picked %v", p)
+	}
+	if got := Subtract(known, t0, t0.Add(time.Hour)); len(got) != 0 {
+		t.Errorf("all subtracted: %v", got)
+	}
+	if got := Union(nil, []store.Span{span(5*time.Second, 5*time.Second)}); len(got) != 0 {
+		t.Errorf("an empty span kept: %v", got)
+	}
+}

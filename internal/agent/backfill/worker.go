@@ -58,6 +58,12 @@ type Worker struct {
 	// /missing keeps reporting is not hashed and offered every round.
 	// Only the worker's goroutine uses it.
 	skip map[skipKey]time.Time
+	// gaps remembers, per camera, the missing ranges the cloud reported,
+	// less what was stored since: as backfill fills a gap, what is left of
+	// it may become shorter than the cloud reports (it ignores holes under
+	// 2 s), and those segments would never be offered. Only the worker's
+	// goroutine uses it; it is lost on restart.
+	gaps map[string][]store.Span
 
 	stats counters
 }
@@ -97,7 +103,7 @@ func NewWorker(cfg Config, cams []string, idx Index, blobs blob.Store, state *St
 		cfg.Order = OldestFirst
 	}
 	return &Worker{cfg: cfg, cams: cams, idx: idx, blobs: blobs, state: state, client: client, pacer: pacer, up: up, log: log,
-		wake: make(chan struct{}, 1), skip: map[skipKey]time.Time{}}
+		wake: make(chan struct{}, 1), skip: map[skipKey]time.Time{}, gaps: map[string][]store.Span{}}
 }
 
 // Stats reports the worker's figures.
@@ -185,7 +191,14 @@ func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 			}
 			return false, err
 		}
-		todo = append(todo, Pick(segs, missing, OldestFirst)...)
+		known := Union(w.gaps[cam], missing)
+		// What the ring no longer holds is forgotten.
+		known = Subtract(known, time.Time{}, segs[0].Start)
+		if len(known) > maxGaps {
+			known = known[len(known)-maxGaps:]
+		}
+		w.gaps[cam] = known
+		todo = append(todo, Pick(segs, known, OldestFirst)...)
 	}
 	slices.SortStableFunc(todo, func(a, b store.Segment) int { return a.Start.Compare(b.Start) })
 	if w.cfg.Order == NewestFirst {
@@ -230,6 +243,15 @@ const skipFor = 10 * time.Minute
 
 // maxSkip bounds the segments left alone at once.
 const maxSkip = 100000
+
+// maxGaps bounds the gaps remembered per camera.
+const maxGaps = 1000
+
+// filled forgets s's time from the remembered gaps: the cloud has it now
+// (stored, or it said it has it).
+func (w *Worker) filled(s store.Segment) {
+	w.gaps[s.CameraID] = Subtract(w.gaps[s.CameraID], s.Start, s.End)
+}
 
 // skipped leaves s alone for skipFor.
 func (w *Worker) skipped(s store.Segment) {
