@@ -23,7 +23,15 @@ type agentSite struct {
 	cams, ingest               []string
 }
 
-func setUpSite(t *testing.T, base string) agentSite {
+func setUpSite(t testing.TB, base string) agentSite { return setUpSiteOf(t, base, "shops") }
+
+// setUpSiteOf is setUpSite with a new organisation of that name.
+func setUpSiteOf(t testing.TB, base, orgName string) agentSite {
+	return setUpSiteN(t, base, orgName, 2)
+}
+
+// setUpSiteN is setUpSiteOf with n cameras.
+func setUpSiteN(t testing.TB, base, orgName string, n int) agentSite {
 	var login struct {
 		Token string `json:"token"`
 	}
@@ -33,10 +41,10 @@ func setUpSite(t *testing.T, base string) agentSite {
 		ID    string `json:"id"`
 		Token string `json:"enrolment_token"`
 	}
-	testenv.APICall(t, base, s.token, "POST", "/api/v1/orgs", map[string]string{"name": "shops"}, &org)
+	testenv.APICall(t, base, s.token, "POST", "/api/v1/orgs", map[string]string{"name": orgName}, &org)
 	testenv.APICall(t, base, s.token, "POST", "/api/v1/sites", map[string]string{"org_id": org.ID, "name": "shop"}, &site)
 	s.siteID, s.enrol = site.ID, site.Token
-	for i := range 2 {
+	for i := range n {
 		var cam struct {
 			ID     string `json:"id"`
 			Ingest struct {
@@ -50,7 +58,7 @@ func setUpSite(t *testing.T, base string) agentSite {
 }
 
 // cloudEnd is the end of the newest span the cloud recorded of cam.
-func (s agentSite) cloudEnd(t *testing.T, cam string) time.Time {
+func (s agentSite) cloudEnd(t testing.TB, cam string) time.Time {
 	var out struct {
 		Spans []struct {
 			End time.Time `json:"end"`
@@ -64,7 +72,7 @@ func (s agentSite) cloudEnd(t *testing.T, cam string) time.Time {
 	return out.Spans[len(out.Spans)-1].End
 }
 
-func (s agentSite) online(t *testing.T) bool {
+func (s agentSite) online(t testing.TB) bool {
 	var st struct {
 		Status struct {
 			Online bool `json:"online"`
@@ -75,7 +83,7 @@ func (s agentSite) online(t *testing.T) bool {
 }
 
 // agentIndex reads the segments of cam the agent holds in its ring buffer.
-func agentIndex(t *testing.T, dataDir, cam string) []store.Segment {
+func agentIndex(t testing.TB, dataDir, cam string) []store.Segment {
 	z, err := store.OpenZone(context.Background(), "sqlite:"+filepath.Join(dataDir, "index.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -102,8 +110,9 @@ func newestEnd(segs []store.Segment) time.Time {
 // outage (8 s: short for CI) is recorded locally and not in the cloud,
 // live resumes after it; the agent, SIGKILLed, starts again from its
 // credential file (no enrolment token any more) with its ring buffer
-// intact and records on. Backfill of the outage is not built: the test
-// does not claim it.
+// intact and records on. Backfill of the outage is
+// TestAgentBackfillProcesses's (here the default settle time keeps it
+// from starting).
 func TestAgentProcesses(t *testing.T) {
 	bin := buildBinary(t)
 	httpAddr, rtspAddr := freePort(t), freePort(t)

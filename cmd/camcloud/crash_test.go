@@ -37,7 +37,7 @@ func buildBinary(t testing.TB) string {
 	return out
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,14 +54,14 @@ type proc struct {
 	done chan struct{}
 }
 
-func startServe(t *testing.T, bin string, args ...string) *proc {
+func startServe(t testing.TB, bin string, args ...string) *proc {
 	t.Helper()
 	return startProc(t, bin, append([]string{"serve"}, args...)...)
 }
 
 // startProc runs the camcloud command args (serve, agent...) as a child
 // process, killed at cleanup; its output is logged when the test failed.
-func startProc(t *testing.T, bin string, args ...string) *proc {
+func startProc(t testing.TB, bin string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "CAMCLOUD_ADMIN_EMAIL=admin@example.com", "CAMCLOUD_ADMIN_PASSWORD=admin-password-1")
@@ -81,7 +81,7 @@ func startProc(t *testing.T, bin string, args ...string) *proc {
 	return p
 }
 
-func waitReady(t *testing.T, base string) {
+func waitReady(t testing.TB, base string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {

@@ -1,8 +1,8 @@
 // Package agent is the edge agent, `camcloud agent`: one process on a site
 // that pulls the site's cameras over RTSP on the local network (its own
-// allow-list, pull_allow) or takes their RTSP or RTMP pushes (each with its
-// own push secret, on listen_rtsp and listen_rtmp), records each one at all times into a local
-// ring buffer of fMP4 segments with the camera server's recorder
+// allow-list, pull_allow) or takes their RTSP or RTMP pushes (each with
+// its own push secret, on listen_rtsp and listen_rtmp), records each one
+// at all times into a local ring buffer of fMP4 segments with the camera server's recorder
 // (internal/record, hub; a local blob directory and a local SQLite
 // index), bounded by size and age with the oldest dropped first, and,
 // while the uplink is up, relays each camera live to the cloud over the
@@ -10,11 +10,10 @@
 // connects only outward: enrolment, heartbeats and the question which
 // parts of its cameras' buffered range the cloud lacks (reported as the
 // site's backlog) go to the cloud's agent API over HTTPS with the site
-// credential.
-//
-// Not built yet: backfill of the segments the cloud lacks after an
-// outage, and the gap report of segments dropped before they were
-// uploaded (see docs/operations.md, "Edge agent").
+// credential. After an outage it backfills what the cloud lacks
+// (internal/agent/backfill: resumable uploads under a bandwidth cap shared
+// with the live relay, live first) and reports segments the ring dropped
+// before the cloud had them as lost (live.go, backfill.go here wire it in).
 package agent
 
 import (
@@ -28,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/camcloud/camcloud/internal/agent/backfill"
 	"github.com/camcloud/camcloud/internal/blob"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
@@ -43,10 +43,12 @@ const Version = "camcloud-agent/1"
 // sweepInterval is how often the ring buffer is checked against its bounds.
 const sweepInterval = 5 * time.Second
 
-// relayBackoff bounds the wait between two attempts to relay a camera.
+// relayBackoff bounds the wait between two attempts to relay a camera
+// (a heartbeat that reaches the cloud again after failing cuts the wait
+// short).
 const (
 	relayMinBackoff = time.Second
-	relayMaxBackoff = 10 * time.Second
+	relayMaxBackoff = 5 * time.Second
 )
 
 // Agent is a running edge agent.
@@ -62,6 +64,15 @@ type Agent struct {
 	// when none pushes); it is set once Run has opened it.
 	push  atomic.Pointer[ingest.Server]
 	cloud *cloud
+	// bf uploads what the cloud lacks; pacer shares the uplink cap
+	// between it and the live relay; live counts the relay's bytes.
+	bf     *backfill.Worker
+	bstate *backfill.State
+	bapi   *backfill.Client
+	pacer  *backfill.Pacer
+	live   liveMeter
+	// back is fired when the uplink comes back (relays retry at once).
+	back signal
 
 	// relaying counts the cameras relayed live now; uplinkUp is whether
 	// the last heartbeat reached the cloud.
@@ -102,8 +113,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Agent, error) {
 		return nil, err
 	}
 	a.ring.spooled = func() int64 { _, n := a.rec.Pending(); return n }
+	if err := a.openBackfill(ctx, blobs); err != nil {
+		_ = idx.Close()
+		return nil, err
+	}
 	if err := a.rec.Recover(ctx); err != nil {
 		_ = idx.Close()
+		_ = a.bstate.Close()
 		return nil, err
 	}
 	allow, _ := netpolicy.ParseAllow(cfg.PullAllow) // checked by cfg.Check
@@ -115,7 +131,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Agent, error) {
 // Run records and relays until ctx ends, then stops the pulls, closes the
 // open segments into the ring buffer and returns.
 func (a *Agent) Run(ctx context.Context) error {
-	defer func() { _ = a.idx.Close() }()
+	defer func() { _ = a.idx.Close(); _ = a.bstate.Close() }()
 	rctx, stopUploads := context.WithCancel(context.WithoutCancel(ctx))
 	upDone := make(chan struct{})
 	go func() { defer close(upDone); a.rec.Run(rctx) }()
@@ -148,9 +164,11 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.pull.Start(c.ID, c.URL)
 		}
 	}
-	a.wg.Add(2)
+	a.wg.Add(4)
 	go func() { defer a.wg.Done(); a.sweepLoop(ctx) }()
 	go func() { defer a.wg.Done(); a.heartbeatLoop(ctx) }()
+	go func() { defer a.wg.Done(); a.live.run(ctx, a.pacer) }()
+	go func() { defer a.wg.Done(); a.bf.Run(ctx) }()
 	<-ctx.Done()
 	if push != nil {
 		push.Close()
@@ -170,10 +188,11 @@ func (a *Agent) Run(ctx context.Context) error {
 // again after each failure (the uplink is down, or the cloud refused).
 func (a *Agent) relay(ctx context.Context, s *hub.Stream, url string) {
 	wait := relayMinBackoff
+	st := a.live.add()
 	for {
 		start := time.Now()
 		a.relaying.Add(1)
-		err := sim.Relay(ctx, url, s, nil)
+		err := sim.Relay(ctx, url, s, st)
 		a.relaying.Add(-1)
 		select {
 		case <-ctx.Done():
@@ -191,6 +210,9 @@ func (a *Agent) relay(ctx context.Context, s *hub.Stream, url string) {
 			return
 		case <-s.Done():
 			return
+		case <-a.back.wait():
+			wait = relayMinBackoff
+			continue
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, relayMaxBackoff)
@@ -201,8 +223,15 @@ func (a *Agent) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
-		if _, err := a.ring.sweep(ctx, time.Now()); err != nil && ctx.Err() == nil {
+		gone, err := a.ring.sweep(ctx, time.Now())
+		if err != nil && ctx.Err() == nil {
 			a.log.Error("agent: ring buffer sweep failed", "err", err)
+		}
+		if len(gone) > 0 {
+			// To be checked against the cloud and reported as lost.
+			if err := a.bstate.AddDropped(context.WithoutCancel(ctx), gone); err != nil {
+				a.log.Error("agent: recording dropped segments for the lost report failed", "err", err, "segments", len(gone))
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -219,7 +248,10 @@ func (a *Agent) heartbeatLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		err := a.heartbeat(ctx)
-		a.uplinkUp.Store(err == nil)
+		if was := a.uplinkUp.Swap(err == nil); err == nil && !was {
+			a.back.fire()
+			a.bf.Wake()
+		}
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("agent: heartbeat failed", "err", err)
 		}
@@ -232,8 +264,8 @@ func (a *Agent) heartbeatLoop(ctx context.Context) {
 }
 
 func (a *Agent) heartbeat(ctx context.Context) error {
-	if a.cloud.cred == "" {
-		if err := a.cloud.credential(ctx, a.cfg.EnrolmentToken); err != nil {
+	if a.cloud.credential() == "" {
+		if err := a.cloud.enrol(ctx, a.cfg.EnrolmentToken); err != nil {
 			return err
 		}
 		a.log.Info("agent: enrolled with the cloud", "credential_file", a.cloud.credFile)
@@ -243,7 +275,7 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 		b = &backlog{}
 	}
 	cams, err := a.cloud.heartbeat(ctx, heartbeatReport{AgentVersion: Version, BufferUsed: a.ring.usage(), BufferMax: a.cfg.BufferMaxBytes,
-		BacklogSeconds: b.Covered.Seconds(), BacklogBytes: b.Bytes})
+		BacklogSeconds: b.Covered.Seconds(), BacklogBytes: b.Bytes, UploadBPS: a.pacer.BitsPerSecond()})
 	if err != nil {
 		return err
 	}
@@ -280,11 +312,16 @@ type Status struct {
 	Dropped    dropStats
 	// Backlog is what the cloud lacked of the buffer at the last heartbeat.
 	Backlog backlog
+	// Backfill is what backfill did (uploads, refusals, lost reports);
+	// UploadBPS the uplink use (live and backfill) in bits per second.
+	Backfill  backfill.Stats
+	UploadBPS int64
 }
 
 // Status reports the agent's state now.
 func (a *Agent) Status() Status {
-	st := Status{BufferUsed: a.ring.usage(), Relaying: int(a.relaying.Load()), UplinkUp: a.uplinkUp.Load(), Dropped: a.ring.drops()}
+	st := Status{BufferUsed: a.ring.usage(), Relaying: int(a.relaying.Load()), UplinkUp: a.uplinkUp.Load(), Dropped: a.ring.drops(),
+		Backfill: a.bf.Stats(), UploadBPS: a.pacer.BitsPerSecond()}
 	if b := a.lastBacklog.Load(); b != nil {
 		st.Backlog = *b
 	}

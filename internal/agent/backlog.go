@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"net/url"
 	"time"
 
 	"github.com/camcloud/camcloud/internal/store"
@@ -19,18 +18,6 @@ type backlog struct {
 // 31 days).
 const maxAsk = 30 * 24 * time.Hour
 
-// missing asks the cloud which parts of [from, to) of cam it lacks.
-func (c *cloud) missing(ctx context.Context, cam string, from, to time.Time) ([]store.Span, error) {
-	var out struct {
-		Missing []store.Span `json:"missing"`
-	}
-	q := "?from=" + url.QueryEscape(from.UTC().Format(time.RFC3339Nano)) + "&to=" + url.QueryEscape(to.UTC().Format(time.RFC3339Nano))
-	if err := c.get(ctx, "/api/v1/agent/cameras/"+url.PathEscape(cam)+"/missing"+q, &out); err != nil {
-		return nil, err
-	}
-	return out.Missing, nil
-}
-
 // measureBacklog compares each camera's local segments with what the
 // cloud lacks of their range.
 func (a *Agent) measureBacklog(ctx context.Context) (backlog, error) {
@@ -43,7 +30,7 @@ func (a *Agent) measureBacklog(ctx context.Context) (backlog, error) {
 			}
 			continue
 		}
-		gaps, err := a.cloud.missing(ctx, c.ID, segs[0].Start, minTime(segs[len(segs)-1].End, time.Now()))
+		gaps, err := a.bapi.Missing(ctx, c.ID, segs[0].Start, minTime(segs[len(segs)-1].End, time.Now()))
 		if err != nil {
 			return b, err
 		}

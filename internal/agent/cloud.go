@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,7 +27,15 @@ type cloud struct {
 	http *http.Client
 	// credFile keeps the site credential (mode 0600).
 	credFile string
-	cred     string
+	cred     atomic.Pointer[string]
+}
+
+// credential is the site credential ("" before enrolment).
+func (c *cloud) credential() string {
+	if p := c.cred.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // maxAnswer bounds what the agent reads of an answer.
@@ -36,11 +45,12 @@ func newCloud(base, dataDir string) *cloud {
 	return &cloud{base: base, http: &http.Client{Timeout: 15 * time.Second}, credFile: filepath.Join(dataDir, "credential")}
 }
 
-// credential returns the stored credential, enrolling with token first
-// when there is none.
-func (c *cloud) credential(ctx context.Context, token string) error {
+// enrol loads the stored credential, enrolling with token first when
+// there is none.
+func (c *cloud) enrol(ctx context.Context, token string) error {
 	if b, err := os.ReadFile(c.credFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
-		c.cred = string(bytes.TrimSpace(b))
+		cred := string(bytes.TrimSpace(b))
+		c.cred.Store(&cred)
 		return nil
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -62,7 +72,7 @@ func (c *cloud) credential(ctx context.Context, token string) error {
 	if err := os.Rename(tmp, c.credFile); err != nil {
 		return err
 	}
-	c.cred = out.Credential
+	c.cred.Store(&out.Credential)
 	return nil
 }
 
@@ -83,7 +93,7 @@ func (c *cloud) heartbeat(ctx context.Context, rep heartbeatReport) ([]string, e
 			ID string `json:"id"`
 		} `json:"cameras"`
 	}
-	if err := c.call(ctx, "/api/v1/agent/heartbeat", c.cred, rep, &out); err != nil {
+	if err := c.call(ctx, "/api/v1/agent/heartbeat", c.credential(), rep, &out); err != nil {
 		return nil, err
 	}
 	ids := make([]string, 0, len(out.Cameras))
@@ -91,15 +101,6 @@ func (c *cloud) heartbeat(ctx context.Context, rep heartbeatReport) ([]string, e
 		ids = append(ids, cam.ID)
 	}
 	return ids, nil
-}
-
-// get GETs path with the credential and decodes the answer into out.
-func (c *cloud) get(ctx context.Context, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-	if err != nil {
-		return err
-	}
-	return c.do(req, path, c.cred, out)
 }
 
 // call POSTs body as JSON to path and decodes the answer into out.

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/camcloud/camcloud/internal/agent/backfill"
 	"github.com/camcloud/camcloud/internal/ingesturl"
 	"github.com/camcloud/camcloud/internal/netpolicy"
 )
@@ -50,6 +51,30 @@ type Config struct {
 	ListenRTMP string `yaml:"listen_rtmp"`
 	// Cameras are the cameras the agent pulls or that push to it.
 	Cameras []Camera `yaml:"cameras"`
+	// Backfill configures the upload of what the cloud lacks after an
+	// outage.
+	Backfill Backfill `yaml:"backfill"`
+}
+
+// Backfill configures backfill (internal/agent/backfill).
+type Backfill struct {
+	// Order is "oldest" (default: the timeline fills in from the start of
+	// the outage) or "newest" (the latest video first).
+	Order string `yaml:"order"`
+	// RateBPS caps the agent's uplink use in bits per second (default 10
+	// Mbit/s): backfill gets the cap minus what the live relay sends; live
+	// is never held back.
+	RateBPS int64 `yaml:"rate_bps"`
+	// Schedule is an optional daily window, "22:00-06:00" in the agent's
+	// local time (it may wrap past midnight); empty: at any time.
+	Schedule string `yaml:"schedule"`
+	// Interval is how often the agent asks the cloud what it lacks when
+	// there is nothing to upload (default 30 s).
+	Interval time.Duration `yaml:"interval"`
+	// Settle is how old a local segment must be before backfill asks about
+	// it (default 3 min): longer than the cloud's segment duration plus its
+	// upload, so that video the live relay brought is not sent again.
+	Settle time.Duration `yaml:"settle"`
 }
 
 // Camera is one camera of the site.
@@ -75,6 +100,11 @@ const (
 	DefaultHeartbeat      = 10 * time.Second
 	minBufferBytes        = 1 << 20
 	maxCameras            = 256
+	// DefaultBackfillBPS is the default uplink cap (10 Mbit/s).
+	DefaultBackfillBPS = 10_000_000
+	minBackfillBPS     = 64_000
+	maxBackfillBPS     = 100_000_000_000
+	maxBackfillWait    = 24 * time.Hour
 )
 
 // LoadConfig reads and checks an agent.yaml file (unknown fields are
@@ -122,6 +152,9 @@ func (c *Config) Check() error {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = DefaultHeartbeat
 	}
+	if err := c.Backfill.check(); err != nil {
+		return err
+	}
 	if _, err := netpolicy.ParseAllow(c.PullAllow); err != nil {
 		return fmt.Errorf("agent: pull_allow: %w", err)
 	}
@@ -151,4 +184,40 @@ func (c *Config) Check() error {
 		}
 	}
 	return nil
+}
+
+// check validates b and fills its defaults.
+func (b *Backfill) check() error {
+	if _, err := backfill.ParseOrder(b.Order); err != nil {
+		return fmt.Errorf("agent: backfill.%w", err)
+	}
+	if _, err := backfill.ParseSchedule(b.Schedule); err != nil {
+		return fmt.Errorf("agent: backfill.%w", err)
+	}
+	if b.RateBPS == 0 {
+		b.RateBPS = DefaultBackfillBPS
+	}
+	if b.RateBPS < minBackfillBPS || b.RateBPS > maxBackfillBPS {
+		return fmt.Errorf("agent: backfill.rate_bps %d: must be between %d and %d bits per second", b.RateBPS, minBackfillBPS, maxBackfillBPS)
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{{"interval", &b.Interval, backfill.DefaultInterval}, {"settle", &b.Settle, backfill.DefaultSettle}} {
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+		if *d.v < 0 || *d.v > maxBackfillWait {
+			return fmt.Errorf("agent: backfill.%s %s: must be more than 0 and at most %s", d.name, *d.v, maxBackfillWait)
+		}
+	}
+	return nil
+}
+
+// worker is the backfill configuration c describes (checked by Check).
+func (b Backfill) worker() backfill.Config {
+	order, _ := backfill.ParseOrder(b.Order)
+	sched, _ := backfill.ParseSchedule(b.Schedule)
+	return backfill.Config{Order: order, Schedule: sched, Interval: b.Interval, Settle: b.Settle}
 }

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/camcloud/camcloud/internal/cameras"
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // TestSitesLifecycle walks a site through what an admin and its agent do
@@ -105,8 +104,13 @@ func TestSitesLifecycle(t *testing.T) {
 	for name, want := range map[string]float64{"camcloud_sites/online": 1, "camcloud_sites/waiting": 1, "camcloud_sites/offline": 0,
 		"camcloud_sites_backlog_seconds": 12.5, "camcloud_sites_backlog_bytes": 400, "camcloud_sites_buffer_used_bytes": 1000,
 		"camcloud_sites_upload_bits_per_second": 8000} {
-		if got := gauge(t, e.app.Registry, name); got != want {
-			t.Errorf("%s = %v, want %v", name, got, want)
+		name, state, _ := strings.Cut(name, "/")
+		var labels map[string]string
+		if state != "" {
+			labels = map[string]string{"state": state}
+		}
+		if got := testenv.GatheredValue(t, e.app.Registry, name, labels); got != want {
+			t.Errorf("%s{%s} = %v, want %v", name, state, got, want)
 		}
 	}
 
@@ -194,27 +198,4 @@ func containsAction(body map[string]any, action string) bool {
 		}
 	}
 	return false
-}
-
-// gauge reads one gauge from reg: "name" or "name/label value" for a
-// series of one label.
-func gauge(t *testing.T, reg prometheus.Gatherer, name string) float64 {
-	t.Helper()
-	name, label, _ := strings.Cut(name, "/")
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			if label == "" || (len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == label) {
-				return m.GetGauge().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no series %s %s", name, label)
-	return 0
 }

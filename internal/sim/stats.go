@@ -17,6 +17,9 @@ type Stats struct {
 	Frames atomic.Int64
 	// Units counts all access units sent (video and audio).
 	Units atomic.Int64
+	// Bytes counts the payload bytes of the units sent (what an uplink
+	// cap shared with other traffic counts).
+	Bytes atomic.Int64
 	// Sessions counts sessions that got to sending media.
 	Sessions atomic.Int64
 	// Reconnects counts connection attempts after the first.
@@ -31,6 +34,11 @@ func (s *Stats) sent(u *hub.Unit, isVideo bool) {
 		return
 	}
 	s.Units.Add(1)
+	var n int
+	for _, p := range u.Payload {
+		n += len(p)
+	}
+	s.Bytes.Add(int64(n))
 	if isVideo {
 		s.Frames.Add(1)
 	}

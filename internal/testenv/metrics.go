@@ -3,6 +3,7 @@ package testenv
 import (
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -58,6 +59,25 @@ func GatheredValue(t testing.TB, reg prometheus.Gatherer, name string, labels ma
 			}
 			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
 		}
+	}
+	return sum
+}
+
+// MetricSum is the sum of the values of every series of the metric name
+// (all its label sets) in base's /metrics; 0 when it has none.
+func MetricSum(t testing.TB, base, name string) float64 {
+	t.Helper()
+	var sum float64
+	for _, l := range MetricLines(t, base, name) {
+		series, value, ok := strings.Cut(l, " ")
+		if !ok || (series != name && !strings.HasPrefix(series, name+"{")) {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			t.Fatalf("metric line %q: %v", l, err)
+		}
+		sum += f
 	}
 	return sum
 }

@@ -1,0 +1,52 @@
+package agent_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/camcloud/camcloud/internal/agent"
+)
+
+// TestConfigBackfill reads agent.yaml files as an operator writes them:
+// the backfill settings get their defaults, and a wrong one fails the
+// start with an error that names the setting.
+func TestConfigBackfill(t *testing.T) {
+	load := func(extra string) (agent.Config, error) {
+		y := "cloud: https://video.example.com\ndata_dir: data\n" + extra
+		path := filepath.Join(t.TempDir(), "agent.yaml")
+		if err := os.WriteFile(path, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return agent.LoadConfig(path)
+	}
+	c, err := load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Backfill; b.RateBPS != agent.DefaultBackfillBPS || b.Order != "" || b.Schedule != "" || b.Interval <= 0 || b.Settle <= 0 {
+		t.Errorf("defaults: %+v", b)
+	}
+	c, err = load("backfill:\n  order: newest\n  rate_bps: 40000000\n  schedule: \"22:00-06:00\"\n  interval: 10s\n  settle: 90s\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.Backfill; b.RateBPS != 40_000_000 || b.Order != "newest" || b.Schedule != "22:00-06:00" || b.Interval.Seconds() != 10 || b.Settle.Seconds() != 90 {
+		t.Errorf("read back: %+v", b)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"backfill:\n  order: random\n", "backfill.order"},
+		{"backfill:\n  schedule: \"22:00\"\n", "backfill.schedule"},
+		{"backfill:\n  schedule: \"22:00-22:00\"\n", "backfill.schedule"},
+		{"backfill:\n  rate_bps: 1000\n", "backfill.rate_bps"},
+		{"backfill:\n  rate_bps: -5\n", "backfill.rate_bps"},
+		{"backfill:\n  interval: -1s\n", "backfill.interval"},
+		{"backfill:\n  settle: 48h\n", "backfill.settle"},
+		{"backfill:\n  rate: 5\n", "field rate not found"},
+	} {
+		if _, err := load(bad.yaml); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want one naming %s", bad.yaml, err, bad.want)
+		}
+	}
+}
