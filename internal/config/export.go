@@ -20,10 +20,10 @@ type Export struct {
 	// Interval is how often `serve` (the api role) runs the export; 0, the
 	// default, never (`camcloud data export` still runs it once).
 	Interval time.Duration `yaml:"interval"`
-	// SegmentLag is how long after its end a segment counts as settled
-	// for the incremental export of the segment index (segments uploaded
-	// later than that, from a spool recovered after a long outage, are
-	// only in the next full export). Default 1h.
+	// SegmentLag is how long after it was indexed (its row's indexed_us)
+	// a segment counts as settled for the incremental export of the
+	// segment index: longer than a commit in flight and than the nodes'
+	// clocks are apart. Default 1m.
 	SegmentLag time.Duration `yaml:"segment_lag"`
 	// Audiences lists who the export is cut for, each with its grant.
 	Audiences []Audience `yaml:"audiences"`
@@ -63,7 +63,7 @@ const (
 )
 
 // defaultExport is the export setting when nothing is set: off.
-func defaultExport() Export { return Export{SegmentLag: time.Hour} }
+func defaultExport() Export { return Export{SegmentLag: time.Minute} }
 
 // bindExport adds the export flags (audiences are configured in the file).
 func bindExport(fs *flag.FlagSet, e *Export) {

@@ -44,7 +44,7 @@ export:
 		t.Fatal(err)
 	}
 	e := c.Export
-	if e.Interval != time.Hour || e.SegmentLag != time.Hour || len(e.Audiences) != 2 {
+	if e.Interval != time.Hour || e.SegmentLag != time.Minute || len(e.Audiences) != 2 {
 		t.Fatalf("export %+v", e)
 	}
 	if a := e.Audiences[0]; a.Store.Type != "local" || a.Store.Dir != filepath.Join(c.DataDir, "export") {

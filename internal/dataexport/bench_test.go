@@ -49,8 +49,9 @@ func TestExportBenchmark(t *testing.T) {
 	const chunk = 1_000_000
 	for from := 0; from < n; from += chunk {
 		to := min(from+chunk, n) - 1
-		_, err := db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO segments (camera_id, start_us, end_us, size, obj_key, init_key, codec, fragments)
+		_, err := db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO segments (camera_id, start_us, end_us, indexed_us, size, obj_key, init_key, codec, fragments)
   SELECT CONCAT('cam-', LPAD(seq MOD 1000, 4, '0')), 1767225600000000 + (seq DIV 1000) * 60000000, 1767225660000000 + (seq DIV 1000) * 60000000,
+    1767225660000000 + (seq DIV 1000) * 60000000,
     2000000 + seq MOD 100000, CONCAT('cam-', LPAD(seq MOD 1000, 4, '0'), '/2026/01/01/', seq DIV 1000, '.m4s'), CONCAT('cam-', LPAD(seq MOD 1000, 4, '0'), '/init-1.mp4'),
     'avc1.64001f,mp4a.40.2', UNHEX(REPEAT(LPAD(HEX(seq MOD 65536), 4, '0'), 32))
   FROM seq_%d_to_%d`, from, to))

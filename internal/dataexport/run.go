@@ -57,8 +57,9 @@ type Exporter struct {
 	Metrics *Metrics
 	// TempDir holds the files while they are written (default os.TempDir).
 	TempDir string
-	// SegmentLag is how long after its end a segment counts as settled
-	// (the incremental watermark of segments stays that far behind).
+	// SegmentLag is how long after it was indexed a segment row counts as
+	// settled (the incremental watermark of segments, on indexed_us, stays
+	// that far behind the snapshot).
 	SegmentLag time.Duration
 	// Full ignores the watermarks of earlier runs: every table whole.
 	Full bool

@@ -132,4 +132,5 @@ var zoneMigrations = []migration{
 	zoneMigrationBackfill,
 	zoneMigrationOffline,
 	zoneMigrationStoredBytes,
+	zoneMigrationIndexedAt,
 }

@@ -204,13 +204,14 @@ var directoryPolicy = Policy{
 
 var zonePolicy = Policy{
 	"schema_migrations": schemaMigrationsPolicy,
-	// end_us of a new segment is, but for a spool recovered late, after
-	// every row's already there: the export reads past its watermark with
-	// a settling lag (internal/dataexport).
-	"segments": {Tags: tags(coltags.Recording), Append: "end_us", Columns: map[string][]string{
+	// indexed_us (zone migration 11) is when the row was indexed: it only
+	// grows, whatever the segment's own times (a backfilled segment's end
+	// is long past); the export reads up to a settling lag behind it, for
+	// commits in flight and nodes' clocks apart (internal/dataexport).
+	"segments": {Tags: tags(coltags.Recording), Append: "indexed_us", Columns: map[string][]string{
 		"camera_id": tags(id), "start_us": tags(usage), "end_us": tags(usage), "size": tags(usage),
 		"obj_key": tags(ops), "init_key": tags(ops), "codec": tags(usage), "fragments": tags(ops),
-		"backfilled": tags(ops), "sha256": tags(ops),
+		"backfilled": tags(ops), "sha256": tags(ops), "indexed_us": tags(ops),
 	}},
 	// Pending backfill uploads of edge agents (zone migration 8).
 	"agent_uploads": {Tags: tags(coltags.Recording), Columns: map[string][]string{

@@ -86,9 +86,11 @@ func (r *zone) insertSegment(ctx context.Context, ex execer, s Segment) error {
 	case !errors.Is(err, sql.ErrNoRows):
 		return r.mapErr(err)
 	}
-	cols := []string{"camera_id", "start_us", "end_us", "size", "obj_key", "init_key", "codec", "fragments", "backfilled", "sha256"}
-	if _, err = ex.ExecContext(ctx, r.d.upsert("segments", cols[:2], cols, cols[2:]),
-		s.CameraID, toMicros(s.Start), toMicros(s.End), s.Size, s.Key, s.InitKey, s.Codec, frags, s.Backfilled, s.SHA256); err != nil {
+	// indexed_us, last, is not updated when the row is replaced: the
+	// export saw the row at its first indexing.
+	cols := []string{"camera_id", "start_us", "end_us", "size", "obj_key", "init_key", "codec", "fragments", "backfilled", "sha256", "indexed_us"}
+	if _, err = ex.ExecContext(ctx, r.d.upsert("segments", cols[:2], cols, cols[2:len(cols)-1]),
+		s.CameraID, toMicros(s.Start), toMicros(s.End), s.Size, s.Key, s.InitKey, s.Codec, frags, s.Backfilled, s.SHA256, toMicros(time.Now())); err != nil {
 		return r.mapErr(err)
 	}
 	return r.addSegmentUsage(ctx, ex, s.CameraID, s.Size-old, n)
