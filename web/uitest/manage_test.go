@@ -36,7 +36,7 @@ func adminSteps(t *testing.T, b *tab, srv *server, orgID, viewerID, tessID strin
 	b.do("reload", chromedp.Navigate(b.base+"/#/"))
 	b.login(adminEmail, adminPW, nil)
 	nav := eval[[]string](b, `[...document.querySelectorAll('#nav a')].map((a) => a.firstChild.textContent)`)
-	if !slices.Equal(nav, []string{"Cameras", "Events", "Manage cameras", "Members", "Audit log", "Webhooks", "Usage", "Shared links", "Account"}) {
+	if !slices.Equal(nav, []string{"Cameras", "Events", "Manage cameras", "Members", "Audit log", "Webhooks", "Usage", "Sites", "Shared links", "Account"}) {
 		t.Errorf("owner's navigation = %q", nav)
 	}
 	b.do("manage cameras", chromedp.Navigate(b.base+"/#/manage/cameras"))

@@ -58,8 +58,6 @@ function capabilities(me, cams) {
     audit: admin || me.user.platform_admin,
     cameras: admin || cams.some((c) => (c.permissions || []).includes('manage')),
     createOrg: me.user.platform_admin,
-    // every member sees the organisation's sites; a platform admin acting as a member too
-    sites: (me.memberships || []).length > 0 || Boolean(me.acting_as),
   };
 }
 
@@ -93,7 +91,7 @@ function nav() {
     ['#/manage/audit', 'Audit log', c.audit],
     ['#/manage/webhooks', 'Webhooks', c.members],
     ['#/manage/usage', 'Usage', c.members],
-    ['#/manage/sites', 'Sites', c.sites],
+    ['#/manage/sites', 'Sites', c.members],
     ['#/shares', 'Shared links', true],
     ['#/account', 'Account', true],
   ];
