@@ -67,8 +67,10 @@ type publication struct {
 	started bool          // a first video key frame was written
 	base    time.Duration // media time of that key frame
 	bytes   int64
-	// units counts the units written; lastMedia is when watch last saw
-	// it move (or the publish began), seenUnits the count it saw then.
+	// units counts the units the source sent (written or not: a camera
+	// that sends no key frame is waiting, not stalled); lastMedia is when
+	// watch last saw it move (or the publish began), seenUnits the count
+	// it saw then.
 	units     int64
 	seenUnits int64
 	lastMedia time.Time
@@ -253,6 +255,7 @@ func (p *publication) writeVideo(pts, dts int64, haveDTS bool, au [][]byte, ntp 
 	if p.closed {
 		return
 	}
+	p.units++
 	au = p.video.absorb(au)
 	if au == nil || !p.video.ready() {
 		return
@@ -311,6 +314,7 @@ func (p *publication) writeAudio(i int, pts int64, frame []byte, ntp time.Time) 
 	if p.closed || i <= 0 || i >= len(p.tracks) || len(frame) == 0 {
 		return
 	}
+	p.units++
 	if !p.started {
 		if len(p.early) == maxEarlyAudio {
 			p.early = p.early[1:]
@@ -377,7 +381,6 @@ func (p *publication) writeLocked(t *pubTrack, u *hub.Unit) {
 	for _, b := range u.Payload {
 		p.bytes += int64(len(b))
 	}
-	p.units++
 	p.stream.Write(u)
 }
 
