@@ -213,13 +213,22 @@ func evalFor[T any](b *tab, d time.Duration, js string) T {
 // waitJS polls a JavaScript condition until it is true.
 func (b *tab) waitJS(d time.Duration, what, js string) {
 	b.t.Helper()
+	if !b.untilJS(d, js) {
+		b.t.Fatalf("timed out after %s waiting for %s (%s); page says: %q", d, what, js, eval[string](b, "document.body.innerText.slice(0, 600)"))
+	}
+}
+
+// untilJS polls a JavaScript condition for up to d and says whether it
+// became true.
+func (b *tab) untilJS(d time.Duration, js string) bool {
+	b.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
 		if evalFor[bool](b, max(d, 20*time.Second), "!!("+js+")") {
-			return
+			return true
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("timed out after %s waiting for %s (%s); page says: %q", d, what, js, eval[string](b, "document.body.innerText.slice(0, 600)"))
+			return false
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
