@@ -339,11 +339,13 @@ func TestAgentBackfillProcesses(t *testing.T) {
 	t.Logf("a span marked backfilled: %v", backfilled)
 
 	// Every frame the cameras sent from the first keyframe to the last is
-	// in the cloud's export of the range, but for one known loss: a hole
-	// shorter than 2 s that is left when the agent is killed mid-backfill
-	// (its memory of the gaps it was given is gone, and /missing does not
-	// report holes under 2 s) stays a hole. It is at most one agent
-	// segment; it is logged as such, and anything more fails.
+	// in the cloud's export of the range, but for one known loss: the
+	// agent segment that straddles the outage's start, when the cloud had
+	// recorded more than backfill.Tolerance of it live, is refused (it
+	// would overlap the recording) and the rest of it stays a hole. It is
+	// at most one agent segment; it is logged as such, and anything more
+	// fails. (The gaps the agent was given survive its SIGKILL in
+	// backfill.db, so the restart leaves no hole of its own.)
 	knownLoss := int64(segmentSeconds*25) + 1
 	for i, cam := range s.cams {
 		// Frames before the keyframe at from, and before the one at to
@@ -356,7 +358,7 @@ func TestAgentBackfillProcesses(t *testing.T) {
 		case lost > knownLoss:
 			t.Errorf("camera %s: the export holds %d frames, the camera sent %d: %d lost", cam, got, sent, lost)
 		case lost > 1:
-			t.Logf("KNOWN LOSS: camera %s: %d frames (at most one agent segment) lost: a hole under 2 s left by the SIGKILL mid-backfill", cam, lost)
+			t.Logf("KNOWN LOSS: camera %s: %d frames (at most one agent segment) lost: the agent segment straddling the outage's start", cam, lost)
 		}
 	}
 

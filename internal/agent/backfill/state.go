@@ -15,8 +15,9 @@ import (
 // data directory (backfill.db, next to the ring buffer's index.db, which
 // keeps the zone schema): the upload in progress of each segment (its
 // upload id and the offset the cloud acknowledged), the segments the
-// cloud refused for good, and the segments the ring buffer dropped that
-// are still to be checked against the cloud and reported as lost.
+// cloud refused for good, the segments the ring buffer dropped that are
+// still to be checked against the cloud and reported as lost, and the
+// gaps the worker remembers.
 type State struct {
 	db *sql.DB
 }
@@ -34,6 +35,11 @@ var stateMigrations = []string{
 		PRIMARY KEY (camera, start_us, sha256));
 	CREATE TABLE backfill_dropped (
 		camera TEXT NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL, size INTEGER NOT NULL,
+		PRIMARY KEY (camera, start_us));`,
+	// 2: the gaps the cloud reported, less what was stored since (the
+	// worker's memory of them, kept across restarts).
+	`CREATE TABLE backfill_gaps (
+		camera TEXT NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,
 		PRIMARY KEY (camera, start_us));`,
 }
 
@@ -236,6 +242,43 @@ func (st *State) ForgetDropped(ctx context.Context, segs []store.Segment) error 
 	defer func() { _ = tx.Rollback() }()
 	for _, s := range segs {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM backfill_dropped WHERE camera = ? AND start_us = ?`, s.CameraID, s.Start.UnixMicro()); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Gaps returns the gaps remembered for cam, in order of start.
+func (st *State) Gaps(ctx context.Context, cam string) ([]store.Span, error) {
+	rows, err := st.db.QueryContext(ctx, `SELECT start_us, end_us FROM backfill_gaps WHERE camera = ? ORDER BY start_us LIMIT ?`, cam, maxGaps)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.Span
+	for rows.Next() {
+		var a, b int64
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, err
+		}
+		out = append(out, store.Span{Start: time.UnixMicro(a).UTC(), End: time.UnixMicro(b).UTC()})
+	}
+	return out, rows.Err()
+}
+
+// SaveGaps replaces the gaps remembered for cam with gaps.
+func (st *State) SaveGaps(ctx context.Context, cam string, gaps []store.Span) error {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM backfill_gaps WHERE camera = ?`, cam); err != nil {
+		return err
+	}
+	for _, g := range gaps {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO backfill_gaps (camera, start_us, end_us) VALUES (?, ?, ?)`,
+			cam, g.Start.UnixMicro(), g.End.UnixMicro()); err != nil {
 			return err
 		}
 	}

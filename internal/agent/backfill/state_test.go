@@ -10,7 +10,7 @@ import (
 )
 
 // TestStateSurvivesReopen: an upload's id and acknowledged offset, the
-// refusals and the drops to report are read back after the file is
+// refusals, the drops to report and the remembered gaps are read back after the file is
 // closed and opened again (as after an agent restart).
 func TestStateSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
@@ -35,6 +35,13 @@ func TestStateSurvivesReopen(t *testing.T) {
 	if err := st.AddDropped(ctx, []store.Segment{drop}); err != nil {
 		t.Fatal(err)
 	}
+	gaps := []store.Span{{Start: start, End: start.Add(1500 * time.Millisecond)}, {Start: start.Add(time.Minute), End: start.Add(2 * time.Minute)}}
+	if err := st.SaveGaps(ctx, "c1", gaps[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveGaps(ctx, "c1", gaps); err != nil { // replaces
+		t.Fatal(err)
+	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +61,12 @@ func TestStateSurvivesReopen(t *testing.T) {
 	ref, err := st.Refused(ctx, "c1")
 	if err != nil || !ref[start.Add(time.Minute).UnixMicro()] || len(ref) != 1 {
 		t.Errorf("refused after reopen: %v %v", ref, err)
+	}
+	if got, err := st.Gaps(ctx, "c1"); err != nil || len(got) != 2 || !got[0].End.Equal(gaps[0].End) || !got[1].Start.Equal(gaps[1].Start) {
+		t.Errorf("gaps after reopen: %v %v, want %v", got, err, gaps)
+	}
+	if got, _ := st.Gaps(ctx, "c2"); len(got) != 0 {
+		t.Errorf("gaps of a camera with none: %v", got)
 	}
 	drops, err := st.Dropped(ctx)
 	if err != nil || len(drops["c2"]) != 1 || !drops["c2"][0].End.Equal(drop.End) || drops["c2"][0].Size != 77 {

@@ -43,7 +43,7 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 		case errors.Is(err, ErrNotMissing):
 			w.stats.notMissing.Add(1)
 			w.skipped(s)
-			w.filled(s)
+			w.filled(ctx, s)
 			log.Info("backfill: the cloud does not lack this segment (or it reaches outside the gap); skipped", "err", err)
 			return false, nil
 		case errors.As(err, &ref):
@@ -53,7 +53,7 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 		case offer.Stored:
 			w.stats.alreadyStored.Add(1)
 			w.skipped(s)
-			w.filled(s)
+			w.filled(ctx, s)
 			return false, nil
 		}
 		u = Upload{Camera: s.CameraID, Start: s.Start, SHA256: sum, ID: offer.ID, Acked: offer.Offset, Size: s.Size, Chunk: offer.Chunk}
@@ -83,7 +83,7 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 		case done:
 			w.stats.uploaded.Add(1)
 			w.stats.uploadedBytes.Add(s.Size)
-			w.filled(s)
+			w.filled(ctx, s)
 			log.Info("backfill: segment stored in the cloud", "duration", s.End.Sub(s.Start))
 			return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
 		}

@@ -61,9 +61,12 @@ type Worker struct {
 	// gaps remembers, per camera, the missing ranges the cloud reported,
 	// less what was stored since: as backfill fills a gap, what is left of
 	// it may become shorter than the cloud reports (it ignores holes under
-	// 2 s), and those segments would never be offered. Only the worker's
-	// goroutine uses it; it is lost on restart.
-	gaps map[string][]store.Span
+	// 2 s), and those segments would never be offered. It is kept in the
+	// state file (loaded is per camera whether it was read back), so that
+	// an agent restarted mid-backfill still offers them. Only the worker's
+	// goroutine uses these.
+	gaps   map[string][]store.Span
+	loaded map[string]bool
 
 	stats counters
 }
@@ -103,7 +106,8 @@ func NewWorker(cfg Config, cams []string, idx Index, blobs blob.Store, state *St
 		cfg.Order = OldestFirst
 	}
 	return &Worker{cfg: cfg, cams: cams, idx: idx, blobs: blobs, state: state, client: client, pacer: pacer, up: up, log: log,
-		wake: make(chan struct{}, 1), skip: map[skipKey]time.Time{}, gaps: map[string][]store.Span{}}
+		wake: make(chan struct{}, 1), skip: map[skipKey]time.Time{}, gaps: map[string][]store.Span{},
+		loaded: map[string]bool{}}
 }
 
 // Stats reports the worker's figures.
@@ -191,13 +195,20 @@ func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 			}
 			return false, err
 		}
+		if !w.loaded[cam] {
+			g, err := w.state.Gaps(ctx, cam)
+			if err != nil {
+				return false, err
+			}
+			w.gaps[cam], w.loaded[cam] = Union(w.gaps[cam], g), true
+		}
 		known := Union(w.gaps[cam], missing)
 		// What the ring no longer holds is forgotten.
 		known = Subtract(known, time.Time{}, segs[0].Start)
 		if len(known) > maxGaps {
 			known = known[len(known)-maxGaps:]
 		}
-		w.gaps[cam] = known
+		w.remember(ctx, cam, known)
 		todo = append(todo, Pick(segs, known, OldestFirst)...)
 	}
 	slices.SortStableFunc(todo, func(a, b store.Segment) int { return a.Start.Compare(b.Start) })
@@ -249,8 +260,21 @@ const maxGaps = 1000
 
 // filled forgets s's time from the remembered gaps: the cloud has it now
 // (stored, or it said it has it).
-func (w *Worker) filled(s store.Segment) {
-	w.gaps[s.CameraID] = Subtract(w.gaps[s.CameraID], s.Start, s.End)
+func (w *Worker) filled(ctx context.Context, s store.Segment) {
+	w.remember(ctx, s.CameraID, Subtract(w.gaps[s.CameraID], s.Start, s.End))
+}
+
+// remember sets cam's remembered gaps and, when they changed, writes them
+// to the state file; a failed write is logged, and the memory serves
+// until the next change writes them again.
+func (w *Worker) remember(ctx context.Context, cam string, gaps []store.Span) {
+	if slices.EqualFunc(gaps, w.gaps[cam], func(a, b store.Span) bool { return a.Start.Equal(b.Start) && a.End.Equal(b.End) }) {
+		return
+	}
+	w.gaps[cam] = gaps
+	if err := w.state.SaveGaps(ctx, cam, gaps); err != nil && ctx.Err() == nil {
+		w.log.Warn("backfill: keeping the remembered gaps in the state file failed", "camera", cam, "err", err)
+	}
 }
 
 // skipped leaves s alone for skipFor.
