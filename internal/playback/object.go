@@ -30,6 +30,9 @@ func (s *Service) object(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if s.serveCachedInit(w, r, cam, key, c.Share) {
+		return
+	}
 	err = allowedObject(r.Context(), z, c, key)
 	if errors.Is(err, errOutOfRange) {
 		// Not indexed: it may be in the holder's spool still.

@@ -3,6 +3,7 @@ package playback
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -89,7 +90,8 @@ func escapeKey(key string) string {
 // directly, byte ranges included), else paths relative to the playlist that
 // this node proxies, carrying the token. Objects still spooled (in rs) are
 // always proxied: this node reads them from the holder, or from the store
-// once they are uploaded. So are the objects of a share link's token
+// once they are uploaded. Init segments are proxied too, from this node's
+// memory (initCache). So are the objects of a share link's token
 // (c.Share): a presigned URL could not be revoked; and every object of a
 // zone whose store is set to proxy_playback.
 func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, rs recentSet, token string, c auth.MediaClaims) (func(string) string, error) {
@@ -108,6 +110,14 @@ func (s *Service) objectURIs(r *http.Request, z *zone.Zone, runs []run, rs recen
 				continue
 			}
 			if rs.src[key] != nil {
+				urls[key] = proxied(key)
+				continue
+			}
+			// The init segment from this node's memory: one round trip to
+			// the store less before the first picture.
+			if key == rn.seg.InitKey && s.inits.load(r.Context(), c.CameraID, key, func(ctx context.Context, k string) ([]byte, error) {
+				return readInit(ctx, z.Blobs, k)
+			}) {
 				urls[key] = proxied(key)
 				continue
 			}

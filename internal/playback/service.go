@@ -100,6 +100,7 @@ type Service struct {
 	log     *slog.Logger
 	ffmpegs chan struct{} // semaphore of running ffmpeg processes
 	hc      *http.Client  // requests to holders
+	inits   *initCache    // init segments that VOD playlists named
 }
 
 // New builds the service; call Register to serve it.
@@ -117,7 +118,8 @@ func New(d Deps) *Service {
 	if hc == nil {
 		hc = newHolderClient()
 	}
-	return &Service{d: d, log: d.Log.With("component", "playback"), ffmpegs: make(chan struct{}, maxFFmpeg), hc: hc}
+	return &Service{d: d, log: d.Log.With("component", "playback"), ffmpegs: make(chan struct{}, maxFFmpeg), hc: hc,
+		inits: newInitCache()}
 }
 
 // Register adds the playback routes to rt: the session routes
