@@ -113,8 +113,8 @@ func (s agentSite) cameraOnline(t testing.TB, cam string) bool {
 	return c.Status.Online
 }
 
-// clipFrames exports [from, to] of cam and counts its video frames.
-func (s agentSite) clipFrames(t testing.TB, cam string, from, to time.Time) int {
+// clip exports [from, to] of cam as MP4.
+func (s agentSite) clip(t testing.TB, cam string, from, to time.Time) []byte {
 	q := "?from=" + url.QueryEscape(from.UTC().Format(time.RFC3339Nano)) + "&to=" + url.QueryEscape(to.UTC().Format(time.RFC3339Nano))
 	req, err := http.NewRequest("GET", s.base+"/api/v1/cameras/"+cam+"/clip.mp4"+q, nil)
 	if err != nil {
@@ -130,7 +130,7 @@ func (s agentSite) clipFrames(t testing.TB, cam string, from, to time.Time) int 
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("clip of %s: %d %v %.200s", cam, res.StatusCode, err, b)
 	}
-	return testenv.FFprobe(t, b).Frames
+	return b
 }
 
 // gapEvents counts the recording.gap events of cam from since on.
@@ -333,12 +333,14 @@ func TestAgentBackfillProcesses(t *testing.T) {
 	dupBefore := testenv.MetricSum(t, base, "camcloud_backfill_duplicate_bytes_total")
 	atKill := received()
 	startProc(t, bin, "agent", "--config", agentConfig(t, s, []int{0, 1}, pull, hp.Addr(), rp.Addr(), dataDir, "", bf))
+	restarted := time.Now()
 
 	for _, cam := range s.cams {
 		testenv.Eventually(t, 3*outage+60*time.Second, "camera "+cam+": no gap in the cloud from before the outage to after it", func() bool {
 			return s.covered(t, cam, from[cam], to[cam])
 		})
 	}
+	filled := time.Now()
 	if r := received(); r <= atKill {
 		t.Errorf("no backfill after the restart: %v bytes received before the kill, %v after", atKill, r)
 	}
@@ -356,26 +358,45 @@ func TestAgentBackfillProcesses(t *testing.T) {
 	t.Logf("a span marked backfilled: %v", backfilled)
 
 	// Every frame the cameras sent from the first keyframe to the last is
-	// in the cloud's export of the range, but for one known loss: the
-	// agent segment that straddles the outage's start, when the cloud had
-	// recorded more than backfill.Tolerance of it live, is refused (it
-	// would overlap the recording) and the rest of it stays a hole. It is
-	// at most one agent segment; it is logged as such, and anything more
-	// fails. (The gaps the agent was given survive its SIGKILL in
-	// backfill.db, so the restart leaves no hole of its own.)
-	knownLoss := int64(segmentSeconds*25) + 1
+	// in the cloud's export of the range, once: where a backfilled
+	// segment overlaps the recording at an outage's edges, the cloud
+	// keeps only the frames it lacked (backfill's seams), so nothing is
+	// lost and nothing is played twice. (The gaps the agent was given
+	// survive its SIGKILL in backfill.db, so the restart leaves no hole
+	// of its own.) One frame either way is the sampler's: it reads the
+	// simulator's count every 5 ms, frames come every 40 ms.
 	for i, cam := range s.cams {
-		// Frames before the keyframe at from, and before the one at to
-		// (the sampler runs every 5 ms; frames come every 40 ms).
 		sent := frames[i].At(to[cam].Add(-20*time.Millisecond)) - frames[i].At(from[cam].Add(-20*time.Millisecond))
-		got := s.clipFrames(t, cam, from[cam].Add(500*time.Millisecond), to[cam])
+		clip := s.clip(t, cam, from[cam].Add(500*time.Millisecond), to[cam])
+		got := testenv.FFprobe(t, clip).Frames
 		t.Logf("camera %s: %s..%s: the camera sent %d video frames, the cloud's export holds %d", cam, from[cam].Format("15:04:05.000"),
 			to[cam].Format("15:04:05.000"), sent, got)
-		switch lost := sent - int64(got); {
-		case lost > knownLoss:
-			t.Errorf("camera %s: the export holds %d frames, the camera sent %d: %d lost", cam, got, sent, lost)
-		case lost > 1:
-			t.Logf("KNOWN LOSS: camera %s: %d frames (at most one agent segment) lost: the agent segment straddling the outage's start", cam, lost)
+		if d := int64(got) - sent; d < -1 || d > 1 {
+			for _, sp := range s.spans(t, cam, from[cam], to[cam]) {
+				t.Logf("camera %s: span %s..%s backfilled %v", cam, sp.Start.Format("15:04:05.000"), sp.End.Format("15:04:05.000"), sp.Backfilled)
+			}
+		}
+		switch d := int64(got) - sent; {
+		case d < -1:
+			t.Errorf("camera %s: the export holds %d frames, the camera sent %d: %d lost", cam, got, sent, -d)
+		case d > 1:
+			t.Errorf("camera %s: the export holds %d frames, the camera sent %d: %d played twice", cam, got, sent, d)
+		}
+		// Live kept its frame rate while backfill ran: the frames the
+		// cloud recorded live from 5 s after the agent's restart (its
+		// relay is back) until the backfill was done, by their
+		// timestamps (a relay that dropped frames to make room for
+		// backfill leaves holes; jitter does not count).
+		live := testenv.FFprobeFrameTimes(t, s.clip(t, cam, restarted.Add(5*time.Second), filled))
+		if len(live) < 100 {
+			t.Logf("camera %s: live while backfill ran: %d frames, too few to measure a rate", cam, len(live))
+			continue
+		}
+		rate, hole := testenv.FrameRate(live, time.Second)
+		t.Logf("camera %s: live while backfill ran: %d frames over %s, at least %.0f frames in every second, largest hole %s", cam, len(live),
+			live[len(live)-1]-live[0], rate, hole)
+		if rate < 24 || hole > 100*time.Millisecond {
+			t.Errorf("camera %s: live during backfill fell to %.0f frames a second (the camera sends 25), largest hole %s", cam, rate, hole)
 		}
 	}
 

@@ -368,12 +368,12 @@ func (a *App) Close() {
 }
 
 // cameraSpans is the recorded spans of a camera from its zone's index,
-// joined over gaps of less than playback.SpanGap (as the timeline shows
-// them).
+// joined over holes of at most sites.MissingJoin, for the agents'
+// missing ranges.
 func (a *App) cameraSpans(ctx context.Context, cam store.Camera, from, to time.Time) ([]store.Span, error) {
 	z, err := a.Zones.Get(cam.Zone)
 	if err != nil {
 		return nil, err
 	}
-	return z.DB.Spans(ctx, cam.ID, from, to, playback.SpanGap)
+	return z.DB.Spans(ctx, cam.ID, from, to, sites.MissingJoin)
 }

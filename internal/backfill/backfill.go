@@ -10,7 +10,9 @@
 // cannot both land), and checked when its last byte arrives: SHA-256 over
 // the whole, the fMP4 structure (fmp4.ScanSegment), an H.264 or H.265
 // video track, sample times that fill the announced range, and the range
-// still missing from the cloud's index. Then the segment object and its
+// still missing from the cloud's index (where it overlaps recorded
+// segments at its edges, only the frames the cloud lacks are kept: see
+// seam.go). Then the segment object and its
 // init go to the zone's object store and its index row (marked
 // backfilled) replaces the upload row in one transaction. Chunks are
 // staged in the zone's object store under uploads/<id>/, so any api node
@@ -46,9 +48,11 @@ const (
 	MaxChunkSize = 64 << 20
 	// MaxSegmentSpan is the longest segment an agent may upload.
 	MaxSegmentSpan = 30 * time.Minute
-	// Tolerance is how far a segment may reach past the edges of the
-	// missing range it fills, and how far its sample times may differ
-	// from the range it announced.
+	// Tolerance is how far a segment may reach into recorded video
+	// where its frames cannot be matched to it (seam.go), how far
+	// behind the agent's the cloud's clock may be for a recorded
+	// segment to begin at an upload's first frame, and how far an
+	// upload's sample times may differ from the range it announced.
 	Tolerance = time.Second
 	// MaxInit bounds the init segment sent with an upload.
 	MaxInit = 32 << 10

@@ -56,7 +56,7 @@ func (s *Service) Begin(ctx context.Context, credential, cameraID string, req Re
 		}
 		return Answer{Stored: stored}, err
 	}
-	if err := s.inGap(ctx, credential, cam.ID, start, end); err != nil {
+	if _, err := s.neighbours(ctx, z, cam.ID, start, end); err != nil {
 		return Answer{}, err
 	}
 	var initHash string
@@ -118,8 +118,10 @@ func isHex(s string) bool {
 	return err == nil
 }
 
-// storedAlready reports whether camera cam has a segment starting at
-// start whose object has the given SHA-256.
+// storedAlready reports whether camera cam has the segment of the upload
+// that started at start with the given SHA-256: a row of that start, or
+// one before it that a seam joined the upload to (rows keep the SHA-256
+// of the upload that made them).
 func storedAlready(ctx context.Context, z *zone.Zone, cam string, start time.Time, sha string) (bool, error) {
 	sg, err := z.DB.SegmentAt(ctx, cam, start)
 	if errors.Is(err, store.ErrNotFound) {
@@ -128,24 +130,7 @@ func storedAlready(ctx context.Context, z *zone.Zone, cam string, start time.Tim
 	if err != nil {
 		return false, err
 	}
-	return sg.Start.Equal(start) && sg.SHA256 == sha, nil
-}
-
-// inGap refuses [start, end) unless the cloud lacks all of it but up to
-// Tolerance at each edge: the same computation as the agent's GET
-// .../missing (the index's spans, joined over holes of less than
-// playback's span gap), so no stored segment overlaps it either.
-func (s *Service) inGap(ctx context.Context, credential, cam string, start, end time.Time) error {
-	gaps, err := s.c.Sites.Missing(ctx, credential, cam, start, end)
-	if err != nil {
-		return err
-	}
-	for _, g := range gaps {
-		if !g.Start.After(start.Add(Tolerance)) && !g.End.Before(end.Add(-Tolerance)) {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: [%s, %s) overlaps what the cloud has recorded", ErrNotMissing, start.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano))
+	return sg.SHA256 == sha && !sg.Start.After(start) && sg.End.After(start), nil
 }
 
 // segmentTracks is what the checks need of an init segment.

@@ -23,9 +23,11 @@ import (
 
 // complete checks a fully received upload and stores its segment: the
 // object and its init in the zone's store, then the index row in place
-// of the upload row. A *SegmentError (or ErrNotMissing) says why it was
-// refused; the caller then discards the upload.
-func (s *Service) complete(ctx context.Context, credential string, cam store.Camera, z *zone.Zone, u store.Upload) error {
+// of the upload row. Where the segment overlaps the recording at its
+// edges, a seam (seam.go) keeps only the frames the cloud lacks. A
+// *SegmentError (or ErrNotMissing) says why it was refused; the caller
+// then discards the upload.
+func (s *Service) complete(ctx context.Context, cam store.Camera, z *zone.Zone, u store.Upload) error {
 	chain, err := stagedChain(ctx, z.Blobs, u)
 	if err != nil {
 		return err
@@ -34,51 +36,140 @@ func (s *Service) complete(ctx context.Context, credential string, cam store.Cam
 	if err != nil {
 		return err
 	}
-	if err := s.inGap(ctx, credential, cam.ID, seg.Start, seg.End); err != nil {
-		if errors.Is(err, ErrNotMissing) {
-			return badSegment("the range is no longer missing in the cloud: %s", err.Error())
-		}
-		return err
-	}
-	initHash := sha256.Sum256(init)
-	seg.CameraID, seg.SHA256, seg.Backfilled = cam.ID, u.SHA256, true
-	seg.Key = SegmentKey(cam.ID, seg.Start)
-	seg.InitKey = "cam/" + cam.ID + "/init/" + hex.EncodeToString(initHash[:])[:16] + ".mp4"
-	if _, err := z.Blobs.Stat(ctx, seg.InitKey); errors.Is(err, blob.ErrNotFound) {
-		if err := z.Blobs.Put(ctx, seg.InitKey, bytes.NewReader(init), int64(len(init))); err != nil {
-			return fmt.Errorf("backfill: storing the init segment: %w", err)
-		}
+	n, err := s.neighbours(ctx, z, cam.ID, seg.Start, seg.End)
+	if errors.Is(err, ErrNotMissing) {
+		return badSegment("the range is no longer missing in the cloud: %s", err.Error())
 	} else if err != nil {
 		return err
 	}
+	if head, tail := n.overlaps(seg.Start, seg.End); head > 0 || tail > 0 {
+		err := s.completeSeam(ctx, cam, z, u, chain, seg, init, n)
+		if !errors.Is(err, errNoSeam) {
+			return err
+		}
+		if !fitsTolerance(head, tail) {
+			return badSegment("the segment overlaps the recording by %s at its start and %s at its end, more than %s, and its frames could not be matched to it: %s",
+				max(head, 0), max(tail, 0), Tolerance, err.Error())
+		}
+		s.c.Log.Info("backfill: storing a segment whole over the recording's edge", "camera", cam.ID, "start", seg.Start,
+			"overlap_start", head, "overlap_end", tail, "why", err)
+	}
+	seg.CameraID, seg.SHA256, seg.Backfilled = cam.ID, u.SHA256, true
+	seg.Key, seg.InitKey = SegmentKey(cam.ID, seg.Start), initKey(cam.ID, init)
 	// The object: the upload's bytes after the init segment they may begin with.
-	skip := u.Size - seg.Size
 	r := &chainReader{ctx: ctx, st: z.Blobs, keys: chain}
 	defer r.Close()
-	if _, err := io.CopyN(io.Discard, r, skip); err != nil {
+	if _, err := io.CopyN(io.Discard, r, u.Size-seg.Size); err != nil {
 		return err
 	}
-	if err := z.Blobs.Put(ctx, seg.Key, r, seg.Size); err != nil {
+	return s.keep(ctx, cam, z, u, seg, init, r, nil)
+}
+
+// completeSeam stores what a seam keeps of an upload that overlaps its
+// recorded neighbours n; errNoSeam when its frames could not be matched.
+func (s *Service) completeSeam(ctx context.Context, cam store.Camera, z *zone.Zone, u store.Upload, chain []string, seg store.Segment,
+	init []byte, n neighbours) error {
+	if seg.Size > maxSeamBytes {
+		return fmt.Errorf("%w: the segment is %d bytes", errNoSeam, seg.Size)
+	}
+	r := &chainReader{ctx: ctx, st: z.Blobs, keys: chain}
+	defer r.Close()
+	if _, err := io.CopyN(io.Discard, r, u.Size-seg.Size); err != nil {
+		return err
+	}
+	obj, err := io.ReadAll(io.LimitReader(r, seg.Size))
+	if err != nil {
+		return err
+	}
+	res, err := s.seam(ctx, z, n, obj, init, seg.Start)
+	if err != nil {
+		return err
+	}
+	if res.empty {
+		s.m.segments.WithLabelValues(resultAlreadyStored).Inc()
+		s.c.Log.Info("backfill: the cloud has every frame of the segment", "camera", cam.ID, "start", seg.Start)
+		s.discard(ctx, z, u.ID)
+		return nil
+	}
+	tr, err := initTracks(res.init)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errNoSeam, err)
+	}
+	frags, err := fmp4.ScanSegment(bytes.NewReader(res.obj), int64(len(res.obj)), tr.lengthPrefixed)
+	if err != nil {
+		return fmt.Errorf("%w: the joined segment does not scan: %v", errNoSeam, err)
+	}
+	row := store.Segment{CameraID: cam.ID, Start: seg.Start, Size: int64(len(res.obj)), Codec: tr.codecs, Backfilled: true, SHA256: u.SHA256,
+		InitKey: initKey(cam.ID, res.init)}
+	if res.onto != nil {
+		row.Start, row.InitKey, row.Codec = res.onto.Start, res.onto.InitKey, res.onto.Codec
+	}
+	var dur time.Duration
+	if row.Fragments, dur, err = table(frags, tr); err != nil {
+		return fmt.Errorf("%w: the joined segment: %v", errNoSeam, err)
+	}
+	row.End, row.Key = row.Start.Add(dur), SegmentKey(cam.ID, row.Start)
+	return s.keep(ctx, cam, z, u, row, res.init, bytes.NewReader(res.obj), res.onto)
+}
+
+// initKey is the object key of camera cam's init segment init, as the
+// recorder names it.
+func initKey(cam string, init []byte) string {
+	sum := sha256.Sum256(init)
+	return "cam/" + cam + "/init/" + hex.EncodeToString(sum[:])[:16] + ".mp4"
+}
+
+// keep stores a checked segment: its init segment (unless onto's, which
+// is stored), its object from body, and its index row in place of the
+// upload row (replacing onto's row, when set, whose object then goes);
+// then it meters what the cloud gained and deletes what was staged.
+func (s *Service) keep(ctx context.Context, cam store.Camera, z *zone.Zone, u store.Upload, row store.Segment, init []byte, body io.Reader,
+	onto *store.Segment) error {
+	if onto == nil {
+		if _, err := z.Blobs.Stat(ctx, row.InitKey); errors.Is(err, blob.ErrNotFound) {
+			if err := z.Blobs.Put(ctx, row.InitKey, bytes.NewReader(init), int64(len(init))); err != nil {
+				return fmt.Errorf("backfill: storing the init segment: %w", err)
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+	if err := z.Blobs.Put(ctx, row.Key, body, row.Size); err != nil {
 		return fmt.Errorf("backfill: storing the segment: %w", err)
 	}
-	switch err := z.DB.FinishUpload(ctx, u.ID, seg); {
+	finish := func() error { return z.DB.FinishUpload(ctx, u.ID, row) }
+	gained, from := row.Size, row.Start
+	if onto != nil {
+		finish = func() error { return z.DB.FinishUploadOver(ctx, u.ID, row, *onto) }
+		gained, from = row.Size-onto.Size, onto.End
+	}
+	switch err := finish(); {
 	case errors.Is(err, store.ErrNotFound):
 		// Finished meanwhile by another request (same bytes, same key).
-		if ok, serr := storedAlready(ctx, z, cam.ID, seg.Start, u.SHA256); serr != nil || !ok {
+		if ok, serr := storedAlready(ctx, z, cam.ID, u.Start, u.SHA256); serr != nil || !ok {
 			return fmt.Errorf("backfill: upload %s vanished while it was being stored", u.ID)
 		}
+	case errors.Is(err, store.ErrConflict):
+		// The recorded segment changed under the seam; the agent sends
+		// the last chunk again and the seam is made anew.
+		return fmt.Errorf("backfill: segment %s changed while a backfilled one was joined to it; try again", onto.Key)
 	case err != nil:
 		return err
 	default:
+		if onto != nil && onto.Key != row.Key {
+			if err := z.Blobs.Delete(ctx, onto.Key); err != nil {
+				s.c.Log.Warn("backfill: deleting a joined segment's old object", "key", onto.Key, "err", err)
+			}
+		}
 		if s.c.Meter != nil {
 			c := s.c.Meter.Camera(cam.Zone, cam.OrgID, cam.ID)
 			c.Add(usage.IngestBytes, u.Size)
-			c.Add(usage.RecordedMs, seg.End.Sub(seg.Start).Milliseconds())
-			c.Add(usage.Stored, seg.Size)
+			c.Add(usage.RecordedMs, row.End.Sub(from).Milliseconds())
+			c.Add(usage.Stored, gained)
 		}
 		s.m.segments.WithLabelValues(resultStored).Inc()
-		s.c.Log.Info("backfilled segment stored", "camera", cam.ID, "start", seg.Start, "end", seg.End, "bytes", seg.Size,
-			"fragments", len(seg.Fragments))
+		s.c.Log.Info("backfilled segment stored", "camera", cam.ID, "start", row.Start, "end", row.End, "bytes", row.Size,
+			"fragments", len(row.Fragments), "joined_to_recorded", onto != nil)
 	}
 	if err := s.deleteStaged(ctx, z, u.ID); err != nil {
 		s.c.Log.Warn("backfill: deleting staged chunks", "upload", u.ID, "err", err) // the sweep retries
@@ -139,40 +230,47 @@ func (s *Service) verify(ctx context.Context, st blob.Store, chain []string, u s
 	return seg, init, nil
 }
 
-// index builds the fragment table of a scanned segment as the recorder
+// index builds the index row of a scanned upload (table), whose length
+// must be the announced one within Tolerance.
+func index(frags []fmp4.ScannedFragment, tr segmentTracks, u store.Upload) (store.Segment, error) {
+	fr, dur, err := table(frags, tr)
+	if err != nil {
+		return store.Segment{}, err
+	}
+	want := u.End.Sub(u.Start)
+	if dur-want > Tolerance || want-dur > Tolerance {
+		return store.Segment{}, badSegment("the samples last %s, the upload announced %s", dur, want)
+	}
+	return store.Segment{Start: u.Start, End: u.Start.Add(dur), Codec: tr.codecs, Fragments: fr}, nil
+}
+
+// table builds the fragment table of a scanned segment as the recorder
 // would have written it: each fragment's start and duration on the lead
 // (video) track, from the first fragment's decode time, and whether it
-// starts with a keyframe. The lead's decode times must run on without a
-// jump, the segment must start with a keyframe, and its length must be
-// the announced one within Tolerance.
-func index(frags []fmp4.ScannedFragment, tr segmentTracks, u store.Upload) (store.Segment, error) {
+// starts with a keyframe; and the lead's length. The lead's decode times
+// must run on without a jump, and the segment must start with a keyframe.
+func table(frags []fmp4.ScannedFragment, tr segmentTracks) ([]store.Fragment, time.Duration, error) {
 	lead, clock := uint32(tr.lead.ID), int64(tr.lead.TimeScale)
 	first, ok := frags[0].Traf(lead)
 	if !ok || !first.FirstSync {
-		return store.Segment{}, badSegment("the segment does not start with a video keyframe")
+		return nil, 0, badSegment("the segment does not start with a video keyframe")
 	}
 	tol := uint64(Tolerance.Seconds() * float64(clock))
 	next := first.Base
-	out := store.Segment{Start: u.Start, Codec: tr.codecs}
+	var out []store.Fragment
 	for i, f := range frags {
 		fr := store.Fragment{Offset: f.Offset, Size: f.Size, Start: ticks(next-first.Base, clock)}
 		if t, ok := f.Traf(lead); ok {
 			if t.Base+tol < next || t.Base > next+tol {
-				return store.Segment{}, badSegment("video decode times jump at fragment %d (%s from where the previous ended)", i,
+				return nil, 0, badSegment("video decode times jump at fragment %d (%s from where the previous ended)", i,
 					ticks(t.Base, clock)-ticks(next, clock))
 			}
 			fr.Start, fr.Duration, fr.Key = ticks(t.Base-first.Base, clock), ticks(t.Dur, clock), t.FirstSync
 			next = t.Base + t.Dur
 		}
-		out.Fragments = append(out.Fragments, fr)
+		out = append(out, fr)
 	}
-	dur := ticks(next-first.Base, clock)
-	want := u.End.Sub(u.Start)
-	if dur-want > Tolerance || want-dur > Tolerance {
-		return store.Segment{}, badSegment("the samples last %s, the upload announced %s", dur, want)
-	}
-	out.End = u.Start.Add(dur)
-	return out, nil
+	return out, ticks(next-first.Base, clock), nil
 }
 
 // ticks converts a count of a track's clock to a duration.

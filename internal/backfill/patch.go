@@ -114,7 +114,7 @@ func (s *Service) Patch(ctx context.Context, credential, id string, offset int64
 	if u.Offset < u.Size {
 		return Progress{Offset: u.Offset}, nil
 	}
-	if err := s.complete(ctx, credential, cam, z, u); err != nil {
+	if err := s.complete(ctx, cam, z, u); err != nil {
 		var se *SegmentError
 		if errors.As(err, &se) || errors.Is(err, ErrNotMissing) {
 			s.m.segments.WithLabelValues(resultInvalid).Inc()

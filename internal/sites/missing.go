@@ -11,6 +11,14 @@ import (
 // MaxMissingRange bounds the range one Missing call may ask about.
 const MaxMissingRange = 31 * 24 * time.Hour
 
+// MissingJoin is the largest hole between two recorded segments that
+// Missing does not report: the cloud's and an agent's times of one frame
+// differ by about the live relay's latency, so where a backfilled
+// segment meets a recorded one a sliver that holds no frame may show.
+// The timeline joins holes up to 2 s (playback.SpanGap); Missing must
+// not, or a lost segment of 2 s or less would never be asked for.
+const MissingJoin = 250 * time.Millisecond
+
 // Missing returns the parts of [from, to) of camera cameraID that the
 // cloud has no recording of, in order, for the agent whose credential
 // this is: what the agent would have to upload. A camera not at the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -43,6 +44,11 @@ type UploadStore interface {
 	// gone (finished or swept by another node), and then nothing is
 	// written.
 	FinishUpload(ctx context.Context, id string, s Segment) error
+	// FinishUploadOver is FinishUpload for a segment s that replaces the
+	// indexed segment old (same camera and start: old's video with the
+	// upload's appended): ErrConflict, and nothing written, when old's
+	// row is no longer as read (another object or size).
+	FinishUploadOver(ctx context.Context, id string, s, old Segment) error
 	// ExpiredUploads returns up to limit (at most 1000) uploads that
 	// expired before now, oldest first.
 	ExpiredUploads(ctx context.Context, now time.Time, limit int) ([]Upload, error)
@@ -126,17 +132,50 @@ func (r *zone) DeleteUpload(ctx context.Context, id string) error {
 // FinishUpload deletes the upload row and writes the segment row together.
 func (r *zone) FinishUpload(ctx context.Context, id string, s Segment) error {
 	return r.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM agent_uploads WHERE id = ?", id)
-		if err != nil {
-			return r.mapErr(err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return r.mapErr(err)
-		} else if n == 0 {
-			return ErrNotFound
+		if err := r.deleteUploadRow(ctx, tx, id); err != nil {
+			return err
 		}
 		return r.insertSegment(ctx, tx, s)
 	})
+}
+
+// FinishUploadOver deletes the upload row and replaces old's segment row
+// with s, fenced on old's object key and size.
+func (r *zone) FinishUploadOver(ctx context.Context, id string, s, old Segment) error {
+	if s.CameraID != old.CameraID || !s.Start.Equal(old.Start) {
+		return fmt.Errorf("store: segment %s@%s does not replace %s@%s", s.CameraID, s.Start, old.CameraID, old.Start)
+	}
+	return r.inTx(ctx, func(tx *sql.Tx) error {
+		if err := r.deleteUploadRow(ctx, tx, id); err != nil {
+			return err
+		}
+		var key string
+		var size int64
+		switch err := tx.QueryRowContext(ctx, "SELECT obj_key, size FROM segments WHERE camera_id = ? AND start_us = ?"+r.d.forUpdate,
+			old.CameraID, toMicros(old.Start)).Scan(&key, &size); {
+		case errors.Is(err, sql.ErrNoRows):
+			return ErrConflict
+		case err != nil:
+			return r.mapErr(err)
+		case key != old.Key || size != old.Size:
+			return ErrConflict
+		}
+		return r.insertSegment(ctx, tx, s)
+	})
+}
+
+// deleteUploadRow deletes upload id in tx; ErrNotFound when it is gone.
+func (r *zone) deleteUploadRow(ctx context.Context, tx *sql.Tx, id string) error {
+	res, err := tx.ExecContext(ctx, "DELETE FROM agent_uploads WHERE id = ?", id)
+	if err != nil {
+		return r.mapErr(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return r.mapErr(err)
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }
 
 // ExpiredUploads lists uploads past their expiry by the expires index.

@@ -107,6 +107,35 @@ func TestUploads(t *testing.T) {
 			t.Fatalf("segment use %+v, %v", use, err)
 		}
 
+		// Finishing over a recorded segment: its row is replaced, fenced
+		// on its key and size; the camera's use grows by the difference.
+		rec := seg("cam1", now, 60, 62)
+		must(t, z.InsertSegment(ctx, rec))
+		for i, name := range []string{"o1", "o2", "o3"} {
+			v := u
+			v.ID, v.Start, v.End = name, now.Add(61*time.Second+time.Duration(i)*time.Millisecond), now.Add(63*time.Second)
+			_, _, err := z.CreateUpload(ctx, v)
+			must(t, err)
+		}
+		longer := rec
+		longer.End, longer.Size, longer.Key, longer.Backfilled = now.Add(63*time.Second), rec.Size+700, "cam1/bf.m4s", true
+		stale := rec
+		stale.Size++
+		wantErr(t, z.FinishUploadOver(ctx, "o1", longer, stale), ErrConflict)
+		if _, err := z.GetUpload(ctx, "o1"); err != nil {
+			t.Fatalf("a refused finish took the upload: %v", err)
+		}
+		must(t, z.FinishUploadOver(ctx, "o1", longer, rec))
+		wantErr(t, z.FinishUploadOver(ctx, "o2", longer, rec), ErrConflict) // rec is replaced
+		if got, err := z.SegmentAt(ctx, "cam1", now.Add(62*time.Second)); err != nil || got.Key != longer.Key || !got.End.Equal(longer.End) {
+			t.Fatalf("segment after finishing over: %+v, %v", got, err)
+		}
+		if use, err := z.CameraUsage(ctx, []string{"cam1"}); err != nil || use["cam1"].Bytes != s.Size+longer.Size || use["cam1"].Segments != 2 {
+			t.Fatalf("segment use after finishing over %+v, %v", use, err)
+		}
+		must(t, z.DeleteUpload(ctx, "o2"))
+		must(t, z.DeleteUpload(ctx, "o3"))
+
 		// Expiry: the sweep lists what expired, oldest first.
 		for i, exp := range []time.Duration{-2 * time.Hour, -time.Hour, time.Hour} {
 			v := u

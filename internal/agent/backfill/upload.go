@@ -84,6 +84,7 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 			w.stats.uploaded.Add(1)
 			w.stats.uploadedBytes.Add(s.Size)
 			w.filled(ctx, s)
+			w.uploaded(s)
 			log.Info("backfill: segment stored in the cloud", "duration", s.End.Sub(s.Start))
 			return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
 		}

@@ -171,6 +171,7 @@ const maxAsk = 30 * 24 * time.Hour
 func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 	var todo []store.Segment
 	until := time.Now().Add(-w.cfg.Settle)
+	oldest := map[string]time.Time{}
 	for _, cam := range w.cams {
 		segs, err := w.idx.ListSegments(ctx, cam, until.Add(-maxAsk), until, maxPerCamera)
 		if err != nil {
@@ -180,6 +181,7 @@ func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 		if len(segs) == 0 {
 			continue
 		}
+		oldest[cam] = segs[0].Start
 		refused, err := w.state.Refused(ctx, cam)
 		if err != nil {
 			return false, err
@@ -217,8 +219,8 @@ func (w *Worker) round(ctx context.Context) (busy bool, err error) {
 	}
 	now := time.Now()
 	for k, until := range w.skip {
-		if now.After(until) {
-			delete(w.skip, k)
+		if now.After(until) || (!oldest[k.cam].IsZero() && k.start < oldest[k.cam].UnixMicro()) {
+			delete(w.skip, k) // expired, or out of the ring
 		}
 	}
 	for _, s := range todo {
@@ -278,8 +280,17 @@ func (w *Worker) remember(ctx context.Context, cam string, gaps []store.Span) {
 }
 
 // skipped leaves s alone for skipFor.
-func (w *Worker) skipped(s store.Segment) {
+func (w *Worker) skipped(s store.Segment) { w.skipUntil(s, time.Now().Add(skipFor)) }
+
+// uploaded leaves s alone while the ring holds it: the cloud stored it,
+// or found it held every frame of it already. The cloud's index may
+// still show a sliver of its time missing (the cloud's and the agent's
+// times of one frame differ by the relay's latency), which offering s
+// again would not fill.
+func (w *Worker) uploaded(s store.Segment) { w.skipUntil(s, time.Now().Add(maxAsk)) }
+
+func (w *Worker) skipUntil(s store.Segment, until time.Time) {
 	if len(w.skip) < maxSkip {
-		w.skip[skipKey{s.CameraID, s.Start.UnixMicro()}] = time.Now().Add(skipFor)
+		w.skip[skipKey{s.CameraID, s.Start.UnixMicro()}] = until
 	}
 }
