@@ -163,8 +163,7 @@ func (d *deployment) yaml(dirDSN, run string) string {
 	fmt.Fprintf(&b, "segment_duration: %s\nfragment_duration: %s\nlease_ttl: %s\nlog_level: info\nzones:\n", soSegment, soFragment, soLeaseTTL)
 	for _, z := range d.zones {
 		fmt.Fprintf(&b, "  - name: %s\n    db: %q\n", z.name, z.dsn)
-		fmt.Fprintf(&b, "    store: {type: s3, endpoint: %q, region: us-east-1, bucket: %q, prefix: \"rec/\", access_key: %q, secret_key: %q, path_style: true}\n",
-			d.s3.Endpoint, z.bucket, d.s3.AccessKey, d.s3.SecretKey)
+		fmt.Fprintf(&b, "    store: %s\n", d.s3.ZoneStore(z.bucket))
 		fmt.Fprintf(&b, "    ingest: {rtsp: %q}\n", z.servers[0].rtsp)
 	}
 	return b.String()

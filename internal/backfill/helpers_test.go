@@ -102,3 +102,16 @@ func (e *env) world() world {
 	w.camB = e.must(e.do("POST", "/api/v1/cameras", w.tok["other"], map[string]any{"org_id": w.orgB, "name": "b cam"}), 201).str("id")
 	return w
 }
+
+// enrolSite creates a site of organisation A, enrols an agent at it and
+// puts cams at the site; it returns the agent's site credential.
+func (e *env) enrolSite(w world, cams ...string) string {
+	e.t.Helper()
+	admin := w.tok["admin"]
+	site := e.must(e.do("POST", "/api/v1/sites", admin, map[string]string{"org_id": w.orgA, "name": "shop"}), 201)
+	cred := e.must(e.do("POST", "/api/v1/agent/enrol", "", map[string]string{"token": site.str("enrolment_token")}), 200).str("credential")
+	for _, cam := range cams {
+		e.must(e.do("PATCH", "/api/v1/cameras/"+cam, admin, map[string]string{"site_id": site.str("id")}), 200)
+	}
+	return cred
+}

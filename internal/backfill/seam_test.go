@@ -33,12 +33,8 @@ func TestSeams(t *testing.T) {
 	e := start(t, "--backfill-chunk-size", "262144", "--backfill-max-segment-bytes", "67108864")
 	w := e.world()
 	admin := w.tok["admin"]
-	site := e.must(e.do("POST", "/api/v1/sites", admin, map[string]string{"org_id": w.orgA, "name": "shop"}), 201)
-	cred := e.must(e.do("POST", "/api/v1/agent/enrol", "", map[string]string{"token": site.str("enrolment_token")}), 200).str("credential")
 	ref := e.must(e.do("POST", "/api/v1/cameras", admin, map[string]any{"org_id": w.orgA, "name": "reference"}), 201).str("id")
-	for _, cam := range []string{w.camA, ref} {
-		e.must(e.do("PATCH", "/api/v1/cameras/"+cam, admin, map[string]string{"site_id": site.str("id")}), 200)
-	}
+	cred := e.enrolSite(w, w.camA, ref)
 
 	// The sample has a keyframe every 2 s. The agent cuts 4 s segments
 	// at 0, 4, 8, ...; the cloud recorded live from 2 s in 2 s segments

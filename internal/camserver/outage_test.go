@@ -63,10 +63,7 @@ func startS3Node(t *testing.T, bucket string, extra ...string) (testenv.S3Server
 	s3 := testenv.StartS3(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "camcloud.yaml")
-	yaml := fmt.Sprintf(`zones:
-  - name: local
-    store: {type: s3, endpoint: %q, region: us-east-1, bucket: %s, access_key: %q, secret_key: %q, path_style: true}
-`, s3.Endpoint, bucket, s3.AccessKey, s3.SecretKey)
+	yaml := fmt.Sprintf("zones:\n  - name: local\n    store: %s\n", s3.ZoneStore(bucket))
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,8 @@ func TestS3PlaylistInitFromMemory(t *testing.T) {
 	s3 := testenv.StartS3(t)
 	d := t.TempDir()
 	conf := filepath.Join(d, "camcloud.yaml")
-	y := fmt.Sprintf("directory: \"sqlite:%s\"\nzones:\n  - name: local\n    db: \"sqlite:%s\"\n    store: {type: s3, endpoint: %q, region: us-east-1, bucket: inits, prefix: rec/, access_key: %q, secret_key: %q, path_style: true}\n",
-		filepath.Join(d, "directory.db"), filepath.Join(d, "local.db"), s3.Endpoint, s3.AccessKey, s3.SecretKey)
+	y := fmt.Sprintf("directory: \"sqlite:%s\"\nzones:\n  - name: local\n    db: \"sqlite:%s\"\n    store: %s\n",
+		filepath.Join(d, "directory.db"), filepath.Join(d, "local.db"), s3.ZoneStore("inits"))
 	if err := os.WriteFile(conf, []byte(y), 0o600); err != nil {
 		t.Fatal(err)
 	}

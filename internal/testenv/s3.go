@@ -96,6 +96,18 @@ func (s S3Server) Start() {
 	}
 }
 
+// ZoneStore is the YAML flow mapping of a zone's store on this server:
+// bucket, prefix rec/, path-style, with the root credentials; extra
+// settings (e.g. "proxy_playback: true") are added to it.
+func (s S3Server) ZoneStore(bucket string, extra ...string) string {
+	m := fmt.Sprintf("type: s3, endpoint: %q, region: us-east-1, bucket: %q, prefix: rec/, access_key: %q, secret_key: %q, path_style: true",
+		s.Endpoint, bucket, s.AccessKey, s.SecretKey)
+	for _, x := range extra {
+		m += ", " + x
+	}
+	return "{" + m + "}"
+}
+
 // Stop kills the gateway and waits for it to exit, so the store is
 // unreachable until Start. Stopping a stopped server does nothing.
 func (s S3Server) Stop() {

@@ -91,8 +91,7 @@ func TestMeteredTrafficMatchesClients(t *testing.T) {
 	ffmpeg := testenv.Tool(t, "ffmpeg")
 	s3 := testenv.StartS3(t)
 	cfg := filepath.Join(t.TempDir(), "camcloud.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("zones:\n  - name: local\n    store: {type: s3, endpoint: %q, region: us-east-1, bucket: metered, prefix: rec/, access_key: %q, secret_key: %q, path_style: true, proxy_playback: true}\n",
-		s3.Endpoint, s3.AccessKey, s3.SecretKey)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("zones:\n  - name: local\n    store: %s\n", s3.ZoneStore("metered", "proxy_playback: true"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	n := apptest.Start(t, "--config", cfg, "--segment-duration", "4s", "--usage-flush", "1h")
