@@ -193,6 +193,7 @@ func (p *publication) watch() {
 	tick := time.NewTicker(stallCheck)
 	defer tick.Stop()
 	last := time.Now()
+	clock := newStallClock(last)
 	for {
 		p.mu.Lock()
 		s := p.stream
@@ -202,10 +203,11 @@ func (p *publication) watch() {
 			return
 		case now := <-tick.C:
 			p.mu.Lock()
-			if p.units != p.seenUnits {
+			moved := p.units != p.seenUnits
+			if moved {
 				p.seenUnits, p.lastMedia = p.units, now
 			}
-			quiet := now.Sub(p.lastMedia)
+			quiet := clock.check(now, moved)
 			b := p.bytes
 			report := now.Sub(last) >= reportPeriod-stallCheck/2
 			if report {

@@ -36,9 +36,7 @@ type server struct {
 // admin; args add flags.
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	// A long media timeout: the simulated cameras of a loaded race run can
-	// be starved of CPU for seconds, which is no camera fault to test here.
-	flags := append([]string{"--segment-duration", "4s", "--media-timeout", "60s"}, webhookFlags...)
+	flags := append([]string{"--segment-duration", "4s"}, webhookFlags...)
 	n := apptest.Start(t, append(flags, args...)...)
 	s := &server{t: t, node: n, base: n.Base}
 	var r struct{ Token string }
