@@ -108,6 +108,9 @@ const (
 	ReasonSpoolFullNew = "spool_full_new"
 	// ReasonSpoolError: the spool could not be written (disk error).
 	ReasonSpoolError = "spool_error"
+	// ReasonBehind: the recorder fell too far behind the stream and the
+	// hub dropped it; it resumed at the next keyframe.
+	ReasonBehind = "recorder_behind"
 )
 
 // ErrDraining is returned by Record once Drain was called.

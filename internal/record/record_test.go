@@ -286,7 +286,16 @@ func TestSpoolPressureClosesSegmentsEarly(t *testing.T) {
 }
 
 func TestOverflowReattaches(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.SegmentDuration = 60 * time.Second })
+	var mu sync.Mutex
+	var lost []lostRange
+	e := newEnv(t, func(c *Config) {
+		c.SegmentDuration = 60 * time.Second
+		c.OnVideoLost = func(cam string, start, end time.Time, reason string) {
+			mu.Lock()
+			defer mu.Unlock()
+			lost = append(lost, lostRange{start, end, reason})
+		}
+	})
 	stall := stallSpool(e.rec)
 	smp := testenv.Sample(t, "sample-h264.ts")
 	f := startRecording(t, e.rec, "cam1", smp)
@@ -320,6 +329,14 @@ func TestOverflowReattaches(t *testing.T) {
 		t.Errorf("recording resumed at %v, want at the next keyframe %v", rows[1].Start, epoch.Add(50*time.Second))
 	}
 	checkSegments(t, e.store, rows, []string{"h264", "aac"})
+	// The hole is reported (a recording.gap on a camera server), from
+	// the last frame kept to where recording resumed.
+	mu.Lock()
+	defer mu.Unlock()
+	if len(lost) != 1 || lost[0].reason != ReasonBehind || lost[0].start.Before(rows[0].End.Add(-time.Second)) || lost[0].start.After(rows[0].End) ||
+		!lost[0].end.Equal(rows[1].Start) {
+		t.Errorf("video lost to the overflow reported as %+v, want one %s range from about %v to %v", lost, ReasonBehind, rows[0].End, rows[1].Start)
+	}
 }
 
 func TestRecordRejectsBadInput(t *testing.T) {

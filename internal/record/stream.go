@@ -66,6 +66,7 @@ func (r *Recorder) Record(ctx context.Context, s *hub.Stream) error {
 		r.m.overflowDrops.Inc()
 		w.log.Warn("recorder fell behind the stream and was dropped: restarting at the next keyframe")
 		w.finishSegment(0, false)
+		w.lost(w.lastAt, ReasonBehind)
 	}
 }
 

@@ -187,17 +187,16 @@ func (w *writer) fail(err error) {
 	w.r.act.failed(w.cam, "cannot write the spool: "+err.Error())
 	if w.seg != nil {
 		w.seg.Release(w.taken)
-		if w.lostFrom.IsZero() {
-			// The hole in the index starts where the segment's committed
-			// fragments end (its start when it has none).
-			w.lostFrom, w.lostWhy = w.seg.End(), ReasonSpoolError
-			if w.lostFrom.IsZero() {
-				w.lostFrom = w.segStart
-			}
-			if err == spool.ErrFull {
-				w.lostWhy = ReasonSpoolFullNew
-			}
+		// The hole in the index starts where the segment's committed
+		// fragments end (its start when it has none).
+		from, why := w.seg.End(), ReasonSpoolError
+		if from.IsZero() {
+			from = w.segStart
 		}
+		if err == spool.ErrFull {
+			why = ReasonSpoolFullNew
+		}
+		w.lost(from, why)
 	}
 	w.taken, w.inFrag = 0, false
 	if w.stage != nil {
@@ -515,6 +514,14 @@ func (w *writer) cutFragment() bool {
 	w.r.act.recorded(w.cam, w.r.cfg.Now())
 	w.reportLost(w.segStart.Add(frag.Start))
 	return true
+}
+
+// lost marks video lost from from on (unless a loss is open already),
+// for why: reportLost tells of it when recording resumes.
+func (w *writer) lost(from time.Time, why string) {
+	if w.lostFrom.IsZero() && !from.IsZero() {
+		w.lostFrom, w.lostWhy = from, why
+	}
 }
 
 // reportLost tells Config.OnVideoLost of the video lost since lostFrom,
