@@ -154,6 +154,7 @@ var directoryMigrations = []migration{
 	dirMigrationHolds,
 	dirMigrationLabels,
 	dirMigrationSites,
+	dirMigrationWebhookFeed,
 }
 
 // dropOrphanGrants deletes the grants whose user is not a member of the
