@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +175,38 @@ func TestSeams(t *testing.T) {
 		t.Errorf("audio: the seamed clip has %d frames, the reference %d", a, b)
 	} else {
 		t.Logf("audio: the seamed clip has %d frames, the reference %d", a, b)
+	}
+}
+
+// TestCompletionRetried: an upload whose completion failed in the cloud
+// (here its object's directory cannot be made) keeps every byte, and a
+// chunk of 0 bytes at its end, as the agent then sends, completes it.
+func TestCompletionRetried(t *testing.T) {
+	e := start(t, "--backfill-chunk-size", "262144", "--backfill-max-segment-bytes", "67108864")
+	w := e.world()
+	cred := e.enrolSite(w, w.camA)
+	seg := recordAsAgent(t, w.camA, time.Now().UTC().Add(-30*time.Minute).Truncate(time.Second), 1)[0]
+	block := filepath.Join(e.app.Cfg.DataDir, "blobs", "local", "cam", w.camA, "bf")
+	if err := os.MkdirAll(filepath.Dir(block), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(block, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := e.must(e.do("POST", "/api/v1/agent/cameras/"+w.camA+"/uploads", cred, seg.announce()), 201).str("upload_id")
+	if r := e.uploadFrom(cred, id, seg.obj, 0); r.Status != 500 {
+		t.Fatalf("the last chunk with the store failing: %d %s", r.Status, r.Raw)
+	}
+	if h := e.must(e.head(cred, id), 200); h.Header.Get("Upload-Offset") != strconv.Itoa(len(seg.obj)) {
+		t.Fatalf("after a failed completion the cloud holds %s of %d bytes", h.Header.Get("Upload-Offset"), len(seg.obj))
+	}
+	if err := os.Remove(block); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.patch(cred, id, int64(len(seg.obj)), nil); r.Status != 201 || r.str("status") != "stored" {
+		t.Fatalf("a chunk of 0 bytes at the end: %d %s", r.Status, r.Raw)
+	}
+	if keys := e.keys("cam/" + w.camA + "/bf/"); len(keys) != 1 {
+		t.Fatalf("backfilled objects after the retried completion: %v", keys)
 	}
 }

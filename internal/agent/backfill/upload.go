@@ -1,12 +1,14 @@
 package backfill
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -81,12 +83,7 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 		case err != nil:
 			return sent, err
 		case done:
-			w.stats.uploaded.Add(1)
-			w.stats.uploadedBytes.Add(s.Size)
-			w.filled(ctx, s)
-			w.uploaded(s)
-			log.Info("backfill: segment stored in the cloud", "duration", s.End.Sub(s.Start))
-			return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
+			return sent, w.stored(ctx, s, log)
 		}
 		if off < 0 || off > u.Size {
 			return sent, fmt.Errorf("backfill: the cloud acknowledged offset %d of a %d-byte upload", off, u.Size)
@@ -96,8 +93,33 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 			return sent, err
 		}
 	}
-	// Every byte acknowledged but no "stored": the next offer tells.
+	// Every byte acknowledged but no "stored": the completion was cut
+	// off, or failed in the cloud (a store away); a chunk of 0 bytes at
+	// the end completes it (offered again, the upload would come back
+	// with every byte acknowledged, for ever).
+	_, done, err := w.client.Patch(ctx, u.ID, u.Size, bytes.NewReader(nil), 0)
+	var ref *RefusedError
+	switch {
+	case errors.Is(err, ErrUploadGone):
+		return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
+	case errors.As(err, &ref):
+		return sent, w.refuse(ctx, s, u.SHA256, ref)
+	case err != nil:
+		return sent, err
+	case done:
+		return sent, w.stored(ctx, s, log)
+	}
 	return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
+}
+
+// stored records that the cloud stored s.
+func (w *Worker) stored(ctx context.Context, s store.Segment, log *slog.Logger) error {
+	w.stats.uploaded.Add(1)
+	w.stats.uploadedBytes.Add(s.Size)
+	w.filled(ctx, s)
+	w.uploaded(s)
+	log.Info("backfill: segment stored in the cloud", "duration", s.End.Sub(s.Start))
+	return w.state.ForgetUpload(ctx, s.CameraID, s.Start)
 }
 
 // resume returns the upload in progress of s with the offset the cloud
