@@ -88,15 +88,17 @@ func (s *Service) neighbours(ctx context.Context, z *zone.Zone, cam string, star
 		}
 	}
 	// prev is the last of the rest; any before it must end where it
-	// starts (they reach into the range only by the clocks' difference:
-	// the seam checks that prev begins with the upload's first frame).
+	// starts, within Tolerance (they reach into the range only by the
+	// clocks' difference and the recorder's timing of segment edges:
+	// the seam checks that prev begins with the upload's first frame
+	// when it begins inside the upload).
 	if len(rest) > 0 {
 		n.prev = rest[len(rest)-1]
 		if n.prev.Start.After(start.Add(Tolerance)) {
 			return neighbours{}, notMissing(start, end, "holds recorded video")
 		}
 		for _, r := range rest[:len(rest)-1] {
-			if r.End.After(n.prev.Start) || !n.prev.Start.After(start) {
+			if r.End.After(n.prev.Start.Add(Tolerance)) {
 				return neighbours{}, notMissing(start, end, "holds recorded video")
 			}
 		}
