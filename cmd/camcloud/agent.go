@@ -30,6 +30,7 @@ func agentCmd(args []string) int {
 		fmt.Fprintln(os.Stderr, "camcloud agent:", err)
 		return 2
 	}
+	cfg.TuneRuntime()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := agent.New(ctx, cfg, log)

@@ -125,6 +125,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Agent, error) {
 	allow, _ := netpolicy.ParseAllow(cfg.PullAllow) // checked by cfg.Check
 	a.pull = ingest.NewPuller(a.hub, nil, log)
 	a.pull.Dest = netpolicy.New(allow)
+	a.pull.ReadBatch = cfg.ReadBatch
 	return a, nil
 }
 

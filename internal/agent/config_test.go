@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camcloud/camcloud/internal/agent"
 )
@@ -44,6 +45,43 @@ func TestConfigBackfill(t *testing.T) {
 		{"backfill:\n  interval: -1s\n", "backfill.interval"},
 		{"backfill:\n  settle: 48h\n", "backfill.settle"},
 		{"backfill:\n  rate: 5\n", "field rate not found"},
+	} {
+		if _, err := load(bad.yaml); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want one naming %s", bad.yaml, err, bad.want)
+		}
+	}
+}
+
+// TestConfigRuntime reads the garbage collector and read batching
+// settings: their defaults, values read back, and refused ones.
+func TestConfigRuntime(t *testing.T) {
+	load := func(extra string) (agent.Config, error) {
+		path := filepath.Join(t.TempDir(), "agent.yaml")
+		if err := os.WriteFile(path, []byte("cloud: https://video.example.com\ndata_dir: data\n"+extra), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return agent.LoadConfig(path)
+	}
+	c, err := load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GCPercent != agent.DefaultGCPercent || c.MemoryLimit != 0 || c.ReadBatch != 0 {
+		t.Errorf("defaults: gc_percent %d, memory_limit_bytes %d, read_batch %s", c.GCPercent, c.MemoryLimit, c.ReadBatch)
+	}
+	c, err = load("gc_percent: -1\nmemory_limit_bytes: 33554432\nread_batch: 20ms\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GCPercent != -1 || c.MemoryLimit != 32<<20 || c.ReadBatch != 20*time.Millisecond {
+		t.Errorf("read back: gc_percent %d, memory_limit_bytes %d, read_batch %s", c.GCPercent, c.MemoryLimit, c.ReadBatch)
+	}
+	for _, bad := range []struct{ yaml, want string }{
+		{"gc_percent: -5\n", "gc_percent"},
+		{"gc_percent: -1\n", "gc_percent"},
+		{"memory_limit_bytes: 1000\n", "memory_limit_bytes"},
+		{"read_batch: 2s\n", "read_batch"},
+		{"read_batch: -1s\n", "read_batch"},
 	} {
 		if _, err := load(bad.yaml); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: error %v, want one naming %s", bad.yaml, err, bad.want)

@@ -45,7 +45,7 @@ func (a *Agent) startPushes() (*ingest.Server, error) {
 	if len(auth) == 0 || (a.cfg.ListenRTSP == "" && a.cfg.ListenRTMP == "") {
 		return nil, nil
 	}
-	srv, err := ingest.NewServer(ingest.Config{RTSPAddr: a.cfg.ListenRTSP, RTMPAddr: a.cfg.ListenRTMP, Hub: a.hub, Auth: auth, Log: a.log})
+	srv, err := ingest.NewServer(ingest.Config{RTSPAddr: a.cfg.ListenRTSP, RTMPAddr: a.cfg.ListenRTMP, Hub: a.hub, Auth: auth, Log: a.log, ReadBatch: a.cfg.ReadBatch})
 	if err != nil {
 		return nil, err
 	}
