@@ -66,7 +66,7 @@ func TestConfigRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.GCPercent != agent.DefaultGCPercent || c.MemoryLimit != 0 || c.ReadBatch != 0 {
+	if c.GCPercent != agent.DefaultGCPercent || c.MemoryLimit != 0 || c.ReadBatch != agent.DefaultReadBatch {
 		t.Errorf("defaults: gc_percent %d, memory_limit_bytes %d, read_batch %s", c.GCPercent, c.MemoryLimit, c.ReadBatch)
 	}
 	c, err = load("gc_percent: -1\nmemory_limit_bytes: 33554432\nread_batch: 20ms\n")
