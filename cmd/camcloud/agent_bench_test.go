@@ -36,6 +36,10 @@ func BenchmarkAgentPerCamera(b *testing.B) {
 func benchAgent(b *testing.B, cameras int, up bool) {
 	const warmUp, window = 20 * time.Second, 40 * time.Second
 	bin := buildBinary(b)
+	agentBin := bin
+	if alt := os.Getenv("CAMCLOUD_BENCH_AGENT_BIN"); alt != "" {
+		agentBin = alt // another build of the agent, to compare in one session
+	}
 	pull, err := sim.ServePull("127.0.0.1:0", cameras, testenv.Sample(b, "sample-h264.ts"), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -64,7 +68,7 @@ func benchAgent(b *testing.B, cameras int, up bool) {
 	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(bin, "agent", "--config", cfg, "--log-level", "error")
+	cmd := exec.Command(agentBin, "agent", "--config", cfg, "--log-level", "error")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // errors only
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

@@ -12,12 +12,12 @@ import (
 const relayBuffer = 256
 
 // Relay publishes the units of a hub stream to rawURL over RTSP
-// (ANNOUNCE/RECORD over TCP), from its next video keyframe on, until the
+// (ANNOUNCE/RECORD over TCP, writes gathered by package coalesce), from its next video keyframe on, until the
 // stream ends (nil), ctx ends, the connection fails or the reader falls
 // behind (the error). The edge agent relays its cameras to the cloud's
 // normal ingest with it; sent units are counted in st (may be nil).
 func Relay(ctx context.Context, rawURL string, s *hub.Stream, st *Stats) error {
-	out, c, err := startRecording(rawURL, s.Tracks)
+	out, c, err := startRecording(rawURL, s.Tracks, true)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // rcvlowat reads the socket's SO_RCVLOWAT.
@@ -28,34 +30,12 @@ func rcvlowat(t *testing.T, c *net.TCPConn) int {
 	return v
 }
 
-// tcpPair connects a client to a server over 127.0.0.1; both are closed
-// when the test ends.
-func tcpPair(t *testing.T) (client, srv net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { client.Close() })
-	srv, err = ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return client, srv
-}
-
 // TestQuietReader: once batched, a TCP connection's socket keeps a high
 // low-water mark (so that arriving bursts do not wake the netpoller), all
 // bytes still arrive in order, a small message after a pause is not held
 // back by the mark, and the end of the stream is seen.
 func TestQuietReader(t *testing.T) {
-	client, srv := tcpPair(t)
+	client, srv := testenv.TCPPair(t)
 	tc := srv.(*net.TCPConn)
 	bc := newBatchConn(srv, 20*time.Millisecond, NewBuffers())
 	defer bc.Close()
@@ -116,7 +96,7 @@ func TestQuietReader(t *testing.T) {
 // A quiet read of a socket that has data allocates nothing: it runs about
 // ten times a second for every camera.
 func TestQuietReadDoesNotAllocate(t *testing.T) {
-	client, srv := tcpPair(t)
+	client, srv := testenv.TCPPair(t)
 	q := newQuietReader(srv)
 	if q == nil {
 		t.Fatal("no quiet reader for a TCP connection")
