@@ -126,3 +126,64 @@ func (s site) covers(t *testing.T, cam string, from, to time.Time) bool {
 	}
 	return false
 }
+
+// TestAgentCompletesAFailedCompletion: when the cloud takes every byte of
+// a segment but cannot store it (its object store away: here a file where
+// the camera's backfill directory goes), the agent completes the upload
+// with a chunk of 0 bytes once the store is back, rather than sending the
+// segment again; every byte it sent is in a stored segment.
+func TestAgentCompletesAFailedCompletion(t *testing.T) {
+	s := newSite(t)
+	httpProxy := testenv.NewProxy(t, s.cloud.App.HTTPAddr())
+	pull, err := sim.ServePull("127.0.0.1:0", 1, testenv.Sample(t, "sample-h264.ts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pull.Close)
+	dataDir := t.TempDir()
+	cam := s.cameras[0]
+	cfg := agent.Config{Cloud: "http://" + httpProxy.Addr(), AllowHTTP: true, EnrolmentToken: s.enrol, DataDir: dataDir,
+		SegmentDuration: 2 * time.Second, Heartbeat: 500 * time.Millisecond, PullAllow: []string{"127.0.0.1/32"},
+		Cameras:  []agent.Camera{{ID: cam, URL: pull.URL(0)}},
+		Backfill: agent.Backfill{Settle: time.Second, Interval: 500 * time.Millisecond}}
+	block := filepath.Join(s.cloud.App.Cfg.DataDir, "blobs", "local", "cam", cam, "bf")
+	if err := os.MkdirAll(filepath.Dir(block), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(block, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	a, _ := runAgent(t, cfg)
+	testenv.Eventually(t, 60*time.Second, "two segments' bytes sent, none stored", func() bool {
+		st := a.Status().Backfill
+		return st.SentBytes > 0 && len(localSegments(t, dataDir, cam)) >= 3
+	})
+	time.Sleep(2 * time.Second) // more failed completions
+	if st := a.Status().Backfill; st.Uploaded != 0 {
+		t.Fatalf("%d segments stored with the cloud's store failing", st.Uploaded)
+	}
+	if err := os.Remove(block); err != nil {
+		t.Fatal(err)
+	}
+	segs := localSegments(t, dataDir, cam)
+	testenv.Eventually(t, 60*time.Second, "the segments stored once the store is back", func() bool {
+		for _, sg := range segs[:len(segs)-1] { // the last may still be open
+			if !s.covers(t, cam, sg.Start, sg.End) {
+				return false
+			}
+		}
+		return true
+	})
+	// New segments are sent and stored meanwhile; a segment sent twice
+	// would keep the sent bytes above the stored ones for good.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st := a.Status().Backfill
+		if st.SentBytes == st.UploadedBytes {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sent %d bytes for %d stored (%d segments): the failed completion was sent again", st.SentBytes, st.UploadedBytes, st.Uploaded)
+		}
+	}
+}

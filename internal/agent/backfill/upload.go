@@ -63,13 +63,17 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 			return false, err
 		}
 	}
-	for u.Acked < u.Size {
+	for {
 		if !w.cfg.Schedule.Open(time.Now()) || !w.up() {
 			return sent, errPaused
 		}
+		// Once every byte is acknowledged with no "stored" (the completion
+		// was cut off, or failed in the cloud: a store away), a chunk of 0
+		// bytes completes it; offered again, the upload would come back
+		// with every byte acknowledged, for ever.
 		n := min(u.Chunk, u.Size-u.Acked)
 		off, done, err := w.sendChunk(ctx, s.Key, u, n)
-		sent = true
+		sent = sent || n > 0
 		var mis *OffsetMismatch
 		var ref *RefusedError
 		switch {
@@ -84,6 +88,8 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 			return sent, err
 		case done:
 			return sent, w.stored(ctx, s, log)
+		case n == 0: // taken but not stored: offered anew next time
+			return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
 		}
 		if off < 0 || off > u.Size {
 			return sent, fmt.Errorf("backfill: the cloud acknowledged offset %d of a %d-byte upload", off, u.Size)
@@ -93,23 +99,6 @@ func (w *Worker) upload(ctx context.Context, s store.Segment) (sent bool, err er
 			return sent, err
 		}
 	}
-	// Every byte acknowledged but no "stored": the completion was cut
-	// off, or failed in the cloud (a store away); a chunk of 0 bytes at
-	// the end completes it (offered again, the upload would come back
-	// with every byte acknowledged, for ever).
-	_, done, err := w.client.Patch(ctx, u.ID, u.Size, bytes.NewReader(nil), 0)
-	var ref *RefusedError
-	switch {
-	case errors.Is(err, ErrUploadGone):
-		return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
-	case errors.As(err, &ref):
-		return sent, w.refuse(ctx, s, u.SHA256, ref)
-	case err != nil:
-		return sent, err
-	case done:
-		return sent, w.stored(ctx, s, log)
-	}
-	return sent, w.state.ForgetUpload(ctx, s.CameraID, s.Start)
 }
 
 // stored records that the cloud stored s.
@@ -148,8 +137,13 @@ func (w *Worker) resume(ctx context.Context, s store.Segment) (Upload, bool, err
 	return u, true, nil
 }
 
-// sendChunk sends n bytes of u from its acknowledged offset, paced.
+// sendChunk sends n bytes of u from its acknowledged offset, paced (none
+// when n is 0: the chunk that completes an upload whose bytes the cloud
+// holds).
 func (w *Worker) sendChunk(ctx context.Context, key string, u Upload, n int64) (int64, bool, error) {
+	if n == 0 {
+		return w.client.Patch(ctx, u.ID, u.Acked, bytes.NewReader(nil), 0)
+	}
 	rc, err := w.blobs.GetRange(ctx, key, u.Acked, n)
 	if err != nil {
 		return 0, false, err
