@@ -29,6 +29,7 @@ import (
 
 	"github.com/camcloud/camcloud/internal/agent/backfill"
 	"github.com/camcloud/camcloud/internal/blob"
+	"github.com/camcloud/camcloud/internal/coalesce"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/ingest"
 	"github.com/camcloud/camcloud/internal/netpolicy"
@@ -71,6 +72,8 @@ type Agent struct {
 	bapi   *backfill.Client
 	pacer  *backfill.Pacer
 	live   liveMeter
+	// relayBufs are the gathering buffers the live relays share.
+	relayBufs *coalesce.Buffers
 	// back is fired when the uplink comes back (relays retry at once).
 	back signal
 
@@ -104,7 +107,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Agent, error) {
 		_ = idx.Close()
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, log: log, idx: idx, hub: hub.New(), cloud: newCloud(cfg.Cloud, cfg.DataDir)}
+	a := &Agent{cfg: cfg, log: log, idx: idx, hub: hub.New(), cloud: newCloud(cfg.Cloud, cfg.DataDir), relayBufs: coalesce.NewBuffers(0)}
 	a.ring = &ring{idx: idx, blobs: blobs, maxBytes: cfg.BufferMaxBytes, maxAge: cfg.BufferMaxAge, log: log}
 	a.rec, err = record.New(record.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), SegmentDuration: cfg.SegmentDuration,
 		MaxSpoolBytes: min(cfg.BufferMaxBytes/4, record.DefaultMaxSpoolBytes), Store: blobs, Index: a.ring, Log: log})
@@ -193,7 +196,7 @@ func (a *Agent) relay(ctx context.Context, s *hub.Stream, url string) {
 	for {
 		start := time.Now()
 		a.relaying.Add(1)
-		err := sim.Relay(ctx, url, s, st)
+		err := sim.Relay(ctx, url, s, st, a.relayBufs)
 		a.relaying.Add(-1)
 		select {
 		case <-ctx.Done():

@@ -8,7 +8,8 @@
 // writes for at most a short window and sends them with one write, so a
 // video frame's packets (written in a burst) leave together. Anything that
 // is not an RTP packet (RTSP requests, RTCP) is sent at once with what is
-// waiting, and so is a full buffer.
+// waiting, and so is a full buffer. Between bursts a Conn holds no
+// buffer: the connections of a process share a pool (Buffers).
 package coalesce
 
 import (
@@ -25,10 +26,44 @@ const (
 	// hardly notices 5 ms more.
 	DefaultWindow = 5 * time.Millisecond
 	// DefaultLimit is how many bytes are gathered before they are sent
-	// whatever the window: a few writes for a key frame, and little memory
-	// kept per connection.
-	DefaultLimit = 16 << 10
+	// whatever the window: a little more than a 2 Mbit/s camera sends in
+	// one of the agent's 100 ms read batches, so that a batch is about one
+	// write (a key frame's, a few).
+	DefaultLimit = 32 << 10
 )
+
+// slack is room in a buffer past the limit for the write that crosses it
+// (an RTP packet of the RTSP library is at most 1472 bytes); a larger one
+// grows the buffer, which is then not kept.
+const slack = 2 << 10
+
+// Buffers lends gathering buffers to the connections of a process, so that
+// a connection holds one only while it gathers a burst.
+type Buffers struct {
+	pool  sync.Pool
+	limit int
+}
+
+// NewBuffers returns a pool of buffers that gather up to limit bytes
+// (DefaultLimit when 0 or less).
+func NewBuffers(limit int) *Buffers {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	b := &Buffers{limit: limit}
+	b.pool.New = func() any { s := make([]byte, 0, limit+slack); return &s }
+	return b
+}
+
+func (b *Buffers) get() *[]byte { return b.pool.Get().(*[]byte) }
+
+func (b *Buffers) put(s *[]byte) {
+	if cap(*s) != b.limit+slack {
+		return // grown by an outsized write: not kept
+	}
+	*s = (*s)[:0]
+	b.pool.Put(s)
+}
 
 // Conn is a net.Conn whose writes are gathered (see the package comment).
 // Reads, addresses and read deadlines are the wrapped connection's. Write
@@ -38,10 +73,10 @@ const (
 type Conn struct {
 	net.Conn
 	window time.Duration
-	limit  int
+	bufs   *Buffers
 
 	mu       sync.Mutex
-	buf      []byte
+	buf      *[]byte // nil between bursts
 	deadline time.Time // the write deadline asked for, applied at each flush
 	timer    *time.Timer
 	armed    bool
@@ -51,15 +86,15 @@ type Conn struct {
 }
 
 // Wrap returns c with its writes gathered for up to window (DefaultWindow
-// when 0) or limit bytes (DefaultLimit when 0).
-func Wrap(c net.Conn, window time.Duration, limit int) *Conn {
+// when 0) or the limit of bufs (a pool of its own when nil).
+func Wrap(c net.Conn, window time.Duration, bufs *Buffers) *Conn {
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	if limit <= 0 {
-		limit = DefaultLimit
+	if bufs == nil {
+		bufs = NewBuffers(0)
 	}
-	w := &Conn{Conn: c, window: window, limit: limit}
+	w := &Conn{Conn: c, window: window, bufs: bufs}
 	w.timer = time.AfterFunc(time.Hour, w.timed)
 	w.timer.Stop()
 	return w
@@ -80,8 +115,11 @@ func (w *Conn) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	w.writes++
-	w.buf = append(w.buf, p...)
-	if !rtp(p) || len(w.buf) >= w.limit {
+	if w.buf == nil {
+		w.buf = w.bufs.get()
+	}
+	*w.buf = append(*w.buf, p...)
+	if !rtp(p) || len(*w.buf) >= w.bufs.limit {
 		if err := w.flushLocked(); err != nil {
 			return 0, err
 		}
@@ -109,31 +147,25 @@ func (w *Conn) flushLocked() error {
 		w.armed = false
 		w.timer.Stop()
 	}
-	if len(w.buf) == 0 || w.err != nil {
+	if w.buf == nil || w.err != nil {
 		return w.err
 	}
-	if err := w.Conn.SetWriteDeadline(w.deadline); err != nil {
-		w.fail(err)
-		return err
+	err := w.Conn.SetWriteDeadline(w.deadline)
+	if err == nil {
+		_, err = w.Conn.Write(*w.buf)
+		w.flushes++
 	}
-	_, err := w.Conn.Write(w.buf)
-	w.flushes++
+	w.bufs.put(w.buf)
+	w.buf = nil
 	if err != nil {
 		w.fail(err)
-		return err
 	}
-	if cap(w.buf) > 2*w.limit {
-		w.buf = nil // a burst past the limit; do not keep its memory
-	} else {
-		w.buf = w.buf[:0]
-	}
-	return nil
+	return err
 }
 
 // fail records err for later writes and closes the connection.
 func (w *Conn) fail(err error) {
 	w.err = err
-	w.buf = nil
 	_ = w.Conn.Close()
 }
 
@@ -167,7 +199,7 @@ func (w *Conn) Close() error {
 		_ = w.Conn.Close()
 		w.mu.Lock()
 	}
-	if w.err == nil && len(w.buf) > 0 {
+	if w.err == nil && w.buf != nil {
 		if d := time.Now().Add(time.Second); w.deadline.IsZero() || w.deadline.After(d) {
 			w.deadline = d
 		}

@@ -41,12 +41,13 @@ func TestWrites(t *testing.T) {
 		{"an RTSP request sends the RTP packets before it", [][]byte{frame(0, 1400, 1), frame(2, 200, 2), frame(0, 1400, 3), []byte("TEARDOWN rtsp://x/ RTSP/1.0\r\nCSeq: 5\r\n\r\n")}, time.Hour, 0, 1},
 		{"an RTCP packet is sent at once", [][]byte{frame(0, 100, 1), frame(1, 28, 2)}, time.Hour, 0, 1},
 		{"the limit sends a burst", [][]byte{frame(0, 1400, 1), frame(0, 1400, 2), frame(0, 1400, 3), frame(0, 1400, 4), frame(1, 28, 5)}, time.Hour, 2000, 3},
+		{"a write past the buffer's room", [][]byte{frame(0, 900, 1), frame(0, 6000, 2), frame(0, 900, 3), frame(1, 28, 4)}, time.Hour, 1000, 2},
 		{"the window sends what waits", [][]byte{frame(0, 1400, 1), frame(2, 300, 2)}, 20 * time.Millisecond, 0, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			client, server := testenv.TCPPair(t)
-			w := Wrap(client, tc.window, tc.limit)
+			w := Wrap(client, tc.window, NewBuffers(tc.limit))
 			var want []byte
 			for _, p := range tc.writes {
 				if n, err := w.Write(p); err != nil || n != len(p) {
@@ -71,7 +72,7 @@ func TestWrites(t *testing.T) {
 // Write returns.
 func TestBurstIsOneWrite(t *testing.T) {
 	client, server := testenv.TCPPair(t)
-	w := Wrap(client, 50*time.Millisecond, 64<<10)
+	w := Wrap(client, 50*time.Millisecond, nil)
 	buf := make([]byte, 0, 2000)
 	var want []byte
 	for i := range 20 {
@@ -93,7 +94,7 @@ func TestBurstIsOneWrite(t *testing.T) {
 // A failed write is reported by the next Write and closes the connection.
 func TestWriteFailure(t *testing.T) {
 	client, server := testenv.TCPPair(t)
-	w := Wrap(client, time.Millisecond, 0)
+	w := Wrap(client, time.Millisecond, nil)
 	server.Close()
 	var err error
 	for range 1000 { // the first writes may land in the kernel's buffer before the reset comes back
@@ -117,7 +118,7 @@ func TestWriteFailure(t *testing.T) {
 // waiting for its deadline.
 func TestCloseEndsStalledWrite(t *testing.T) {
 	client, _ := testenv.TCPPair(t) // the server never reads
-	w := Wrap(client, time.Millisecond, 0)
+	w := Wrap(client, time.Millisecond, nil)
 	_ = w.SetWriteDeadline(time.Now().Add(time.Hour))
 	stalled := make(chan error, 1)
 	go func() {
@@ -142,7 +143,7 @@ func TestCloseEndsStalledWrite(t *testing.T) {
 // The write deadline asked for applies to the gathered write.
 func TestWriteDeadline(t *testing.T) {
 	client, _ := testenv.TCPPair(t)
-	w := Wrap(client, time.Hour, 0)
+	w := Wrap(client, time.Hour, nil)
 	_ = w.SetWriteDeadline(time.Now().Add(-time.Second))
 	_, err := w.Write(frame(1, 10, 1))
 	if ne := net.Error(nil); !errors.As(err, &ne) || !ne.Timeout() {

@@ -80,22 +80,23 @@ func started(st *Stats) func() {
 
 // startRecording connects an RTSP client to rawURL and announces tracks
 // for recording (TCP), returning their RTP encoders and the client. With
-// gather, the connection's writes are gathered (package coalesce): one
-// system call for a burst of packets rather than one per packet.
-func startRecording(rawURL string, tracks []hub.Track, gather bool) (*rtpOut, *gortsplib.Client, error) {
+// gather (not nil), the connection's writes are gathered in its buffers
+// (package coalesce): one system call for a burst of packets rather than
+// one per packet.
+func startRecording(rawURL string, tracks []hub.Track, gather *coalesce.Buffers) (*rtpOut, *gortsplib.Client, error) {
 	out, err := newRTPOut(tracks)
 	if err != nil {
 		return nil, nil, err
 	}
 	tcp := gortsplib.ProtocolTCP
 	c := &gortsplib.Client{Protocol: &tcp, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, WriteQueueSize: writeQueue}
-	if gather {
+	if gather != nil {
 		dial := func(ctx context.Context, network, address string) (net.Conn, error) {
 			nc, err := (&net.Dialer{}).DialContext(ctx, network, address)
 			if err != nil {
 				return nil, err
 			}
-			return coalesce.Wrap(nc, 0, 0), nil
+			return coalesce.Wrap(nc, 0, gather), nil
 		}
 		c.DialContext = dial
 		// rtsps: gather above TLS, so that a burst is one TLS record too.
@@ -110,7 +111,7 @@ func startRecording(rawURL string, tracks []hub.Track, gather bool) (*rtpOut, *g
 				_ = nc.Close()
 				return nil, err
 			}
-			return coalesce.Wrap(tc, 0, 0), nil
+			return coalesce.Wrap(tc, 0, gather), nil
 		}
 	}
 	if err := c.StartRecording(rawURL, out.desc); err != nil {
@@ -121,7 +122,7 @@ func startRecording(rawURL string, tracks []hub.Track, gather bool) (*rtpOut, *g
 
 // publishRTSP publishes with ANNOUNCE/RECORD over TCP.
 func publishRTSP(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats, grace time.Duration) error {
-	out, c, err := startRecording(rawURL, smp.Tracks, false)
+	out, c, err := startRecording(rawURL, smp.Tracks, nil)
 	if err != nil {
 		return err
 	}

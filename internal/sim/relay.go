@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 
+	"github.com/camcloud/camcloud/internal/coalesce"
 	"github.com/camcloud/camcloud/internal/hub"
 )
 
@@ -15,9 +16,13 @@ const relayBuffer = 256
 // (ANNOUNCE/RECORD over TCP, writes gathered by package coalesce), from its next video keyframe on, until the
 // stream ends (nil), ctx ends, the connection fails or the reader falls
 // behind (the error). The edge agent relays its cameras to the cloud's
-// normal ingest with it; sent units are counted in st (may be nil).
-func Relay(ctx context.Context, rawURL string, s *hub.Stream, st *Stats) error {
-	out, c, err := startRecording(rawURL, s.Tracks, true)
+// normal ingest with it; sent units are counted in st (may be nil). The
+// relays of a process share bufs (coalesce.NewBuffers) to gather writes.
+func Relay(ctx context.Context, rawURL string, s *hub.Stream, st *Stats, bufs *coalesce.Buffers) error {
+	if bufs == nil {
+		bufs = coalesce.NewBuffers(0)
+	}
+	out, c, err := startRecording(rawURL, s.Tracks, bufs)
 	if err != nil {
 		return err
 	}
