@@ -58,6 +58,8 @@ func benchAgent(b *testing.B, cameras int, up bool) {
 		y = strings.Replace(y, "http://127.0.0.1:1", base, 1)
 		y = strings.Replace(y, "cc_e_x", enrol, 1)
 	}
+	// More top-level settings to measure (e.g. "read_batch: 250ms").
+	y = os.Getenv("CAMCLOUD_BENCH_AGENT_YAML") + "\n" + y
 	for i := range ids {
 		y += fmt.Sprintf("  - id: %s\n    url: %s\n", ids[i], pull.URL(i))
 		if ingest[i] != "" {
