@@ -42,6 +42,8 @@ type recorded struct {
 	obj    []byte
 	init   []byte
 	tracks map[int]*timeline
+	// lastSeq is the sequence number of its last fragment read.
+	lastSeq uint32
 }
 
 // timeline is one track's samples in decode order.
@@ -191,7 +193,7 @@ func (s *Service) seam(ctx context.Context, z *zone.Zone, n neighbours, obj, ini
 	}
 	seq := -1 // the upload's own sequence numbers
 	if prev != nil {
-		seq = int(lastSequence(prev.obj)) + 1
+		seq = int(prev.lastSeq) + 1
 	}
 	kept := keptParts(parts, up, keep, out, seq)
 	var buf seekablebuffer.Buffer
@@ -270,16 +272,6 @@ func keptParts(parts mcfmp4.Parts, up map[int]*timeline, keep map[int][2]int, ou
 	return kept
 }
 
-// lastSequence is the sequence number of the last fragment of obj, a
-// segment object that parsed already.
-func lastSequence(obj []byte) uint32 {
-	var parts mcfmp4.Parts
-	if err := parts.Unmarshal(obj); err != nil || len(parts) == 0 {
-		return 0
-	}
-	return parts[len(parts)-1].SequenceNumber
-}
-
 // readRecorded reads a recorded segment for a seam: all of it, or (first)
 // its first fragment only, and its init segment.
 func (s *Service) readRecorded(ctx context.Context, st blob.Store, seg store.Segment, first bool) (*recorded, error) {
@@ -314,7 +306,11 @@ func (s *Service) readRecorded(ctx context.Context, st blob.Store, seg store.Seg
 	if err != nil {
 		return nil, fmt.Errorf("%w: the recorded segment: %v", errNoSeam, err)
 	}
-	return &recorded{seg: seg, obj: obj, init: init, tracks: tl}, nil
+	r := &recorded{seg: seg, obj: obj, init: init, tracks: tl}
+	if len(parts) > 0 {
+		r.lastSeq = parts[len(parts)-1].SequenceNumber
+	}
+	return r, nil
 }
 
 // readPrefix reads up to n bytes of an object: all of it when shorter.
