@@ -76,7 +76,7 @@ type Conn struct {
 	bufs   *Buffers
 
 	mu       sync.Mutex
-	buf      *[]byte // nil between bursts
+	buf      *[]byte   // nil between bursts
 	deadline time.Time // the write deadline asked for, applied at each flush
 	timer    *time.Timer
 	armed    bool
