@@ -169,13 +169,6 @@ func (w *Conn) fail(err error) {
 	_ = w.Conn.Close()
 }
 
-// Flush sends what is gathered now.
-func (w *Conn) Flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.flushLocked()
-}
-
 // SetWriteDeadline records t for the next write to the connection (a
 // flush), without the cost of setting it on every gathered write.
 func (w *Conn) SetWriteDeadline(t time.Time) error {

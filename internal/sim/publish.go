@@ -2,10 +2,8 @@ package sim
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
 
-	"github.com/camcloud/camcloud/internal/coalesce"
 	"github.com/camcloud/camcloud/internal/hub"
 	"github.com/camcloud/camcloud/internal/sample"
 )
@@ -79,41 +76,14 @@ func started(st *Stats) func() {
 }
 
 // startRecording connects an RTSP client to rawURL and announces tracks
-// for recording (TCP), returning their RTP encoders and the client. With
-// gather (not nil), the connection's writes are gathered in its buffers
-// (package coalesce): one system call for a burst of packets rather than
-// one per packet.
-func startRecording(rawURL string, tracks []hub.Track, gather *coalesce.Buffers) (*rtpOut, *gortsplib.Client, error) {
+// for recording (TCP), returning their RTP encoders and the client.
+func startRecording(rawURL string, tracks []hub.Track) (*rtpOut, *gortsplib.Client, error) {
 	out, err := newRTPOut(tracks)
 	if err != nil {
 		return nil, nil, err
 	}
 	tcp := gortsplib.ProtocolTCP
 	c := &gortsplib.Client{Protocol: &tcp, ReadTimeout: ioTimeout, WriteTimeout: ioTimeout, WriteQueueSize: writeQueue}
-	if gather != nil {
-		dial := func(ctx context.Context, network, address string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, address)
-			if err != nil {
-				return nil, err
-			}
-			return coalesce.Wrap(nc, 0, gather), nil
-		}
-		c.DialContext = dial
-		// rtsps: gather above TLS, so that a burst is one TLS record too.
-		c.DialTLSContext = func(ctx context.Context, network, address string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, address)
-			if err != nil {
-				return nil, err
-			}
-			host, _, _ := net.SplitHostPort(address)
-			tc := tls.Client(nc, &tls.Config{ServerName: host})
-			if err := tc.HandshakeContext(ctx); err != nil {
-				_ = nc.Close()
-				return nil, err
-			}
-			return coalesce.Wrap(tc, 0, gather), nil
-		}
-	}
 	if err := c.StartRecording(rawURL, out.desc); err != nil {
 		return nil, nil, err
 	}
@@ -122,7 +92,7 @@ func startRecording(rawURL string, tracks []hub.Track, gather *coalesce.Buffers)
 
 // publishRTSP publishes with ANNOUNCE/RECORD over TCP.
 func publishRTSP(ctx context.Context, rawURL string, smp *sample.Sample, st *Stats, grace time.Duration) error {
-	out, c, err := startRecording(rawURL, smp.Tracks, nil)
+	out, c, err := startRecording(rawURL, smp.Tracks)
 	if err != nil {
 		return err
 	}
