@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: log, idx: idx, hub: hub.New(), cloud: newCloud(cfg.Cloud, cfg.DataDir), relayBufs: coalesce.NewBuffers(0)}
 	a.ring = &ring{idx: idx, blobs: blobs, maxBytes: cfg.BufferMaxBytes, maxAge: cfg.BufferMaxAge, log: log}
-	a.rec, err = record.New(record.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), SegmentDuration: cfg.SegmentDuration,
+	a.rec, err = record.New(record.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), SegmentDuration: cfg.SegmentDuration, CommitInterval: cfg.CommitInterval,
 		MaxSpoolBytes: min(cfg.BufferMaxBytes/4, record.DefaultMaxSpoolBytes), Store: blobs, Index: a.ring, Log: log})
 	if err != nil {
 		_ = idx.Close()

@@ -45,6 +45,10 @@ type Config struct {
 	// one read system call per batch rather than per packet burst, the
 	// agent's largest CPU cost (2 to 3 times less recording only).
 	ReadBatch time.Duration `yaml:"read_batch"`
+	// CommitInterval is how often the ring buffer's written fragments are
+	// made durable (one fdatasync a camera a commit; default 100 ms, the
+	// recorder's; at most 5 s): what a power cut at the site may lose.
+	CommitInterval time.Duration `yaml:"commit_interval"`
 	// PullAllow lists the prefixes (or addresses) on the site's network
 	// the agent may pull cameras from; private addresses are normal here,
 	// but nothing is allowed that is not listed.
@@ -115,6 +119,7 @@ const (
 	DefaultBufferMaxAge   = 7 * 24 * time.Hour
 	DefaultHeartbeat      = 10 * time.Second
 	DefaultReadBatch      = 100 * time.Millisecond
+	DefaultCommitInterval = 100 * time.Millisecond
 	minMemoryLimit        = 8 << 20
 	minBufferBytes        = 1 << 20
 	maxCameras            = 256
@@ -175,6 +180,12 @@ func (c *Config) Check() error {
 		c.ReadBatch = DefaultReadBatch
 	case c.ReadBatch < 0 || c.ReadBatch > time.Second:
 		return fmt.Errorf("agent: read_batch %s must be in (0, 1s]", c.ReadBatch)
+	}
+	switch {
+	case c.CommitInterval == 0:
+		c.CommitInterval = DefaultCommitInterval
+	case c.CommitInterval < 0 || c.CommitInterval > 5*time.Second:
+		return fmt.Errorf("agent: commit_interval %s must be in (0, 5s]", c.CommitInterval)
 	}
 	if err := c.checkRuntime(); err != nil {
 		return err

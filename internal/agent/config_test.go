@@ -66,15 +66,15 @@ func TestConfigRuntime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.GCPercent != agent.DefaultGCPercent || c.MemoryLimit != 0 || c.ReadBatch != agent.DefaultReadBatch {
-		t.Errorf("defaults: gc_percent %d, memory_limit_bytes %d, read_batch %s", c.GCPercent, c.MemoryLimit, c.ReadBatch)
+	if c.GCPercent != agent.DefaultGCPercent || c.MemoryLimit != 0 || c.ReadBatch != agent.DefaultReadBatch || c.CommitInterval != agent.DefaultCommitInterval {
+		t.Errorf("defaults: gc_percent %d, memory_limit_bytes %d, read_batch %s, commit_interval %s", c.GCPercent, c.MemoryLimit, c.ReadBatch, c.CommitInterval)
 	}
-	c, err = load("gc_percent: -1\nmemory_limit_bytes: 33554432\nread_batch: 20ms\n")
+	c, err = load("gc_percent: -1\nmemory_limit_bytes: 33554432\nread_batch: 20ms\ncommit_interval: 1s\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.GCPercent != -1 || c.MemoryLimit != 32<<20 || c.ReadBatch != 20*time.Millisecond {
-		t.Errorf("read back: gc_percent %d, memory_limit_bytes %d, read_batch %s", c.GCPercent, c.MemoryLimit, c.ReadBatch)
+	if c.GCPercent != -1 || c.MemoryLimit != 32<<20 || c.ReadBatch != 20*time.Millisecond || c.CommitInterval != time.Second {
+		t.Errorf("read back: gc_percent %d, memory_limit_bytes %d, read_batch %s, commit_interval %s", c.GCPercent, c.MemoryLimit, c.ReadBatch, c.CommitInterval)
 	}
 	for _, bad := range []struct{ yaml, want string }{
 		{"gc_percent: -5\n", "gc_percent"},
@@ -82,6 +82,8 @@ func TestConfigRuntime(t *testing.T) {
 		{"memory_limit_bytes: 1000\n", "memory_limit_bytes"},
 		{"read_batch: 2s\n", "read_batch"},
 		{"read_batch: -1s\n", "read_batch"},
+		{"commit_interval: 6s\n", "commit_interval"},
+		{"commit_interval: -1ms\n", "commit_interval"},
 	} {
 		if _, err := load(bad.yaml); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: error %v, want one naming %s", bad.yaml, err, bad.want)
