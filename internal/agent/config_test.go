@@ -69,11 +69,11 @@ func TestConfigRuntime(t *testing.T) {
 	if c.GCPercent != agent.DefaultGCPercent || c.MemoryLimit != 0 || c.ReadBatch != agent.DefaultReadBatch || c.CommitInterval != agent.DefaultCommitInterval {
 		t.Errorf("defaults: gc_percent %d, memory_limit_bytes %d, read_batch %s, commit_interval %s", c.GCPercent, c.MemoryLimit, c.ReadBatch, c.CommitInterval)
 	}
-	c, err = load("gc_percent: -1\nmemory_limit_bytes: 33554432\nread_batch: 20ms\ncommit_interval: 1s\n")
+	c, err = load("gc_percent: -1\nmemory_limit_bytes: 33554432\nread_batch: 20ms\ncommit_interval: 250ms\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.GCPercent != -1 || c.MemoryLimit != 32<<20 || c.ReadBatch != 20*time.Millisecond || c.CommitInterval != time.Second {
+	if c.GCPercent != -1 || c.MemoryLimit != 32<<20 || c.ReadBatch != 20*time.Millisecond || c.CommitInterval != 250*time.Millisecond {
 		t.Errorf("read back: gc_percent %d, memory_limit_bytes %d, read_batch %s, commit_interval %s", c.GCPercent, c.MemoryLimit, c.ReadBatch, c.CommitInterval)
 	}
 	for _, bad := range []struct{ yaml, want string }{
