@@ -109,8 +109,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, log: log, idx: idx, hub: hub.New(), cloud: newCloud(cfg.Cloud, cfg.DataDir), relayBufs: coalesce.NewBuffers(0)}
 	a.ring = &ring{idx: idx, blobs: blobs, maxBytes: cfg.BufferMaxBytes, maxAge: cfg.BufferMaxAge, log: log}
+	// The spool may take up to half the buffer (the ring counts what it
+	// holds): it keeps the open segments and a commit interval of every
+	// camera's fragments, about two seconds of video at the defaults.
 	a.rec, err = record.New(record.Config{SpoolDir: filepath.Join(cfg.DataDir, "spool"), SegmentDuration: cfg.SegmentDuration, CommitInterval: cfg.CommitInterval,
-		MaxSpoolBytes: min(cfg.BufferMaxBytes/4, record.DefaultMaxSpoolBytes), Store: blobs, Index: a.ring, Log: log})
+		MaxSpoolBytes: min(cfg.BufferMaxBytes/2, record.DefaultMaxSpoolBytes), Store: blobs, Index: a.ring, Log: log})
 	if err != nil {
 		_ = idx.Close()
 		return nil, err

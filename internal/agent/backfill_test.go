@@ -53,6 +53,24 @@ func runAgent(t *testing.T, cfg agent.Config) (*agent.Agent, func()) {
 	return a, stop
 }
 
+// backfillAgent is the configuration of an agent at s with its first
+// camera (pulled from a simulated camera), without live relay, 2 s
+// segments and a quick backfill, reaching the cloud through the returned
+// proxy (which the test may cut).
+func (s site) backfillAgent(t *testing.T) (agent.Config, *testenv.Proxy) {
+	t.Helper()
+	httpProxy := testenv.NewProxy(t, s.cloud.App.HTTPAddr())
+	pull, err := sim.ServePull("127.0.0.1:0", 1, testenv.Sample(t, "sample-h264.ts"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pull.Close)
+	return agent.Config{Cloud: "http://" + httpProxy.Addr(), AllowHTTP: true, EnrolmentToken: s.enrol, DataDir: t.TempDir(),
+		SegmentDuration: 2 * time.Second, Heartbeat: 500 * time.Millisecond, PullAllow: []string{"127.0.0.1/32"},
+		Cameras:  []agent.Camera{{ID: s.cameras[0], URL: pull.URL(0)}},
+		Backfill: agent.Backfill{Settle: time.Second, Interval: 500 * time.Millisecond}}, httpProxy
+}
+
 // TestAgentBackfillsWhatTheCloudLacks runs an agent without live relay
 // against an in-process cloud: what it recorded while the cloud was out
 // of reach is backfilled once it is back, so the cloud's timeline covers
@@ -62,18 +80,9 @@ func runAgent(t *testing.T, cfg agent.Config) (*agent.Agent, func()) {
 // stored all the same.
 func TestAgentBackfillsWhatTheCloudLacks(t *testing.T) {
 	s := newSite(t)
-	httpProxy := testenv.NewProxy(t, s.cloud.App.HTTPAddr())
-	pull, err := sim.ServePull("127.0.0.1:0", 1, testenv.Sample(t, "sample-h264.ts"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pull.Close)
-	dataDir := t.TempDir()
-	cam := s.cameras[0]
-	cfg := agent.Config{Cloud: "http://" + httpProxy.Addr(), AllowHTTP: true, EnrolmentToken: s.enrol, DataDir: dataDir,
-		SegmentDuration: 2 * time.Second, Heartbeat: 500 * time.Millisecond, PullAllow: []string{"127.0.0.1/32"},
-		Cameras:  []agent.Camera{{ID: cam, URL: pull.URL(0)}},
-		Backfill: agent.Backfill{Settle: time.Second, Interval: 500 * time.Millisecond, Order: "newest"}}
+	cfg, httpProxy := s.backfillAgent(t)
+	cfg.Backfill.Order = "newest"
+	dataDir, cam := cfg.DataDir, cfg.Cameras[0].ID
 
 	// Enrolled, then the uplink is cut while it records four segments.
 	a, stop := runAgent(t, cfg)
@@ -134,18 +143,8 @@ func (s site) covers(t *testing.T, cam string, from, to time.Time) bool {
 // segment again; every byte it sent is in a stored segment.
 func TestAgentCompletesAFailedCompletion(t *testing.T) {
 	s := newSite(t)
-	httpProxy := testenv.NewProxy(t, s.cloud.App.HTTPAddr())
-	pull, err := sim.ServePull("127.0.0.1:0", 1, testenv.Sample(t, "sample-h264.ts"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pull.Close)
-	dataDir := t.TempDir()
-	cam := s.cameras[0]
-	cfg := agent.Config{Cloud: "http://" + httpProxy.Addr(), AllowHTTP: true, EnrolmentToken: s.enrol, DataDir: dataDir,
-		SegmentDuration: 2 * time.Second, Heartbeat: 500 * time.Millisecond, PullAllow: []string{"127.0.0.1/32"},
-		Cameras:  []agent.Camera{{ID: cam, URL: pull.URL(0)}},
-		Backfill: agent.Backfill{Settle: time.Second, Interval: 500 * time.Millisecond}}
+	cfg, _ := s.backfillAgent(t)
+	dataDir, cam := cfg.DataDir, cfg.Cameras[0].ID
 	block := filepath.Join(s.cloud.App.Cfg.DataDir, "blobs", "local", "cam", cam, "bf")
 	if err := os.MkdirAll(filepath.Dir(block), 0o750); err != nil {
 		t.Fatal(err)
