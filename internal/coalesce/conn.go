@@ -2,9 +2,10 @@
 // calls.
 //
 // The edge agent relays each camera to the cloud as RTSP interleaved over
-// TCP, and the RTSP library writes every RTP packet (about 1.4 KB) with its
-// own write: some 250 system calls a second for a 2 Mbit/s camera, which
-// was about 40 % of the agent's CPU while relaying. A Conn keeps those
+// TCP, and its publisher (package rtsppub, as gortsplib's client before
+// it) writes every RTP packet (about 1.4 KB) on its own: some 250 system
+// calls a second for a 2 Mbit/s camera, which was about 40 % of the
+// agent's CPU while relaying. A Conn keeps those
 // writes for at most a short window and sends them with one write, so a
 // video frame's packets (written in a burst) leave together. Anything that
 // is not an RTP packet (RTSP requests, RTCP) is sent at once with what is
@@ -33,7 +34,7 @@ const (
 )
 
 // slack is room in a buffer past the limit for the write that crosses it
-// (an RTP packet of the RTSP library is at most 1472 bytes); a larger one
+// (the relay's RTP packets are at most 1440 bytes); a larger one
 // grows the buffer, which is then not kept.
 const slack = 2 << 10
 
