@@ -3,7 +3,14 @@ package rtsppub
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"net"
 	"slices"
 	"strings"
@@ -111,8 +118,9 @@ func (h *recorder) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx)
 	}
 }
 
-// startServer runs a gortsplib server on 127.0.0.1 with h.
-func startServer(t *testing.T, h *recorder) string {
+// startServer runs a gortsplib server on 127.0.0.1 with h (rtsps when
+// tc is given).
+func startServer(t *testing.T, h *recorder, tc ...*tls.Config) string {
 	t.Helper()
 	h.units = map[int][]got{}
 	h.closed = make(chan error, 1)
@@ -125,6 +133,9 @@ func startServer(t *testing.T, h *recorder) string {
 			}
 			return l, err
 		}}
+	if len(tc) > 0 {
+		srv.TLSConfig = tc[0]
+	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -230,6 +241,53 @@ func TestRecordsToGortsplibServer(t *testing.T) {
 	}
 	check("video", h.units[0], wantV, 40*time.Millisecond, 3600)
 	check("audio", h.units[1], wantA, 40*time.Millisecond, 1920)
+}
+
+// TestRTSPS records over TLS to a server whose certificate the client
+// trusts, and refuses one it does not.
+func TestRTSPS(t *testing.T) {
+	t.Parallel()
+	cert, pool := selfSigned(t)
+	h := &recorder{}
+	addr := startServer(t, h, &tls.Config{Certificates: []tls.Certificate{cert}})
+	u := "rtsps://" + addr + "/cam/secret"
+	if _, err := Start(context.Background(), u, testTracks(t), Config{}); err == nil || !strings.Contains(err.Error(), "TLS") {
+		t.Fatalf("an untrusted certificate: %v, want a TLS error", err)
+	}
+	s, err := Start(context.Background(), u, testTracks(t), Config{TLS: &tls.Config{RootCAs: pool}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 3 {
+		if err := s.Write(0, [][]byte{testSPS, testPPS, nal(0x65, 9000, byte(i))}, uint32(i*3600), time.Now(), true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.units[0]) == 3 })
+}
+
+// selfSigned returns a certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
 }
 
 // TestCredentials answers the server's request for credentials with the
