@@ -12,7 +12,7 @@ const (
 // packets: that would only save a header per parameter set, and receivers
 // do not need it.
 type H264 struct {
-	pk packer
+	packer // the buffer, header fields and Seq
 }
 
 var _ Packetizer = (*H264)(nil)
@@ -24,19 +24,14 @@ var _ Packetizer = (*H264)(nil)
 // 15 (a header and an FU-A with one byte) or over MaxPacketSizeLimit,
 // makes every Packetize fail with ErrPayloadType or ErrPacketSize.
 func NewH264(payloadType uint8, ssrc uint32, initialSeq uint16, maxPacketSize int) *H264 {
-	return &H264{pk: newPacker("H.264", payloadType, ssrc, initialSeq, maxPacketSize, h264FUAExtra+1)}
-}
-
-// Seq returns the sequence number of the next packet.
-func (p *H264) Seq() uint16 {
-	return p.pk.seq
+	return &H264{packer: newPacker("H.264", payloadType, ssrc, initialSeq, maxPacketSize, h264FUAExtra+1)}
 }
 
 // Packetize emits the packets of the access unit au (its NAL units, without
 // start codes) at RTP timestamp ts; the last packet has the marker bit.
 // Nothing is emitted if au is invalid.
 func (p *H264) Packetize(au [][]byte, ts uint32, emit Emit) error {
-	return packetizeNALUs(&p.pk, &h264FU, au, ts, emit)
+	return packetizeNALUs(&p.packer, &h264FU, au, ts, emit)
 }
 
 // h264FU is FU-A (RFC 6184 5.8): the NAL unit header is carried in the FU

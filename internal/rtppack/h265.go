@@ -12,7 +12,7 @@ const (
 // AP packets: that would only save a header per parameter set, and
 // receivers do not need it.
 type H265 struct {
-	pk packer
+	packer // the buffer, header fields and Seq
 }
 
 var _ Packetizer = (*H265)(nil)
@@ -24,19 +24,14 @@ var _ Packetizer = (*H265)(nil)
 // 16 (a header and an FU with one byte) or over MaxPacketSizeLimit, makes
 // every Packetize fail with ErrPayloadType or ErrPacketSize.
 func NewH265(payloadType uint8, ssrc uint32, initialSeq uint16, maxPacketSize int) *H265 {
-	return &H265{pk: newPacker("H.265", payloadType, ssrc, initialSeq, maxPacketSize, h265FUExtra+1)}
-}
-
-// Seq returns the sequence number of the next packet.
-func (p *H265) Seq() uint16 {
-	return p.pk.seq
+	return &H265{packer: newPacker("H.265", payloadType, ssrc, initialSeq, maxPacketSize, h265FUExtra+1)}
 }
 
 // Packetize emits the packets of the access unit au (its NAL units, without
 // start codes, each with its 2-byte header) at RTP timestamp ts; the last
 // packet has the marker bit. Nothing is emitted if au is invalid.
 func (p *H265) Packetize(au [][]byte, ts uint32, emit Emit) error {
-	return packetizeNALUs(&p.pk, &h265FUFormat, au, ts, emit)
+	return packetizeNALUs(&p.packer, &h265FUFormat, au, ts, emit)
 }
 
 // h265FUFormat is RFC 7798 4.4.3: the payload header is the NAL unit

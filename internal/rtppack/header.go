@@ -104,6 +104,11 @@ func newPacker(codec string, payloadType uint8, ssrc uint32, initialSeq uint16, 
 	return p
 }
 
+// Seq returns the sequence number of the next packet.
+func (p *packer) Seq() uint16 {
+	return p.seq
+}
+
 // payload is the part of the scratch buffer after the header.
 func (p *packer) payload() []byte {
 	return p.buf[HeaderSize:]

@@ -33,9 +33,9 @@ func TestPutHeader(t *testing.T) {
 // TestDefaultMaxPacketSize: 0 means DefaultMaxPacketSize, for every codec.
 func TestDefaultMaxPacketSize(t *testing.T) {
 	for name, pk := range map[string]packer{
-		"H.264": NewH264(96, 1, 0, 0).pk,
-		"H.265": NewH265(96, 1, 0, 0).pk,
-		"AAC":   NewMPEG4Audio(96, 1, 0, 0).pk,
+		"H.264": NewH264(96, 1, 0, 0).packer,
+		"H.265": NewH265(96, 1, 0, 0).packer,
+		"AAC":   NewMPEG4Audio(96, 1, 0, 0).packer,
 	} {
 		if pk.err != nil || len(pk.buf) != DefaultMaxPacketSize {
 			t.Errorf("%s: buffer of %d bytes, error %v; want %d, none", name, len(pk.buf), pk.err, DefaultMaxPacketSize)

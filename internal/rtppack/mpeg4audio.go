@@ -33,7 +33,7 @@ const MaxAACAccessUnitSize = 1<<13 - 1
 // default packet size, are rare for AAC; that decoder also refuses
 // fragmented AUs over 5120 bytes.
 type MPEG4Audio struct {
-	pk packer
+	packer // the buffer, header fields and Seq
 }
 
 var _ Packetizer = (*MPEG4Audio)(nil)
@@ -45,20 +45,15 @@ var _ Packetizer = (*MPEG4Audio)(nil)
 // 17 (a header, the AU headers and one byte) or over MaxPacketSizeLimit,
 // makes every Packetize fail with ErrPayloadType or ErrPacketSize.
 func NewMPEG4Audio(payloadType uint8, ssrc uint32, initialSeq uint16, maxPacketSize int) *MPEG4Audio {
-	return &MPEG4Audio{pk: newPacker("MPEG-4 audio", payloadType, ssrc, initialSeq, maxPacketSize, aacHeaders+1)}
-}
-
-// Seq returns the sequence number of the next packet.
-func (p *MPEG4Audio) Seq() uint16 {
-	return p.pk.seq
+	return &MPEG4Audio{packer: newPacker("MPEG-4 audio", payloadType, ssrc, initialSeq, maxPacketSize, aacHeaders+1)}
 }
 
 // Packetize emits the packets of the one AAC access unit au[0] (raw, no
 // ADTS header) at RTP timestamp ts; the packet that ends it has the marker
 // bit. Nothing is emitted if au is invalid.
 func (p *MPEG4Audio) Packetize(au [][]byte, ts uint32, emit Emit) error {
-	if p.pk.err != nil {
-		return p.pk.err
+	if p.packer.err != nil {
+		return p.packer.err
 	}
 	switch {
 	case len(au) == 0:
@@ -70,7 +65,7 @@ func (p *MPEG4Audio) Packetize(au [][]byte, ts uint32, emit Emit) error {
 	case len(au[0]) > MaxAACAccessUnitSize:
 		return fmt.Errorf("%w: AAC AU of %d bytes (max %d)", ErrAUTooLarge, len(au[0]), MaxAACAccessUnitSize)
 	}
-	payload := p.pk.payload()
+	payload := p.packer.payload()
 	avail := len(payload) - aacHeaders
 	payload[0] = aacHeadersBits >> 8
 	payload[1] = aacHeadersBits & 0xff
@@ -82,7 +77,7 @@ func (p *MPEG4Audio) Packetize(au [][]byte, ts uint32, emit Emit) error {
 		payload[3] = byte(n << 3)
 		copy(payload[aacHeaders:], data[:n])
 		data = data[n:]
-		if err := p.pk.send(aacHeaders+n, ts, end, emit); err != nil {
+		if err := p.packer.send(aacHeaders+n, ts, end, emit); err != nil {
 			return err
 		}
 	}

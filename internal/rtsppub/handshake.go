@@ -1,13 +1,13 @@
 package rtsppub
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"strconv"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/auth"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/conn"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/headers"
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
@@ -18,8 +18,7 @@ const userAgent = "camcloud-relay"
 
 // exchange is the state of the control exchange.
 type exchange struct {
-	s       *Session
-	br      *bufio.Reader
+	rc      *conn.Conn
 	cseq    int
 	session string
 	sender  *auth.Sender
@@ -29,8 +28,8 @@ type exchange struct {
 
 // handshake announces the tracks, sets each one up on its interleaved
 // channels and starts recording.
-func (s *Session) handshake(ctx context.Context, br *bufio.Reader, u *base.URL) error {
-	x := &exchange{s: s, br: br}
+func (s *Session) handshake(ctx context.Context, rc *conn.Conn, u *base.URL) error {
+	x := &exchange{rc: rc}
 	if u.User != nil {
 		x.user = u.User.Username()
 		x.pass, _ = u.User.Password()
@@ -108,7 +107,7 @@ func (x *exchange) do(ctx context.Context, req *base.Request) (*base.Response, e
 }
 
 // send writes one request (with CSeq, session and credentials) and reads
-// the answer, skipping interleaved frames the server may send meanwhile.
+// the answer, skipping what else the server may send meanwhile.
 func (x *exchange) send(req *base.Request) (*base.Response, error) {
 	x.cseq++
 	if req.Header == nil {
@@ -122,29 +121,16 @@ func (x *exchange) send(req *base.Request) (*base.Response, error) {
 	if x.sender != nil {
 		x.sender.AddAuthorization(req)
 	}
-	b, err := req.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("rtsppub: %s: %w", req.Method, err)
-	}
-	if _, err := x.s.nc.Write(b); err != nil {
+	if err := x.rc.WriteRequest(req); err != nil {
 		return nil, fmt.Errorf("rtsppub: %s: %w", req.Method, err)
 	}
 	for {
-		p, err := x.br.Peek(1)
+		m, err := x.rc.Read()
 		if err != nil {
-			return nil, fmt.Errorf("rtsppub: %s: no answer: %w", req.Method, err)
+			return nil, fmt.Errorf("rtsppub: %s: no valid answer: %w", req.Method, err)
 		}
-		if p[0] == base.InterleavedFrameMagicByte {
-			var fr base.InterleavedFrame
-			if err := fr.Unmarshal(x.br); err != nil {
-				return nil, fmt.Errorf("rtsppub: %s: %w", req.Method, err)
-			}
-			continue
+		if res, ok := m.(*base.Response); ok {
+			return res, nil
 		}
-		var res base.Response
-		if err := res.Unmarshal(x.br); err != nil {
-			return nil, fmt.Errorf("rtsppub: %s: invalid answer: %w", req.Method, err)
-		}
-		return &res, nil
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/conn"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 
 	"github.com/camcloud/camcloud/internal/rtppack"
@@ -124,16 +125,18 @@ func Start(ctx context.Context, rawURL string, tracks []Track, cfg Config) (*Ses
 	}
 	s := &Session{nc: nc, timeout: cfg.Timeout, period: cfg.ReportPeriod, readDone: make(chan struct{})}
 	for i := range tracks {
-		s.tracks = append(s.tracks, &trackState{Track: tracks[i], channel: byte(2 * i)})
+		t := &trackState{Track: tracks[i], channel: byte(2 * i)}
+		t.emit = func(pkt []byte) error { return s.writePacket(t, pkt) }
+		s.tracks = append(s.tracks, t)
 	}
-	br := bufio.NewReaderSize(nc, 4096)
+	rc := conn.NewConn(bufio.NewReaderSize(nc, 4096), nc)
 	_ = nc.SetDeadline(time.Now().Add(cfg.Timeout))
-	if err := s.handshake(ctx, br, u); err != nil {
+	if err := s.handshake(ctx, rc, u); err != nil {
 		_ = nc.Close()
 		return nil, err
 	}
 	_ = nc.SetDeadline(time.Time{})
-	go s.read(br)
+	go s.read(rc)
 	return s, nil
 }
 
@@ -178,24 +181,12 @@ func dial(ctx context.Context, u *base.URL, cfg Config) (net.Conn, error) {
 	return nc, nil
 }
 
-// read consumes what the server sends after RECORD until the connection
-// ends, and keeps why.
-func (s *Session) read(br *bufio.Reader) {
+// read consumes what the server sends after RECORD (receiver reports,
+// answers) until the connection ends, and keeps why.
+func (s *Session) read(rc *conn.Conn) {
 	defer close(s.readDone)
-	var fr base.InterleavedFrame
 	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			s.readErr = err
-			return
-		}
-		if b[0] == base.InterleavedFrameMagicByte {
-			err = fr.Unmarshal(br)
-		} else {
-			var res base.Response
-			err = res.Unmarshal(br)
-		}
-		if err != nil {
+		if _, err := rc.Read(); err != nil {
 			s.readErr = err
 			return
 		}

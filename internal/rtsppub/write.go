@@ -1,11 +1,11 @@
 package rtsppub
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/ntp"
 	"github.com/pion/rtcp"
 )
@@ -38,9 +38,6 @@ func (s *Session) Write(i int, au [][]byte, ts uint32, ntpTime time.Time, sync b
 	}
 	t := s.tracks[i]
 	_ = s.nc.SetWriteDeadline(time.Now().Add(s.timeout))
-	if t.emit == nil {
-		t.emit = func(pkt []byte) error { return s.writePacket(t, pkt) }
-	}
 	if err := t.Pack.Packetize(au, ts, t.emit); err != nil {
 		if s.failed != nil {
 			return s.failed
@@ -59,19 +56,8 @@ func (s *Session) Write(i int, au [][]byte, ts uint32, ntpTime time.Time, sync b
 
 // writePacket frames one RTP packet on t's channel and writes it.
 func (s *Session) writePacket(t *trackState, pkt []byte) error {
-	n := 4 + len(pkt)
-	if n > maxFrame {
-		return s.fail(fmt.Errorf("rtsppub: RTP packet of %d bytes is too large for interleaving", len(pkt)))
-	}
-	if cap(s.frame) < n {
-		s.frame = make([]byte, 0, max(n, 1500))
-	}
-	f := s.frame[:n]
-	f[0], f[1] = '$', t.channel
-	binary.BigEndian.PutUint16(f[2:4], uint16(len(pkt)))
-	copy(f[4:], pkt)
-	if _, err := s.nc.Write(f); err != nil {
-		return s.fail(fmt.Errorf("rtsppub: write: %w", err))
+	if err := s.writeFrame(t.channel, pkt); err != nil {
+		return s.fail(err)
 	}
 	t.packets++
 	t.octets += uint32(len(pkt) - 12)
@@ -85,14 +71,29 @@ func (s *Session) report(t *trackState, ts uint32, ntpTime time.Time) error {
 	if err != nil {
 		return fmt.Errorf("rtsppub: sender report: %w", err)
 	}
-	f := make([]byte, 4+len(b))
-	f[0], f[1] = '$', t.channel+1
-	binary.BigEndian.PutUint16(f[2:4], uint16(len(b)))
-	copy(f[4:], b)
-	if _, err := s.nc.Write(f); err != nil {
-		return fmt.Errorf("rtsppub: write: %w", err)
+	if err := s.writeFrame(t.channel+1, b); err != nil {
+		return err
 	}
 	t.reported, t.lastReport = true, ntpTime
+	return nil
+}
+
+// writeFrame writes payload as one interleaved frame on channel ch, built
+// in the session's reused buffer (one write, so that package coalesce sees
+// a whole frame).
+func (s *Session) writeFrame(ch byte, payload []byte) error {
+	fr := base.InterleavedFrame{Channel: int(ch), Payload: payload}
+	n := fr.MarshalSize()
+	if n > maxFrame {
+		return fmt.Errorf("rtsppub: packet of %d bytes is too large for interleaving", len(payload))
+	}
+	if cap(s.frame) < n {
+		s.frame = make([]byte, max(n, 1500))
+	}
+	n, _ = fr.MarshalTo(s.frame[:cap(s.frame)])
+	if _, err := s.nc.Write(s.frame[:n]); err != nil {
+		return fmt.Errorf("rtsppub: write: %w", err)
+	}
 	return nil
 }
 
