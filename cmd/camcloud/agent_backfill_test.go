@@ -208,8 +208,8 @@ func TestAgentBackfillProcesses(t *testing.T) {
 	}
 	testenv.Tool(t, "ffprobe")
 	bin := buildBinary(t)
-	httpAddr, rtspAddr := freePort(t), freePort(t)
-	startServe(t, bin, "--data-dir", t.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", freePort(t), "--rtsp-udp", "",
+	httpAddr, rtspAddr := testenv.ChildAddr(t), testenv.ChildAddr(t)
+	startServe(t, bin, "--data-dir", t.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", testenv.ChildAddr(t), "--rtsp-udp", "",
 		"--segment-duration", fmt.Sprint(segmentSeconds, "s"), backfillChunkFlag, fmt.Sprint(backfillChunk))
 	base := "http://" + httpAddr
 	waitReady(t, base)

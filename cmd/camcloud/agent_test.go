@@ -115,8 +115,8 @@ func newestEnd(segs []store.Segment) time.Time {
 // from starting).
 func TestAgentProcesses(t *testing.T) {
 	bin := buildBinary(t)
-	httpAddr, rtspAddr := freePort(t), freePort(t)
-	startServe(t, bin, "--data-dir", t.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", freePort(t), "--rtsp-udp", "",
+	httpAddr, rtspAddr := testenv.ChildAddr(t), testenv.ChildAddr(t)
+	startServe(t, bin, "--data-dir", t.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", testenv.ChildAddr(t), "--rtsp-udp", "",
 		"--segment-duration", "2s")
 	base := "http://" + httpAddr
 	waitReady(t, base)

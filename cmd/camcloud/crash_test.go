@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -35,16 +34,6 @@ func buildBinary(t testing.TB) string {
 		t.Fatalf("go build: %v: %s", err, b)
 	}
 	return out
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // proc is a camcloud serve child process.
@@ -115,7 +104,7 @@ func crashRecovery(t *testing.T, media string) {
 	testenv.Tool(t, "ffprobe")
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
-	httpAddr, rtspAddr, rtmpAddr := freePort(t), freePort(t), freePort(t)
+	httpAddr, rtspAddr, rtmpAddr := testenv.ChildAddr(t), testenv.ChildAddr(t), testenv.ChildAddr(t)
 	args := []string{"--data-dir", dataDir, "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", rtmpAddr, "--rtsp-udp", "",
 		"--segment-duration", "10s", "--fragment-duration", "1s"}
 	base := "http://" + httpAddr

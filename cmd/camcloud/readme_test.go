@@ -51,8 +51,8 @@ func TestREADMECurlWalkThrough(t *testing.T) {
 		}
 	}
 	bin := buildBinary(t)
-	addr := freePort(t)
-	cmd := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--http", addr, "--rtsp", freePort(t), "--rtmp", freePort(t), "--rtsp-udp", "")
+	addr := testenv.ChildAddr(t)
+	cmd := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--http", addr, "--rtsp", testenv.ChildAddr(t), "--rtmp", testenv.ChildAddr(t), "--rtsp-udp", "")
 	cmd.Env = os.Environ()      // no CAMCLOUD_ADMIN_*: serve makes and prints the password, as on a first start
 	out := &testenv.LogBuffer{} // written by the copying goroutines while read here
 	cmd.Stdout, cmd.Stderr = out, out

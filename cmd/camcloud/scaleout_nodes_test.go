@@ -2,11 +2,7 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/binary"
-	"fmt"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -173,24 +169,4 @@ func (n *node) spoolFiles() []string {
 		return nil
 	})
 	return out
-}
-
-// soPort returns a free 127.0.0.1 port below the kernel's ephemeral range
-// (32768 and up on Linux), so that no outgoing connection of the many
-// processes of the test takes it between now and the child binding it.
-func soPort(t testing.TB) string {
-	t.Helper()
-	for range 200 {
-		var b [2]byte
-		_, _ = rand.Read(b[:])
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+int(binary.BigEndian.Uint16(b[:]))%12000)
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue
-		}
-		ln.Close()
-		return addr
-	}
-	t.Fatal("no free port in 20000-31999")
-	return ""
 }

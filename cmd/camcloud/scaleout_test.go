@@ -125,15 +125,15 @@ func newDeployment(t *testing.T, bin string, s3 testenv.S3Server, dsns []string,
 		z := &soZone{name: name, dsn: dsns[1+i], bucket: "camcloud-so-" + run + "-" + name}
 		for k := 1; k <= 2; k++ {
 			n := &node{t: t, name: fmt.Sprintf("%s/cs%d", name, k), bin: bin,
-				dataDir: filepath.Join(work, fmt.Sprintf("%s-cs%d", name, k)), http: soPort(t), rtsp: soPort(t)}
+				dataDir: filepath.Join(work, fmt.Sprintf("%s-cs%d", name, k)), http: testenv.ChildAddr(t), rtsp: testenv.ChildAddr(t)}
 			n.args = []string{"--role", "camera-server", "--zone", name, "--data-dir", n.dataDir,
-				"--http", n.http, "--rtsp", n.rtsp, "--rtmp", soPort(t), "--rtsp-udp", ""}
+				"--http", n.http, "--rtsp", n.rtsp, "--rtmp", testenv.ChildAddr(t), "--rtsp-udp", ""}
 			z.servers = append(z.servers, n)
 		}
 		d.zones = append(d.zones, z)
 	}
 	for k := 1; k <= 2; k++ {
-		n := &node{t: t, name: fmt.Sprintf("api%d", k), bin: bin, dataDir: filepath.Join(work, fmt.Sprintf("api%d", k)), http: soPort(t)}
+		n := &node{t: t, name: fmt.Sprintf("api%d", k), bin: bin, dataDir: filepath.Join(work, fmt.Sprintf("api%d", k)), http: testenv.ChildAddr(t)}
 		n.args = []string{"--role", "api", "--data-dir", n.dataDir, "--http", n.http}
 		d.apis = append(d.apis, n)
 	}

@@ -182,7 +182,7 @@ func newHookDeployment(tb testing.TB, n, cams int) *hookDeployment {
 	}
 	d := &hookDeployment{}
 	for k := 1; k <= n; k++ {
-		nd := &node{t: tb, name: fmt.Sprintf("api%d", k), bin: bin, dataDir: filepath.Join(work, fmt.Sprintf("api%d", k)), http: soPort(tb)}
+		nd := &node{t: tb, name: fmt.Sprintf("api%d", k), bin: bin, dataDir: filepath.Join(work, fmt.Sprintf("api%d", k)), http: testenv.ChildAddr(tb)}
 		nd.args = []string{"--config", cfg, "--role", "api", "--data-dir", nd.dataDir, "--http", nd.http}
 		d.apis = append(d.apis, nd)
 		nd.start()

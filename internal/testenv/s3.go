@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,7 +48,7 @@ func StartS3(t testing.TB) S3Server {
 	if bin == "" {
 		Missing(t, "versitygw (install: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)")
 	}
-	port, err := freePort()
+	port, err := childPort()
 	if err != nil {
 		t.Fatalf("testenv: pick a port for versitygw: %v", err)
 	}
@@ -147,16 +146,6 @@ func findVersitygw() string {
 		}
 	}
 	return ""
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	return port, l.Close()
 }
 
 // waitHTTP polls addr until any HTTP answer comes back (an anonymous
