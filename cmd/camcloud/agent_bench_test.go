@@ -17,24 +17,37 @@ import (
 )
 
 // BenchmarkAgentPerCamera measures the agent process (`camcloud agent`)
-// with 20 simulated RTSP cameras (the shipped 2.2 Mbit/s sample) it pulls
-// and records into its ring buffer: CPU (user + system, from
-// /proc/PID/stat) and resident memory (VmRSS) over a window after a
-// warm-up, both per camera (the process's fixed cost is shared among
-// them). uplink=down has no cloud (an outage: recording only);
-// uplink=up also relays every camera live to a `camcloud serve` on the
-// same machine. Run it once:
+// with 20 simulated RTSP cameras (the shipped 2.2 Mbit/s sample; another
+// count with CAMCLOUD_BENCH_AGENT_CAMERAS) it pulls and records into its
+// ring buffer: CPU (user + system, from /proc/PID/stat) and resident
+// memory over a window after a warm-up, per camera. Memory is reported
+// three ways: the whole resident set over the cameras (VmRSS, the
+// executable's clean pages included), the process's own memory over the
+// cameras (RssAnon), and what the cameras add to the idle agent,
+// (VmRSS - idle VmRSS) / cameras, the definition camcloud-load uses for
+// the camera server's "MiB per camera"; the idle agent is the same
+// configuration without cameras, run first on the same data directory.
+// uplink=down has no cloud (an outage: recording only); uplink=up also
+// relays every camera live to a `camcloud serve` on the same machine. Run
+// it once:
 //
 //	go test -run '^$' -bench BenchmarkAgentPerCamera -benchtime 1x ./cmd/camcloud/
 func BenchmarkAgentPerCamera(b *testing.B) {
-	const cameras = 20
+	cameras := 20
+	if v := os.Getenv("CAMCLOUD_BENCH_AGENT_CAMERAS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			b.Fatalf("CAMCLOUD_BENCH_AGENT_CAMERAS %q: a count from 1 to 200", v)
+		}
+		cameras = n
+	}
 	for _, up := range []bool{false, true} {
 		b.Run(fmt.Sprintf("uplink=%s", map[bool]string{false: "down", true: "up"}[up]), func(b *testing.B) { benchAgent(b, cameras, up) })
 	}
 }
 
 func benchAgent(b *testing.B, cameras int, up bool) {
-	const warmUp, window = 20 * time.Second, 40 * time.Second
+	const idleWait, warmUp, window = 10 * time.Second, 20 * time.Second, 40 * time.Second
 	bin := buildBinary(b)
 	agentBin := bin
 	if alt := os.Getenv("CAMCLOUD_BENCH_AGENT_BIN"); alt != "" {
@@ -46,7 +59,7 @@ func benchAgent(b *testing.B, cameras int, up bool) {
 	}
 	b.Cleanup(pull.Close)
 	dataDir := b.TempDir()
-	y := fmt.Sprintf("cloud: http://127.0.0.1:1\nallow_http: true\nenrolment_token: cc_e_x\ndata_dir: %s\nsegment_duration: 60s\npull_allow: [\"127.0.0.1/32\"]\ncameras:\n", dataDir)
+	y := fmt.Sprintf("cloud: http://127.0.0.1:1\nallow_http: true\nenrolment_token: cc_e_x\ndata_dir: %s\nsegment_duration: 60s\npull_allow: [\"127.0.0.1/32\"]\n", dataDir)
 	ids := make([]string, cameras)
 	ingest := make([]string, cameras)
 	for i := range ids {
@@ -60,22 +73,24 @@ func benchAgent(b *testing.B, cameras int, up bool) {
 	}
 	// More top-level settings to measure (e.g. "read_batch: 250ms").
 	y = os.Getenv("CAMCLOUD_BENCH_AGENT_YAML") + "\n" + y
+	idle := y + "cameras: []\n"
+	y += "cameras:\n"
 	for i := range ids {
 		y += fmt.Sprintf("  - id: %s\n    url: %s\n", ids[i], pull.URL(i))
 		if ingest[i] != "" {
 			y += "    ingest_url: " + ingest[i] + "\n"
 		}
 	}
-	cfg := filepath.Join(b.TempDir(), "agent.yaml")
-	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command(agentBin, "agent", "--config", cfg, "--log-level", "error")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // errors only
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	// The idle agent first (with the uplink up it also enrols, so the
+	// measured agent starts enrolled, as it does on a site).
+	cmd := startBenchAgent(b, agentBin, idle)
+	time.Sleep(idleWait)
+	rssIdle := procRSS(b, cmd.Process.Pid)
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+
+	cmd = startBenchAgent(b, agentBin, y)
 	time.Sleep(warmUp)
 	b.ResetTimer()
 	cpu0, at0 := procCPU(b, cmd.Process.Pid), time.Now()
@@ -89,19 +104,38 @@ func benchAgent(b *testing.B, cameras int, up bool) {
 	elapsed := time.Since(at0)
 	b.StopTimer()
 	share := cpu.Seconds() / elapsed.Seconds() * 100 / float64(cameras)
+	const mib = 1 << 20
 	b.ReportMetric(share, "%core/camera")
-	b.ReportMetric(float64(rssMax)/float64(cameras)/(1<<20), "MiB-RSS/camera")
-	b.ReportMetric(float64(rssMax)/(1<<20), "MiB-RSS-total")
+	b.ReportMetric(float64(rssMax)/float64(cameras)/mib, "MiB-RSS/camera")
+	b.ReportMetric(float64(rssMax)/mib, "MiB-RSS-total")
+	b.ReportMetric(float64(rssIdle)/mib, "MiB-RSS-idle")
+	b.ReportMetric(float64(rssMax-rssIdle)/float64(cameras)/mib, "MiB-added/camera")
 	// The process's own memory: the resident set without the executable's
 	// and libraries' clean file pages, which the kernel drops and reads
 	// again as it needs.
-	b.ReportMetric(float64(anonMax)/float64(cameras)/(1<<20), "MiB-anon/camera")
+	b.ReportMetric(float64(anonMax)/float64(cameras)/mib, "MiB-anon/camera")
+}
+
+// startBenchAgent writes config y and starts `camcloud agent` on it,
+// logging errors only; the test's end kills it.
+func startBenchAgent(b *testing.B, bin, y string) *exec.Cmd {
+	cfg := filepath.Join(b.TempDir(), "agent.yaml")
+	if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(bin, "agent", "--config", cfg, "--log-level", "error")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr // errors only
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
 }
 
 // benchCloud starts `camcloud serve` with a site and n cameras at it.
 func benchCloud(b *testing.B, bin string, n int) (base, enrol string, cams, ingest []string) {
-	httpAddr, rtspAddr := freePort(b), freePort(b)
-	cmd := exec.Command(bin, "serve", "--data-dir", b.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", freePort(b), "--rtsp-udp", "")
+	httpAddr, rtspAddr := testenv.ChildAddr(b), testenv.ChildAddr(b)
+	cmd := exec.Command(bin, "serve", "--data-dir", b.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", testenv.ChildAddr(b), "--rtsp-udp", "")
 	cmd.Env = append(os.Environ(), "CAMCLOUD_ADMIN_EMAIL=admin@example.com", "CAMCLOUD_ADMIN_PASSWORD=admin-password-1")
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -198,8 +232,8 @@ func BenchmarkAgentBackfillTime(b *testing.B) {
 		outage = d
 	}
 	bin := buildBinary(b)
-	httpAddr, rtspAddr := freePort(b), freePort(b)
-	startServe(b, bin, "--data-dir", b.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", freePort(b), "--rtsp-udp", "",
+	httpAddr, rtspAddr := testenv.ChildAddr(b), testenv.ChildAddr(b)
+	startServe(b, bin, "--data-dir", b.TempDir(), "--http", httpAddr, "--rtsp", rtspAddr, "--rtmp", testenv.ChildAddr(b), "--rtsp-udp", "",
 		"--segment-duration", "10s")
 	base := "http://" + httpAddr
 	waitReady(b, base)
