@@ -185,11 +185,17 @@ func (b *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 // decoding on a shared machine).
 func (b *tab) doFor(d time.Duration, what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, d)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
+	if err := b.tryFor(d, actions...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// tryFor runs actions with a time limit of d and returns their error, for
+// a step the test may take again.
+func (b *tab) tryFor(d time.Duration, actions ...chromedp.Action[chromedp.Void]) error {
+	ctx, cancel := context.WithTimeout(b.ctx, d)
+	defer cancel()
+	return chromedp.Do(ctx, actions...)
 }
 
 // eval evaluates JavaScript (awaiting promises) and decodes the result.
