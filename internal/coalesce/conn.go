@@ -133,6 +133,19 @@ func (w *Conn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Flush sends what is gathered now, for a writer that knows its burst has
+// ended (a relay whose queue is empty): the burst then leaves without
+// waiting out the window, and without the window's timer waking a
+// goroutine. It returns the error of this or an earlier write.
+func (w *Conn) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.buf == nil {
+		return w.err
+	}
+	return w.flushLocked()
+}
+
 // timed sends what is gathered when the window ends.
 func (w *Conn) timed() {
 	w.mu.Lock()

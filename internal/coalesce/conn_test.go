@@ -150,3 +150,41 @@ func TestWriteDeadline(t *testing.T) {
 		t.Fatalf("Write with a past deadline = %v; want a timeout", err)
 	}
 }
+
+// Flush sends what waits at once, in one write, without the window; with
+// nothing waiting it writes nothing, and after a failure it says so.
+func TestFlush(t *testing.T) {
+	client, server := testenv.TCPPair(t)
+	w := Wrap(client, time.Hour, nil)
+	if err := w.Flush(); err != nil {
+		t.Fatalf("Flush with nothing gathered: %v", err)
+	}
+	var want []byte
+	for i := range 3 {
+		p := frame(0, 1000, byte(i))
+		if _, err := w.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p...)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readN(t, server, len(want), 10*time.Second); !bytes.Equal(got, want) {
+		t.Fatal("the peer read other bytes than were written")
+	}
+	if writes, flushes := w.Stats(); writes != 3 || flushes != 1 {
+		t.Fatalf("writes %d, system writes %d; want 3, 1", writes, flushes)
+	}
+	_ = server.Close()
+	_ = client.Close() // the next system write fails
+	if _, err := w.Write(frame(0, 10, 9)); err != nil {
+		t.Fatalf("a gathered write reports nothing yet: %v", err)
+	}
+	if err := w.Flush(); err == nil {
+		t.Fatal("Flush on a closed connection reported no error")
+	}
+	if err := w.Flush(); err == nil {
+		t.Fatal("a Flush after a failed one reported no error")
+	}
+}

@@ -190,6 +190,56 @@ type Stream struct {
 	// obs, when set, sees every unit written (see Observer); set once in
 	// Publish.
 	obs Observer
+
+	// gather, once set (Gather), holds the units written for the readers
+	// in held until Flush, so that the readers wake once for a batch of
+	// units rather than once a unit.
+	gather bool
+	held   []*Unit
+}
+
+// maxHeld bounds Stream.held: a batch of more units is handed on at once.
+const maxHeld = 64
+
+// Gather makes the stream hold the units written for its readers until
+// Flush (or maxHeld of them, a new reader or the end of the stream). The
+// observer and the units kept for the first reader see each unit at once.
+// An ingest that reads its camera in batches (fastpath) gathers, and
+// flushes before each read of the socket: the recorder and the relays
+// then wake once a batch (about 10 times a second) instead of once a
+// frame, each wake-up being a thread hand-over that costs more than the
+// unit's own work. The added delay is the batch's parsing, microseconds.
+func (s *Stream) Gather() {
+	s.mu.Lock()
+	s.gather = true
+	s.mu.Unlock()
+}
+
+// Gathers reports whether the stream holds its readers' units until Flush
+// (Gather was called).
+func (s *Stream) Gathers() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gather
+}
+
+// Flush hands the units held (see Gather) to the readers.
+func (s *Stream) Flush() {
+	s.mu.Lock()
+	s.flushLocked()
+	s.mu.Unlock()
+}
+
+// flushLocked hands the held units on; s.mu is held.
+func (s *Stream) flushLocked() {
+	if len(s.held) == 0 {
+		return
+	}
+	for i, u := range s.held {
+		s.dispatchLocked(u)
+		s.held[i] = nil
+	}
+	s.held = s.held[:0]
 }
 
 // Watched reports whether a live viewer's reader (NewLiveReader) is
@@ -218,8 +268,8 @@ const maxEarly = 256
 // Done is closed when the stream ends.
 func (s *Stream) Done() <-chan struct{} { return s.done }
 
-// Write hands one unit to the stream's Observer and every reader. It never
-// blocks: a reader whose buffer is full is dropped and sees ErrOverflow. On
+// Write hands one unit to the stream's Observer and every reader (at once,
+// or at the next Flush when the stream gathers). It never blocks: a reader whose buffer is full is dropped and sees ErrOverflow. On
 // the random access points of H.264 and H.265 tracks it first takes the
 // parameter sets the unit carries and sets Unit.Codec.
 func (s *Stream) Write(u *Unit) {
@@ -241,6 +291,19 @@ func (s *Stream) Write(u *Unit) {
 			s.early, s.earlyDone = nil, true // nobody came: stop holding video
 		}
 	}
+	if s.gather {
+		s.held = append(s.held, u)
+		if len(s.held) >= maxHeld {
+			s.flushLocked()
+		}
+		return
+	}
+	s.dispatchLocked(u)
+}
+
+// dispatchLocked hands u to every reader, dropping a reader whose buffer
+// is full; s.mu is held.
+func (s *Stream) dispatchLocked(u *Unit) {
 	for r := range s.readers {
 		select {
 		case r.ch <- u:
@@ -285,6 +348,7 @@ func (s *Stream) close() {
 	if s.closed {
 		return
 	}
+	s.flushLocked()
 	s.closed = true
 	for r := range s.readers {
 		close(r.ch)
@@ -315,6 +379,10 @@ func (s *Stream) newReader(buf int, live bool) (*Reader, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
+	// The held units go to the readers that were there when they were
+	// written; the new reader starts after them (or with the early units,
+	// which hold them too).
+	s.flushLocked()
 	r := &Reader{s: s, ch: make(chan *Unit, buf), live: live}
 	if live {
 		s.live.Add(1)

@@ -301,3 +301,92 @@ func TestObserverSeesEveryUnit(t *testing.T) {
 		t.Errorf("observers made for %d streams, want 1", len(obs))
 	}
 }
+
+// TestGatheredUnitsWaitForFlush: a gathering stream hands its readers the
+// units written only at Flush, in order, and nothing twice; a reader that
+// attaches, the stream's end and the bound on held units each hand them
+// on first; the observer sees every unit at once.
+func TestGatheredUnitsWaitForFlush(t *testing.T) {
+	pts := func(r *Reader) []int64 {
+		var out []int64
+		for len(r.ch) > 0 {
+			out = append(out, (<-r.ch).PTS)
+		}
+		return out
+	}
+	eq := func(t *testing.T, what string, got []int64, want ...int64) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Fatalf("%s: units %v, want %v", what, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%s: units %v, want %v", what, got, want)
+			}
+		}
+	}
+	t.Run("held until Flush", func(t *testing.T) {
+		o := &seen{}
+		s := NewObserved(func(*Stream) Observer { return o }).Publish("cam", nil)
+		r, _ := s.NewReader(100)
+		s.Gather()
+		for i := range 3 {
+			s.Write(unit(i))
+		}
+		eq(t, "before Flush", pts(r))
+		if len(o.units) != 3 {
+			t.Fatalf("the observer saw %d units before Flush, want 3", len(o.units))
+		}
+		s.Flush()
+		eq(t, "after Flush", pts(r), 0, 1, 2)
+		s.Flush()
+		eq(t, "a second Flush", pts(r))
+	})
+	t.Run("a new reader hands on what is held first", func(t *testing.T) {
+		s := New().Publish("cam", nil)
+		a, _ := s.NewReader(100)
+		s.Gather()
+		s.Write(unit(1))
+		s.Write(unit(2))
+		b, _ := s.NewReader(100)
+		eq(t, "the reader that was there", pts(a), 1, 2)
+		eq(t, "the reader that came later", pts(b))
+		s.Write(unit(3))
+		s.Flush()
+		eq(t, "then the first", pts(a), 3)
+		eq(t, "then the second", pts(b), 3)
+	})
+	t.Run("the first reader gets the early units once", func(t *testing.T) {
+		s := New().Publish("cam", nil)
+		s.Gather()
+		s.Write(unit(1))
+		s.Write(unit(2))
+		r, _ := s.NewReader(100)
+		s.Flush()
+		eq(t, "early units", pts(r), 1, 2)
+	})
+	t.Run("the end of the stream hands on what is held", func(t *testing.T) {
+		s := New().Publish("cam", nil)
+		r, _ := s.NewReader(100)
+		s.Gather()
+		s.Write(unit(1))
+		s.Close()
+		if u, err := r.Read(); err != nil || u.PTS != 1 {
+			t.Fatalf("Read = %v, %v; want the held unit", u, err)
+		}
+		if _, err := r.Read(); !errors.Is(err, ErrClosed) {
+			t.Fatalf("after the held units: %v, want ErrClosed", err)
+		}
+	})
+	t.Run("at most maxHeld units wait", func(t *testing.T) {
+		s := New().Publish("cam", nil)
+		r, _ := s.NewReader(2 * maxHeld)
+		s.Gather()
+		for i := range maxHeld + 1 {
+			s.Write(unit(i))
+		}
+		if got := len(r.ch); got != maxHeld {
+			t.Fatalf("%d units handed on without Flush, want the bound, %d", got, maxHeld)
+		}
+	})
+}

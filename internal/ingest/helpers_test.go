@@ -331,3 +331,15 @@ func (l *logLines) has(s string) bool {
 	}
 	return false
 }
+
+// waitGathers fails unless the stream gathers its units for its readers
+// within a few seconds (the ingest connection flushes them once a read:
+// hub.Stream.Gather).
+func waitGathers(t *testing.T, s *hub.Stream) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !s.Gathers(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stream's units are handed on one at a time: its ingest connection should gather them (hub.Stream.Gather)")
+		}
+	}
+}

@@ -89,6 +89,9 @@ type publication struct {
 	path pathSlot
 	// current is stream, for readers that take no lock (watchedNow).
 	current atomic.Pointer[hub.Stream]
+	// gather is set once the connection flushes the stream's held units
+	// before its reads (readLive): the streams published are then gathered.
+	gather atomic.Bool
 }
 
 // watchedNow reports whether the camera's current hub stream has live
@@ -99,11 +102,29 @@ func (p *publication) watchedNow() bool {
 	return s != nil && s.Watched()
 }
 
+// flushNow hands the units the camera's current hub stream holds to its
+// readers (hub.Stream.Flush); the ingest connection calls it before each
+// read of its socket (fastpath.SetBeforeRead).
+func (p *publication) flushNow() {
+	if s := p.current.Load(); s != nil {
+		s.Flush()
+	}
+}
+
 // readLive has the fast-path connection conn (when it is one) read as
-// data arrives while the publication's camera has live viewers.
+// data arrives while the publication's camera has live viewers, and hand
+// the units of a batch to the stream's readers together (hub.Stream.Gather:
+// the connection flushes them before each read).
 func (p *publication) readLive(conn net.Conn) {
-	if conn != nil {
-		fastpath.SetWatched(conn, p.watchedNow)
+	if conn == nil {
+		return
+	}
+	fastpath.SetWatched(conn, p.watchedNow)
+	if fastpath.SetBeforeRead(conn, p.flushNow) {
+		p.gather.Store(true)
+		if s := p.current.Load(); s != nil {
+			s.Gather()
+		}
 	}
 }
 
@@ -166,6 +187,9 @@ func (p *publication) publishLocked() {
 	p.started = false
 	p.stream = p.cfg.hub.Publish(p.cfg.cameraID, tracks)
 	p.current.Store(p.stream)
+	if p.gather.Load() {
+		p.stream.Gather()
+	}
 	p.video.needKey = true
 	if first {
 		p.online = true

@@ -42,6 +42,7 @@ func TestPublishReachesHub(t *testing.T) {
 			if len(s.Tracks) != 2 {
 				t.Fatalf("tracks = %d, want video+audio", len(s.Tracks))
 			}
+			waitGathers(t, s)
 			got, ok := s.Tracks[0].Codec.(*codecs.H264)
 			if !ok || !bytes.Equal(got.SPS, want.SPS) || !bytes.Equal(got.PPS, want.PPS) {
 				t.Fatalf("video codec = %#v, want H264 with the sample's SPS/PPS", s.Tracks[0].Codec)

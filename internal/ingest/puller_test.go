@@ -43,6 +43,7 @@ func TestPullerReconnects(t *testing.T) {
 	if _, ok := s1.Tracks[0].Codec.(*codecs.H264); !ok || len(s1.Tracks) != 2 {
 		t.Fatalf("tracks %+v", s1.Tracks)
 	}
+	waitGathers(t, s1)
 	units := readUnits(t, s1, 40, 10*time.Second)
 	if video, _, keys := checkUnits(t, s1, units); video < 10 || keys < 1 {
 		t.Fatalf("video=%d keys=%d", video, keys)

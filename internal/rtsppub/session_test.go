@@ -28,6 +28,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
 	"github.com/pion/rtp"
 
+	"github.com/camcloud/camcloud/internal/coalesce"
 	"github.com/camcloud/camcloud/internal/rtppack"
 )
 
@@ -405,4 +406,37 @@ func size(au [][]byte) int {
 		n += len(b)
 	}
 	return n
+}
+
+// TestFlushSendsGathered: over a connection that gathers writes (package
+// coalesce, here with an hour's window), a unit's packets wait until the
+// writer flushes, then reach the server whole.
+func TestFlushSendsGathered(t *testing.T) {
+	t.Parallel()
+	h := &recorder{}
+	s := publish(t, h, Config{Wrap: func(nc net.Conn) net.Conn { return coalesce.Wrap(nc, time.Hour, nil) }})
+	au := [][]byte{testSPS, testPPS, nal(0x65, 5000, 1)}
+	if err := s.Write(0, au, 1000, time.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	h.mu.Lock()
+	early := len(h.units[0])
+	h.mu.Unlock()
+	if early != 0 {
+		t.Fatalf("the server decoded %d units before the flush; the connection should have held them", early)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.units[0]) == 1
+	})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !slices.EqualFunc(h.units[0][0].au, au, bytes.Equal) {
+		t.Fatal("the flushed unit decoded to other NAL units than were sent")
+	}
 }

@@ -54,6 +54,24 @@ func (s *Session) Write(i int, au [][]byte, ts uint32, ntpTime time.Time, sync b
 	return nil
 }
 
+// Flush sends at once what the connection still gathers of the packets
+// written (when Config.Wrap gathers writes: a connection with a Flush
+// method, coalesce.Conn); a writer calls it at the end of a burst of
+// units. Otherwise it does nothing.
+func (s *Session) Flush() error {
+	if s.failed != nil {
+		return s.failed
+	}
+	f, ok := s.nc.(interface{ Flush() error })
+	if !ok {
+		return nil
+	}
+	if err := f.Flush(); err != nil {
+		return s.fail(fmt.Errorf("rtsppub: write: %w", err))
+	}
+	return nil
+}
+
 // writePacket frames one RTP packet on t's channel and writes it.
 func (s *Session) writePacket(t *trackState, pkt []byte) error {
 	if err := s.writeFrame(t.channel, pkt); err != nil {

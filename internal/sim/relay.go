@@ -85,6 +85,14 @@ func Relay(ctx context.Context, rawURL string, s *hub.Stream, st *Stats, bufs *c
 				return err
 			}
 			st.sent(u, video(u))
+			if len(r.C()) == 0 {
+				// The burst (a batch of the camera's reads, see
+				// hub.Stream.Gather) has been written: it goes now,
+				// not when the gathering window ends.
+				if err := c.Flush(); err != nil {
+					return err
+				}
+			}
 		}
 	}
 }

@@ -59,6 +59,23 @@ type batchConn struct {
 	// watched, once set (SetWatched), tells whether the camera has live
 	// viewers: then the connection does not wait for the next batch.
 	watched atomic.Pointer[func() bool]
+	// beforeRead, once set (SetBeforeRead), is called before each read of
+	// the socket, when everything read so far has been handed on.
+	beforeRead atomic.Pointer[func()]
+}
+
+// SetBeforeRead has the connection call f before each read of its socket
+// (before a batch's wait too), from the reading goroutine: by then every
+// frame read before has been parsed and handed on, so a publication that
+// gathers its units for its readers (hub.Stream.Gather) flushes them
+// there, once a batch.
+func (c *batchConn) SetBeforeRead(f func()) { c.beforeRead.Store(&f) }
+
+// callBeforeRead calls the SetBeforeRead function, if any.
+func (c *batchConn) callBeforeRead() {
+	if f := c.beforeRead.Load(); f != nil {
+		(*f)()
+	}
 }
 
 // SetWatched makes the connection read as data arrives, without waiting
@@ -75,17 +92,32 @@ func (c *batchConn) isWatched() bool {
 }
 
 // Watchable is a connection that can be told when its camera has live
-// viewers (the connections of this package are).
+// viewers and be asked to say when it is about to read (the connections of
+// this package are).
 type Watchable interface {
 	SetWatched(watched func() bool)
+	SetBeforeRead(f func())
 }
 
 // SetWatched gives watched to c, or to the connection c wraps (through
 // NetConn), when one of them is Watchable; it reports whether one was.
 func SetWatched(c net.Conn, watched func() bool) bool {
+	return withWatchable(c, func(w Watchable) { w.SetWatched(watched) })
+}
+
+// SetBeforeRead gives f to c, or to the connection c wraps (through
+// NetConn), when one of them is Watchable (see batchConn.SetBeforeRead);
+// it reports whether one was.
+func SetBeforeRead(c net.Conn, f func()) bool {
+	return withWatchable(c, func(w Watchable) { w.SetBeforeRead(f) })
+}
+
+// withWatchable calls do with c or the connection c wraps that is
+// Watchable, and reports whether there was one.
+func withWatchable(c net.Conn, do func(Watchable)) bool {
 	for c != nil {
 		if w, ok := c.(Watchable); ok {
-			w.SetWatched(watched)
+			do(w)
 			return true
 		}
 		n, ok := c.(interface{ NetConn() net.Conn })
@@ -194,6 +226,7 @@ func (c *batchConn) Read(p []byte) (int, error) {
 	for {
 		if c.end-c.start < max(c.need, 1) {
 			if c.split == nil && c.start == c.end && len(p) >= readAhead {
+				c.callBeforeRead()
 				n, err := c.readSocket(p)
 				c.received += int64(n)
 				return n, err
@@ -240,6 +273,7 @@ const keepAliveAfter = 250 * time.Millisecond
 // bytes it still holds (moved to its front), in a buffer large enough for
 // c.need bytes.
 func (c *batchConn) fill() error {
+	c.callBeforeRead()
 	if c.drained && c.batched() && !c.isWatched() {
 		time.Sleep(untilNextTick(time.Now(), c.interval))
 	}

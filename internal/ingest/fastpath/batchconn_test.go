@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/camcloud/camcloud/internal/testenv"
 )
 
 // countingConn is a net.Conn over a reader that counts Read calls.
@@ -259,6 +261,37 @@ func TestBatchConnReadsAsItArrivesWhileWatched(t *testing.T) {
 		t.Fatal("the connection should be past its handshake, in batching mode")
 	}
 	if SetWatched(raw, func() bool { return true }) {
+		t.Fatal("a plain connection is not Watchable")
+	}
+}
+
+// TestBatchConnCallsBeforeRead: the SetBeforeRead function runs before
+// every read of the socket, once all that was read before has been handed
+// to the reader (where a publication flushes its gathered units).
+func TestBatchConnCallsBeforeRead(t *testing.T) {
+	client, server := testenv.TCPPair(t)
+	bc := newBatchConn(server, 0, NewBuffers())
+	defer bc.Close()
+	var handed int
+	var at []int // what the reader had been handed at each call
+	if !SetBeforeRead(wrapConn{bc}, func() { at = append(at, handed) }) {
+		t.Fatal("SetBeforeRead found no fast-path connection under the wrapper")
+	}
+	bc.SetReadDeadline(time.Now().Add(time.Minute))
+	for i, n := range []int{300, 1200, 5} {
+		if _, err := client.Write(bytes.Repeat([]byte{byte(i)}, n)); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, n)
+		if _, err := io.ReadFull(bc, got); err != nil {
+			t.Fatalf("burst %d: %v", i, err)
+		}
+		if len(at) != i+1 || at[i] != handed {
+			t.Fatalf("burst %d: calls saw %v handed bytes, want %d calls, the last at %d", i, at, i+1, handed)
+		}
+		handed += n
+	}
+	if SetBeforeRead(client, func() {}) {
 		t.Fatal("a plain connection is not Watchable")
 	}
 }
