@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +27,12 @@ const (
 	maxShortField = 320
 	maxLongField  = 65535
 	// maxAttempts bounds retries when other nodes keep taking the next Seq.
-	maxAttempts = 8
+	// Eight with a linear back-off (28 ms in all) was too few: in CI, under
+	// the race detector on a loaded machine, one of two nodes appending in
+	// a tight loop lost all eight to the other (TestSQLiteTwoNodes).
+	maxAttempts = 20
+	// maxBackoff caps the random wait before a retry.
+	maxBackoff = 64 * time.Millisecond
 )
 
 // Log records audit entries into a directory store, chaining each to the
@@ -109,7 +115,7 @@ func (l *Log) Record(ctx context.Context, e store.AuditEntry) (store.AuditEntry,
 			return store.AuditEntry{}, fmt.Errorf("audit: appending entry %d: %w", e.Seq, err)
 		}
 		l.log.Debug("audit: sequence taken by another writer, retrying", "seq", e.Seq, "attempt", attempt)
-		if err := sleep(ctx, time.Duration(attempt)*time.Millisecond); err != nil {
+		if err := sleep(ctx, backoff(attempt)); err != nil {
 			return store.AuditEntry{}, fmt.Errorf("audit: appending entry: %w", err)
 		}
 	}
@@ -141,6 +147,14 @@ func clean(e store.AuditEntry) (store.AuditEntry, error) {
 		return e, errors.New("audit: entry has no action")
 	}
 	return e, nil
+}
+
+// backoff is the wait before retry attempt+1: random up to a bound that
+// doubles from 1 ms to maxBackoff, so that writers racing for the next Seq
+// fall out of step instead of colliding again.
+func backoff(attempt int) time.Duration {
+	limit := min(time.Millisecond<<min(attempt-1, 16), maxBackoff)
+	return time.Duration(rand.Int64N(int64(limit))) + time.Millisecond/4
 }
 
 // sleep waits d or until ctx is done.
