@@ -91,6 +91,15 @@ func TestGStreamerPublishers(t *testing.T) {
 			case ctx.Err() != nil:
 				t.Logf("%s: gst-launch did not end by itself after its media; stopped", c.name)
 				errs <- nil
+			case err != nil && strings.Contains(out.String(), "Received end-of-file"):
+				// rtspclientsink, once in CI under the race detector, wrote
+				// again after its TEARDOWN had been answered and the
+				// connection closed, at the end of its 10 s of media, and
+				// exited 1 for it. Whether the server cut the stream short
+				// is what the counts below check: every frame of the files
+				// the pipeline wrote must be recorded.
+				t.Logf("%s: gst-launch failed writing to a closed connection (%v); checking what was recorded against what it sent", c.name, err)
+				errs <- nil
 			case err != nil:
 				errs <- fmt.Errorf("%s: gst-launch %s: %v: %s", c.name, pipeline, err, out.String())
 			default:
