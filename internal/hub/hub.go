@@ -269,9 +269,10 @@ const maxEarly = 256
 func (s *Stream) Done() <-chan struct{} { return s.done }
 
 // Write hands one unit to the stream's Observer and every reader (at once,
-// or at the next Flush when the stream gathers). It never blocks: a reader whose buffer is full is dropped and sees ErrOverflow. On
-// the random access points of H.264 and H.265 tracks it first takes the
-// parameter sets the unit carries and sets Unit.Codec.
+// or at the next Flush when the stream gathers). It never blocks: a reader
+// whose buffer is full is dropped and sees ErrOverflow. On the random
+// access points of H.264 and H.265 tracks it first takes the parameter
+// sets the unit carries and sets Unit.Codec.
 func (s *Stream) Write(u *Unit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

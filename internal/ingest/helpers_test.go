@@ -337,9 +337,5 @@ func (l *logLines) has(s string) bool {
 // hub.Stream.Gather).
 func waitGathers(t *testing.T, s *hub.Stream) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !s.Gathers(); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the stream's units are handed on one at a time: its ingest connection should gather them (hub.Stream.Gather)")
-		}
-	}
+	testenv.Eventually(t, 5*time.Second, "the stream gathering its units for its readers (hub.Stream.Gather), not handing them on one at a time", s.Gathers)
 }

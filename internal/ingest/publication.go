@@ -114,7 +114,9 @@ func (p *publication) flushNow() {
 // readLive has the fast-path connection conn (when it is one) read as
 // data arrives while the publication's camera has live viewers, and hand
 // the units of a batch to the stream's readers together (hub.Stream.Gather:
-// the connection flushes them before each read).
+// the connection flushes them before each read). The RTSP server calls it
+// at RECORD, when the stream may already be published from the SDP's
+// parameter sets: that stream is made to gather too.
 func (p *publication) readLive(conn net.Conn) {
 	if conn == nil {
 		return

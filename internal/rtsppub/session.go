@@ -75,6 +75,7 @@ var ErrClosed = errors.New("rtsppub: session closed")
 // Session is one recording session. Write is called from one goroutine.
 type Session struct {
 	nc      net.Conn
+	flusher interface{ Flush() error } // nc, when it gathers writes; else nil
 	timeout time.Duration
 	period  time.Duration
 	tracks  []*trackState
@@ -124,6 +125,7 @@ func Start(ctx context.Context, rawURL string, tracks []Track, cfg Config) (*Ses
 		return nil, err
 	}
 	s := &Session{nc: nc, timeout: cfg.Timeout, period: cfg.ReportPeriod, readDone: make(chan struct{})}
+	s.flusher, _ = nc.(interface{ Flush() error })
 	for i := range tracks {
 		t := &trackState{Track: tracks[i], channel: byte(2 * i)}
 		t.emit = func(pkt []byte) error { return s.writePacket(t, pkt) }

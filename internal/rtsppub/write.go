@@ -62,11 +62,10 @@ func (s *Session) Flush() error {
 	if s.failed != nil {
 		return s.failed
 	}
-	f, ok := s.nc.(interface{ Flush() error })
-	if !ok {
+	if s.flusher == nil {
 		return nil
 	}
-	if err := f.Flush(); err != nil {
+	if err := s.flusher.Flush(); err != nil {
 		return s.fail(fmt.Errorf("rtsppub: write: %w", err))
 	}
 	return nil

@@ -77,14 +77,13 @@ func Relay(ctx context.Context, rawURL string, s *hub.Stream, st *Stats, bufs *c
 			if i < 0 || i >= len(tracks) {
 				return fmt.Errorf("sim: unit of unknown track %d", u.Track)
 			}
-			err := c.Write(i, u.Payload, offsets[i]+uint32(u.PTS), u.NTP, u.PTS == u.DTS)
-			if errors.Is(err, rtsppub.ErrBadUnit) {
-				continue
-			}
-			if err != nil {
+			switch err := c.Write(i, u.Payload, offsets[i]+uint32(u.PTS), u.NTP, u.PTS == u.DTS); {
+			case errors.Is(err, rtsppub.ErrBadUnit): // skipped; the burst's other units still go
+			case err != nil:
 				return err
+			default:
+				st.sent(u, video(u))
 			}
-			st.sent(u, video(u))
 			if len(r.C()) == 0 {
 				// The burst (a batch of the camera's reads, see
 				// hub.Stream.Gather) has been written: it goes now,
